@@ -1,0 +1,7 @@
+"""Agreements: pipeline, parties, milestones and documents."""
+
+from flask import Blueprint
+
+bp = Blueprint("agreements", __name__, url_prefix="/agreements")
+
+from crm.agreements import views  # noqa: E402,F401

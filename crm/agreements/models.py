@@ -1,0 +1,175 @@
+"""Agreements, their parties, stage history, milestones and documents."""
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, Column, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.auth.models import User
+from crm.extensions import db
+from crm.models import (
+    ArchivableMixin,
+    AuditedMixin,
+    BilingualNameMixin,
+    CooperationArea,
+    SearchableMixin,
+    TimestampMixin,
+    UTCDateTime,
+    area_link_table,
+    utcnow,
+)
+from crm.partners.models import Partner
+
+AGREEMENT_TYPES = {
+    "sister_city": _l("Sister-city agreement"),
+    "friendship": _l("Friendship agreement"),
+    "memorandum": _l("Memorandum of understanding"),
+    "letter_of_intent": _l("Letter of intent"),
+    "protocol": _l("Protocol"),
+    "membership": _l("Membership"),
+    "contract": _l("Contract"),
+}
+STAGES = {
+    "idea": _l("Idea"),
+    "exploring": _l("Exploring"),
+    "drafting": _l("Drafting"),
+    "negotiation": _l("Negotiation"),
+    "internal_approval": _l("Internal approval"),
+    "ready_to_sign": _l("Ready to sign"),
+    "signed": _l("Signed"),
+    "active": _l("Active"),
+    "renewal": _l("Renewal"),
+    "expired": _l("Expired"),
+    "rejected": _l("Rejected"),
+    "terminated": _l("Terminated"),
+}
+CONFIDENTIALITY = {
+    "public": _l("Public"),
+    "internal": _l("Internal"),
+    "confidential": _l("Confidential"),
+}
+MILESTONE_STATUSES = {
+    "open": _l("Open"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done"),
+    "cancelled": _l("Cancelled"),
+}
+
+agreement_parties = Table(
+    "agreement_parties",
+    db.metadata,
+    Column("agreement_id", ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True),
+    Column("partner_id", ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True,
+           index=True),
+)
+agreement_areas = area_link_table("agreement_areas", "agreements")
+
+
+class Agreement(BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin,
+                TimestampMixin, db.Model):
+    __tablename__ = "agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(20), index=True)
+    title_en: Mapped[str] = mapped_column(String(300), default="")
+    title_fa: Mapped[str] = mapped_column(String(300), default="")
+    reference: Mapped[str | None] = mapped_column(String(60), unique=True)
+    terms_summary: Mapped[str] = mapped_column(Text, default="")
+    stage: Mapped[str] = mapped_column(String(20), default="idea", index=True)
+    signed_on: Mapped[date | None]
+    effective_on: Mapped[date | None]
+    expires_on: Mapped[date | None] = mapped_column(index=True)
+    renewal_notice_days: Mapped[int] = mapped_column(default=90)
+    auto_renew: Mapped[bool] = mapped_column(default=False)
+    signatories: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    confidentiality: Mapped[str] = mapped_column(String(20), default="internal", index=True)
+
+    owner: Mapped[User | None] = relationship()
+    parties: Mapped[list[Partner]] = relationship(secondary=agreement_parties,
+                                                  order_by=Partner.name_en)
+    areas: Mapped[list[CooperationArea]] = relationship(
+        secondary=agreement_areas, order_by=CooperationArea.position
+    )
+    history: Mapped[list["StageChange"]] = relationship(
+        back_populates="agreement", order_by="StageChange.changed_at.desc()"
+    )
+    milestones: Mapped[list["Milestone"]] = relationship(
+        back_populates="agreement", order_by="Milestone.due_on"
+    )
+    documents: Mapped[list["Document"]] = relationship(
+        back_populates="agreement", order_by="Document.uploaded_at.desc()"
+    )
+
+    @property
+    def title(self) -> str:
+        return self._pick(self.title_en, self.title_fa)
+
+    def search_values(self) -> list[str | None]:
+        return [self.title_en, self.title_fa, self.reference, self.signatories]
+
+    def __repr__(self) -> str:
+        return f"<Agreement {self.id} {self.type} {self.stage}>"
+
+
+class StageChange(db.Model):
+    __tablename__ = "agreement_stage_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str] = mapped_column(String(20))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    agreement: Mapped[Agreement] = relationship(back_populates="history")
+    changed_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<StageChange {self.agreement_id} {self.from_stage}->{self.to_stage}>"
+
+
+class Milestone(AuditedMixin, TimestampMixin, db.Model):
+    """An obligation or milestone of an agreement, with a due date and a responsible user."""
+
+    __tablename__ = "agreement_milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    due_on: Mapped[date | None] = mapped_column(index=True)
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    agreement: Mapped[Agreement] = relationship(back_populates="milestones")
+    responsible: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Milestone {self.id} {self.status}>"
+
+
+class Document(ArchivableMixin, AuditedMixin, db.Model):
+    """A file attached to an agreement; the bytes live in the upload folder."""
+
+    __tablename__ = "agreement_documents"
+    __audit_exclude__ = ()
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    description: Mapped[str] = mapped_column(String(300), default="")
+
+    agreement: Mapped[Agreement] = relationship(back_populates="documents")
+    uploaded_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Document {self.id} {self.filename}>"

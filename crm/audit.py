@@ -1,0 +1,134 @@
+"""The audit log, and the flush hook that writes it and keeps search keys current.
+
+Every create, change, archive and restore of a model with ``AuditedMixin`` is recorded with the
+acting user and the changed fields (old and new values). Bulk inserts made with Core (the large
+demo data set) bypass it on purpose.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import has_request_context
+from flask_login import current_user
+from sqlalchemy import JSON, ForeignKey, String, event, insert, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from crm.auth.models import User
+from crm.extensions import db
+from crm.i18n import normalize_search
+from crm.models import AuditedMixin, SearchableMixin, UTCDateTime, utcnow
+
+ACTIONS = ("create", "update", "archive", "restore")
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int] = mapped_column()
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User | None] = relationship()
+
+    __table_args__ = (db.Index("ix_audit_log_object", "object_type", "object_id"),)
+
+    def __repr__(self) -> str:
+        return f"<AuditEntry {self.action} {self.object_type}#{self.object_id}>"
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, db.Model):
+        return getattr(value, "id", None)
+    return value
+
+
+def _changes(obj: AuditedMixin, created: bool) -> dict[str, list]:
+    state = inspect(obj)
+    changes: dict[str, list] = {}
+    for attr in state.mapper.attrs:
+        key = attr.key
+        if key in obj.__audit_exclude__ or key == "id":
+            continue
+        hist = state.attrs[key].history
+        is_collection = getattr(attr, "uselist", False)
+        if not hist.has_changes():
+            continue
+        if hasattr(attr, "direction") and not is_collection:
+            continue  # a many-to-one: its foreign-key column is recorded instead
+        if is_collection:
+            old = [v for v in list(hist.unchanged) + list(hist.deleted)]
+            new = [v for v in list(hist.unchanged) + list(hist.added)]
+            changes[key] = [_plain(old), _plain(new)]
+        else:
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            if created:
+                if new in (None, "", False):
+                    continue
+                changes[key] = [None, _plain(new)]
+            elif old != new:
+                changes[key] = [_plain(old), _plain(new)]
+    return changes
+
+
+def _actor_id() -> int | None:
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user.id
+    return None
+
+
+@event.listens_for(Session, "before_flush")
+def _refresh_search_keys(session: Session, flush_context, instances) -> None:
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, SearchableMixin):
+            obj.search_key = normalize_search(" ".join(v for v in obj.search_values() if v))
+
+
+@event.listens_for(Session, "after_flush")
+def _write_audit(session: Session, flush_context) -> None:
+    rows = []
+    actor = _actor_id()
+    for obj in session.new:
+        if isinstance(obj, AuditedMixin):
+            rows.append(("create", obj, _changes(obj, created=True)))
+    for obj in session.dirty:
+        if isinstance(obj, AuditedMixin) and session.is_modified(obj):
+            changes = _changes(obj, created=False)
+            if not changes:
+                continue
+            action = "update"
+            if "archived_at" in changes:
+                action = "archive" if changes["archived_at"][1] else "restore"
+            rows.append((action, obj, changes))
+    if rows:
+        session.connection().execute(
+            insert(AuditEntry.__table__),
+            [
+                {"at": utcnow(), "user_id": actor, "action": action,
+                 "object_type": obj.__tablename__, "object_id": obj.id, "changes": changes}
+                for action, obj, changes in rows
+            ],
+        )
+
+
+def history_for(obj: AuditedMixin, limit: int = 50) -> list[AuditEntry]:
+    """The newest audit entries of one record, with their users loaded."""
+    return list(
+        db.session.scalars(
+            db.select(AuditEntry)
+            .where(AuditEntry.object_type == obj.__tablename__, AuditEntry.object_id == obj.id)
+            .options(db.joinedload(AuditEntry.user))
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,55 @@
+"""Login, settings and user-administration forms."""
+
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
+
+from crm.auth.models import ROLES
+from crm.i18n import LANGUAGE_NAMES
+
+MIN_PASSWORD = 10
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(tz, tz) for tz in sorted(available_timezones()) if "/" in tz]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[InputRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[InputRequired()])
+    remember = BooleanField(_l("Keep me signed in on this computer"))
+
+
+class SettingsForm(FlaskForm):
+    display_name = StringField(_l("Display name"), validators=[InputRequired(), Length(max=120)])
+    locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
+    timezone = SelectField(_l("Time zone"), choices=timezone_choices)
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[InputRequired()])
+    new = PasswordField(_l("New password"), validators=[
+        InputRequired(), Length(min=MIN_PASSWORD, max=200,
+                                message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD))])
+    confirm = PasswordField(_l("Repeat the new password"), validators=[
+        InputRequired(), EqualTo("new", message=_l("The two passwords differ."))])
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[InputRequired(), Email(), Length(max=254)])
+    display_name = StringField(_l("Display name"), validators=[InputRequired(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=list(ROLES.items()))
+    locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
+    timezone = SelectField(_l("Time zone"), choices=timezone_choices, default="Asia/Tehran")
+    active = BooleanField(_l("Active (can sign in)"), default=True)
+    password = PasswordField(_l("Password"), validators=[
+        Optional(), Length(min=MIN_PASSWORD, max=200,
+                           message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD))],
+        description=_l("Leave empty to keep the current password."))
+
+
+class LocaleForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))

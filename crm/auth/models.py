@@ -1,0 +1,58 @@
+"""Users and their roles."""
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from crm.extensions import db
+from crm.models import AuditedMixin, TimestampMixin, UTCDateTime
+
+# Ordered from least to most powerful: each role can do all the roles before it can.
+ROLES = {
+    "viewer": _l("Viewer"),
+    "staff": _l("Staff"),
+    "manager": _l("Manager"),
+    "admin": _l("Administrator"),
+}
+ROLE_ORDER = list(ROLES)
+
+
+class User(UserMixin, AuditedMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    __audit_exclude__ = ("password_hash", "last_login_at", "updated_at", "created_at")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="staff")
+    locale: Mapped[str] = mapped_column(String(5), default="fa")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tehran")
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def set_password(self, password: str) -> None:
+        # Werkzeug's default is scrypt, a memory-hard modern scheme.
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def can(self, role: str) -> bool:
+        """True when this user's role is ``role`` or a more powerful one."""
+        return ROLE_ORDER.index(self.role) >= ROLE_ORDER.index(role)
+
+    @property
+    def role_label(self) -> str:
+        return str(ROLES.get(self.role, self.role))
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

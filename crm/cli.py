@@ -1,0 +1,49 @@
+"""``flask --app app crm …`` commands."""
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from crm.extensions import db
+
+crm_cli = AppGroup("crm", help="Sister-city CRM commands.")
+
+
+@crm_cli.command("create-user")
+@click.option("--email", prompt=True)
+@click.option("--name", "display_name", prompt="Display name")
+@click.option("--role", type=click.Choice(["viewer", "staff", "manager", "admin"]),
+              default="staff", show_default=True)
+@click.option("--locale", type=click.Choice(["fa", "en"]), default="fa", show_default=True)
+@click.option("--timezone", default="Asia/Tehran", show_default=True)
+@click.password_option()
+def create_user_command(email, display_name, role, locale, timezone, password):
+    """Create a user who can sign in."""
+    from crm.auth.forms import MIN_PASSWORD
+    from crm.auth.services import UserError, create_user
+
+    if len(password) < MIN_PASSWORD:
+        raise click.UsageError(f"The password needs at least {MIN_PASSWORD} characters.")
+    try:
+        user = create_user(email, display_name, password, role, locale, timezone)
+    except UserError as error:
+        raise click.UsageError(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role}).")
+
+
+@crm_cli.command("seed-reference")
+def seed_reference_command():
+    """Add the cooperation areas that are missing (the migration adds them too)."""
+    from crm.reference import ensure_cooperation_areas
+
+    added = ensure_cooperation_areas()
+    db.session.commit()
+    click.echo(f"Added {added} cooperation areas.")
+
+
+def init_cli(app: Flask) -> None:
+    from crm import demo
+
+    crm_cli.add_command(demo.seed_demo_command)
+    app.cli.add_command(crm_cli)

@@ -1,0 +1,124 @@
+"""Form fields that speak the user's calendar and language, and shared validators."""
+
+from datetime import date
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+from wtforms import Field, SelectMultipleField, StringField
+from wtforms.validators import ValidationError
+from wtforms.widgets import TextInput
+
+from crm import i18n
+
+
+class LocalDateInput(TextInput):
+    """A text input with the Jalali date picker in Persian, a native date input in English."""
+
+    def __call__(self, field, **kwargs):
+        if i18n.is_persian():
+            kwargs.setdefault("data-jdp", "")
+            kwargs.setdefault("placeholder", "۱۴۰۵/۰۹/۰۵")
+            kwargs.setdefault("inputmode", "numeric")
+            kwargs.setdefault("autocomplete", "off")
+            self.input_type = "text"
+        else:
+            self.input_type = "date"
+        return super().__call__(field, **kwargs)
+
+
+class LocalDateField(Field):
+    """A date typed in Jalali (fa) or Gregorian (en), with Persian or Latin digits."""
+
+    widget = LocalDateInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.raw_text = ""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return i18n.date_input_value(self.data)
+
+    def process_formdata(self, valuelist):
+        self.raw_text = valuelist[0] if valuelist else ""
+        try:
+            self.data = i18n.parse_date(self.raw_text)
+        except i18n.DateParseError as error:
+            self.data = None
+            raise ValueError(str(error.args[0])) from None
+
+
+class LocalTimeField(StringField):
+    """A wall-clock time (HH:MM) in the user's time zone; Persian digits are accepted."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {"type": "time"})
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.strftime("%H:%M") if self.data else ""
+
+    def process_formdata(self, valuelist):
+        try:
+            self.data = i18n.parse_time(valuelist[0] if valuelist else "")
+        except i18n.DateParseError as error:
+            self.data = None
+            raise ValueError(str(error.args[0])) from None
+
+
+class IdMultipleField(SelectMultipleField):
+    """A multiple select of database ids; unknown ids are refused with a clear message."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("coerce", int)
+        super().__init__(label, validators, **kwargs)
+
+    def pre_validate(self, form):
+        known = {value for value, _ in self.choices or []}
+        for value in self.data or []:
+            if value not in known:
+                raise ValidationError(_l("Choose from the list."))
+
+    def process_formdata(self, valuelist):
+        try:
+            self.data = [int(i18n.to_latin_digits(v)) for v in valuelist]
+        except ValueError:
+            self.data = []
+            raise ValueError(_l("Choose from the list.")) from None
+
+
+def normalize_phone(text: str, region: str | None = None) -> str:
+    """A phone number in E.164; raises ValidationError with a translated message."""
+    text = i18n.to_latin_digits(text or "").strip()
+    if not text:
+        return ""
+    try:
+        number = phonenumbers.parse(text, (region or "IR").upper())
+    except phonenumbers.NumberParseException:
+        raise ValidationError(_l("Enter a phone number with its country code, for example "
+                                 "+98 21 1234 5678.")) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(_l("This phone number is not valid."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def not_before(other_field: str, message):
+    """A validator: this date is not earlier than the date in ``other_field``."""
+
+    def check(form, field):
+        other = form[other_field].data
+        if isinstance(field.data, date) and isinstance(other, date) and field.data < other:
+            raise ValidationError(message)
+
+    return check
+
+
+
+def optional_int(value) -> int | None:
+    """``coerce`` for a select whose first choice ("") means none."""
+    if value in (None, "", "None"):
+        return None
+    return int(i18n.to_latin_digits(str(value)))

@@ -1,0 +1,100 @@
+"""Shared model pieces: time stamps, archiving, search keys and the cooperation-area table."""
+
+from datetime import UTC, datetime
+
+from flask_babel import get_locale
+from sqlalchemy import Column, DateTime, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from crm.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A time-zone-aware UTC datetime on every database (SQLite drops the zone on its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ArchivableMixin:
+    """Records are archived and restored, never deleted."""
+
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class SearchableMixin:
+    """A normalised search key, kept up to date by crm.audit's flush hook."""
+
+    search_key: Mapped[str] = mapped_column(Text, default="")
+
+    def search_values(self) -> list[str | None]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class AuditedMixin:
+    """Creates, changes, archives and restores of these models are written to the audit log."""
+
+    __audit_exclude__ = ("search_key", "updated_at", "created_at")
+
+
+class BilingualNameMixin:
+    """``name`` picks the Persian or English text by the current locale, falling back."""
+
+    def _pick(self, en: str | None, fa: str | None) -> str:
+        first, second = (fa, en) if str(get_locale() or "en") == "fa" else (en, fa)
+        return first or second or ""
+
+
+class CooperationArea(BilingualNameMixin, db.Model):
+    __tablename__ = "cooperation_areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_en: Mapped[str] = mapped_column(String(120))
+    name_fa: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def name(self) -> str:
+        return self._pick(self.name_en, self.name_fa)
+
+    def __repr__(self) -> str:
+        return f"<CooperationArea {self.code}>"
+
+
+def area_link_table(name: str, owner_table: str) -> Table:
+    """An association table between ``owner_table`` and cooperation areas."""
+    owner_col = owner_table.rstrip("s") + "_id"
+    return Table(
+        name,
+        db.metadata,
+        Column(owner_col, ForeignKey(f"{owner_table}.id", ondelete="CASCADE"), primary_key=True),
+        Column("area_id", ForeignKey("cooperation_areas.id", ondelete="CASCADE"),
+               primary_key=True),
+    )

@@ -1,0 +1,7 @@
+"""Partners and their contacts."""
+
+from flask import Blueprint
+
+bp = Blueprint("partners", __name__)  # routes under /partners and /contacts
+
+from crm.partners import views  # noqa: E402,F401

@@ -1,0 +1,116 @@
+"""Partners (cities, organisations, companies, groups) and their contacts."""
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.auth.models import User
+from crm.extensions import db
+from crm.models import (
+    ArchivableMixin,
+    AuditedMixin,
+    BilingualNameMixin,
+    CooperationArea,
+    SearchableMixin,
+    TimestampMixin,
+    area_link_table,
+)
+
+PARTNER_KINDS = {
+    "city": _l("City"),
+    "organization": _l("Organisation"),
+    "company": _l("Company"),
+    "group": _l("Group"),
+}
+RELATIONSHIPS = {
+    "prospect": _l("Prospect"),
+    "friendship": _l("Friendship"),
+    "cooperation": _l("Cooperation"),
+    "sister_city": _l("Sister city"),
+    "member": _l("Member"),
+    "former": _l("Former"),
+}
+CONTACT_LANGUAGES = {
+    "fa": _l("Persian"),
+    "en": _l("English"),
+    "ar": _l("Arabic"),
+    "tr": _l("Turkish"),
+    "ru": _l("Russian"),
+    "zh": _l("Chinese"),
+    "fr": _l("French"),
+    "de": _l("German"),
+    "es": _l("Spanish"),
+    "other": _l("Other"),
+}
+
+partner_areas = area_link_table("partner_areas", "partners")
+
+
+class Partner(BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin,
+              db.Model):
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    domain: Mapped[str] = mapped_column(String(20), index=True)
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    name_fa: Mapped[str] = mapped_column(String(200), default="")
+    name_local: Mapped[str] = mapped_column(String(200), default="")
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    region: Mapped[str] = mapped_column(String(120), default="")
+    population: Mapped[int | None]
+    timezone: Mapped[str] = mapped_column(String(64), default="")
+    website: Mapped[str] = mapped_column(String(300), default="")
+    relationship_type: Mapped[str] = mapped_column(String(20), default="prospect", index=True)
+    relationship_since: Mapped[date | None]
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    talking_points: Mapped[str] = mapped_column(Text, default="")
+
+    owner: Mapped[User | None] = relationship()
+    areas: Mapped[list[CooperationArea]] = relationship(
+        secondary=partner_areas, order_by=CooperationArea.position
+    )
+    contacts: Mapped[list["Contact"]] = relationship(back_populates="partner")
+
+    @property
+    def name(self) -> str:
+        return self._pick(self.name_en, self.name_fa) or self.name_local
+
+    def search_values(self) -> list[str | None]:
+        return [self.name_en, self.name_fa, self.name_local, self.region, self.website]
+
+    def __repr__(self) -> str:
+        return f"<Partner {self.id} {self.name_en or self.name_fa}>"
+
+
+class Contact(BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin,
+              db.Model):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    name_latin: Mapped[str] = mapped_column(String(200), default="")
+    name_fa: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    department: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")  # E.164
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    is_primary: Mapped[bool] = mapped_column(default=False)
+
+    partner: Mapped[Partner] = relationship(back_populates="contacts")
+
+    @property
+    def name(self) -> str:
+        return self._pick(self.name_latin, self.name_fa)
+
+    def search_values(self) -> list[str | None]:
+        return [self.name_latin, self.name_fa, self.title, self.department, self.email,
+                self.phone]
+
+    def __repr__(self) -> str:
+        return f"<Contact {self.id} {self.name_latin or self.name_fa}>"

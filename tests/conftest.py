@@ -1,0 +1,306 @@
+"""Shared fixtures.
+
+The suite runs on SQLite by default and on PostgreSQL when ``TEST_DATABASE_URL`` names a server:
+then it creates a database of its own there and drops it at the end. Tests marked ``postgres``
+or ``redis`` need those servers; on a laptop without them they are skipped with a reason, under
+CI (``CI=true``) they fail.
+
+The ``app`` fixture does not push an application context around requests (Flask-Login keeps the
+user in ``g``, which would leak between requests); factories open their own context and return
+detached objects whose columns are loaded. Tests that call services directly use ``ctx``.
+"""
+
+import os
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from crm import create_app
+from crm.config import TestConfig
+from crm.extensions import db, limiter
+
+ON_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+PASSWORD = "correct-horse-battery"
+
+
+def need_service(name: str, reason: str) -> None:
+    """Skip on a laptop, fail under CI: CI must test against the real services."""
+    message = f"{name} is not reachable: {reason}"
+    if ON_CI:
+        pytest.fail(message + " (CI=true: the service must run)")
+    pytest.skip(message)
+
+
+def _pg_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith(
+        "postgresql://") else url
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    """The URL of a reachable PostgreSQL server (its maintenance database)."""
+    url = _pg_url(os.environ.get("TEST_DATABASE_URL") or POSTGRES_URL)
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+        need_service("PostgreSQL", f"{url}: {error.__class__.__name__}")
+    return url
+
+
+def create_scratch_database(server_url: str) -> str:
+    """Create an empty database of our own on the server; returns its URL."""
+    name = f"crm_test_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_scratch_database(server_url: str, url: str) -> None:
+    name = make_url(url).database
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """The database the whole suite runs on, with the schema built once."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        server = _pg_url(os.environ["TEST_DATABASE_URL"])
+        try:
+            url = create_scratch_database(server)
+        except Exception as error:  # noqa: BLE001
+            pytest.exit(f"TEST_DATABASE_URL is set but PostgreSQL is not usable: {error}", 3)
+    else:
+        server = None
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'crm-test.db'}"
+    app = create_app(type("SchemaConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    with app.app_context():
+        db.create_all()
+        from crm.reference import ensure_cooperation_areas
+
+        ensure_cooperation_areas()
+        db.session.commit()
+        db.engine.dispose()
+    yield url
+    if server:
+        drop_scratch_database(server, url)
+
+
+KEEP_TABLES = {"cooperation_areas"}
+
+
+def _empty_tables() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    config = type("Config", (TestConfig,), {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+    })
+    os.environ.setdefault("CRM_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(config)
+    limiter.reset()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for tests that call services and models directly."""
+    with app.test_request_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def _detach(obj):
+    db.session.refresh(obj)
+    db.session.expunge(obj)
+    return obj
+
+
+@pytest.fixture
+def make_user(app):
+    """``make_user(role="staff", **fields)`` → a saved user whose password is PASSWORD."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "staff", **fields):
+        from crm.auth.services import create_user
+
+        n = next(counter)
+        with app.app_context():
+            user = create_user(
+                fields.pop("email", f"{role}{n}@example.org"),
+                fields.pop("display_name", f"{role.title()} {n}"),
+                fields.pop("password", PASSWORD),
+                role=role,
+                locale=fields.pop("locale", "en"),
+                timezone=fields.pop("timezone", "Asia/Tehran"),
+            )
+            for key, value in fields.items():
+                setattr(user, key, value)
+            db.session.commit()
+            return _detach(user)
+
+    return make
+
+
+class Auth:
+    def __init__(self, client, make_user):
+        self.client, self.make_user = client, make_user
+        self.user = None
+
+    def login(self, role: str = "staff", **fields):
+        """Sign in as a new user of ``role``; returns the user."""
+        self.user = self.make_user(role, **fields)
+        response = self.client.post("/login", data={"email": self.user.email,
+                                                    "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return self.user
+
+    def logout(self):
+        self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client, make_user):
+    return Auth(client, make_user)
+
+
+@pytest.fixture
+def make_partner(app):
+    """``make_partner(**fields)`` → a saved partner (a city in the cities domain by default)."""
+
+    def make(**fields):
+        from crm.partners.models import Partner
+
+        areas = fields.pop("areas", [])
+        values = {"kind": "city", "domain": "cities", "name_en": "Istanbul",
+                  "name_fa": "استانبول", "country": "TR", "relationship_type": "sister_city"}
+        values.update(fields)
+        with app.app_context():
+            partner = Partner(**values)
+            if areas:
+                from crm.models import CooperationArea
+
+                partner.areas = list(db.session.scalars(
+                    sa.select(CooperationArea).where(CooperationArea.code.in_(areas))))
+            db.session.add(partner)
+            db.session.commit()
+            return _detach(partner)
+
+    return make
+
+
+@pytest.fixture
+def make_contact(app, make_partner):
+    def make(partner=None, **fields):
+        from crm.partners.models import Contact
+
+        partner_id = (partner or make_partner()).id
+        values = {"name_latin": "Ayşe Yılmaz", "name_fa": "عایشه ییلماز", "title": "Director",
+                  "email": "ayse@example.org", "partner_id": partner_id}
+        values.update(fields)
+        with app.app_context():
+            contact = Contact(**values)
+            db.session.add(contact)
+            db.session.commit()
+            return _detach(contact)
+
+    return make
+
+
+@pytest.fixture
+def make_agreement(app, make_partner):
+    def make(parties=None, **fields):
+        from crm.agreements.models import Agreement
+        from crm.partners.models import Partner
+
+        parties = parties or [make_partner()]
+        values = {"type": "memorandum", "title_en": "Memorandum on urban transport",
+                  "title_fa": "تفاهم‌نامه حمل‌ونقل شهری", "stage": "drafting",
+                  "confidentiality": "internal"}
+        values.update(fields)
+        with app.app_context():
+            agreement = Agreement(**values)
+            agreement.parties = [db.session.get(Partner, p.id) for p in parties]
+            db.session.add(agreement)
+            db.session.commit()
+            return _detach(agreement)
+
+    return make
+
+
+@pytest.fixture
+def make_activity(app, make_partner):
+    def make(partner=None, **fields):
+        from crm.activities.models import Activity
+
+        partner = partner or make_partner()
+        values = {"kind": "meeting", "subject": "Follow-up on the transport memorandum",
+                  "domain": partner.domain, "partner_id": partner.id, "status": "planned",
+                  "due_on": date.today()}
+        values.update(fields)
+        with app.app_context():
+            activity = Activity(**values)
+            db.session.add(activity)
+            db.session.commit()
+            return _detach(activity)
+
+    return make
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis database of the tests' own; only keys the test made are removed."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except Exception as error:  # noqa: BLE001
+        need_service("Redis", f"{REDIS_URL}: {error.__class__.__name__}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def postgres_database(postgres_server_url):
+    """An empty PostgreSQL database of this test's own, dropped afterwards."""
+    url = create_scratch_database(postgres_server_url)
+    yield url
+    drop_scratch_database(postgres_server_url, url)
+
+
+ROOT = Path(__file__).resolve().parent.parent
