@@ -5,10 +5,21 @@ from datetime import date
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
 from crm import i18n
+
+
+def choices(options, blank=None) -> list[SelectChoice]:
+    """Select options from a ``{value: label}`` mapping or ``(value, label)`` pairs.
+
+    ``blank`` adds a first option with the value "" (use ``optional_int`` or a check for "").
+    """
+    pairs = list(options.items()) if isinstance(options, dict) else list(options)
+    result = [SelectChoice("", blank)] if blank is not None else []
+    return result + [SelectChoice(value, label) for value, label in pairs]
 
 
 class LocalDateInput(TextInput):
@@ -77,7 +88,7 @@ class IdMultipleField(SelectMultipleField):
         super().__init__(label, validators, **kwargs)
 
     def pre_validate(self, form):
-        known = {value for value, _ in self.choices or []}
+        known = {choice.value for choice in self.choices or []}
         for value in self.data or []:
             if value not in known:
                 raise ValidationError(_l("Choose from the list."))

@@ -8,13 +8,14 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
 from crm.auth.models import ROLES
+from crm.fields import choices
 from crm.i18n import LANGUAGE_NAMES
 
 MIN_PASSWORD = 10
 
 
 def timezone_choices() -> list[tuple[str, str]]:
-    return [(tz, tz) for tz in sorted(available_timezones()) if "/" in tz]
+    return choices((tz, tz) for tz in sorted(available_timezones()) if "/" in tz)
 
 
 class LoginForm(FlaskForm):
@@ -25,7 +26,7 @@ class LoginForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     display_name = StringField(_l("Display name"), validators=[InputRequired(), Length(max=120)])
-    locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES))
     timezone = SelectField(_l("Time zone"), choices=timezone_choices)
 
 
@@ -41,8 +42,8 @@ class PasswordForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[InputRequired(), Email(), Length(max=254)])
     display_name = StringField(_l("Display name"), validators=[InputRequired(), Length(max=120)])
-    role = SelectField(_l("Role"), choices=list(ROLES.items()))
-    locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
+    role = SelectField(_l("Role"), choices=choices(ROLES))
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES))
     timezone = SelectField(_l("Time zone"), choices=timezone_choices, default="Asia/Tehran")
     active = BooleanField(_l("Active (can sign in)"), default=True)
     password = PasswordField(_l("Password"), validators=[
@@ -52,4 +53,4 @@ class UserForm(FlaskForm):
 
 
 class LocaleForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES))

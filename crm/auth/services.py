@@ -62,6 +62,8 @@ def active_users() -> list[User]:
         select(User).where(User.active.is_(True)).order_by(User.display_name)))
 
 
-def user_choices(blank_label=None) -> list[tuple[int | str, str]]:
-    choices = [(u.id, u.display_name) for u in active_users()]
-    return ([("", blank_label)] if blank_label is not None else []) + choices
+def user_choices(blank_label=None) -> list:
+    """Select options of active users; ``blank_label`` adds a first "no one" option ("")."""
+    from crm.fields import choices
+
+    return choices(((u.id, u.display_name) for u in active_users()), blank=blank_label)
