@@ -158,10 +158,10 @@ def parse_date(text: str, jalali: bool | None = None) -> date | None:
             else _l("Enter the date as year-month-day, for example 2026-11-26.")
         )
     year, month, day = (int(part) for part in match.groups())
+    if jalali and year > 1700:
+        raise DateParseError(_l("This looks like a Gregorian year; enter a Jalali date."))
     try:
         if jalali:
-            if year > 1700:
-                raise DateParseError(_l("This looks like a Gregorian year; enter a Jalali date."))
             return jdatetime.date(year, month, day).togregorian()
         return date(year, month, day)
     except (ValueError, OverflowError):

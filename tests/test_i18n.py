@@ -1,0 +1,129 @@
+"""Locale choice, text direction, Jalali dates, Persian digits and search normalisation."""
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from crm import i18n
+from crm.i18n import DateParseError, normalize_search, parse_date
+
+
+@pytest.fixture
+def fa(app):
+    with app.test_request_context("/?lang=fa"):
+        yield
+
+
+@pytest.fixture
+def en(app):
+    with app.test_request_context("/?lang=en"):
+        yield
+
+
+def test_jalali_date_parsed_from_persian_digits(fa):
+    assert parse_date("۱۴۰۲/۰۱/۱۵") == date(2023, 4, 4)
+    assert parse_date("1402-1-15") == date(2023, 4, 4)
+    assert parse_date("١٤٠٢/٠١/١٥") == date(2023, 4, 4)  # Arabic-Indic digits
+
+
+def test_impossible_jalali_date_is_refused_with_a_message(fa):
+    with pytest.raises(DateParseError, match="does not exist"):
+        parse_date("1402/12/30")  # 1402 is not a leap year
+    assert parse_date("1403/12/30") == date(2025, 3, 20)  # 1403 is
+
+
+def test_gregorian_year_typed_in_persian_gets_a_hint(fa):
+    with pytest.raises(DateParseError, match="Gregorian"):
+        parse_date("2024/01/01")
+
+
+def test_english_dates_are_iso(en):
+    assert parse_date("2026-11-26") == date(2026, 11, 26)
+    with pytest.raises(DateParseError, match="does not exist"):
+        parse_date("2026-02-30")
+    with pytest.raises(DateParseError, match="year-month-day"):
+        parse_date("26 Nov")
+    assert parse_date("  ") is None
+
+
+def test_dates_shown_in_jalali_with_persian_digits(fa):
+    assert i18n.format_date(date(2026, 11, 26)) == "۱۴۰۵/۰۹/۰۵"
+    assert i18n.format_date(date(2026, 11, 26), "long").endswith("۵ آذر ۱۴۰۵")
+    assert i18n.date_input_value(date(2026, 11, 26)) == "1405/09/05"
+
+
+def test_dates_shown_in_gregorian_in_english(en):
+    assert i18n.format_date(date(2026, 11, 26)) == "Nov 26, 2026"
+
+
+def test_datetimes_shown_in_the_users_time_zone(fa):
+    # 20:45 UTC is 00:15 the next day in Tehran (UTC+3:30)
+    moment = datetime(2026, 11, 25, 20, 45, tzinfo=UTC)
+    assert i18n.format_date(moment) == "۱۴۰۵/۰۹/۰۵"
+    assert i18n.format_time(moment) == "۰۰:۱۵"
+
+
+def test_local_input_is_stored_as_utc(fa):
+    assert i18n.local_to_utc(date(2026, 12, 1), time(10, 30)) == datetime(2026, 12, 1, 7, 0,
+                                                                         tzinfo=UTC)
+
+
+def test_numbers_use_persian_digits_in_persian(fa):
+    assert i18n.format_number(8_693_706) == "۸,۶۹۳,۷۰۶"
+
+
+def test_numbers_use_latin_digits_in_english(en):
+    assert i18n.format_number(8_693_706) == "8,693,706"
+
+
+def test_country_names_follow_the_language(fa):
+    assert i18n.country_name("TR") == "ترکیه"
+    codes = [code for code, _ in i18n.country_choices()]
+    assert "IR" in codes and "ZZ" not in codes and len(codes) > 240
+
+
+def test_country_names_in_english(en):
+    assert i18n.country_name("tr") in ("Türkiye", "Turkey")
+
+
+@pytest.mark.parametrize("stored, typed", [
+    ("کیش", "كيش"),                    # Arabic kaf and yeh
+    ("تهران", "تَهران"),               # a diacritic
+    ("می‌دان", "می دان"),              # zero-width non-joiner against a space
+    ("شهرداری تهران", "شهرداري  تهران"),  # double space, Arabic yeh
+    ("Metropolis", "METROPOLIS"),
+    ("İstanbul", "istanbul"),
+    ("۱۴۰۵", "1405"),
+])
+def test_search_normalisation_makes_variants_equal(stored, typed):
+    assert normalize_search(typed) in normalize_search(stored)
+
+
+def test_html_lang_and_direction_follow_the_locale(client):
+    assert '<html lang="fa" dir="rtl">' in client.get("/login?lang=fa").get_data(as_text=True)
+    assert '<html lang="en" dir="ltr">' in client.get("/login?lang=en").get_data(as_text=True)
+
+
+def test_locale_order_setting_then_query_then_header_then_default(client, auth, app):
+    # Accept-Language is used when nothing else is set
+    html = client.get("/login", headers={"Accept-Language": "fa-IR,fa;q=0.9"}).get_data(
+        as_text=True)
+    assert 'lang="fa"' in html
+    # ?lang= beats the header and is remembered in the session
+    client.get("/login?lang=en", headers={"Accept-Language": "fa"})
+    assert 'lang="en"' in client.get("/login", headers={"Accept-Language": "fa"}).get_data(
+        as_text=True)
+    # the user's own setting beats both
+    auth.login("viewer", locale="fa")
+    assert 'lang="fa"' in client.get("/?lang=en").get_data(as_text=True)
+
+
+def test_default_locale_when_nothing_is_asked(client, app):
+    app.config["CRM_DEFAULT_LOCALE"] = "fa"
+    assert 'lang="fa"' in client.get("/login").get_data(as_text=True)
+
+
+def test_persian_pages_load_the_rtl_bootstrap_and_the_persian_font(client):
+    html = client.get("/login?lang=fa").get_data(as_text=True)
+    assert "bootstrap.rtl.min.css" in html and "Vazirmatn" in html
+    assert "bootstrap.rtl.min.css" not in client.get("/login?lang=en").get_data(as_text=True)

@@ -1,0 +1,127 @@
+"""The login wall, role checks on every route, CSRF and the security headers."""
+
+import pytest
+from flask_wtf.csrf import generate_csrf
+
+from crm.auth.models import ROLE_ORDER
+from crm.security import PUBLIC_ENDPOINTS
+
+ID_VALUE = 987654  # an id that does not exist
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        args = {arg: ID_VALUE if rule._converters[arg].__class__.__name__ == "IntegerConverter"
+                else "x" for arg in rule.arguments}
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, _url(app, rule, args)
+
+
+def _url(app, rule, args):
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **args)
+
+
+def test_every_route_declares_a_role(app):
+    missing = [rule.endpoint for rule in app.url_map.iter_rules()
+               if rule.endpoint not in PUBLIC_ENDPOINTS
+               and not hasattr(app.view_functions[rule.endpoint], "required_role")]
+    assert missing == [], f"routes without @require(role): {missing}"
+
+
+def test_every_route_needs_login(app, client):
+    for endpoint, method, url in _routes(app):
+        response = client.open(url, method=method)
+        assert response.status_code == 302, (endpoint, method, response.status_code)
+        assert "/login" in response.headers["Location"], endpoint
+
+
+@pytest.mark.parametrize("role", ROLE_ORDER)
+def test_every_route_enforces_its_role_and_never_fails(app, client, auth, role):
+    """Below the route's role: 403. At or above it: anything but 403 and 500."""
+    auth.login(role)
+    for endpoint, method, url in _routes(app):
+        if endpoint == "auth.logout":
+            continue
+        needed = app.view_functions[endpoint].required_role
+        response = client.open(url, method=method)
+        if ROLE_ORDER.index(role) < ROLE_ORDER.index(needed):
+            assert response.status_code == 403, (endpoint, method, role, response.status_code)
+        else:
+            assert response.status_code not in (403, 500), (endpoint, method, role,
+                                                            response.status_code)
+
+
+@pytest.fixture
+def csrf_app(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app
+
+
+def test_login_without_csrf_token_is_refused(csrf_app, make_user):
+    from tests.conftest import PASSWORD
+
+    user = make_user("staff")
+    client = csrf_app.test_client()
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "The form expired" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_form_posts_need_a_csrf_token(csrf_app, make_user):
+    from tests.conftest import PASSWORD
+
+    user = make_user("staff")
+    client = csrf_app.test_client()
+    with client:
+        client.get("/login")
+        token = generate_csrf()
+        response = client.post("/login", data={"email": user.email, "password": PASSWORD,
+                                               "csrf_token": token})
+    assert response.status_code == 302
+    assert client.post("/logout").status_code == 400
+    assert client.get("/").status_code == 200  # still signed in: the forged logout failed
+
+
+def test_security_headers_on_pages(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_pages_have_no_inline_scripts(client, auth):
+    auth.login("admin")
+    for url in ("/", "/login", "/settings", "/users"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>" not in html and " onclick=" not in html, url
+        for line in html.splitlines():
+            if "<script" in line:
+                assert " src=" in line, line
+
+
+def test_session_cookie_is_http_only_and_same_site(client, make_user):
+    from tests.conftest import PASSWORD
+
+    user = make_user("staff")
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_front_end_assets_are_served_locally(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert "cdn" not in html.lower() and "https://" not in html
+    for asset in ("bootstrap/dist/css/bootstrap.rtl.min.css",
+                  "vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2"):
+        response = client.get(f"/static/vendor/{asset}")
+        assert response.status_code == 200, asset
+        response.close()
