@@ -1,0 +1,1 @@
+"""Benchmarks: the large data set and the page query counts and latencies."""

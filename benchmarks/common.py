@@ -1,0 +1,62 @@
+"""What the benchmark scripts share: an app on a given database, the schema, scratch databases."""
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import inspect
+
+from crm import create_app
+from crm.config import Config
+from crm.extensions import db
+
+
+def make_app(database_url: str) -> Flask:
+    """The app on ``database_url``, configured for driving it with the test client."""
+    config = type("BenchmarkConfig", (Config,), {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "benchmark-secret-key-0123456789abcdef0123456789",
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    })
+    os.environ.setdefault("CRM_INSTANCE_PATH", tempfile.mkdtemp(prefix="crm-bench-instance-"))
+    return create_app(config)
+
+
+def ensure_schema(app: Flask) -> bool:
+    """Create the tables when they are missing (``flask db upgrade`` is the normal way)."""
+    with app.app_context():
+        if inspect(db.engine).has_table("users"):
+            return False
+        db.create_all()
+        return True
+
+
+def seed(app: Flask, size: str, scale: float = 1.0) -> str:
+    """Run ``crm seed-demo`` on the app's database and return its output."""
+    args = ["crm", "seed-demo", "--size", size, "--scale", str(scale)]
+    result = app.test_cli_runner().invoke(args=args, catch_exceptions=False)
+    if result.exit_code:
+        raise SystemExit(result.output)
+    return result.output
+
+
+def scratch_sqlite(name: str) -> str:
+    path = Path(tempfile.mkdtemp(prefix="crm-bench-")) / f"{name}.db"
+    return f"sqlite:///{path}"
+
+
+def scratch_postgres(server: str = "127.0.0.1", user: str = "postgres") -> tuple[str, str]:
+    """Create a scratch PostgreSQL database with ``createdb``; returns (name, URL)."""
+    name = f"crm_bench_{os.getpid()}"
+    subprocess.run(["createdb", "-h", server, "-U", user, name], check=True)
+    return name, f"postgresql+psycopg://{user}@{server}:5432/{name}"
+
+
+def drop_postgres(name: str, server: str = "127.0.0.1", user: str = "postgres") -> None:
+    subprocess.run(["dropdb", "-h", server, "-U", user, "--if-exists", "--force", name], check=True)
