@@ -1,0 +1,180 @@
+"""Agreement forms: the list filters, the agreement itself, stage moves, milestones, documents."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from crm.agreements.models import AGREEMENT_TYPES, CONFIDENTIALITY, MILESTONE_STATUSES, STAGES
+from crm.agreements.pipeline import INITIAL_STAGES
+from crm.fields import IdMultipleField, LocalDateField, choices, not_before, optional_int
+from crm.i18n import to_latin_digits
+from crm.reference import DOMAINS
+
+
+class LocalIntegerField(IntegerField):
+    """An integer typed with Latin, Persian or Arabic-Indic digits."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            valuelist = [to_latin_digits(valuelist[0]).strip()]
+        if valuelist and valuelist[0] == "":
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+
+class AgreementFilterForm(FlaskForm):
+    """The list's filters, read from the query string; bad values become field errors."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+    stage = SelectField(
+        _l("Stage"), choices=choices(STAGES, _l("All stages")), validators=[Optional()], default=""
+    )
+    type = SelectField(
+        _l("Type"),
+        choices=choices(AGREEMENT_TYPES, _l("All types")),
+        validators=[Optional()],
+        default="",
+    )
+    confidentiality = SelectField(
+        _l("Confidentiality"),
+        choices=choices(CONFIDENTIALITY, _l("Any")),
+        validators=[Optional()],
+        default="",
+    )
+    partner_id = SelectField(_l("Party"), coerce=optional_int, validators=[Optional()], default="")
+    domain = SelectField(
+        _l("Domain"),
+        choices=choices(DOMAINS, _l("All domains")),
+        validators=[Optional()],
+        default="",
+    )
+    area_id = SelectField(
+        _l("Cooperation area"), coerce=optional_int, validators=[Optional()], default=""
+    )
+    owner_id = SelectField(_l("Owner"), coerce=optional_int, validators=[Optional()], default="")
+    expiring = LocalIntegerField(
+        _l("Expiring within (days)"), validators=[Optional(), NumberRange(min=1, max=3650)]
+    )
+    show = SelectField(
+        _l("Archive"),
+        choices=choices(
+            [
+                ("", _l("Current agreements")),
+                ("archived", _l("Archived only")),
+                ("all", _l("Current and archived")),
+            ]
+        ),
+        validators=[Optional()],
+        default="",
+    )
+
+
+class AgreementForm(FlaskForm):
+    title_en = StringField(_l("Title (English)"), validators=[Length(max=300)])
+    title_fa = StringField(_l("Title (Persian)"), validators=[Length(max=300)])
+    type = SelectField(
+        _l("Type"),
+        choices=choices(AGREEMENT_TYPES, _l("Choose a type")),
+        default="",
+        validators=[InputRequired(_l("Choose the type of agreement."))],
+    )
+    reference = StringField(
+        _l("Reference number"),
+        validators=[Optional(), Length(max=60)],
+        description=_l("The registry number, if it has one."),
+    )
+    party_ids = IdMultipleField(
+        _l("Parties"),
+        description=_l("One or more partners. Hold Ctrl (⌘ on a Mac) to choose several."),
+    )
+    area_ids = IdMultipleField(_l("Cooperation areas"))
+    terms_summary = TextAreaField(_l("Summary of terms"), validators=[Length(max=20000)])
+    stage = SelectField(
+        _l("Starting stage"),
+        choices=choices((s, STAGES[s]) for s in INITIAL_STAGES),
+        default="idea",
+        description=_l("Later stages are reached through the pipeline."),
+    )
+    signed_on = LocalDateField(_l("Signed on"))
+    effective_on = LocalDateField(
+        _l("Effective from"),
+        validators=[
+            not_before("signed_on", _l("The agreement cannot take effect before it is signed."))
+        ],
+    )
+    expires_on = LocalDateField(_l("Expires on"))
+    renewal_notice_days = LocalIntegerField(
+        _l("Renewal notice (days)"),
+        default=90,
+        validators=[
+            InputRequired(_l("Enter the number of days.")),
+            NumberRange(min=0, max=730, message=_l("Enter a number from 0 to 730.")),
+        ],
+        description=_l("How many days before expiry the renewal should be prepared."),
+    )
+    auto_renew = BooleanField(_l("Renews automatically"))
+    signatories = TextAreaField(
+        _l("Signatories"),
+        validators=[Length(max=5000)],
+        description=_l("One per line: name, position, organisation."),
+    )
+    owner_id = SelectField(_l("Owner"), coerce=optional_int, validators=[Optional()], default="")
+    confidentiality = SelectField(
+        _l("Confidentiality"),
+        choices=choices(CONFIDENTIALITY),
+        default="internal",
+        description=_l("Confidential agreements are visible to managers only."),
+    )
+
+    def validate_title_fa(self, field):
+        if not (self.title_en.data or "").strip() and not (field.data or "").strip():
+            raise ValidationError(_l("Enter a title in English or in Persian."))
+
+    def validate_party_ids(self, field):
+        if not field.data:
+            raise ValidationError(_l("Choose at least one party."))
+
+    def validate_expires_on(self, field):
+        start = self.effective_on.data or self.signed_on.data
+        if field.data and start and field.data <= start:
+            raise ValidationError(
+                _l("The expiry date must be after the date the agreement takes effect.")
+            )
+
+
+class StageForm(FlaskForm):
+    stage = SelectField(
+        _l("New stage"), default="", validators=[InputRequired(_l("Choose a stage."))]
+    )
+    signed_on = LocalDateField(
+        _l("Signed on"), description=_l("Required when the agreement moves to Signed.")
+    )
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
+
+
+class MilestoneForm(FlaskForm):
+    title = StringField(
+        _l("Milestone or obligation"),
+        validators=[InputRequired(_l("Describe the milestone.")), Length(max=300)],
+    )
+    due_on = LocalDateField(_l("Due on"))
+    responsible_id = SelectField(
+        _l("Responsible"), coerce=optional_int, validators=[Optional()], default=""
+    )
+    status = SelectField(_l("Status"), choices=choices(MILESTONE_STATUSES), default="open")
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
+
+
+class DocumentForm(FlaskForm):
+    file = FileField(_l("File"))
+    description = StringField(_l("Description"), validators=[Length(max=300)])
+
+    def validate_file(self, field):
+        if not field.data or not getattr(field.data, "filename", ""):
+            raise ValidationError(_l("Choose a file to upload."))

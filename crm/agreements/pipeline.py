@@ -1,0 +1,168 @@
+"""The agreement pipeline: which stage may follow which, who may move it, and the move itself.
+
+idea → exploring → drafting → negotiation → internal_approval → ready_to_sign → signed → active
+→ (renewal → active) → expired. Before ``signed`` an agreement may go back one step or be
+rejected; after it, it may be terminated. ``rejected``, ``terminated`` and ``expired`` are final,
+except that an expired agreement may enter renewal.
+
+Moves that touch the part of the pipeline past internal approval (into, out of or within it)
+need a manager: the office's approval is what separates a draft from a commitment.
+"""
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+
+from crm.agreements.models import STAGES, Agreement, StageChange
+from crm.auth.models import User
+from crm.extensions import db
+from crm.i18n import user_zone
+
+PIPELINE = [
+    "idea",
+    "exploring",
+    "drafting",
+    "negotiation",
+    "internal_approval",
+    "ready_to_sign",
+    "signed",
+    "active",
+    "renewal",
+    "expired",
+]
+PRE_SIGNING = PIPELINE[: PIPELINE.index("signed")]
+INITIAL_STAGES = PIPELINE[: PIPELINE.index("internal_approval") + 1]
+FINAL_STAGES = {"rejected", "terminated", "expired"}
+# Stages past internal approval; entering, leaving or moving between them needs a manager.
+MANAGER_STAGES = {"ready_to_sign", "signed", "active", "renewal", "expired", "terminated"}
+
+_FORWARD = {
+    "idea": ["exploring"],
+    "exploring": ["drafting"],
+    "drafting": ["negotiation"],
+    "negotiation": ["internal_approval"],
+    "internal_approval": ["ready_to_sign"],
+    "ready_to_sign": ["signed"],
+    "signed": ["active"],
+    "active": ["renewal", "expired"],
+    "renewal": ["active", "expired"],
+    "expired": ["renewal"],
+}
+
+
+class StageError(ValueError):
+    """A stage move broke a rule; the message is translated and can be shown as is.
+
+    ``field`` names the stage form's field the message belongs to.
+    """
+
+    def __init__(self, message, field: str = "stage"):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+def stage_position(stage: str) -> int:
+    """The index of ``stage`` in the main pipeline (rejected/terminated: where they branch)."""
+    return PIPELINE.index(stage) if stage in PIPELINE else len(PIPELINE)
+
+
+def next_stages(stage: str) -> list[str]:
+    """Every stage the pipeline allows after ``stage``, whoever moves it."""
+    targets = list(_FORWARD.get(stage, []))
+    if stage in PRE_SIGNING:
+        if stage != "idea":
+            targets.append(PIPELINE[PIPELINE.index(stage) - 1])
+        targets.append("rejected")
+    if stage in {"signed", "active", "renewal"}:
+        targets.append("terminated")
+    return targets
+
+
+def needs_manager(from_stage: str, to_stage: str) -> bool:
+    """True when this move belongs to the manager's part of the pipeline."""
+    return (
+        to_stage in MANAGER_STAGES
+        or from_stage in MANAGER_STAGES
+        or from_stage == "internal_approval"
+    )
+
+
+def allowed_stages(agreement: Agreement, user: User) -> list[str]:
+    """The stages this user may move the agreement to now (empty for viewers and archives)."""
+    if agreement.archived or not user.can("staff"):
+        return []
+    return [
+        s
+        for s in next_stages(agreement.stage)
+        if user.can("manager") or not needs_manager(agreement.stage, s)
+    ]
+
+
+def today_for_user() -> date:
+    """Today's date in the signed-in user's time zone."""
+    return datetime.now(user_zone()).date()
+
+
+def move_stage(
+    agreement: Agreement, to_stage: str, user: User, note: str = "", signed_on: date | None = None
+) -> StageChange:
+    """Move ``agreement`` to ``to_stage`` and record who did it, when and why.
+
+    Raises StageError when the pipeline does not allow the move, the user's role is not enough,
+    or a move to ``signed`` comes without a signing date. The caller commits.
+    """
+    from_stage = agreement.stage
+    if agreement.archived:
+        raise StageError(_l("Restore the agreement before you change its stage."))
+    if to_stage not in STAGES:
+        raise StageError(_l("Choose a stage from the list."))
+    if to_stage not in next_stages(from_stage):
+        if from_stage in FINAL_STAGES and from_stage != "expired":
+            raise StageError(
+                _l(
+                    "This agreement is %(stage)s; its stage can no longer change.",
+                    stage=STAGES[from_stage],
+                )
+            )
+        raise StageError(
+            _l(
+                "An agreement cannot move from %(from)s to %(to)s.",
+                **{"from": STAGES[from_stage], "to": STAGES[to_stage]},
+            )
+        )
+    if needs_manager(from_stage, to_stage) and not user.can("manager"):
+        raise StageError(_l("Only a manager can move an agreement past internal approval."))
+    if to_stage == "signed":
+        signed_on = signed_on or agreement.signed_on
+        if signed_on is None:
+            raise StageError(_l("Enter the date the agreement was signed."), "signed_on")
+        if signed_on > today_for_user():
+            raise StageError(_l("The signing date cannot be in the future."), "signed_on")
+        agreement.signed_on = signed_on
+    agreement.stage = to_stage
+    change = StageChange(
+        agreement=agreement,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        changed_by_id=user.id,
+        note=(note or "").strip(),
+    )
+    db.session.add(change)
+    db.session.flush()
+    return change
+
+
+def record_initial_stage(agreement: Agreement, user: User, note: str = "") -> StageChange:
+    """The first history row of a new agreement (from nothing to its starting stage)."""
+    change = StageChange(
+        agreement=agreement,
+        from_stage=None,
+        to_stage=agreement.stage,
+        changed_by_id=user.id,
+        note=note,
+    )
+    db.session.add(change)
+    return change
