@@ -1,0 +1,116 @@
+"""The start page's figures and the global search."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from crm import i18n
+from crm.activities import followups
+from crm.activities.models import Activity
+from crm.activities.services import MIN_QUERY, matches, visible_activities, with_relations
+from crm.agreements.models import STAGES, Agreement
+from crm.agreements.services import visible_to
+from crm.auth.models import User
+from crm.extensions import db
+from crm.models import utcnow
+from crm.partners.models import Contact, Partner
+from crm.reference import DOMAINS
+
+EXPIRY_WINDOW_DAYS = 90
+LIVE_STAGES = ("signed", "active", "renewal")
+SEARCH_LIMIT = 10
+
+
+@dataclass
+class Dashboard:
+    partners_by_domain: dict[str, int]
+    agreements_by_stage: dict[str, int]
+    expiring: list[Agreement]
+    overdue: list[Activity]
+    upcoming: list[Activity]
+    recent: list[Activity]
+    today: date
+
+    @property
+    def partner_total(self) -> int:
+        return sum(self.partners_by_domain.values())
+
+    @property
+    def agreement_total(self) -> int:
+        return sum(self.agreements_by_stage.values())
+
+
+def dashboard(user: User, top: int = 5) -> Dashboard:
+    """The start page in a fixed handful of grouped queries, whatever the data."""
+    today = utcnow().astimezone(i18n.user_zone()).date()
+    per_domain = dict(db.session.execute(
+        select(Partner.domain, func.count(Partner.id))
+        .where(Partner.archived_at.is_(None)).group_by(Partner.domain)).all())
+    per_stage = dict(db.session.execute(
+        select(Agreement.stage, func.count(Agreement.id))
+        .where(Agreement.archived_at.is_(None), visible_to(user))
+        .group_by(Agreement.stage)).all())
+    expiring = db.session.scalars(
+        select(Agreement).options(selectinload(Agreement.parties))
+        .where(Agreement.archived_at.is_(None), visible_to(user),
+               Agreement.stage.in_(LIVE_STAGES), Agreement.expires_on >= today,
+               Agreement.expires_on <= today + timedelta(days=EXPIRY_WINDOW_DAYS))
+        .order_by(Agreement.expires_on, Agreement.id).limit(10))
+    overdue, upcoming = followups.overdue_and_upcoming(user, limit=top)
+    recent = db.session.scalars(
+        with_relations(select(Activity))
+        .where(Activity.archived_at.is_(None), visible_activities(user))
+        .order_by(Activity.updated_at.desc(), Activity.id.desc()).limit(8))
+    return Dashboard(
+        partners_by_domain={code: per_domain.get(code, 0) for code in DOMAINS},
+        agreements_by_stage={code: per_stage.get(code, 0) for code in STAGES},
+        expiring=list(expiring), overdue=overdue, upcoming=upcoming,
+        recent=list(recent.unique()), today=today)
+
+
+@dataclass
+class SearchResults:
+    query: str
+    partners: list[Partner] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+    agreements: list[Agreement] = field(default_factory=list)
+    activities: list[Activity] = field(default_factory=list)
+    too_short: bool = False
+
+    @property
+    def total(self) -> int:
+        return len(self.partners) + len(self.contacts) + len(self.agreements) + \
+            len(self.activities)
+
+
+def search_everything(user: User, text: str | None, limit: int = SEARCH_LIMIT) -> SearchResults:
+    """Partners, contacts, agreements (visible ones) and activities whose search key holds every
+    word of the query, after the same normalisation as the stored keys (Arabic yeh/kaf,
+    diacritics, ZWNJ). Archived records are left out. Each list holds up to ``limit + 1`` rows,
+    so the page knows when to offer "see all"."""
+    query = i18n.normalize_search(text)
+    results = SearchResults(query=(text or "").strip())
+    if len(query.replace(" ", "")) < MIN_QUERY:
+        results.too_short = bool(query)
+        return results
+    results.partners = list(db.session.scalars(
+        select(Partner).where(Partner.archived_at.is_(None), matches(Partner.search_key, query))
+        .order_by(Partner.name_en, Partner.id).limit(limit + 1)))
+    results.contacts = list(db.session.scalars(
+        select(Contact).join(Contact.partner).options(joinedload(Contact.partner))
+        .where(Contact.archived_at.is_(None), Partner.archived_at.is_(None),
+               matches(Contact.search_key, query))
+        .order_by(Contact.name_latin, Contact.id).limit(limit + 1)))
+    results.agreements = list(db.session.scalars(
+        select(Agreement).options(selectinload(Agreement.parties))
+        .where(Agreement.archived_at.is_(None), visible_to(user),
+               matches(Agreement.search_key, query))
+        .order_by(Agreement.updated_at.desc(), Agreement.id).limit(limit + 1)))
+    results.activities = list(db.session.scalars(
+        with_relations(select(Activity))
+        .where(Activity.archived_at.is_(None), visible_activities(user),
+               matches(Activity.search_key, query))
+        .order_by(Activity.updated_at.desc(), Activity.id).limit(limit + 1)).unique())
+    return results
