@@ -1,18 +1,124 @@
-"""Views of partners (being built)."""
+"""Partner pages: the list, the 360° view, create, edit, archive and restore."""
 
-from flask import render_template
+from datetime import datetime
 
-from crm.partners import bp
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select
+
+from crm.activities.models import ACTIVITY_KINDS
+from crm.agreements.models import AGREEMENT_TYPES, STAGES
+from crm.audit import history_for
+from crm.extensions import db
+from crm.i18n import user_zone
+from crm.models import utcnow
+from crm.partners import bp, services
+from crm.partners.forms import PartnerFilterForm, PartnerForm, field_labels
+from crm.partners.models import PARTNER_KINDS, RELATIONSHIPS, Partner
 from crm.security import require
+
+MAX_PAGE = 1_000_000
+
+
+def paginate(stmt: Select) -> Pagination:
+    """One page of ``stmt``; a page number that is not a number or out of range never fails:
+    it becomes the first or the last page."""
+    per_page = current_app.config["CRM_PAGE_SIZE"]
+    number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = db.paginate(stmt, page=number, per_page=per_page, error_out=False)
+    if page.pages and page.page > page.pages:
+        page = db.paginate(stmt, page=page.pages, per_page=per_page, error_out=False)
+    return page
 
 
 @bp.route("/partners/")
 @require("viewer")
 def index():
-    return render_template("main/index.html")
+    form = PartnerFilterForm(request.args)
+    form.validate()
+    filters = form.cleaned()
+    page = paginate(services.partner_query(**filters))
+    sort = services.clean_sort(filters["sort"], services.PARTNER_SORTS, "name")
+    return render_template("partners/index.html", form=form, page=page, sort=sort,
+                           kinds=PARTNER_KINDS, relationships=RELATIONSHIPS)
 
 
-@bp.route("/contacts/")
+@bp.route("/partners/<int:partner_id>")
 @require("viewer")
-def contacts():
-    return render_template("main/index.html")
+def detail(partner_id: int):
+    partner = services.get_partner(partner_id)
+    return render_template(
+        "partners/detail.html",
+        partner=partner,
+        contacts=services.partner_contacts(partner),
+        archived_contacts=services.archived_contact_count(partner),
+        agreements=services.partner_agreements(partner, current_user),
+        timeline=services.partner_timeline(partner),
+        followups=services.partner_followups(partner),
+        history=history_for(partner, limit=20),
+        labels=field_labels(PartnerForm),
+        kinds=PARTNER_KINDS,
+        relationships=RELATIONSHIPS,
+        activity_kinds=ACTIVITY_KINDS,
+        agreement_types=AGREEMENT_TYPES,
+        stages=STAGES,
+        today=datetime.now(user_zone()).date(),
+        now=utcnow(),
+    )
+
+
+@bp.route("/partners/new", methods=["GET", "POST"])
+@require("staff")
+def new():
+    form = PartnerForm()
+    if form.validate_on_submit():
+        partner = services.save_partner(Partner(), form.data)
+        db.session.commit()
+        flash(_("The partner %(name)s was created.", name=partner.name), "success")
+        return redirect(url_for("partners.detail", partner_id=partner.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("partners/form.html", form=form, partner=None), status
+
+
+@bp.route("/partners/<int:partner_id>/edit", methods=["GET", "POST"])
+@require("staff")
+def edit(partner_id: int):
+    partner = services.get_partner(partner_id)
+    if partner.archived:
+        flash(_("This partner is archived. Restore it before editing."), "warning")
+        return redirect(url_for("partners.detail", partner_id=partner.id))
+    form = PartnerForm(obj=partner, owner=partner.owner)
+    if not form.is_submitted():
+        form.areas.data = [area.id for area in partner.areas]  # obj gives objects, not ids
+    if form.validate_on_submit():
+        services.save_partner(partner, form.data)
+        db.session.commit()
+        flash(_("The changes to %(name)s were saved.", name=partner.name), "success")
+        return redirect(url_for("partners.detail", partner_id=partner.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("partners/form.html", form=form, partner=partner), status
+
+
+@bp.route("/partners/<int:partner_id>/archive", methods=["POST"])
+@require("staff")
+def archive(partner_id: int):
+    partner = services.get_partner(partner_id)
+    if not partner.archived:
+        services.archive(partner)
+        db.session.commit()
+        flash(_("%(name)s was archived. Its contacts, agreements and activities are kept.",
+                name=partner.name), "success")
+    return redirect(url_for("partners.detail", partner_id=partner.id))
+
+
+@bp.route("/partners/<int:partner_id>/restore", methods=["POST"])
+@require("staff")
+def restore(partner_id: int):
+    partner = services.get_partner(partner_id)
+    if partner.archived:
+        services.restore(partner)
+        db.session.commit()
+        flash(_("%(name)s was restored.", name=partner.name), "success")
+    return redirect(url_for("partners.detail", partner_id=partner.id))

@@ -1,0 +1,113 @@
+"""Contact pages: the list, detail, create, edit, primary, archive and restore."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from crm.audit import history_for
+from crm.extensions import db
+from crm.partners import bp, services
+from crm.partners.forms import ContactFilterForm, ContactForm, field_labels
+from crm.partners.models import CONTACT_LANGUAGES, Contact
+from crm.partners.views import paginate
+from crm.security import require
+
+
+@bp.route("/contacts/")
+@require("viewer")
+def contacts():
+    form = ContactFilterForm(request.args)
+    form.validate()
+    filters = form.cleaned()
+    partner = services.find_partner(filters["partner"])
+    if filters["partner"] is not None and partner is None:
+        form.partner.errors.append(_("This partner does not exist."))
+        filters["partner"] = None
+    page = paginate(services.contact_query(**filters))
+    sort = services.clean_sort(filters["sort"], services.CONTACT_SORTS, "name")
+    return render_template("partners/contacts.html", form=form, page=page, sort=sort,
+                           partner=partner, languages=CONTACT_LANGUAGES)
+
+
+@bp.route("/contacts/<int:contact_id>")
+@require("viewer")
+def contact(contact_id: int):
+    record = services.get_contact(contact_id)
+    return render_template("partners/contact_detail.html", contact=record,
+                           activities=services.contact_activities(record),
+                           history=history_for(record, limit=20),
+                           labels=field_labels(ContactForm), languages=CONTACT_LANGUAGES)
+
+
+@bp.route("/partners/<int:partner_id>/contacts/new", methods=["GET", "POST"])
+@require("staff")
+def new_contact(partner_id: int):
+    partner = services.get_partner(partner_id)
+    if partner.archived:
+        flash(_("This partner is archived. Restore it before adding contacts."), "warning")
+        return redirect(url_for("partners.detail", partner_id=partner.id))
+    form = ContactForm(region=partner.country)
+    if form.validate_on_submit():
+        record = services.save_contact(Contact(partner_id=partner.id), form.data)
+        db.session.commit()
+        flash(_("The contact %(name)s was added to %(partner)s.", name=record.name,
+                partner=partner.name), "success")
+        return redirect(url_for("partners.contact", contact_id=record.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("partners/contact_form.html", form=form, partner=partner,
+                           contact=None), status
+
+
+@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@require("staff")
+def edit_contact(contact_id: int):
+    record = services.get_contact(contact_id)
+    if record.archived:
+        flash(_("This contact is archived. Restore it before editing."), "warning")
+        return redirect(url_for("partners.contact", contact_id=record.id))
+    form = ContactForm(obj=record, region=record.partner.country)
+    if form.validate_on_submit():
+        services.save_contact(record, form.data)
+        db.session.commit()
+        flash(_("The changes to %(name)s were saved.", name=record.name), "success")
+        return redirect(url_for("partners.contact", contact_id=record.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("partners/contact_form.html", form=form, partner=record.partner,
+                           contact=record), status
+
+
+@bp.route("/contacts/<int:contact_id>/primary", methods=["POST"])
+@require("staff")
+def make_primary(contact_id: int):
+    record = services.get_contact(contact_id)
+    if record.archived:
+        flash(_("This contact is archived. Restore it before editing."), "warning")
+    elif not record.is_primary:
+        services.make_primary(record)
+        db.session.commit()
+        flash(_("%(name)s is now the primary contact of %(partner)s.", name=record.name,
+                partner=record.partner.name), "success")
+    if request.form.get("next") == "partner":
+        return redirect(url_for("partners.detail", partner_id=record.partner_id))
+    return redirect(url_for("partners.contact", contact_id=record.id))
+
+
+@bp.route("/contacts/<int:contact_id>/archive", methods=["POST"])
+@require("staff")
+def archive_contact(contact_id: int):
+    record = services.get_contact(contact_id)
+    if not record.archived:
+        services.archive(record)
+        db.session.commit()
+        flash(_("%(name)s was archived.", name=record.name), "success")
+    return redirect(url_for("partners.contact", contact_id=record.id))
+
+
+@bp.route("/contacts/<int:contact_id>/restore", methods=["POST"])
+@require("staff")
+def restore_contact(contact_id: int):
+    record = services.get_contact(contact_id)
+    if record.archived:
+        services.restore(record)
+        db.session.commit()
+        flash(_("%(name)s was restored.", name=record.name), "success")
+    return redirect(url_for("partners.contact", contact_id=record.id))

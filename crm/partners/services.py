@@ -1,0 +1,266 @@
+"""Partner and contact queries and rules: lists, the 360° view, saving, primary contact,
+archive and restore."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import abort
+from flask_babel import get_locale
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from crm.activities.models import Activity, activity_participants
+from crm.agreements.models import Agreement, agreement_parties
+from crm.agreements.services import visible_to
+from crm.auth.models import User
+from crm.extensions import db
+from crm.i18n import country_choices, normalize_search
+from crm.models import CooperationArea, utcnow
+from crm.partners.models import RELATIONSHIPS, Contact, Partner
+
+PARTNER_FIELDS = ("kind", "domain", "name_en", "name_fa", "name_local", "country", "region",
+                  "population", "timezone", "website", "relationship_type", "relationship_since",
+                  "owner_id", "summary", "talking_points")
+CONTACT_FIELDS = ("name_latin", "name_fa", "title", "department", "email", "phone", "language",
+                  "notes")
+PARTNER_SORTS = ("name", "country", "relationship", "updated")
+CONTACT_SORTS = ("name", "partner", "language", "updated")
+
+
+# --- shared helpers ------------------------------------------------------------------------------
+def _persian() -> bool:
+    return str(get_locale() or "en") == "fa"
+
+
+def _name_order(en, fa, other=None):
+    """The name column the user reads first (Persian in fa), falling back to the others."""
+    first, second = (fa, en) if _persian() else (en, fa)
+    parts = [func.nullif(first, ""), func.nullif(second, "")] + ([other] if other is not None
+                                                                  else [])
+    return func.lower(func.coalesce(*parts, ""))
+
+
+def _search_terms(q: str | None) -> list[str]:
+    return normalize_search(q).split() if q else []
+
+
+def _sorted(stmt: Select, sort: str | None, allowed: Iterable[str], columns: dict[str, Any],
+            default: str, tie) -> Select:
+    """Order by a whitelisted ``sort`` key (``name`` or ``-name``); unknown keys use default."""
+    sort = sort or default
+    key = sort.lstrip("-")
+    if key not in allowed:
+        sort, key = default, default.lstrip("-")
+    column = columns[key]
+    ordering = column.desc() if sort.startswith("-") else column.asc()
+    return stmt.order_by(ordering, tie)
+
+
+def clean_sort(sort: str | None, allowed: Iterable[str], default: str) -> str:
+    """The sort key actually used for ``sort`` (for the table headers)."""
+    return sort if sort and sort.lstrip("-") in allowed else default
+
+
+# --- partners ------------------------------------------------------------------------------------
+def partner_query(*, q: str | None = None, domain: str | None = None, kind: str | None = None,
+                  country: str | None = None, relationship: str | None = None,
+                  area: int | None = None, owner: int | None = None, archived: bool = False,
+                  sort: str | None = None, **_ignored) -> Select:
+    """The partner list: search on the normalised search key, filters and a whitelisted sort.
+
+    Owner and areas are loaded eagerly, so a page costs the same number of queries whatever
+    its size.
+    """
+    stmt = select(Partner).options(selectinload(Partner.owner), selectinload(Partner.areas))
+    for term in _search_terms(q):
+        stmt = stmt.where(Partner.search_key.contains(term, autoescape=True))
+    if not archived:
+        stmt = stmt.where(Partner.archived_at.is_(None))
+    for column, value in ((Partner.domain, domain), (Partner.kind, kind),
+                          (Partner.country, country), (Partner.relationship_type, relationship),
+                          (Partner.owner_id, owner)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if area is not None:
+        stmt = stmt.where(Partner.areas.any(CooperationArea.id == area))
+    country_rank = {code: rank for rank, (code, _) in enumerate(country_choices())}
+    columns = {
+        "name": _name_order(Partner.name_en, Partner.name_fa, Partner.name_local),
+        "country": case(country_rank, value=Partner.country, else_=len(country_rank)),
+        "relationship": case({code: rank for rank, code in enumerate(RELATIONSHIPS)},
+                             value=Partner.relationship_type, else_=len(RELATIONSHIPS)),
+        "updated": Partner.updated_at,
+    }
+    return _sorted(stmt, sort, PARTNER_SORTS, columns, "name", Partner.id)
+
+
+def get_partner(partner_id: int) -> Partner:
+    """The partner with its owner and areas loaded, or a 404."""
+    partner = db.session.get(Partner, partner_id,
+                             options=[selectinload(Partner.owner), selectinload(Partner.areas)])
+    if partner is None:
+        abort(404)
+    return partner
+
+
+def save_partner(partner: Partner, values: dict[str, Any]) -> Partner:
+    """Copy the form values to ``partner`` (new or existing); ``areas`` is a list of ids."""
+    for name in PARTNER_FIELDS:
+        if name in values:
+            value = values[name]
+            if isinstance(value, str) and name not in ("summary", "talking_points"):
+                value = value.strip()
+            if name == "country":
+                value = value or None
+            setattr(partner, name, value)
+    if "areas" in values:
+        ids = list(values["areas"] or [])
+        partner.areas = list(db.session.scalars(
+            select(CooperationArea).where(CooperationArea.id.in_(ids))
+            .order_by(CooperationArea.position))) if ids else []
+    if partner.id is None:
+        db.session.add(partner)
+    db.session.flush()
+    return partner
+
+
+def archive(record: Partner | Contact) -> None:
+    """Archive a partner or contact. Contacts of an archived partner are kept as they are; an
+    archived contact stops being the primary one."""
+    record.archived_at = utcnow()
+    if isinstance(record, Contact):
+        record.is_primary = False
+
+
+def restore(record: Partner | Contact) -> None:
+    record.archived_at = None
+
+
+def partner_contacts(partner: Partner) -> list[Contact]:
+    """The partner's current contacts, the primary one first."""
+    return list(db.session.scalars(
+        select(Contact)
+        .where(Contact.partner_id == partner.id, Contact.archived_at.is_(None))
+        .order_by(Contact.is_primary.desc(),
+                  _name_order(Contact.name_latin, Contact.name_fa), Contact.id)))
+
+
+def archived_contact_count(partner: Partner) -> int:
+    return db.session.scalar(select(func.count(Contact.id)).where(
+        Contact.partner_id == partner.id, Contact.archived_at.is_not(None))) or 0
+
+
+def partner_agreements(partner: Partner, user: User) -> list[Agreement]:
+    """Agreements the partner is a party to, as far as ``user`` may see them."""
+    return list(db.session.scalars(
+        select(Agreement)
+        .join(agreement_parties, agreement_parties.c.agreement_id == Agreement.id)
+        .where(agreement_parties.c.partner_id == partner.id, Agreement.archived_at.is_(None),
+               visible_to(user))
+        .order_by(Agreement.updated_at.desc(), Agreement.id.desc())
+        .limit(50)))
+
+
+def activity_when():
+    """When an activity happens: its start time, else its due date (both sort as text on
+    SQLite and as timestamps on PostgreSQL)."""
+    return func.coalesce(Activity.starts_at, Activity.due_on)
+
+
+def partner_timeline(partner: Partner, limit: int = 20) -> list[Activity]:
+    """Done and cancelled activities with the partner, newest first."""
+    return list(db.session.scalars(
+        select(Activity).options(selectinload(Activity.owner))
+        .where(Activity.partner_id == partner.id, Activity.archived_at.is_(None),
+               Activity.status != "planned")
+        .order_by(activity_when().desc(), Activity.id.desc()).limit(limit)))
+
+
+def partner_followups(partner: Partner, limit: int = 20) -> list[Activity]:
+    """Planned activities with the partner, the earliest first."""
+    when = activity_when()
+    return list(db.session.scalars(
+        select(Activity).options(selectinload(Activity.owner))
+        .where(Activity.partner_id == partner.id, Activity.archived_at.is_(None),
+               Activity.status == "planned")
+        .order_by(when.is_(None), when.asc(), Activity.id).limit(limit)))
+
+
+# --- contacts ------------------------------------------------------------------------------------
+def contact_query(*, q: str | None = None, partner: int | None = None, domain: str | None = None,
+                  language: str | None = None, primary: bool = False, archived: bool = False,
+                  sort: str | None = None, **_ignored) -> Select:
+    """The contact list with its partner joined (for the domain filter, search and sort)."""
+    stmt = select(Contact).join(Contact.partner).options(contains_eager(Contact.partner))
+    for term in _search_terms(q):
+        stmt = stmt.where(or_(Contact.search_key.contains(term, autoescape=True),
+                              Partner.search_key.contains(term, autoescape=True)))
+    if not archived:
+        stmt = stmt.where(Contact.archived_at.is_(None))
+    if partner is not None:
+        stmt = stmt.where(Contact.partner_id == partner)
+    if domain is not None:
+        stmt = stmt.where(Partner.domain == domain)
+    if language is not None:
+        stmt = stmt.where(Contact.language == language)
+    if primary:
+        stmt = stmt.where(Contact.is_primary.is_(True))
+    columns = {
+        "name": _name_order(Contact.name_latin, Contact.name_fa),
+        "partner": _name_order(Partner.name_en, Partner.name_fa, Partner.name_local),
+        "language": Contact.language,
+        "updated": Contact.updated_at,
+    }
+    return _sorted(stmt, sort, CONTACT_SORTS, columns, "name", Contact.id)
+
+
+def find_partner(partner_id: int | None) -> Partner | None:
+    return db.session.get(Partner, partner_id) if partner_id is not None else None
+
+
+def get_contact(contact_id: int) -> Contact:
+    """The contact with its partner loaded, or a 404."""
+    contact = db.session.get(Contact, contact_id, options=[selectinload(Contact.partner)])
+    if contact is None:
+        abort(404)
+    return contact
+
+
+def save_contact(contact: Contact, values: dict[str, Any]) -> Contact:
+    """Copy the form values to ``contact``; ``is_primary`` goes through ``make_primary``."""
+    for name in CONTACT_FIELDS:
+        if name in values:
+            value = values[name] or ""
+            setattr(contact, name, value if name == "notes" else value.strip())
+    if contact.id is None:
+        db.session.add(contact)
+    if values.get("is_primary"):
+        make_primary(contact)
+    elif "is_primary" in values:
+        contact.is_primary = False
+    db.session.flush()
+    return contact
+
+
+def make_primary(contact: Contact) -> None:
+    """Make ``contact`` the partner's only primary contact.
+
+    The others are changed one by one (not with a bulk UPDATE) so the audit log records it.
+    """
+    with db.session.no_autoflush:
+        others = db.session.scalars(select(Contact).where(
+            Contact.partner_id == contact.partner_id, Contact.is_primary.is_(True)))
+        for other in others:
+            if other is not contact:
+                other.is_primary = False
+    contact.is_primary = True
+
+
+def contact_activities(contact: Contact, limit: int = 10) -> list[Activity]:
+    """The newest activities the contact took part in."""
+    return list(db.session.scalars(
+        select(Activity).options(selectinload(Activity.owner))
+        .join(activity_participants, activity_participants.c.activity_id == Activity.id)
+        .where(activity_participants.c.contact_id == contact.id,
+               Activity.archived_at.is_(None))
+        .order_by(activity_when().desc(), Activity.id.desc()).limit(limit)))
