@@ -51,9 +51,10 @@ def scratch_sqlite(name: str) -> str:
     return f"sqlite:///{path}"
 
 
-def scratch_postgres(server: str = "127.0.0.1", user: str = "postgres") -> tuple[str, str]:
+def scratch_postgres(suffix: str = "db", server: str = "127.0.0.1",
+                     user: str = "postgres") -> tuple[str, str]:
     """Create a scratch PostgreSQL database with ``createdb``; returns (name, URL)."""
-    name = f"crm_bench_{os.getpid()}"
+    name = f"crm_bench_{os.getpid()}_{suffix}"
     subprocess.run(["createdb", "-h", server, "-U", user, name], check=True)
     return name, f"postgresql+psycopg://{user}@{server}:5432/{name}"
 
