@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from crm.audit import AuditEntry
 from crm.extensions import db
-from crm.models import CooperationArea
+from crm.models import CooperationArea, utcnow
 from crm.partners.models import Partner
 
 
@@ -139,7 +139,7 @@ def test_pagination_never_fails_on_bad_page_numbers(auth, client, make_partner, 
 def test_archived_partner_hidden_by_default_but_found_with_filter(auth, client, make_partner):
     auth.login("viewer")
     make_partner(name_en="Kazan")
-    make_partner(name_en="Old Friend", archived_at=__import__("crm.models").models.utcnow())
+    make_partner(name_en="Old Friend", archived_at=utcnow())
     assert "Old Friend" not in names_in(client.get("/partners/"))
     page = names_in(client.get("/partners/?archived=y"))
     assert "Old Friend" in page and "Kazan" in page and "Archived" in page
