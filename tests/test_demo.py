@@ -84,6 +84,18 @@ def test_seed_demo_has_agreements_in_every_stage_with_consistent_dates(app, seed
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Milestone)) > 0
 
 
+def test_demo_users_can_see_their_own_agreements_and_activities(app, seeded):
+    """Confidential agreements are for managers: no one else owns one or a follow-up on one."""
+    with app.app_context():
+        secret = Agreement.confidentiality == "confidential"
+        owners = db.session.scalars(sa.select(User.role).select_from(Agreement).join(Agreement.owner).where(secret))
+        assert set(owners) <= {"manager", "admin"}
+        followers = db.session.scalars(
+            sa.select(User.role).select_from(Activity).join(Activity.owner)
+            .join(Activity.agreement).where(secret))
+        assert set(followers) <= {"manager", "admin"}
+
+
 def test_seed_demo_spreads_activities_over_past_and_future_for_every_user(app, seeded):
     with app.app_context():
         today = datetime.now(TEHRAN).date()

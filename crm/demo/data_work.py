@@ -48,7 +48,7 @@ AGREEMENTS = [
      "", "مشاوره طراحی سامانه علائم؛ ضمانت‌نامه حسن انجام کار؛ انتقال دانش فنی.", False),
     ("baghdad_arbaeen", "memorandum", "Memorandum on pilgrims' urban services with Baghdad",
      "تفاهم‌نامه خدمات شهری زائران با بغداد", "TEH-MOU-2025-09", ["baghdad", "iraqi_visitors"],
-     ["health", "tourism", "technical_civil"], "internal_approval", "confidential", "staff",
+     ["health", "tourism", "technical_civil"], "internal_approval", "internal", "staff",
      90, "", "خدمات پسماند، آب و سلامت در مسیر زائران؛ هماهنگی ستاد اربعین.", False),
     ("dushanbe_nowruz", "protocol", "Cultural protocol for Nowruz week in Dushanbe",
      "پروتکل فرهنگی هفته نوروز در دوشنبه", "TEH-PR-2026-01", ["dushanbe"], ["culture"],
