@@ -88,7 +88,8 @@ def test_demo_users_can_see_their_own_agreements_and_activities(app, seeded):
     """Confidential agreements are for managers: no one else owns one or a follow-up on one."""
     with app.app_context():
         secret = Agreement.confidentiality == "confidential"
-        owners = db.session.scalars(sa.select(User.role).select_from(Agreement).join(Agreement.owner).where(secret))
+        owners = db.session.scalars(
+            sa.select(User.role).select_from(Agreement).join(Agreement.owner).where(secret))
         assert set(owners) <= {"manager", "admin"}
         followers = db.session.scalars(
             sa.select(User.role).select_from(Activity).join(Activity.owner)
