@@ -43,6 +43,7 @@ class Measure:
     status: int
     queries: set[int]
     median_ms: float
+    slowest: tuple[float, str] = (0.0, "")  # the slowest statement of the last request
 
     @property
     def query_text(self) -> str:
@@ -67,17 +68,21 @@ def measure(app: Flask, requests: int = 30) -> dict[str, Measure]:
     partner = busiest_partner(app)
     with app.app_context():
         engine = db.engine
-    statements: list[str] = []
+    statements: list[list] = []  # [statement, start, milliseconds]
 
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append([statement, perf_counter(), 0.0])
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        statements[-1][2] = (perf_counter() - statements[-1][1]) * 1000
 
     client = app.test_client()
     response = client.post("/login", data={"email": demo_email("manager"),
                                            "password": DEMO_PASSWORD})
     if response.status_code != 302:
         raise SystemExit(f"Could not sign in as the demo manager ({response.status_code}).")
-    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
     results = {}
     try:
         for label, path in PAGES:
@@ -90,9 +95,11 @@ def measure(app: Flask, requests: int = 30) -> dict[str, Measure]:
                 status = client.get(url).status_code
                 timings.append((perf_counter() - started) * 1000)
                 queries.add(len(statements))
-            results[label] = Measure(status, queries, statistics.median(timings))
+            slowest = max(((ms, sql) for sql, _start, ms in statements), default=(0.0, ""))
+            results[label] = Measure(status, queries, statistics.median(timings), slowest)
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
     return results
 
 
@@ -119,6 +126,12 @@ def report(sets: dict[str, dict[str, Measure]]) -> bool:
             flags.append("QUERY COUNT DIFFERS BETWEEN SETS (N+1?)")
         clean = clean and not flags
         print(row + ("  " + "; ".join(flags) if flags else ""))
+    for name in names:
+        for label, m in sets[name].items():
+            if m.median_ms > BUDGET_MS:
+                sql = " ".join(m.slowest[1].split())
+                print(f"\n{label} on {name}: slowest statement {m.slowest[0]:.1f} ms:")
+                print(f"  {sql[:600]}")
     return clean
 
 
