@@ -16,18 +16,30 @@ def _rows(app, model, *where):
 
 
 def _form(partner_ids, **overrides):
-    data = {"title_en": "Memorandum on tourism", "title_fa": "تفاهم‌نامه گردشگری",
-            "type": "memorandum", "reference": "", "party_ids": [str(p) for p in partner_ids],
-            "terms_summary": "Exchange of visitors.", "stage": "idea", "signed_on": "",
-            "effective_on": "", "expires_on": "", "renewal_notice_days": "90",
-            "signatories": "", "owner_id": "", "confidentiality": "internal"}
+    data = {
+        "title_en": "Memorandum on tourism",
+        "title_fa": "تفاهم‌نامه گردشگری",
+        "type": "memorandum",
+        "reference": "",
+        "party_ids": [str(p) for p in partner_ids],
+        "terms_summary": "Exchange of visitors.",
+        "stage": "idea",
+        "signed_on": "",
+        "effective_on": "",
+        "expires_on": "",
+        "renewal_notice_days": "90",
+        "signatories": "",
+        "owner_id": "",
+        "confidentiality": "internal",
+    }
     data.update(overrides)
     return data
 
 
 # --- list ---------------------------------------------------------------------------------------
-def test_list_shows_agreements_with_parties_and_stage_counts(auth, client, make_agreement,
-                                                            make_partner):
+def test_list_shows_agreements_with_parties_and_stage_counts(
+    auth, client, make_agreement, make_partner
+):
     auth.login("viewer")
     tehran = make_partner(name_en="Kazan", name_fa="کازان")
     make_agreement(title_en="Transport memorandum", parties=[tehran])
@@ -38,11 +50,27 @@ def test_list_shows_agreements_with_parties_and_stage_counts(auth, client, make_
     assert 'href="/agreements/?stage=negotiation"' in body.replace("&amp;", "&")
 
 
-@pytest.mark.parametrize("query", [
-    "?page=abc", "?page=-3", "?page=999", "?stage=bogus", "?type=x", "?partner_id=abc",
-    "?area_id=%D9%A1%D9%A2", "?owner_id=99999", "?expiring=abc", "?expiring=-5", "?sort=evil",
-    "?sort=-title&show=all", "?show=nonsense", "?domain=mars", "?q=%25%5F", "?confidentiality=?",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?page=abc",
+        "?page=-3",
+        "?page=999",
+        "?stage=bogus",
+        "?type=x",
+        "?partner_id=abc",
+        "?area_id=%D9%A1%D9%A2",
+        "?owner_id=99999",
+        "?expiring=abc",
+        "?expiring=-5",
+        "?sort=evil",
+        "?sort=-title&show=all",
+        "?show=nonsense",
+        "?domain=mars",
+        "?q=%25%5F",
+        "?confidentiality=?",
+    ],
+)
 def test_list_never_fails_on_bad_query_arguments(auth, client, make_agreement, query):
     auth.login("staff")
     make_agreement()
@@ -58,8 +86,9 @@ def test_invalid_stage_filter_is_reported_and_ignored(auth, client, make_agreeme
     assert "Kept visible" in body
 
 
-def test_list_filters_by_stage_search_party_domain_and_area(auth, client, make_agreement,
-                                                           make_partner):
+def test_list_filters_by_stage_search_party_domain_and_area(
+    auth, client, make_agreement, make_partner
+):
     auth.login("staff")
     firm = make_partner(name_en="Siemens Mobility", kind="company", domain="private_sector")
     make_agreement(title_en="Tram contract", parties=[firm], stage="negotiation", type="contract")
@@ -68,7 +97,9 @@ def test_list_filters_by_stage_search_party_domain_and_area(auth, client, make_a
     with client.application.app_context():
         from crm.models import CooperationArea
 
-        area = db.session.scalar(sa.select(CooperationArea).where(CooperationArea.code == "culture"))
+        area = db.session.scalar(
+            sa.select(CooperationArea).where(CooperationArea.code == "culture")
+        )
         db.session.get(Agreement, friendship.id).areas = [area]
         db.session.commit()
         area_id = area.id
@@ -115,8 +146,11 @@ def test_list_sorts_by_expiry_and_paginates(auth, client, make_agreement, make_p
     auth.login("staff")
     partner = make_partner()
     for n in range(12):
-        make_agreement(parties=[partner], title_en=f"Agreement {n:02d}",
-                       expires_on=date(2030, 1, 1) + timedelta(days=n))
+        make_agreement(
+            parties=[partner],
+            title_en=f"Agreement {n:02d}",
+            expires_on=date(2030, 1, 1) + timedelta(days=n),
+        )
     first = client.get("/agreements/?sort=expires_on").get_data(as_text=True)
     assert first.index("Agreement 00") < first.index("Agreement 01")
     assert "Agreement 11" not in first  # page size 10 in tests
@@ -143,16 +177,18 @@ def _count_queries(app, client, url):
     return len(statements)
 
 
-def test_list_query_count_does_not_grow_with_data(app, auth, client, make_agreement,
-                                                  make_partner, make_user):
+def test_list_query_count_does_not_grow_with_data(
+    app, auth, client, make_agreement, make_partner, make_user
+):
     auth.login("manager")
     owner = make_user("staff")
 
     def add(n):
         for i in range(n):
             partners = [make_partner(name_en=f"City {i}a"), make_partner(name_en=f"City {i}b")]
-            make_agreement(parties=partners, owner_id=owner.id, stage="active",
-                           expires_on=date(2031, 1, 1))
+            make_agreement(
+                parties=partners, owner_id=owner.id, stage="active", expires_on=date(2031, 1, 1)
+            )
 
     add(3)
     few = _count_queries(app, client, "/agreements/")
@@ -162,8 +198,9 @@ def test_list_query_count_does_not_grow_with_data(app, auth, client, make_agreem
 
 
 # --- confidentiality ----------------------------------------------------------------------------
-def test_confidential_agreement_hidden_from_staff_but_shown_to_manager(auth, client,
-                                                                       make_agreement):
+def test_confidential_agreement_hidden_from_staff_but_shown_to_manager(
+    auth, client, make_agreement
+):
     secret = make_agreement(title_en="Secret memorandum", confidentiality="confidential")
     auth.login("staff")
     assert client.get(f"/agreements/{secret.id}").status_code == 404
@@ -178,19 +215,22 @@ def test_confidential_agreement_hidden_from_staff_but_shown_to_manager(auth, cli
 def test_staff_cannot_mark_an_agreement_confidential(app, auth, client, make_partner):
     auth.login("staff")
     partner = make_partner()
-    response = client.post("/agreements/new",
-                           data=_form([partner.id], confidentiality="confidential"))
+    response = client.post(
+        "/agreements/new", data=_form([partner.id], confidentiality="confidential")
+    )
     assert response.status_code == 400
     assert "Only a manager can mark an agreement as confidential." in response.get_data(
-        as_text=True)
+        as_text=True
+    )
     assert _rows(app, Agreement) == []
 
 
 def test_manager_can_create_a_confidential_agreement(app, auth, client, make_partner):
     auth.login("manager")
     partner = make_partner()
-    response = client.post("/agreements/new",
-                           data=_form([partner.id], confidentiality="confidential"))
+    response = client.post(
+        "/agreements/new", data=_form([partner.id], confidentiality="confidential")
+    )
     assert response.status_code == 302
     assert _rows(app, Agreement)[0].confidentiality == "confidential"
 
@@ -199,14 +239,17 @@ def test_manager_can_create_a_confidential_agreement(app, auth, client, make_par
 def test_staff_creates_agreement_with_first_history_row(app, auth, client, make_partner):
     user = auth.login("staff")
     partner = make_partner()
-    response = client.post("/agreements/new", data=_form(
-        [partner.id], reference="TEH-2025-01", stage="exploring", area_ids=["1", "2"]))
+    response = client.post(
+        "/agreements/new",
+        data=_form([partner.id], reference="TEH-2025-01", stage="exploring", area_ids=["1", "2"]),
+    )
     assert response.status_code == 302
     agreement = _rows(app, Agreement)[0]
     assert agreement.stage == "exploring" and agreement.reference == "TEH-2025-01"
     history = _rows(app, StageChange)
     assert [(h.from_stage, h.to_stage, h.changed_by_id) for h in history] == [
-        (None, "exploring", user.id)]
+        (None, "exploring", user.id)
+    ]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Memorandum on tourism" in page and "TEH-2025-01" in page
 
@@ -231,8 +274,9 @@ def test_create_refuses_missing_party_and_keeps_typed_data(app, auth, client):
 def test_create_refuses_missing_title_and_unknown_type(auth, client, make_partner):
     auth.login("staff")
     partner = make_partner()
-    body = client.post("/agreements/new", data=_form(
-        [partner.id], title_en="", title_fa="", type="treaty")).get_data(as_text=True)
+    body = client.post(
+        "/agreements/new", data=_form([partner.id], title_en="", title_fa="", type="treaty")
+    ).get_data(as_text=True)
     assert "Enter a title in English or in Persian." in body
     assert "Not a valid choice" in body
 
@@ -240,9 +284,12 @@ def test_create_refuses_missing_title_and_unknown_type(auth, client, make_partne
 def test_create_refuses_expiry_before_effective_date(auth, client, make_partner):
     auth.login("staff")
     partner = make_partner()
-    response = client.post("/agreements/new", data=_form(
-        [partner.id], signed_on="2025-03-01", effective_on="2025-02-01",
-        expires_on="2025-01-01"))
+    response = client.post(
+        "/agreements/new",
+        data=_form(
+            [partner.id], signed_on="2025-03-01", effective_on="2025-02-01", expires_on="2025-01-01"
+        ),
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "The agreement cannot take effect before it is signed." in body
@@ -250,20 +297,23 @@ def test_create_refuses_expiry_before_effective_date(auth, client, make_partner)
     assert 'value="2025-02-01"' in body
 
 
-def test_create_refuses_duplicate_reference_case_insensitively(app, auth, client,
-                                                              make_agreement, make_partner):
+def test_create_refuses_duplicate_reference_case_insensitively(
+    app, auth, client, make_agreement, make_partner
+):
     auth.login("staff")
     make_agreement(reference="MOU-7")
     partner = make_partner()
     response = client.post("/agreements/new", data=_form([partner.id], reference="mou-7"))
     assert response.status_code == 400
     assert "Another agreement already uses this reference number." in response.get_data(
-        as_text=True)
+        as_text=True
+    )
     assert len(_rows(app, Agreement)) == 1
 
 
-def test_renewal_notice_days_accepts_persian_digits_and_checks_range(app, auth, client,
-                                                                    make_partner):
+def test_renewal_notice_days_accepts_persian_digits_and_checks_range(
+    app, auth, client, make_partner
+):
     auth.login("staff")
     partner = make_partner()
     bad = client.post("/agreements/new", data=_form([partner.id], renewal_notice_days="900"))
@@ -276,9 +326,12 @@ def test_renewal_notice_days_accepts_persian_digits_and_checks_range(app, auth, 
 def test_jalali_dates_in_persian_are_stored_as_gregorian(app, auth, client, make_partner):
     auth.login("staff", locale="fa")
     partner = make_partner()
-    response = client.post("/agreements/new", data=_form(
-        [partner.id], signed_on="۱۴۰۴/۰۱/۰۱", effective_on="1404/01/15",
-        expires_on="۱۴۰۹/۰۱/۰۱"))
+    response = client.post(
+        "/agreements/new",
+        data=_form(
+            [partner.id], signed_on="۱۴۰۴/۰۱/۰۱", effective_on="1404/01/15", expires_on="۱۴۰۹/۰۱/۰۱"
+        ),
+    )
     assert response.status_code == 302
     agreement = _rows(app, Agreement)[0]
     assert agreement.signed_on == date(2025, 3, 21)
@@ -303,8 +356,9 @@ def test_edit_changes_fields_and_writes_audit(app, auth, client, make_agreement)
     form = _form(party_ids, title_en="Renamed")
     response = client.post(f"/agreements/{agreement.id}/edit", data=form)
     assert response.status_code == 302
-    entries = _rows(app, AuditEntry, AuditEntry.object_id == agreement.id,
-                    AuditEntry.action == "update")
+    entries = _rows(
+        app, AuditEntry, AuditEntry.object_id == agreement.id, AuditEntry.action == "update"
+    )
     assert entries and entries[0].changes["title_en"][1] == "Renamed"
     page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
     assert "Renamed" in page and "Change log" in page
@@ -328,8 +382,15 @@ def test_archive_and_restore_write_audit_entries(app, auth, client, make_agreeme
     edit = client.get(f"/agreements/{agreement.id}/edit")
     assert edit.status_code == 302
     assert client.post(f"/agreements/{agreement.id}/restore").status_code == 302
-    actions = [e.action for e in _rows(app, AuditEntry, AuditEntry.object_type == "agreements",
-                                       AuditEntry.object_id == agreement.id)]
+    actions = [
+        e.action
+        for e in _rows(
+            app,
+            AuditEntry,
+            AuditEntry.object_type == "agreements",
+            AuditEntry.object_id == agreement.id,
+        )
+    ]
     assert "archive" in actions and "restore" in actions
 
 
@@ -340,9 +401,12 @@ def test_unknown_agreement_is_404(auth, client):
 
 def test_detail_page_in_persian_shows_jalali_dates_and_expiry(auth, client, make_agreement):
     auth.login("viewer", locale="fa")
-    agreement = make_agreement(stage="active", signed_on=date(2025, 3, 21),
-                               expires_on=date.today() + timedelta(days=10),
-                               renewal_notice_days=30)
+    agreement = make_agreement(
+        stage="active",
+        signed_on=date(2025, 3, 21),
+        expires_on=date.today() + timedelta(days=10),
+        renewal_notice_days=30,
+    )
     body = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
     assert 'dir="rtl"' in body
     assert "۱۴۰۴/۰۱/۰۱" in body

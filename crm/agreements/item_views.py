@@ -95,7 +95,7 @@ def upload_document(agreement_id: int):
     flash(
         _(
             "The document was not uploaded: %(reason)s",
-            reason=" ".join(form.file.errors) or _("please correct the marked fields."),
+            reason=" ".join(map(str, form.file.errors)) or _("please correct the marked fields."),
         ),
         "danger",
     )
