@@ -309,3 +309,16 @@ def test_activity_about_a_confidential_agreement_is_hidden_from_staff(auth, clie
     auth.login("manager")
     assert client.get(f"/activities/{activity.id}").status_code == 200
     assert "Secret talks" in client.get("/activities/").get_data(as_text=True)
+
+
+def test_showing_a_partners_contacts_does_not_save(auth, client, app, make_partner,
+                                                   make_contact):
+    auth.login("staff")
+    partner = make_partner(name_en="Yerevan")
+    make_contact(partner, name_latin="Anna Hakobyan")
+    response = client.post("/activities/new", data=_form(partner_id=partner.id, reload="1"))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Anna Hakobyan" in page and "Talks on the metro twinning" in page
+    assert 'aria-invalid="true"' not in page
+    assert _activities(app) == []
