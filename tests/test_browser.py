@@ -1,0 +1,127 @@
+"""Key journeys in a real browser: headless Chromium (Debian's) driven by Playwright.
+
+A live server runs the app on a free local port with CSRF protection on, against the test
+database. Without Chromium these tests are skipped on a laptop and fail under CI.
+"""
+
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import PASSWORD, need_service
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@pytest.fixture
+def live_server(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which("chromium") and not shutil.which(CHROMIUM):
+        need_service("Chromium", "install Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400
+            else None)
+    yield page
+    context.close()
+    assert errors == [], f"the browser reported errors: {errors}"
+
+
+def _sign_in(page, base, user):
+    page.goto(f"{base}/login")
+    page.fill("#email", user.email)
+    page.fill("#password", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/")
+
+
+def _save_form(page):
+    page.locator("main form[method=post] button[type=submit]").last.click()
+
+
+def test_persian_user_creates_partner_with_jalali_date_and_finds_it(live_server, page,
+                                                                     make_user):
+    user = make_user("staff", locale="fa")
+    _sign_in(page, live_server, user)
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("html").get_attribute("lang") == "fa"
+
+    page.goto(f"{live_server}/partners/new")
+    page.fill("#name_fa", "منطقهٔ آزاد کیش")
+    page.fill("#name_en", "Kish Free Zone")
+    page.select_option("#kind", "organization")
+    page.select_option("#domain", "private_sector")
+    page.select_option("#country", "IR")
+    page.fill("#relationship_since", "۱۴۰۲/۰۱/۱۵")
+    page.keyboard.press("Escape")
+    _save_form(page)
+    page.wait_for_url(f"{live_server}/partners/*")
+    body = page.locator("main").inner_text()
+    assert "منطقهٔ آزاد کیش" in body
+    assert "۱۴۰۲/۰۱/۱۵" in body  # shown back in Jalali with Persian digits
+    assert "ایران" in body  # the country named in Persian
+
+    # The global search finds it when typed on an Arabic keyboard (ي and ك).
+    page.fill("#global-q", "كيش")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/search*")
+    page.get_by_role("link", name="منطقهٔ آزاد کیش").first.click()
+    page.wait_for_url(f"{live_server}/partners/*")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+
+
+def test_english_user_creates_partner_and_finds_it(live_server, page, make_user):
+    user = make_user("staff", locale="en")
+    _sign_in(page, live_server, user)
+    assert page.locator("html").get_attribute("dir") == "ltr"
+
+    page.goto(f"{live_server}/partners/new")
+    page.get_by_label("Name in English").fill("Kuala Lumpur City Hall")
+    page.get_by_label("Name in Persian").fill("شهرداری کوالالامپور")
+    page.get_by_label("Country").select_option("MY")
+    page.get_by_label("Relationship since").fill("2023-04-04")
+    _save_form(page)
+    page.wait_for_url(f"{live_server}/partners/*")
+    body = page.locator("main").inner_text()
+    assert "Kuala Lumpur City Hall" in body and "Apr 4, 2023" in body and "Malaysia" in body
+
+    page.goto(f"{live_server}/partners/?q=kuala+lumpur")
+    page.get_by_role("link", name="Kuala Lumpur City Hall").first.click()
+    page.wait_for_url(f"{live_server}/partners/*")
+
+
+def test_persian_date_picker_opens_on_date_fields(live_server, page, make_user):
+    user = make_user("staff", locale="fa")
+    _sign_in(page, live_server, user)
+    page.goto(f"{live_server}/partners/new")
+    page.click("#relationship_since")
+    assert page.locator("jdp-container").is_visible()
