@@ -188,3 +188,13 @@ def test_stage_change_is_also_in_the_audit_log(app, auth, client, make_agreement
             )
         )
     assert entry.changes["stage"] == ["idea", "exploring"]
+
+
+def test_rejected_agreement_page_shows_where_it_stopped(auth, client, make_agreement):
+    auth.login("manager")
+    agreement = make_agreement(stage="negotiation")
+    assert _move(client, agreement, "rejected", note="No budget").status_code == 302
+    body = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert 'value="4"' in body  # the progress bar stops after negotiation (4th stage)
+    assert "This agreement has reached a final stage." in body
+    assert "No budget" in body

@@ -29,10 +29,10 @@ AUDIT_LABELS = {
     "archived_at": _l("Archived"),
 }
 AUDIT_ACTIONS = {
-    "create": _l("Created"),
-    "update": _l("Changed"),
-    "archive": _l("Archived"),
-    "restore": _l("Restored"),
+    "create": _l("Record created"),
+    "update": _l("Record changed"),
+    "archive": _l("Record archived"),
+    "restore": _l("Record restored"),
 }
 _CHOICES = {"stage": STAGES, "type": AGREEMENT_TYPES, "confidentiality": CONFIDENTIALITY}
 

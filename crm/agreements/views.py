@@ -3,6 +3,7 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BuildError
 
 from crm.agreements import bp, display, services
@@ -171,26 +172,7 @@ def _agreement_form(agreement: Agreement | None) -> AgreementForm:
 def _save(agreement: Agreement | None):
     form = _agreement_form(agreement)
     if form.validate_on_submit():
-        values = {
-            name: form[name].data
-            for name in (
-                "title_en",
-                "title_fa",
-                "type",
-                "reference",
-                "party_ids",
-                "area_ids",
-                "terms_summary",
-                "signed_on",
-                "effective_on",
-                "expires_on",
-                "renewal_notice_days",
-                "auto_renew",
-                "signatories",
-                "owner_id",
-                "confidentiality",
-            )
-        }
+        values = {f.name: f.data for f in form if f.name not in ("csrf_token", "stage")}
         if agreement is None:
             values["stage"] = form.stage.data
         try:
@@ -198,6 +180,9 @@ def _save(agreement: Agreement | None):
         except services.AgreementError as error:
             db.session.rollback()
             form[error.field].errors.append(str(error.message))
+        except IntegrityError:  # the same reference saved at the same moment by someone else
+            db.session.rollback()
+            form.reference.errors.append(_("Another agreement already uses this reference number."))
         else:
             db.session.commit()
             flash(
