@@ -83,7 +83,7 @@ class PartnerForm(FlaskForm):
     name_en = StringField(_l("Name in English"), validators=[Length(max=200)])
     name_fa = StringField(_l("Name in Persian"), validators=[Length(max=200)])
     name_local = StringField(_l("Name in its own language"), validators=[Length(max=200)],
-                             description=_l("As the partner writes it, e.g. İstanbul or 北京."))
+                             description=_l("As the partner writes it, e.g. İstanbul or Москва."))
     kind = Select(_l("Kind"), choices=choices(PARTNER_KINDS), default="city")
     domain = Select(_l("Domain"), choices=choices(DOMAINS), default="cities")
     country = Select(_l("Country"))
@@ -96,8 +96,7 @@ class PartnerForm(FlaskForm):
     relationship_since = LocalDateField(_l("Relationship since"))
     owner_id = Select(_l("Owner"), coerce=optional_int, default=None,
                       description=_l("The colleague who looks after this relationship."))
-    areas = IdMultipleField(_l("Cooperation areas"), choices=area_options,
-                            render_kw={"size": 6})
+    areas = IdMultipleField(_l("Cooperation areas"), choices=area_options)  # check boxes
     summary = TextAreaField(_l("Summary"), render_kw={"rows": 4})
     talking_points = TextAreaField(_l("Talking points"), render_kw={"rows": 4})
 
