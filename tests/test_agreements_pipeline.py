@@ -195,6 +195,6 @@ def test_rejected_agreement_page_shows_where_it_stopped(auth, client, make_agree
     agreement = make_agreement(stage="negotiation")
     assert _move(client, agreement, "rejected", note="No budget").status_code == 302
     body = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
-    assert 'value="4"' in body  # the progress bar stops after negotiation (4th stage)
+    assert 'max="10" value="4"' in body  # progress stops after negotiation (4th stage)
     assert "This agreement has reached a final stage." in body
     assert "No budget" in body
