@@ -92,7 +92,7 @@ def test_list_filters_by_stage_search_party_domain_and_area(
     auth.login("staff")
     firm = make_partner(name_en="Siemens Mobility", kind="company", domain="private_sector")
     make_agreement(title_en="Tram contract", parties=[firm], stage="negotiation", type="contract")
-    city = make_partner(name_en="Kazan")
+    city = make_partner(name_en="Kazan", name_fa="کازان")
     friendship = make_agreement(title_en="Friendship with Kazan", parties=[city], stage="idea")
     with client.application.app_context():
         from crm.models import CooperationArea
@@ -111,6 +111,8 @@ def test_list_filters_by_stage_search_party_domain_and_area(
     assert titles("?stage=negotiation") == {"Tram contract"}
     assert titles("?q=tram") == {"Tram contract"}
     assert titles(f"?partner_id={city.id}") == {"Friendship with Kazan"}
+    assert titles("?party=kaz") == {"Friendship with Kazan"}
+    assert titles("?party=%D9%83%D8%A7%D8%B2%D8%A7%D9%86") == {"Friendship with Kazan"}  # كازان
     assert titles("?domain=private_sector") == {"Tram contract"}
     assert titles("?type=contract") == {"Tram contract"}
     assert titles(f"?area_id={area_id}") == {"Friendship with Kazan"}

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from crm.agreements.models import AGREEMENT_TYPES, CONFIDENTIALITY, MILESTONE_STATUSES, STAGES
 from crm.agreements.pipeline import INITIAL_STAGES
@@ -47,7 +48,8 @@ class AgreementFilterForm(FlaskForm):
         validators=[Optional()],
         default="",
     )
-    partner_id = SelectField(_l("Party"), coerce=optional_int, validators=[Optional()], default="")
+    party = StringField(_l("Party"), validators=[Optional(), Length(max=200)])
+    partner_id = LocalIntegerField(validators=[Optional()], widget=HiddenInput())
     domain = SelectField(
         _l("Domain"),
         choices=choices(DOMAINS, _l("All domains")),

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, case, func, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
-from crm.agreements.models import Agreement, Milestone, StageChange, agreement_parties
+from crm.agreements.models import Agreement, Milestone, StageChange
 from crm.agreements.pipeline import PIPELINE, record_initial_stage, today_for_user
 from crm.auth.models import User
 from crm.extensions import db
@@ -48,6 +48,7 @@ class AgreementFilters:
     type: str | None = None
     confidentiality: str | None = None
     partner_id: int | None = None
+    party: str = ""
     domain: str | None = None
     area_id: int | None = None
     owner_id: int | None = None
@@ -76,6 +77,8 @@ def _filtered(stmt: Select, user: User, f: AgreementFilters, *, with_stage: bool
             stmt = stmt.where(column == value)
     if f.partner_id:
         stmt = stmt.where(Agreement.parties.any(Partner.id == f.partner_id))
+    for word in normalize_search(f.party).split():
+        stmt = stmt.where(Agreement.parties.any(Partner.search_key.contains(word, autoescape=True)))
     if f.domain:
         stmt = stmt.where(Agreement.parties.any(Partner.domain == f.domain))
     if f.area_id:
@@ -131,14 +134,6 @@ def stage_counts(user: User, f: AgreementFilters) -> dict[str, int]:
         select(Agreement.stage, func.count(Agreement.id)), user, f, with_stage=False
     ).group_by(Agreement.stage)
     return {stage: count for stage, count in db.session.execute(stmt)}
-
-
-def party_choices() -> list[tuple[int, str]]:
-    """Partners that are a party to some agreement, named in the user's language."""
-    stmt = select(Partner.id, Partner.name_en, Partner.name_fa, Partner.name_local).where(
-        Partner.id.in_(select(agreement_parties.c.partner_id))
-    )
-    return _named(db.session.execute(stmt))
 
 
 def partner_choices(keep_ids: list[int] | None = None) -> list[tuple[int, str]]:

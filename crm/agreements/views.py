@@ -35,6 +35,7 @@ FILTER_FIELDS = (
     "type",
     "confidentiality",
     "partner_id",
+    "party",
     "domain",
     "area_id",
     "owner_id",
@@ -64,7 +65,6 @@ def _partner_url(partner_id: int) -> str | None:
 
 def _filters(form: AgreementFilterForm) -> services.AgreementFilters:
     """The valid filters; a field with an error is ignored (and shows its message)."""
-    form.partner_id.choices = choices(services.party_choices(), blank=_("All parties"))
     form.area_id.choices = choices(((a.id, a.name) for a in all_areas()), blank=_("All areas"))
     form.owner_id.choices = user_choices(_("Anyone"))
     form.validate()
