@@ -92,8 +92,8 @@ def my_followups(user: User, now: datetime | None = None, zone: ZoneInfo | None 
 def _order(group: str) -> list:
     """Overdue: the most recently missed first; the others: the soonest first."""
     if group == "overdue":
-        return [when_key().desc(), Activity.starts_at.desc()]
-    return [when_key(), Activity.starts_at]
+        return [when_key().desc()]
+    return [when_key()]
 
 
 def overdue_and_upcoming(user: User, limit: int = 5,

@@ -60,8 +60,8 @@ def sees_agreement(user: User, agreement: Agreement | None) -> bool:
 
 
 def when_key():
-    """The day an activity happens or is due, for sorting (UTC day of ``starts_at``)."""
-    return func.coalesce(func.date(Activity.starts_at), Activity.due_on)
+    """When an activity happens or is due, for sorting (a due date sorts as its midnight)."""
+    return func.coalesce(Activity.starts_at, Activity.due_on)
 
 
 def day_start(day: date, zone: ZoneInfo | None = None) -> datetime:
@@ -85,7 +85,7 @@ def before(day: date, zone: ZoneInfo | None = None) -> ColumnElement[bool]:
 
 # --- the list ------------------------------------------------------------------------------------
 SORTS = {
-    "when": (when_key(), Activity.starts_at),
+    "when": (when_key(),),
     "subject": (Activity.subject,),
     "kind": (Activity.kind,),
     "status": (Activity.status,),
@@ -100,8 +100,10 @@ def with_relations(stmt: Select) -> Select:
 
 
 def list_query(user: User, filters: dict, sort: str = DEFAULT_SORT) -> Select:
-    """Activities for the list page; ``filters`` holds only valid values (others are dropped)."""
-    stmt = with_relations(select(Activity)).where(visible_activities(user))
+    """The ids of the activities for the list page, sorted; ``filters`` holds only valid values
+    (others are dropped). Paginate it, then ``load_page``: sorting bare ids and joining the
+    relations to one page only is many times faster than joining first on a large table."""
+    stmt = select(Activity.id).where(visible_activities(user))
     if not filters.get("archived"):
         stmt = stmt.where(Activity.archived_at.is_(None))
     if filters.get("q"):
@@ -126,6 +128,13 @@ def list_query(user: User, filters: dict, sort: str = DEFAULT_SORT) -> Select:
     return stmt.order_by(*order, Activity.id.desc() if descending else Activity.id)
 
 
+def load_page(ids: list[int]) -> list[Activity]:
+    """The activities of ``ids`` in that order, with partner, agreement and owner (one query)."""
+    rows = db.session.scalars(with_relations(select(Activity)).where(Activity.id.in_(ids or [0])))
+    by_id = {activity.id: activity for activity in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
 def get_activity(user: User, activity_id: int) -> Activity | None:
     """One activity with everything its page shows, or None when unknown or not visible."""
     return db.session.scalar(
@@ -145,27 +154,32 @@ def following(activity: Activity) -> list[Activity]:
 # --- choices for the form ------------------------------------------------------------------------
 def partner_choices(current_id: int | None = None) -> list[SelectChoice]:
     """Non-archived partners by name (plus the current one, even if archived since)."""
-    rows = db.session.execute(
+    # Core, not the ORM: ten thousand plain rows load several times faster.
+    rows = db.session.connection().execute(
         select(Partner.id, Partner.name_en, Partner.name_fa, Partner.name_local)
         .where(or_(Partner.archived_at.is_(None), Partner.id == (current_id or 0)))
     ).all()
     persian = i18n.is_persian()
-    named = [(row.id, (row.name_fa or row.name_en if persian else row.name_en or row.name_fa)
-              or row.name_local) for row in rows]
+    named = [(pid, (fa or en if persian else en or fa) or local)
+             for pid, en, fa, local in rows]
     return choices(sorted(named, key=lambda item: item[1].casefold()),
                    blank=_l("No partner (internal)"))
 
 
 def agreement_choices(user: User, partner_id: int | None,
                       current_id: int | None = None) -> list[SelectChoice]:
-    """Visible, non-archived agreements; only the partner's own when a partner is chosen."""
-    stmt = select(Agreement).where(
-        visible_to(user), or_(Agreement.archived_at.is_(None), Agreement.id == (current_id or 0)))
+    """Visible, non-archived agreements; only the partner's own when a partner is chosen.
+    Columns only: the list can hold thousands."""
+    stmt = select(Agreement.id, Agreement.title_en, Agreement.title_fa, Agreement.reference) \
+        .where(visible_to(user),
+               or_(Agreement.archived_at.is_(None), Agreement.id == (current_id or 0)))
     if partner_id:
         stmt = stmt.where(Agreement.parties.any(Partner.id == partner_id))
-    rows = db.session.scalars(stmt.order_by(Agreement.id.desc()))
-    return choices(((a.id, a.title or a.reference or f"#{a.id}") for a in rows),
-                   blank=_l("No agreement"))
+    persian = i18n.is_persian()
+    rows = db.session.connection().execute(stmt.order_by(Agreement.id.desc()))
+    return choices(((row.id, (row.title_fa or row.title_en if persian else
+                              row.title_en or row.title_fa) or row.reference or f"#{row.id}")
+                    for row in rows), blank=_l("No agreement"))
 
 
 def contact_choices(partner_id: int | None, current_ids=()) -> list[SelectChoice]:

@@ -62,7 +62,7 @@ def index():
                        error_out=False)
     partner = db.session.get(Partner, int(filters["partner"])) if filters.get("partner") else None
     return render_template("activities/index.html", form=form, page=page, sort=sort,
-                           partner=partner)
+                           partner=partner, activities=services.load_page(list(page.items)))
 
 
 @bp.route("/mine")

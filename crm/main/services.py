@@ -9,7 +9,13 @@ from sqlalchemy.orm import joinedload, selectinload
 from crm import i18n
 from crm.activities import followups
 from crm.activities.models import Activity
-from crm.activities.services import MIN_QUERY, matches, visible_activities, with_relations
+from crm.activities.services import (
+    MIN_QUERY,
+    load_page,
+    matches,
+    visible_activities,
+    with_relations,
+)
 from crm.agreements.models import STAGES, Agreement
 from crm.agreements.services import visible_to
 from crm.auth.models import User
@@ -59,15 +65,14 @@ def dashboard(user: User, top: int = 5) -> Dashboard:
                Agreement.expires_on <= today + timedelta(days=EXPIRY_WINDOW_DAYS))
         .order_by(Agreement.expires_on, Agreement.id).limit(10))
     overdue, upcoming = followups.overdue_and_upcoming(user, limit=top)
-    recent = db.session.scalars(
-        with_relations(select(Activity))
-        .where(Activity.archived_at.is_(None), visible_activities(user))
-        .order_by(Activity.updated_at.desc(), Activity.id.desc()).limit(8))
+    recent_ids = db.session.scalars(
+        select(Activity.id).where(Activity.archived_at.is_(None), visible_activities(user))
+        .order_by(Activity.id.desc()).limit(8))
     return Dashboard(
         partners_by_domain={code: per_domain.get(code, 0) for code in DOMAINS},
         agreements_by_stage={code: per_stage.get(code, 0) for code in STAGES},
         expiring=list(expiring), overdue=overdue, upcoming=upcoming,
-        recent=list(recent.unique()), today=today)
+        recent=load_page(list(recent_ids)), today=today)
 
 
 @dataclass
