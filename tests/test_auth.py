@@ -73,7 +73,8 @@ def test_throttle_is_shared_through_redis_across_app_processes(database_url, red
         "SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": redis_url})
     user = make_user("staff", email=f"throttle-{token}@example.org")
     address = {"REMOTE_ADDR": f"198.51.100.{uuid.uuid4().int % 250 + 1}"}
-    first, second = create_app(config).test_client(), create_app(config).test_client()
+    apps = [create_app(config), create_app(config)]
+    first, second = (a.test_client() for a in apps)
     server = redis.Redis.from_url(redis_url)
     try:
         for client in (first, second, first, second, first):
@@ -88,6 +89,10 @@ def test_throttle_is_shared_through_redis_across_app_processes(database_url, red
                 if token.encode() in key or address["REMOTE_ADDR"].encode() in key]
         if mine:
             server.delete(*mine)
+        server.close()
+        for each in apps:
+            with each.app_context():
+                db.engine.dispose()
 
 
 def test_logout_needs_post_and_ends_the_session(auth, client):
