@@ -20,7 +20,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 install: $(BIN)/activate node_modules/.package-lock.json translations
 
 translations: $(BIN)/activate
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations --statistics
 
 instance/secret_key:
 	mkdir -p instance
