@@ -28,7 +28,7 @@ class LocalDateInput(TextInput):
     def __call__(self, field, **kwargs):
         if i18n.is_persian():
             kwargs.setdefault("data-jdp", "")
-            kwargs.setdefault("placeholder", "۱۴۰۵/۰۹/۰۵")
+            kwargs.setdefault("placeholder", "۱۴۰۴/۰۱/۱۵")
             kwargs.setdefault("inputmode", "numeric")
             kwargs.setdefault("autocomplete", "off")
             self.input_type = "text"

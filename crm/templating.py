@@ -1,6 +1,7 @@
 """Jinja filters and globals: the template side of the one formatting layer."""
 
 from flask import Flask, request, url_for
+from wtforms.widgets import Select
 
 from crm import i18n
 from crm.reference import DOMAINS
@@ -28,6 +29,7 @@ def init_templating(app: Flask) -> None:
         DOMAINS=DOMAINS,
         LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
     )
+    app.jinja_env.tests["select_field"] = lambda field: isinstance(field.widget, Select)
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.context_processor

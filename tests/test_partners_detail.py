@@ -89,6 +89,28 @@ def test_confidential_agreement_hidden_from_staff_but_shown_to_manager(
     assert "Secret land deal" in page_of(client, f"/partners/{partner.id}")
 
 
+def test_follow_ups_about_a_confidential_agreement_hidden_from_staff(
+    client, make_user, make_partner, make_agreement, make_activity
+):
+    from tests.conftest import PASSWORD
+
+    partner = make_partner()
+    secret = make_agreement(parties=[partner], confidentiality="confidential")
+    make_activity(partner=partner, agreement_id=secret.id, subject="Prepare the secret signing")
+    make_activity(partner=partner, subject="Open call", status="done")
+
+    def page_as(role):
+        user = make_user(role)
+        client.post("/login", data={"email": user.email, "password": PASSWORD})
+        body = client.get(f"/partners/{partner.id}").get_data(as_text=True)
+        client.post("/logout")
+        return body
+
+    staff_page, manager_page = page_as("staff"), page_as("manager")
+    assert "Open call" in staff_page and "Prepare the secret signing" not in staff_page
+    assert "Prepare the secret signing" in manager_page
+
+
 def test_partner_page_query_count_does_not_grow_with_related_records(
         app, auth, client, make_partner, make_contact, make_agreement, make_activity, make_user):
     auth.login("manager")

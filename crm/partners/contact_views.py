@@ -2,6 +2,7 @@
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from crm.audit import history_for
 from crm.extensions import db
@@ -33,7 +34,7 @@ def contacts():
 def contact(contact_id: int):
     record = services.get_contact(contact_id)
     return render_template("partners/contact_detail.html", contact=record,
-                           activities=services.contact_activities(record),
+                           activities=services.contact_activities(record, current_user),
                            history=history_for(record, limit=20),
                            labels=field_labels(ContactForm), languages=CONTACT_LANGUAGES)
 

@@ -10,6 +10,7 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from crm.activities.models import Activity, activity_participants
+from crm.activities.services import visible_activities, when_key
 from crm.agreements.models import Agreement, agreement_parties
 from crm.agreements.services import visible_to
 from crm.auth.models import User
@@ -161,28 +162,22 @@ def partner_agreements(partner: Partner, user: User) -> list[Agreement]:
         .limit(50)))
 
 
-def activity_when():
-    """When an activity happens: its start time, else its due date (both sort as text on
-    SQLite and as timestamps on PostgreSQL)."""
-    return func.coalesce(Activity.starts_at, Activity.due_on)
-
-
-def partner_timeline(partner: Partner, limit: int = 20) -> list[Activity]:
-    """Done and cancelled activities with the partner, newest first."""
+def partner_timeline(partner: Partner, user: User, limit: int = 20) -> list[Activity]:
+    """Done and cancelled activities with the partner that the user may see, newest first."""
     return list(db.session.scalars(
         select(Activity).options(selectinload(Activity.owner))
         .where(Activity.partner_id == partner.id, Activity.archived_at.is_(None),
-               Activity.status != "planned")
-        .order_by(activity_when().desc(), Activity.id.desc()).limit(limit)))
+               Activity.status != "planned", visible_activities(user))
+        .order_by(when_key().desc(), Activity.id.desc()).limit(limit)))
 
 
-def partner_followups(partner: Partner, limit: int = 20) -> list[Activity]:
-    """Planned activities with the partner, the earliest first."""
-    when = activity_when()
+def partner_followups(partner: Partner, user: User, limit: int = 20) -> list[Activity]:
+    """Planned activities with the partner that the user may see, the earliest first."""
+    when = when_key()
     return list(db.session.scalars(
         select(Activity).options(selectinload(Activity.owner))
         .where(Activity.partner_id == partner.id, Activity.archived_at.is_(None),
-               Activity.status == "planned")
+               Activity.status == "planned", visible_activities(user))
         .order_by(when.is_(None), when.asc(), Activity.id).limit(limit)))
 
 
@@ -256,11 +251,11 @@ def make_primary(contact: Contact) -> None:
     contact.is_primary = True
 
 
-def contact_activities(contact: Contact, limit: int = 10) -> list[Activity]:
-    """The newest activities the contact took part in."""
+def contact_activities(contact: Contact, user: User, limit: int = 10) -> list[Activity]:
+    """The newest activities the contact took part in that the user may see."""
     return list(db.session.scalars(
         select(Activity).options(selectinload(Activity.owner))
         .join(activity_participants, activity_participants.c.activity_id == Activity.id)
         .where(activity_participants.c.contact_id == contact.id,
-               Activity.archived_at.is_(None))
-        .order_by(activity_when().desc(), Activity.id.desc()).limit(limit)))
+               Activity.archived_at.is_(None), visible_activities(user))
+        .order_by(when_key().desc(), Activity.id.desc()).limit(limit)))
