@@ -64,7 +64,7 @@ def mine(user: User) -> tuple:
 
 
 def my_followups(user: User, now: datetime | None = None, zone: ZoneInfo | None = None,
-                 persian: bool | None = None, limit: int = 50,
+                 persian: bool | None = None, limit: int = 25,
                  groups: tuple[str, ...] = GROUPS) -> FollowUps:
     """The user's planned, non-archived activities by group, at most ``limit`` a group.
 
