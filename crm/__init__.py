@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Blueprint, Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.config import ROOT, Config
 from crm.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -42,6 +43,9 @@ def create_app(config_class: type = Config) -> Flask:
         "MAX_CONTENT_LENGTH", (app.config["CRM_MAX_DOCUMENT_MB"] + 1) * 1024 * 1024
     )
     _check_secret_key(app)
+    if hops := app.config["CRM_PROXY_HOPS"]:
+        # The client's address (login throttling) and the scheme come from the trusted proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from crm import i18n
 

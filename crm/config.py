@@ -47,6 +47,9 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("CRM_SESSION_HOURS", "12")))
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
+    # Proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none, serve directly).
+    CRM_PROXY_HOPS = int(os.environ.get("CRM_PROXY_HOPS", "0"))
+
     # Login throttling (Flask-Limiter): Redis when configured, else this process's memory.
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_KEY_PREFIX = os.environ.get("CRM_RATELIMIT_PREFIX", "crm-limiter")

@@ -125,3 +125,27 @@ def test_front_end_assets_are_served_locally(client):
         response = client.get(f"/static/vendor/{asset}")
         assert response.status_code == 200, asset
         response.close()
+
+
+def test_behind_a_proxy_the_client_address_counts_for_throttling(app, make_user):
+    """With CRM_PROXY_HOPS=1 two clients behind one proxy are throttled separately."""
+    from crm import create_app
+    from crm.config import TestConfig
+    from crm.extensions import db
+    from tests.conftest import PASSWORD
+
+    proxied = create_app(type("ProxiedConfig", (TestConfig,), {
+        "CRM_PROXY_HOPS": 1, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}))
+    user = make_user("staff")
+    client = proxied.test_client()
+    first, second = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "203.0.113.8"}
+    for n in range(5):
+        client.post("/login", data={"email": f"someone{n}@example.org", "password": "nope-nope"},
+                    headers=first)
+    blocked = client.post("/login", data={"email": user.email, "password": PASSWORD},
+                          headers=first)
+    allowed = client.post("/login", data={"email": user.email, "password": PASSWORD},
+                          headers=second)
+    assert blocked.status_code == 429 and allowed.status_code == 302
+    with proxied.app_context():
+        db.engine.dispose()
