@@ -15,15 +15,19 @@ from crm.extensions import db
 
 def make_app(database_url: str) -> Flask:
     """The app on ``database_url``, configured for driving it with the test client."""
-    config = type("BenchmarkConfig", (Config,), {
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": "benchmark-secret-key-0123456789abcdef0123456789",
-        "TESTING": True,
-        "WTF_CSRF_ENABLED": False,
-        "SESSION_COOKIE_SECURE": False,
-        "REMEMBER_COOKIE_SECURE": False,
-        "RATELIMIT_STORAGE_URI": "memory://",
-    })
+    config = type(
+        "BenchmarkConfig",
+        (Config,),
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "benchmark-secret-key-0123456789abcdef0123456789",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "SESSION_COOKIE_SECURE": False,
+            "REMEMBER_COOKIE_SECURE": False,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        },
+    )
     os.environ.setdefault("CRM_INSTANCE_PATH", tempfile.mkdtemp(prefix="crm-bench-instance-"))
     return create_app(config)
 
@@ -51,8 +55,9 @@ def scratch_sqlite(name: str) -> str:
     return f"sqlite:///{path}"
 
 
-def scratch_postgres(suffix: str = "db", server: str = "127.0.0.1",
-                     user: str = "postgres") -> tuple[str, str]:
+def scratch_postgres(
+    suffix: str = "db", server: str = "127.0.0.1", user: str = "postgres"
+) -> tuple[str, str]:
     """Create a scratch PostgreSQL database with ``createdb``; returns (name, URL)."""
     name = f"crm_bench_{os.getpid()}_{suffix}"
     subprocess.run(["createdb", "-h", server, "-U", user, name], check=True)

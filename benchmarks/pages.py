@@ -59,7 +59,9 @@ def busiest_partner(app: Flask) -> int:
         return db.session.execute(
             select(Activity.partner_id, func.count().label("n"))
             .where(Activity.partner_id.is_not(None))
-            .group_by(Activity.partner_id).order_by(func.count().desc()).limit(1)
+            .group_by(Activity.partner_id)
+            .order_by(func.count().desc())
+            .limit(1)
         ).scalar_one()
 
 
@@ -77,8 +79,9 @@ def measure(app: Flask, requests: int = 30) -> dict[str, Measure]:
         statements[-1][2] = (perf_counter() - statements[-1][1]) * 1000
 
     client = app.test_client()
-    response = client.post("/login", data={"email": demo_email("manager"),
-                                           "password": DEMO_PASSWORD})
+    response = client.post(
+        "/login", data={"email": demo_email("manager"), "password": DEMO_PASSWORD}
+    )
     if response.status_code != 302:
         raise SystemExit(f"Could not sign in as the demo manager ({response.status_code}).")
     event.listen(engine, "before_cursor_execute", before)
@@ -106,8 +109,7 @@ def measure(app: Flask, requests: int = 30) -> dict[str, Measure]:
 def report(sets: dict[str, dict[str, Measure]]) -> bool:
     """Print the table; returns True when nothing was flagged."""
     names = list(sets)
-    header = f"{'page':<16}" + "".join(f"{n + ' queries':>16}{n + ' median':>16}"
-                                        for n in names)
+    header = f"{'page':<16}" + "".join(f"{n + ' queries':>16}{n + ' median':>16}" for n in names)
     print(header + "  flags")
     print("-" * (len(header) + 20))
     clean = True
@@ -147,8 +149,11 @@ def build(url: str, size: str, scale: float) -> Flask:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="measure one existing, seeded database")
-    parser.add_argument("--postgres", action="store_true",
-                        help="build the two sets in scratch PostgreSQL databases (dropped after)")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="build the two sets in scratch PostgreSQL databases (dropped after)",
+    )
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--scale", type=float, default=1.0, help="size of the large set")
     args = parser.parse_args()
@@ -165,8 +170,10 @@ def main() -> None:
                 scratch.append(db_name)
             else:
                 urls[name] = scratch_sqlite(name)
-        apps = {"demo": build(urls["demo"], "demo", 1.0),
-                "large": build(urls["large"], "large", args.scale)}
+        apps = {
+            "demo": build(urls["demo"], "demo", 1.0),
+            "large": build(urls["large"], "large", args.scale),
+        }
         sets = {name: measure(app, args.requests) for name, app in apps.items()}
         for app in apps.values():
             with app.app_context():

@@ -89,7 +89,11 @@ def _register_blueprints(app: Flask) -> None:
     from crm.partners import bp as partners_bp
 
     # Front-end packages installed from the npm registry by `make`, served by the app itself.
-    vendor = Blueprint("vendor", __name__, static_folder=str(ROOT / "node_modules"),
-                       static_url_path="/static/vendor")
+    vendor = Blueprint(
+        "vendor",
+        __name__,
+        static_folder=str(ROOT / "node_modules"),
+        static_url_path="/static/vendor",
+    )
     for bp in (main_bp, auth_bp, partners_bp, agreements_bp, activities_bp, vendor):
         app.register_blueprint(bp)

@@ -114,8 +114,14 @@ def _write_audit(session: Session, flush_context) -> None:
         session.connection().execute(
             insert(AuditEntry.__table__),
             [
-                {"at": utcnow(), "user_id": actor, "action": action,
-                 "object_type": obj.__tablename__, "object_id": obj.id, "changes": changes}
+                {
+                    "at": utcnow(),
+                    "user_id": actor,
+                    "action": action,
+                    "object_type": obj.__tablename__,
+                    "object_id": obj.id,
+                    "changes": changes,
+                }
                 for action, obj, changes in rows
             ],
         )

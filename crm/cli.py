@@ -12,8 +12,12 @@ crm_cli = AppGroup("crm", help="Sister-city CRM commands.")
 @crm_cli.command("create-user")
 @click.option("--email", prompt=True)
 @click.option("--name", "display_name", prompt="Display name")
-@click.option("--role", type=click.Choice(["viewer", "staff", "manager", "admin"]),
-              default="staff", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(["viewer", "staff", "manager", "admin"]),
+    default="staff",
+    show_default=True,
+)
 @click.option("--locale", type=click.Choice(["fa", "en"]), default="fa", show_default=True)
 @click.option("--timezone", default="Asia/Tehran", show_default=True)
 @click.password_option()

@@ -29,8 +29,20 @@ class Config:
     CRM_PAGE_SIZE = int(os.environ.get("CRM_PAGE_SIZE", "25"))
     UPLOAD_FOLDER = os.environ.get("CRM_UPLOAD_FOLDER") or None  # default: instance/uploads
     CRM_MAX_DOCUMENT_MB = int(os.environ.get("CRM_MAX_DOCUMENT_MB", "20"))
-    CRM_DOCUMENT_EXTENSIONS = ("pdf", "doc", "docx", "odt", "rtf", "txt", "xls", "xlsx", "ods",
-                               "png", "jpg", "jpeg")
+    CRM_DOCUMENT_EXTENSIONS = (
+        "pdf",
+        "doc",
+        "docx",
+        "odt",
+        "rtf",
+        "txt",
+        "xls",
+        "xlsx",
+        "ods",
+        "png",
+        "jpg",
+        "jpeg",
+    )
 
     BABEL_DEFAULT_LOCALE = CRM_DEFAULT_LOCALE
     BABEL_DEFAULT_TIMEZONE = "UTC"

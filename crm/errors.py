@@ -9,30 +9,47 @@ from crm.extensions import db
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please try again.")),
-    403: (_l("Not allowed"), _l("Your role does not allow this. Ask an administrator if you "
-                                "need access.")),
+    403: (
+        _l("Not allowed"),
+        _l("Your role does not allow this. Ask an administrator if you need access."),
+    ),
     404: (_l("Not found"), _l("This page or record does not exist, or it has been archived.")),
     405: (_l("Not allowed"), _l("This action is not available here.")),
     413: (_l("File too large"), _l("The file is larger than the allowed size.")),
-    429: (_l("Too many attempts"), _l("Too many attempts. Please wait a few minutes and try "
-                                      "again.")),
-    500: (_l("Something went wrong"), _l("An unexpected error occurred. Nothing was saved. "
-                                         "Please try again; if it happens again, tell an "
-                                         "administrator.")),
+    429: (
+        _l("Too many attempts"),
+        _l("Too many attempts. Please wait a few minutes and try again."),
+    ),
+    500: (
+        _l("Something went wrong"),
+        _l(
+            "An unexpected error occurred. Nothing was saved. "
+            "Please try again; if it happens again, tell an "
+            "administrator."
+        ),
+    ),
 }
 
 
 def render_error(code: int, message: str | None = None):
     title, default = MESSAGES.get(code, MESSAGES[500])
-    return render_template("errors/error.html", code=code, title=title,
-                           message=message or default), code
+    return render_template(
+        "errors/error.html", code=code, title=title, message=message or default
+    ), code
 
 
 def init_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(400, str(_l("The form expired or was sent from elsewhere. Go back, "
-                                        "reload the page and send it again.")))
+        return render_error(
+            400,
+            str(
+                _l(
+                    "The form expired or was sent from elsewhere. Go back, "
+                    "reload the page and send it again."
+                )
+            ),
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

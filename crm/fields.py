@@ -109,8 +109,9 @@ def normalize_phone(text: str, region: str | None = None) -> str:
     try:
         number = phonenumbers.parse(text, (region or "IR").upper())
     except phonenumbers.NumberParseException:
-        raise ValidationError(_l("Enter a phone number with its country code, for example "
-                                 "+98 21 1234 5678.")) from None
+        raise ValidationError(
+            _l("Enter a phone number with its country code, for example +98 21 1234 5678.")
+        ) from None
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(_l("This phone number is not valid."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -125,7 +126,6 @@ def not_before(other_field: str, message):
             raise ValidationError(message)
 
     return check
-
 
 
 def optional_int(value) -> int | None:

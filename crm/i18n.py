@@ -119,8 +119,11 @@ def format_time(value: datetime | time | None) -> str:
 def format_datetime(value: datetime | None, style: str = "short") -> str:
     if value is None:
         return ""
-    return f"{format_date(value, style)}، {format_time(value)}" if is_persian() else \
-        f"{format_date(value, style)}, {format_time(value)}"
+    return (
+        f"{format_date(value, style)}، {format_time(value)}"
+        if is_persian()
+        else f"{format_date(value, style)}, {format_time(value)}"
+    )
 
 
 def date_input_value(value: date | None) -> str:
@@ -193,8 +196,13 @@ def country_name(code: str | None) -> str:
 def country_choices() -> list[tuple[str, str]]:
     """ISO 3166 alpha-2 countries named in the user's language, sorted by that name."""
     names = Locale.parse(locale_code()).territories
-    codes = [code for code in names if len(code) == 2 and code.isalpha() and code not in {"ZZ",
-             "EU", "EZ", "UN", "QO", "XA", "XB", "XK"}]
+    codes = [
+        code
+        for code in names
+        if len(code) == 2
+        and code.isalpha()
+        and code not in {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB", "XK"}
+    ]
     return sorted(((c, names[c]) for c in codes), key=lambda item: item[1])
 
 
@@ -203,8 +211,9 @@ def is_country(code: str) -> bool:
 
 
 # --- search normalisation ------------------------------------------------------------------------
-_ARABIC_TO_PERSIAN = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "أ": "ا",
-                                    "إ": "ا", "ٱ": "ا", "ؤ": "و"})
+_ARABIC_TO_PERSIAN = str.maketrans(
+    {"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "أ": "ا", "إ": "ا", "ٱ": "ا", "ؤ": "و"}
+)
 _SPACES = re.compile(r"[\s\u200c\u200d\u200e\u200f\u00a0_\-]+")
 
 

@@ -95,6 +95,5 @@ def area_link_table(name: str, owner_table: str) -> Table:
         name,
         db.metadata,
         Column(owner_col, ForeignKey(f"{owner_table}.id", ondelete="CASCADE"), primary_key=True),
-        Column("area_id", ForeignKey("cooperation_areas.id", ondelete="CASCADE"),
-               primary_key=True),
+        Column("area_id", ForeignKey("cooperation_areas.id", ondelete="CASCADE"), primary_key=True),
     )

@@ -37,8 +37,9 @@ def ensure_cooperation_areas() -> int:
     added = 0
     for position, (code, name_en, name_fa) in enumerate(COOPERATION_AREAS):
         if code not in have:
-            db.session.add(CooperationArea(code=code, name_en=name_en, name_fa=name_fa,
-                                           position=position))
+            db.session.add(
+                CooperationArea(code=code, name_en=name_en, name_fa=name_fa, position=position)
+            )
             added += 1
     return added
 

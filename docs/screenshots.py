@@ -13,8 +13,14 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 PASSWORD = "Tehran-Demo-1404"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def sign_in(page, base: str, email: str) -> None:
@@ -29,7 +35,8 @@ def first_link(page, base: str, url: str, prefix: str) -> str:
     """The first link in the page's main part to a record page such as /partners/12."""
     page.goto(base + url)
     hrefs = page.locator(f"main a[href^='{prefix}']").evaluate_all(
-        "links => links.map(a => a.getAttribute('href'))")
+        "links => links.map(a => a.getAttribute('href'))"
+    )
     return base + next(h for h in hrefs if re.fullmatch(rf"{prefix}\d+", h))
 
 

@@ -24,7 +24,9 @@ from crm.config import TestConfig
 from crm.extensions import db, limiter
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 PASSWORD = "correct-horse-battery"
 
@@ -38,8 +40,11 @@ def need_service(name: str, reason: str) -> None:
 
 
 def _pg_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith(
-        "postgresql://") else url
+    return (
+        url.replace("postgresql://", "postgresql+psycopg://", 1)
+        if url.startswith("postgresql://")
+        else url
+    )
 
 
 @pytest.fixture(scope="session")
@@ -115,10 +120,14 @@ def _empty_tables() -> None:
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    config = type("Config", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-    })
+    config = type(
+        "Config",
+        (TestConfig,),
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        },
+    )
     os.environ.setdefault("CRM_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(config)
     limiter.reset()
@@ -186,8 +195,7 @@ class Auth:
     def login(self, role: str = "staff", **fields):
         """Sign in as a new user of ``role``; returns the user."""
         self.user = self.make_user(role, **fields)
-        response = self.client.post("/login", data={"email": self.user.email,
-                                                    "password": PASSWORD})
+        response = self.client.post("/login", data={"email": self.user.email, "password": PASSWORD})
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return self.user
 
@@ -208,16 +216,25 @@ def make_partner(app):
         from crm.partners.models import Partner
 
         areas = fields.pop("areas", [])
-        values = {"kind": "city", "domain": "cities", "name_en": "Istanbul",
-                  "name_fa": "استانبول", "country": "TR", "relationship_type": "sister_city"}
+        values = {
+            "kind": "city",
+            "domain": "cities",
+            "name_en": "Istanbul",
+            "name_fa": "استانبول",
+            "country": "TR",
+            "relationship_type": "sister_city",
+        }
         values.update(fields)
         with app.app_context():
             partner = Partner(**values)
             if areas:
                 from crm.models import CooperationArea
 
-                partner.areas = list(db.session.scalars(
-                    sa.select(CooperationArea).where(CooperationArea.code.in_(areas))))
+                partner.areas = list(
+                    db.session.scalars(
+                        sa.select(CooperationArea).where(CooperationArea.code.in_(areas))
+                    )
+                )
             db.session.add(partner)
             db.session.commit()
             return _detach(partner)
@@ -231,8 +248,13 @@ def make_contact(app, make_partner):
         from crm.partners.models import Contact
 
         partner_id = (partner or make_partner()).id
-        values = {"name_latin": "Ayşe Yılmaz", "name_fa": "عایشه ییلماز", "title": "Director",
-                  "email": "ayse@example.org", "partner_id": partner_id}
+        values = {
+            "name_latin": "Ayşe Yılmaz",
+            "name_fa": "عایشه ییلماز",
+            "title": "Director",
+            "email": "ayse@example.org",
+            "partner_id": partner_id,
+        }
         values.update(fields)
         with app.app_context():
             contact = Contact(**values)
@@ -250,9 +272,13 @@ def make_agreement(app, make_partner):
         from crm.partners.models import Partner
 
         parties = parties or [make_partner()]
-        values = {"type": "memorandum", "title_en": "Memorandum on urban transport",
-                  "title_fa": "تفاهم‌نامه حمل‌ونقل شهری", "stage": "drafting",
-                  "confidentiality": "internal"}
+        values = {
+            "type": "memorandum",
+            "title_en": "Memorandum on urban transport",
+            "title_fa": "تفاهم‌نامه حمل‌ونقل شهری",
+            "stage": "drafting",
+            "confidentiality": "internal",
+        }
         values.update(fields)
         with app.app_context():
             agreement = Agreement(**values)
@@ -270,9 +296,14 @@ def make_activity(app, make_partner):
         from crm.activities.models import Activity
 
         partner = partner or make_partner()
-        values = {"kind": "meeting", "subject": "Follow-up on the transport memorandum",
-                  "domain": partner.domain, "partner_id": partner.id, "status": "planned",
-                  "due_on": date.today()}
+        values = {
+            "kind": "meeting",
+            "subject": "Follow-up on the transport memorandum",
+            "domain": partner.domain,
+            "partner_id": partner.id,
+            "status": "planned",
+            "due_on": date.today(),
+        }
         values.update(fields)
         with app.app_context():
             activity = Activity(**values)

@@ -21,19 +21,24 @@ def test_list_searches_normalised_subjects(auth, client, make_activity):
     assert "Call about tourism" in page and "میدان" not in page.split("<tbody>")[1]
 
 
-def test_list_filters_by_kind_status_domain_owner_partner_and_dates(auth, client,
-                                                                    make_activity,
-                                                                    make_partner, make_user):
+def test_list_filters_by_kind_status_domain_owner_partner_and_dates(
+    auth, client, make_activity, make_partner, make_user
+):
     auth.login("viewer", locale="en", timezone="Asia/Tehran")
     other = make_user()
     kazan = make_partner(name_en="Kazan", domain="cities")
     unesco = make_partner(name_en="UNESCO", domain="organizations", kind="organization")
     make_activity(kazan, subject="Alpha call", kind="call", due_on=date(2026, 12, 1))
-    make_activity(unesco, subject="Beta meeting", status="done", owner_id=other.id,
-                  due_on=date(2026, 12, 10))
+    make_activity(
+        unesco, subject="Beta meeting", status="done", owner_id=other.id, due_on=date(2026, 12, 10)
+    )
     # 23:30 Tehran on 30 November is 20:00 UTC: it belongs to the 30th, not December.
-    make_activity(kazan, subject="Gamma dinner", due_on=None,
-                  starts_at=datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    make_activity(
+        kazan,
+        subject="Gamma dinner",
+        due_on=None,
+        starts_at=datetime(2026, 11, 30, 20, 0, tzinfo=UTC),
+    )
     names = ("Alpha call", "Beta meeting", "Gamma dinner")
 
     def shown(query):
@@ -87,11 +92,24 @@ def test_list_paginates(auth, client, make_activity, make_partner):
     assert "Item 11" in second and "Item 00" not in second
 
 
-@pytest.mark.parametrize("query", [
-    "?page=x", "?page=-3", "?page=99999999999999999999", "?status=bogus", "?kind=%00",
-    "?date_from=1402/13/40", "?date_to=not-a-date", "?owner=abc", "?partner=1;drop",
-    "?sort=;drop", "?q=%25_%25", "?archived=maybe", "?domain[]=x",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?page=x",
+        "?page=-3",
+        "?page=99999999999999999999",
+        "?status=bogus",
+        "?kind=%00",
+        "?date_from=1402/13/40",
+        "?date_to=not-a-date",
+        "?owner=abc",
+        "?partner=1;drop",
+        "?sort=;drop",
+        "?q=%25_%25",
+        "?archived=maybe",
+        "?domain[]=x",
+    ],
+)
 def test_bad_query_strings_never_fail(auth, client, make_activity, query):
     auth.login("viewer", locale="fa")
     make_activity()
@@ -108,8 +126,9 @@ def test_bad_filter_values_show_translated_errors(auth, client, make_activity):
     assert "Still listed" in page  # the bad filters are ignored
 
 
-def test_list_query_count_does_not_grow(auth, client, app, make_activity, make_partner,
-                                        make_agreement, make_user):
+def test_list_query_count_does_not_grow(
+    auth, client, app, make_activity, make_partner, make_agreement, make_user
+):
     user = auth.login("viewer")
 
     def fill(count):

@@ -11,9 +11,13 @@ from crm.partners.models import Partner
 
 
 def _entries(partner_id):
-    return list(db.session.scalars(select(AuditEntry).where(
-        AuditEntry.object_type == "partners", AuditEntry.object_id == partner_id)
-        .order_by(AuditEntry.id)))
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == "partners", AuditEntry.object_id == partner_id)
+            .order_by(AuditEntry.id)
+        )
+    )
 
 
 def test_create_change_archive_restore_are_audited_with_the_actor(ctx, make_user):

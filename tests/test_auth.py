@@ -35,8 +35,9 @@ def test_inactive_user_cannot_sign_in(client, make_user):
 
 def test_login_redirect_ignores_foreign_next_url(client, make_user):
     user = make_user("viewer")
-    response = client.post("/login?next=https://evil.example/x",
-                           data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/login?next=https://evil.example/x", data={"email": user.email, "password": PASSWORD}
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -49,8 +50,10 @@ def test_passwords_are_hashed_with_scrypt(ctx, make_user):
 def test_logins_are_throttled_after_repeated_failures(client, make_user):
     user = make_user("staff")
     for _ in range(5):
-        assert client.post("/login", data={"email": user.email, "password": "nope-nope"}) \
-            .status_code == 200
+        assert (
+            client.post("/login", data={"email": user.email, "password": "nope-nope"}).status_code
+            == 200
+        )
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 429
     assert "Too many attempts" in response.get_data(as_text=True)
@@ -59,18 +62,22 @@ def test_logins_are_throttled_after_repeated_failures(client, make_user):
 def test_successful_logins_are_not_throttled(client, make_user):
     user = make_user("staff")
     for _ in range(7):
-        assert client.post("/login", data={"email": user.email, "password": PASSWORD}) \
-            .status_code == 302
+        assert (
+            client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code
+            == 302
+        )
         client.post("/logout")
 
 
 @pytest.mark.redis
-def test_throttle_is_shared_through_redis_across_app_processes(database_url, redis_url,
-                                                              make_user):
+def test_throttle_is_shared_through_redis_across_app_processes(database_url, redis_url, make_user):
     """Two app instances (as two gunicorn workers would be) count failures together."""
     token = uuid.uuid4().hex[:12]
-    config = type("RedisConfig", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": redis_url})
+    config = type(
+        "RedisConfig",
+        (TestConfig,),
+        {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": redis_url},
+    )
     user = make_user("staff", email=f"throttle-{token}@example.org")
     address = {"REMOTE_ADDR": f"198.51.100.{uuid.uuid4().int % 250 + 1}"}
     apps = [create_app(config), create_app(config)]
@@ -78,15 +85,20 @@ def test_throttle_is_shared_through_redis_across_app_processes(database_url, red
     server = redis.Redis.from_url(redis_url)
     try:
         for client in (first, second, first, second, first):
-            client.post("/login", data={"email": user.email, "password": "nope-nope"},
-                        environ_base=address)
-        response = second.post("/login", data={"email": user.email, "password": PASSWORD},
-                               environ_base=address)
+            client.post(
+                "/login", data={"email": user.email, "password": "nope-nope"}, environ_base=address
+            )
+        response = second.post(
+            "/login", data={"email": user.email, "password": PASSWORD}, environ_base=address
+        )
         assert response.status_code == 429
         assert any(token.encode() in key for key in server.scan_iter("LIMITS:*"))
     finally:
-        mine = [key for key in server.scan_iter("LIMITS:*")
-                if token.encode() in key or address["REMOTE_ADDR"].encode() in key]
+        mine = [
+            key
+            for key in server.scan_iter("LIMITS:*")
+            if token.encode() in key or address["REMOTE_ADDR"].encode() in key
+        ]
         if mine:
             server.delete(*mine)
         server.close()
@@ -111,42 +123,78 @@ def test_user_changes_own_language_and_sees_persian(auth, client):
 
 def test_change_password_requires_current_password(auth, client):
     auth.login("staff")
-    response = client.post("/settings/password", data={
-        "pw-current": "not-it-at-all", "pw-new": "another-long-pass", "pw-confirm":
-        "another-long-pass"})
+    response = client.post(
+        "/settings/password",
+        data={
+            "pw-current": "not-it-at-all",
+            "pw-new": "another-long-pass",
+            "pw-confirm": "another-long-pass",
+        },
+    )
     assert "The current password is not right." in response.get_data(as_text=True)
-    response = client.post("/settings/password", data={
-        "pw-current": PASSWORD, "pw-new": "another-long-pass", "pw-confirm": "another-long-pass"})
+    response = client.post(
+        "/settings/password",
+        data={
+            "pw-current": PASSWORD,
+            "pw-new": "another-long-pass",
+            "pw-confirm": "another-long-pass",
+        },
+    )
     assert response.status_code == 302
 
 
 def test_admin_creates_user_who_can_then_sign_in(auth, client, app):
     auth.login("admin")
-    response = client.post("/users/new", data={
-        "email": "Neda@Example.org", "display_name": "ندا رضایی", "role": "manager",
-        "locale": "fa", "timezone": "Asia/Tehran", "active": "y",
-        "password": "a-long-enough-pass"})
+    response = client.post(
+        "/users/new",
+        data={
+            "email": "Neda@Example.org",
+            "display_name": "ندا رضایی",
+            "role": "manager",
+            "locale": "fa",
+            "timezone": "Asia/Tehran",
+            "active": "y",
+            "password": "a-long-enough-pass",
+        },
+    )
     assert response.status_code == 302
     client.post("/logout")
-    response = client.post("/login", data={"email": "neda@example.org",
-                                           "password": "a-long-enough-pass"})
+    response = client.post(
+        "/login", data={"email": "neda@example.org", "password": "a-long-enough-pass"}
+    )
     assert response.status_code == 302
 
 
 def test_admin_cannot_create_duplicate_email(auth, client, make_user):
     existing = make_user("staff")
     auth.login("admin")
-    response = client.post("/users/new", data={
-        "email": existing.email, "display_name": "Copy", "role": "staff", "locale": "en",
-        "timezone": "Asia/Tehran", "password": "a-long-enough-pass"})
+    response = client.post(
+        "/users/new",
+        data={
+            "email": existing.email,
+            "display_name": "Copy",
+            "role": "staff",
+            "locale": "en",
+            "timezone": "Asia/Tehran",
+            "password": "a-long-enough-pass",
+        },
+    )
     assert "A user with this email already exists." in response.get_data(as_text=True)
 
 
 def test_admin_cannot_deactivate_themselves(auth, client):
     admin = auth.login("admin")
-    response = client.post(f"/users/{admin.id}/edit", data={
-        "email": admin.email, "display_name": admin.display_name, "role": "admin",
-        "locale": "en", "timezone": "Asia/Tehran"}, follow_redirects=True)
+    response = client.post(
+        f"/users/{admin.id}/edit",
+        data={
+            "email": admin.email,
+            "display_name": admin.display_name,
+            "role": "admin",
+            "locale": "en",
+            "timezone": "Asia/Tehran",
+        },
+        follow_redirects=True,
+    )
     assert "You cannot remove your own administrator role" in response.get_data(as_text=True)
 
 
@@ -157,29 +205,55 @@ def test_staff_cannot_manage_users(auth, client):
 
 
 def test_create_user_command(runner, app):
-    result = runner.invoke(args=["crm", "create-user", "--email", "ali@example.org", "--name",
-                                 "Ali", "--role", "admin", "--password", "a-long-enough-pass"])
+    result = runner.invoke(
+        args=[
+            "crm",
+            "create-user",
+            "--email",
+            "ali@example.org",
+            "--name",
+            "Ali",
+            "--role",
+            "admin",
+            "--password",
+            "a-long-enough-pass",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.scalar(db.select(User).filter_by(email="ali@example.org")).role == "admin"
 
 
 def test_create_user_command_refuses_short_password(runner):
-    result = runner.invoke(args=["crm", "create-user", "--email", "b@example.org", "--name", "B",
-                                 "--password", "short"])
+    result = runner.invoke(
+        args=[
+            "crm",
+            "create-user",
+            "--email",
+            "b@example.org",
+            "--name",
+            "B",
+            "--password",
+            "short",
+        ]
+    )
     assert result.exit_code != 0
     assert "at least 10 characters" in result.output
 
 
 @pytest.mark.parametrize("key", ["", "dev", "short-key"])
 def test_missing_or_weak_secret_key_is_refused_outside_debug(key):
-    config = type("Prod", (Config,), {"SECRET_KEY": key, "DEBUG": False,
-                                      "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    config = type(
+        "Prod",
+        (Config,),
+        {"SECRET_KEY": key, "DEBUG": False, "SQLALCHEMY_DATABASE_URI": "sqlite://"},
+    )
     with pytest.raises(RuntimeError, match="SECRET_KEY is missing or weak"):
         create_app(config)
 
 
 def test_strong_secret_key_is_accepted():
-    config = type("Prod", (Config,), {"SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI":
-                                      "sqlite://"})
+    config = type(
+        "Prod", (Config,), {"SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    )
     assert create_app(config).config["SESSION_COOKIE_SECURE"] is True

@@ -14,9 +14,15 @@ from tests.conftest import PASSWORD, need_service
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -49,8 +55,7 @@ def page(browser):
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400
-            else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     yield page
     context.close()
     assert errors == [], f"the browser reported errors: {errors}"
@@ -68,8 +73,7 @@ def _save_form(page):
     page.locator("main form[method=post] button[type=submit]").last.click()
 
 
-def test_persian_user_creates_partner_with_jalali_date_and_finds_it(live_server, page,
-                                                                     make_user):
+def test_persian_user_creates_partner_with_jalali_date_and_finds_it(live_server, page, make_user):
     user = make_user("staff", locale="fa")
     _sign_in(page, live_server, user)
     assert page.locator("html").get_attribute("dir") == "rtl"

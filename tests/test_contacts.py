@@ -18,24 +18,33 @@ def page_of(client, url: str) -> str:
 
 
 def contact_form(**changes) -> dict:
-    data = {"name_latin": "Mehmet Öz", "name_fa": "محمد اوز", "title": "Head of protocol",
-            "department": "Foreign relations", "email": "mehmet@ibb.istanbul",
-            "phone": "0212 555 01 01", "language": "tr", "notes": ""}
+    data = {
+        "name_latin": "Mehmet Öz",
+        "name_fa": "محمد اوز",
+        "title": "Head of protocol",
+        "department": "Foreign relations",
+        "email": "mehmet@ibb.istanbul",
+        "phone": "0212 555 01 01",
+        "language": "tr",
+        "notes": "",
+    }
     data.update(changes)
     return data
 
 
 def contacts_of(app, partner_id: int) -> list[Contact]:
     with app.app_context():
-        rows = list(db.session.scalars(
-            select(Contact).where(Contact.partner_id == partner_id).order_by(Contact.id)))
+        rows = list(
+            db.session.scalars(
+                select(Contact).where(Contact.partner_id == partner_id).order_by(Contact.id)
+            )
+        )
         for row in rows:
             db.session.expunge(row)
         return rows
 
 
-def test_new_contact_phone_is_stored_in_e164_with_partner_country(app, auth, client,
-                                                                    make_partner):
+def test_new_contact_phone_is_stored_in_e164_with_partner_country(app, auth, client, make_partner):
     auth.login("staff")
     partner = make_partner(country="TR")
     response = client.post(f"/partners/{partner.id}/contacts/new", data=contact_form())
@@ -51,25 +60,31 @@ def test_new_contact_phone_is_stored_in_e164_with_partner_country(app, auth, cli
 def test_phone_with_persian_digits_for_an_iranian_partner(app, auth, client, make_partner):
     auth.login("staff", locale="fa")
     partner = make_partner(name_en="Kish", name_fa="کیش", country="IR")
-    response = client.post(f"/partners/{partner.id}/contacts/new",
-                           data=contact_form(phone="۰۹۱۲ ۳۴۵ ۶۷۸۹"))
+    response = client.post(
+        f"/partners/{partner.id}/contacts/new", data=contact_form(phone="۰۹۱۲ ۳۴۵ ۶۷۸۹")
+    )
     assert response.status_code == 302
     assert contacts_of(app, partner.id)[0].phone == "+989123456789"
 
 
-@pytest.mark.parametrize("changes, field, message", [
-    ({"phone": "12"}, "phone", "phone number"),
-    ({"phone": "call me"}, "phone", "phone number"),
-    ({"email": "not-an-email"}, "email", "Enter an email address"),
-    ({"name_latin": "", "name_fa": ""}, "name_latin", "Enter the name"),
-    ({"language": "xx"}, "language", "Choose from the list."),
-])
-def test_contact_form_refuses_bad_input_and_keeps_typed_data(app, auth, client, make_partner,
-                                                             changes, field, message):
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"phone": "12"}, "phone", "phone number"),
+        ({"phone": "call me"}, "phone", "phone number"),
+        ({"email": "not-an-email"}, "email", "Enter an email address"),
+        ({"name_latin": "", "name_fa": ""}, "name_latin", "Enter the name"),
+        ({"language": "xx"}, "language", "Choose from the list."),
+    ],
+)
+def test_contact_form_refuses_bad_input_and_keeps_typed_data(
+    app, auth, client, make_partner, changes, field, message
+):
     auth.login("staff")
     partner = make_partner()
-    response = client.post(f"/partners/{partner.id}/contacts/new",
-                           data=contact_form(title="Typed title", **changes))
+    response = client.post(
+        f"/partners/{partner.id}/contacts/new", data=contact_form(title="Typed title", **changes)
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert f'id="{field}-error"' in page and message in page
@@ -80,8 +95,10 @@ def test_contact_form_refuses_bad_input_and_keeps_typed_data(app, auth, client, 
 def test_contact_form_errors_in_persian_are_rtl_and_keep_typed_data(auth, client, make_partner):
     auth.login("staff", locale="fa")
     partner = make_partner()
-    response = client.post(f"/partners/{partner.id}/contacts/new",
-                           data=contact_form(name_fa="سارا", phone="۱۲", email="x@"))
+    response = client.post(
+        f"/partners/{partner.id}/contacts/new",
+        data=contact_form(name_fa="سارا", phone="۱۲", email="x@"),
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert 'lang="fa" dir="rtl"' in page
@@ -98,25 +115,33 @@ def test_only_one_primary_contact_per_partner(ctx, make_partner, make_contact):
     db.session.commit()
     assert (first.is_primary, second.is_primary) == (False, True)
     assert db.session.get(Contact, elsewhere.id).is_primary  # other partners are untouched
-    third = services.save_contact(Contact(partner_id=partner.id),
-                                  {"name_latin": "Third", "is_primary": True})
+    third = services.save_contact(
+        Contact(partner_id=partner.id), {"name_latin": "Third", "is_primary": True}
+    )
     db.session.commit()
-    primaries = db.session.scalars(select(Contact.id).where(
-        Contact.partner_id == partner.id, Contact.is_primary.is_(True))).all()
+    primaries = db.session.scalars(
+        select(Contact.id).where(Contact.partner_id == partner.id, Contact.is_primary.is_(True))
+    ).all()
     assert primaries == [third.id]
-    changes = db.session.scalars(select(AuditEntry.changes).where(
-        AuditEntry.object_type == "contacts", AuditEntry.object_id == second.id,
-        AuditEntry.action == "update").order_by(AuditEntry.id)).all()
+    changes = db.session.scalars(
+        select(AuditEntry.changes)
+        .where(
+            AuditEntry.object_type == "contacts",
+            AuditEntry.object_id == second.id,
+            AuditEntry.action == "update",
+        )
+        .order_by(AuditEntry.id)
+    ).all()
     assert [c["is_primary"] for c in changes] == [[False, True], [True, False]]  # audited
 
 
-def test_making_a_contact_primary_through_the_pages(app, auth, client, make_partner,
-                                                    make_contact):
+def test_making_a_contact_primary_through_the_pages(app, auth, client, make_partner, make_contact):
     auth.login("staff")
     partner = make_partner()
     old = make_contact(partner, is_primary=True)
-    response = client.post(f"/partners/{partner.id}/contacts/new",
-                           data=contact_form(is_primary="y"))
+    response = client.post(
+        f"/partners/{partner.id}/contacts/new", data=contact_form(is_primary="y")
+    )
     assert response.status_code == 302
     rows = contacts_of(app, partner.id)
     assert [c.is_primary for c in rows] == [False, True]
@@ -131,8 +156,9 @@ def test_edit_contact_and_archive_then_restore(app, auth, client, make_partner, 
     contact = make_contact(partner, is_primary=True)
     form = page_of(client, f"/contacts/{contact.id}/edit")
     assert 'value="Ayşe Yılmaz"' in form
-    response = client.post(f"/contacts/{contact.id}/edit",
-                           data=contact_form(name_latin="Ayşe Yılmaz", is_primary="y"))
+    response = client.post(
+        f"/contacts/{contact.id}/edit", data=contact_form(name_latin="Ayşe Yılmaz", is_primary="y")
+    )
     assert response.status_code == 302
     assert contacts_of(app, partner.id)[0].title == "Head of protocol"
     assert client.post(f"/contacts/{contact.id}/archive").status_code == 302
@@ -144,9 +170,11 @@ def test_edit_contact_and_archive_then_restore(app, auth, client, make_partner, 
     assert client.post(f"/contacts/{contact.id}/restore").status_code == 302
     assert not contacts_of(app, partner.id)[0].archived
     with app.app_context():
-        actions = db.session.scalars(select(AuditEntry.action).where(
-            AuditEntry.object_type == "contacts", AuditEntry.user_id == staff.id)
-            .order_by(AuditEntry.id)).all()
+        actions = db.session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.object_type == "contacts", AuditEntry.user_id == staff.id)
+            .order_by(AuditEntry.id)
+        ).all()
     assert actions == ["update", "archive", "restore"]
 
 
@@ -161,12 +189,19 @@ def test_no_contacts_added_to_an_archived_partner(app, auth, client, make_partne
 def test_contact_list_search_filters_and_sorting(auth, client, make_partner, make_contact):
     auth.login("viewer")
     istanbul = make_partner()
-    metropolis = make_partner(name_en="Metropolis", name_fa="متروپلیس", kind="organization",
-                              domain="organizations", country="ES")
-    make_contact(istanbul, name_latin="Zeynep Kaya", name_fa="زینب کایا", language="tr",
-                 is_primary=True)
-    make_contact(metropolis, name_latin="Anna Puig", name_fa="", language="es",
-                 email="anna@metropolis.org")
+    metropolis = make_partner(
+        name_en="Metropolis",
+        name_fa="متروپلیس",
+        kind="organization",
+        domain="organizations",
+        country="ES",
+    )
+    make_contact(
+        istanbul, name_latin="Zeynep Kaya", name_fa="زینب کایا", language="tr", is_primary=True
+    )
+    make_contact(
+        metropolis, name_latin="Anna Puig", name_fa="", language="es", email="anna@metropolis.org"
+    )
     make_contact(istanbul, name_latin="Bora Ak", name_fa="", language="en")
 
     def shown(query: str) -> set[str]:
@@ -181,14 +216,26 @@ def test_contact_list_search_filters_and_sorting(auth, client, make_partner, mak
     assert shown("language=tr") == {"Zeynep Kaya"}
     assert shown("primary=y") == {"Zeynep Kaya"}
     page = page_of(client, "/contacts/?sort=-name")
-    assert page.index(">Zeynep Kaya</a>") < page.index(">Bora Ak</a>") < page.index(
-        ">Anna Puig</a>")
+    assert (
+        page.index(">Zeynep Kaya</a>") < page.index(">Bora Ak</a>") < page.index(">Anna Puig</a>")
+    )
     page = page_of(client, "/contacts/?sort=partner")
     assert page.index(">Zeynep Kaya</a>") < page.index(">Anna Puig</a>")  # Istanbul, Metropolis
 
 
-@pytest.mark.parametrize("query", ["partner=abc", "partner=99999", "domain=moon", "language=qq",
-                                   "page=abc", "page=-3", "page=99999", "sort=evil"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "partner=abc",
+        "partner=99999",
+        "domain=moon",
+        "language=qq",
+        "page=abc",
+        "page=-3",
+        "page=99999",
+        "sort=evil",
+    ],
+)
 def test_contact_list_bad_query_values_never_fail(auth, client, make_contact, query):
     auth.login("viewer")
     make_contact()
@@ -213,8 +260,10 @@ def test_viewer_cannot_change_contacts(auth, client, make_contact):
     auth.login("viewer")
     contact = make_contact()
     assert client.get(f"/partners/{contact.partner_id}/contacts/new").status_code == 403
-    assert client.post(f"/partners/{contact.partner_id}/contacts/new",
-                       data=contact_form()).status_code == 403
+    assert (
+        client.post(f"/partners/{contact.partner_id}/contacts/new", data=contact_form()).status_code
+        == 403
+    )
     for action in ("edit", "archive", "restore", "primary"):
         assert client.post(f"/contacts/{contact.id}/{action}").status_code == 403, action
     with client.application.app_context():

@@ -11,8 +11,9 @@ from tests.test_followups import count_queries
 TODAY = datetime.now(ZoneInfo("Asia/Tehran")).date()
 
 
-def test_dashboard_counts_partners_and_visible_agreements(ctx, make_user, make_partner,
-                                                          make_agreement):
+def test_dashboard_counts_partners_and_visible_agreements(
+    ctx, make_user, make_partner, make_agreement
+):
     make_partner(domain="cities")
     make_partner(domain="cities")
     make_partner(domain="private_sector", kind="company")
@@ -27,34 +28,45 @@ def test_dashboard_counts_partners_and_visible_agreements(ctx, make_user, make_p
     assert board.partners_by_domain["cities"] == 2 + 3  # three made by make_agreement
     assert board.partners_by_domain["private_sector"] == 1
     assert board.partners_by_domain["citizens"] == 0
-    assert list(board.partners_by_domain) == ["organizations", "private_sector", "cities",
-                                              "citizens"]
+    assert list(board.partners_by_domain) == [
+        "organizations",
+        "private_sector",
+        "cities",
+        "citizens",
+    ]
     assert board.agreements_by_stage["active"] == 1 and board.agreements_by_stage["idea"] == 1
     assert dashboard(manager).agreements_by_stage["active"] == 2
 
 
 def test_dashboard_lists_agreements_expiring_within_90_days(ctx, make_user, make_agreement):
-    soon = make_agreement(stage="active", expires_on=TODAY + timedelta(days=30),
-                          confidentiality="public")
+    soon = make_agreement(
+        stage="active", expires_on=TODAY + timedelta(days=30), confidentiality="public"
+    )
     make_agreement(stage="active", expires_on=TODAY + timedelta(days=120))
     make_agreement(stage="active", expires_on=TODAY - timedelta(days=1))
     make_agreement(stage="drafting", expires_on=TODAY + timedelta(days=10))
-    hidden = make_agreement(stage="signed", expires_on=TODAY + timedelta(days=5),
-                            confidentiality="confidential")
+    hidden = make_agreement(
+        stage="signed", expires_on=TODAY + timedelta(days=5), confidentiality="confidential"
+    )
     staff = db.session.get(User, make_user("staff").id)
     assert [a.id for a in dashboard(staff).expiring] == [soon.id]
     manager = db.session.get(User, make_user("manager").id)
     assert [a.id for a in dashboard(manager).expiring] == [hidden.id, soon.id]
 
 
-def test_start_page_shows_my_overdue_and_upcoming_followups(auth, client, make_activity,
-                                                            make_agreement):
+def test_start_page_shows_my_overdue_and_upcoming_followups(
+    auth, client, make_activity, make_agreement
+):
     user = auth.login("staff", locale="en")
     make_activity(subject="Missed call", owner_id=user.id, due_on=TODAY - timedelta(days=2))
     make_activity(subject="Visit tomorrow", owner_id=user.id, due_on=TODAY + timedelta(days=1))
     make_activity(subject="Not mine", due_on=TODAY)
-    make_agreement(stage="active", title_en="Expiring twinning",
-                   expires_on=TODAY + timedelta(days=20), confidentiality="public")
+    make_agreement(
+        stage="active",
+        title_en="Expiring twinning",
+        expires_on=TODAY + timedelta(days=20),
+        confidentiality="public",
+    )
     page = client.get("/").get_data(as_text=True)
     overdue = page.split("Overdue")[1].split("Coming up")[0]
     assert "Missed call" in overdue
@@ -72,18 +84,24 @@ def test_start_page_in_persian(auth, client, make_partner):
     assert 'dir="rtl"' in response.get_data(as_text=True)
 
 
-def test_start_page_query_count_does_not_grow(auth, client, app, make_partner,
-                                              make_agreement, make_activity):
+def test_start_page_query_count_does_not_grow(
+    auth, client, app, make_partner, make_agreement, make_activity
+):
     user = auth.login("staff")
 
     def fill(count):
         for n in range(count):
             partner = make_partner(name_en=f"Town {n}")
-            agreement = make_agreement(parties=[partner], stage="active",
-                                       expires_on=TODAY + timedelta(days=10 + n))
+            agreement = make_agreement(
+                parties=[partner], stage="active", expires_on=TODAY + timedelta(days=10 + n)
+            )
             for offset in (-3, 2):
-                make_activity(partner, owner_id=user.id, agreement_id=agreement.id,
-                              due_on=TODAY + timedelta(days=offset))
+                make_activity(
+                    partner,
+                    owner_id=user.id,
+                    agreement_id=agreement.id,
+                    due_on=TODAY + timedelta(days=offset),
+                )
 
     fill(1)
     with count_queries(app) as few:
@@ -93,4 +111,3 @@ def test_start_page_query_count_does_not_grow(auth, client, app, make_partner,
         page = client.get("/").get_data(as_text=True)
     assert "Town 6" in page
     assert len(many) == len(few) <= 12
-

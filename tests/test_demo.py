@@ -22,8 +22,9 @@ MODELS = (User, Partner, Contact, Agreement, StageChange, Milestone, Activity, A
 
 
 def counts() -> dict[str, int]:
-    return {m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
-            for m in MODELS}
+    return {
+        m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in MODELS
+    }
 
 
 @pytest.fixture
@@ -43,8 +44,9 @@ def test_seed_demo_creates_a_user_per_role_who_can_sign_in(app, seeded, client):
     for role in ROLES:
         assert f"{demo_email(role)}" in seeded.output
     assert DEMO_PASSWORD in seeded.output
-    response = client.post("/login", data={"email": demo_email("manager"),
-                                           "password": DEMO_PASSWORD})
+    response = client.post(
+        "/login", data={"email": demo_email("manager"), "password": DEMO_PASSWORD}
+    )
     assert response.status_code == 302
 
 
@@ -61,8 +63,11 @@ def test_seed_demo_fills_every_domain_with_bilingual_partners_and_contacts(app, 
             assert phonenumbers.is_valid_number(phonenumbers.parse(contact.phone)), contact.phone
             assert contact.name_latin and contact.name_fa
         assert all(any(c.is_primary for c in p.contacts) for p in partners)
-        audited = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-            AuditEntry.object_type == "partners", AuditEntry.action == "create"))
+        audited = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.object_type == "partners", AuditEntry.action == "create")
+        )
         assert audited == len(partners)
 
 
@@ -89,11 +94,16 @@ def test_demo_users_can_see_their_own_agreements_and_activities(app, seeded):
     with app.app_context():
         secret = Agreement.confidentiality == "confidential"
         owners = db.session.scalars(
-            sa.select(User.role).select_from(Agreement).join(Agreement.owner).where(secret))
+            sa.select(User.role).select_from(Agreement).join(Agreement.owner).where(secret)
+        )
         assert set(owners) <= {"manager", "admin"}
         followers = db.session.scalars(
-            sa.select(User.role).select_from(Activity).join(Activity.owner)
-            .join(Activity.agreement).where(secret))
+            sa.select(User.role)
+            .select_from(Activity)
+            .join(Activity.owner)
+            .join(Activity.agreement)
+            .where(secret)
+        )
         assert set(followers) <= {"manager", "admin"}
 
 
@@ -109,8 +119,9 @@ def test_seed_demo_spreads_activities_over_past_and_future_for_every_user(app, s
         assert done and all(a.outcome and day(a) < today for a in done)
         assert any(a.participants for a in activities)
         for user in db.session.scalars(sa.select(User)):
-            planned = [day(a) for a in activities
-                       if a.owner_id == user.id and a.status == "planned"]
+            planned = [
+                day(a) for a in activities if a.owner_id == user.id and a.status == "planned"
+            ]
             assert any(d < today for d in planned), user
             assert any(d == today for d in planned), user
             assert any(today < d <= today + timedelta(days=6) for d in planned), user
@@ -189,5 +200,5 @@ def test_large_set_is_added_once_and_ids_keep_counting(app, runner):
         db.session.add(partner)
         db.session.commit()  # PostgreSQL's sequence was moved past the bulk ids
         assert partner.id > db.session.scalar(
-            sa.select(sa.func.max(Partner.id)).where(Partner.id != partner.id))
-
+            sa.select(sa.func.max(Partner.id)).where(Partner.id != partner.id)
+        )

@@ -46,8 +46,7 @@ def test_persian_week_runs_saturday_to_friday_and_english_monday_to_sunday():
     assert week_end(date(2026, 12, 5), persian=True) == date(2026, 12, 11)  # Saturday
 
 
-def test_followups_are_grouped_by_the_users_local_day(ctx, make_user, make_activity,
-                                                      make_partner):
+def test_followups_are_grouped_by_the_users_local_day(ctx, make_user, make_activity, make_partner):
     user = make_user(timezone="Asia/Tehran")
     partner = make_partner()
     # 19:00 UTC on Tuesday 1 December 2026 is 22:30 in Tehran, still the 1st.
@@ -82,8 +81,12 @@ def test_followups_are_grouped_by_the_users_local_day(ctx, make_user, make_activ
     # although it is still the 1st in UTC.
     groups, result = _groups(user.id, now + timedelta(hours=2))
     assert result.today == date(2026, 12, 2)
-    assert sorted(groups["overdue"]) == ["due today", "late tonight", "this morning",
-                                         "yesterday task"]
+    assert sorted(groups["overdue"]) == [
+        "due today",
+        "late tonight",
+        "this morning",
+        "yesterday task",
+    ]
     assert groups["today"] == ["just after midnight"]
 
 
@@ -98,12 +101,13 @@ def test_english_week_extends_to_sunday(ctx, make_user, make_activity):
 def test_my_followups_page_shows_groups_in_users_zone(auth, client, make_activity):
     user = auth.login("staff", locale="fa", timezone="Asia/Tehran")
     today = datetime.now(TEHRAN).date()
-    late_tonight = datetime.combine(today, datetime.min.time().replace(hour=23, minute=30),
-                                    tzinfo=TEHRAN).astimezone(UTC)
-    make_activity(subject="Late call to Kazan", owner_id=user.id, starts_at=late_tonight,
-                  due_on=None)
-    make_activity(subject="Forgotten letter", owner_id=user.id,
-                  due_on=today - timedelta(days=3))
+    late_tonight = datetime.combine(
+        today, datetime.min.time().replace(hour=23, minute=30), tzinfo=TEHRAN
+    ).astimezone(UTC)
+    make_activity(
+        subject="Late call to Kazan", owner_id=user.id, starts_at=late_tonight, due_on=None
+    )
+    make_activity(subject="Forgotten letter", owner_id=user.id, due_on=today - timedelta(days=3))
     page = client.get("/activities/mine").get_data(as_text=True)
     today_section = page.split('id="group-today"')[1]
     overdue_section = page.split('id="group-overdue"')[1].split('id="group-today"')[0]
@@ -131,12 +135,18 @@ def _fill(user, make_partner, make_activity, make_agreement, count):
         partner = make_partner(name_en=f"Partner {n}")
         agreement = make_agreement(parties=[partner])
         for offset in (-5, 0, 2, 30):
-            make_activity(partner, subject=f"Item {n} {offset}", owner_id=user.id,
-                          agreement_id=agreement.id, due_on=today + timedelta(days=offset))
+            make_activity(
+                partner,
+                subject=f"Item {n} {offset}",
+                owner_id=user.id,
+                agreement_id=agreement.id,
+                due_on=today + timedelta(days=offset),
+            )
 
 
-def test_my_followups_query_count_does_not_grow(auth, client, app, make_partner,
-                                                make_activity, make_agreement):
+def test_my_followups_query_count_does_not_grow(
+    auth, client, app, make_partner, make_activity, make_agreement
+):
     user = auth.login("staff", locale="en")
     _fill(user, make_partner, make_activity, make_agreement, 1)
     with count_queries(app) as few:

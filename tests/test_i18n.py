@@ -64,8 +64,9 @@ def test_datetimes_shown_in_the_users_time_zone(fa):
 
 
 def test_local_input_is_stored_as_utc(fa):
-    assert i18n.local_to_utc(date(2026, 12, 1), time(10, 30)) == datetime(2026, 12, 1, 7, 0,
-                                                                         tzinfo=UTC)
+    assert i18n.local_to_utc(date(2026, 12, 1), time(10, 30)) == datetime(
+        2026, 12, 1, 7, 0, tzinfo=UTC
+    )
 
 
 def test_numbers_use_persian_digits_in_persian(fa):
@@ -86,15 +87,18 @@ def test_country_names_in_english(en):
     assert i18n.country_name("tr") in ("Türkiye", "Turkey")
 
 
-@pytest.mark.parametrize("stored, typed", [
-    ("کیش", "كيش"),                    # Arabic kaf and yeh
-    ("تهران", "تَهران"),               # a diacritic
-    ("می‌دان", "می دان"),              # zero-width non-joiner against a space
-    ("شهرداری تهران", "شهرداري  تهران"),  # double space, Arabic yeh
-    ("Metropolis", "METROPOLIS"),
-    ("İstanbul", "istanbul"),
-    ("۱۴۰۵", "1405"),
-])
+@pytest.mark.parametrize(
+    "stored, typed",
+    [
+        ("کیش", "كيش"),  # Arabic kaf and yeh
+        ("تهران", "تَهران"),  # a diacritic
+        ("می‌دان", "می دان"),  # zero-width non-joiner against a space
+        ("شهرداری تهران", "شهرداري  تهران"),  # double space, Arabic yeh
+        ("Metropolis", "METROPOLIS"),
+        ("İstanbul", "istanbul"),
+        ("۱۴۰۵", "1405"),
+    ],
+)
 def test_search_normalisation_makes_variants_equal(stored, typed):
     assert normalize_search(typed) in normalize_search(stored)
 
@@ -107,12 +111,14 @@ def test_html_lang_and_direction_follow_the_locale(client):
 def test_locale_order_setting_then_query_then_header_then_default(client, auth, app):
     # Accept-Language is used when nothing else is set
     html = client.get("/login", headers={"Accept-Language": "fa-IR,fa;q=0.9"}).get_data(
-        as_text=True)
+        as_text=True
+    )
     assert 'lang="fa"' in html
     # ?lang= beats the header and is remembered in the session
     client.get("/login?lang=en", headers={"Accept-Language": "fa"})
     assert 'lang="en"' in client.get("/login", headers={"Accept-Language": "fa"}).get_data(
-        as_text=True)
+        as_text=True
+    )
     # the user's own setting beats both
     auth.login("viewer", locale="fa")
     assert 'lang="fa"' in client.get("/?lang=en").get_data(as_text=True)

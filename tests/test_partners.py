@@ -19,8 +19,9 @@ def names_in(response) -> str:
 
 def area_ids(app, *codes) -> list[int]:
     with app.app_context():
-        return list(db.session.scalars(
-            select(CooperationArea.id).where(CooperationArea.code.in_(codes))))
+        return list(
+            db.session.scalars(select(CooperationArea.id).where(CooperationArea.code.in_(codes)))
+        )
 
 
 def stored_partner(app, **where) -> Partner:
@@ -61,16 +62,33 @@ def test_search_matches_every_word_and_escapes_like_wildcards(auth, client, make
 
 
 # --- filters and sorting -------------------------------------------------------------------------
-def test_filters_by_domain_kind_country_relationship_area_and_owner(app, auth, client,
-                                                                    make_partner, make_user):
+def test_filters_by_domain_kind_country_relationship_area_and_owner(
+    app, auth, client, make_partner, make_user
+):
     auth.login("viewer")
     owner = make_user("staff", display_name="Owner Olga")
-    make_partner(name_en="Kazan", country="RU", relationship_type="friendship",
-                 areas=["tourism"], owner_id=owner.id)
-    make_partner(name_en="Metropolis", kind="organization", domain="organizations",
-                 country="ES", relationship_type="member", areas=["urban_planning"])
-    make_partner(name_en="Siemens", kind="company", domain="private_sector", country="DE",
-                 relationship_type="prospect")
+    make_partner(
+        name_en="Kazan",
+        country="RU",
+        relationship_type="friendship",
+        areas=["tourism"],
+        owner_id=owner.id,
+    )
+    make_partner(
+        name_en="Metropolis",
+        kind="organization",
+        domain="organizations",
+        country="ES",
+        relationship_type="member",
+        areas=["urban_planning"],
+    )
+    make_partner(
+        name_en="Siemens",
+        kind="company",
+        domain="private_sector",
+        country="DE",
+        relationship_type="prospect",
+    )
     (tourism,) = area_ids(app, "tourism")
     cases = {
         "domain=organizations": "Metropolis",
@@ -87,9 +105,22 @@ def test_filters_by_domain_kind_country_relationship_area_and_owner(app, auth, c
         assert shown == {expected}, query
 
 
-@pytest.mark.parametrize("query", ["domain=nowhere", "kind=planet", "country=XX",
-                                   "relationship=enemy", "area=abc", "area=99999", "owner=x",
-                                   "owner=99999", "sort=password", "sort=-", "archived=maybe"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "domain=nowhere",
+        "kind=planet",
+        "country=XX",
+        "relationship=enemy",
+        "area=abc",
+        "area=99999",
+        "owner=x",
+        "owner=99999",
+        "sort=password",
+        "sort=-",
+        "archived=maybe",
+    ],
+)
 def test_bad_filter_values_are_reported_and_ignored(auth, client, make_partner, query):
     auth.login("viewer")
     make_partner(name_en="Kazan", country="RU")
@@ -125,8 +156,9 @@ def test_persian_users_see_persian_names_first_and_sorted(auth, client, make_par
     assert page.index(">آلماتی</a>") < page.index(">برلین</a>")
 
 
-@pytest.mark.parametrize("page_arg", ["abc", "-3", "0", "99999", "2", "۲", "1e9",
-                                      "99999999999999999999999"])
+@pytest.mark.parametrize(
+    "page_arg", ["abc", "-3", "0", "99999", "2", "۲", "1e9", "99999999999999999999999"]
+)
 def test_pagination_never_fails_on_bad_page_numbers(auth, client, make_partner, page_arg):
     auth.login("viewer")
     for n in range(12):  # the test page size is 10
@@ -147,11 +179,23 @@ def test_archived_partner_hidden_by_default_but_found_with_filter(auth, client, 
 
 # --- create and edit -----------------------------------------------------------------------------
 def valid_form(**changes) -> dict:
-    data = {"name_en": "Kish Island", "name_fa": "جزیره کیش", "name_local": "", "kind": "city",
-            "domain": "cities", "country": "IR", "region": "Hormozgan", "population": "40,000",
-            "timezone": "Asia/Tehran", "website": "kish.ir", "relationship_type": "cooperation",
-            "relationship_since": "2023-04-04", "owner_id": "", "summary": "A free zone.",
-            "talking_points": "Tourism."}
+    data = {
+        "name_en": "Kish Island",
+        "name_fa": "جزیره کیش",
+        "name_local": "",
+        "kind": "city",
+        "domain": "cities",
+        "country": "IR",
+        "region": "Hormozgan",
+        "population": "40,000",
+        "timezone": "Asia/Tehran",
+        "website": "kish.ir",
+        "relationship_type": "cooperation",
+        "relationship_since": "2023-04-04",
+        "owner_id": "",
+        "summary": "A free zone.",
+        "talking_points": "Tourism.",
+    }
     data.update(changes)
     return data
 
@@ -159,8 +203,10 @@ def valid_form(**changes) -> dict:
 def test_staff_creates_partner_with_all_fields(app, auth, client):
     staff = auth.login("staff")
     areas = area_ids(app, "tourism", "economy")
-    response = client.post("/partners/new", data={**valid_form(owner_id=str(staff.id)),
-                                                  "areas": [str(i) for i in areas]})
+    response = client.post(
+        "/partners/new",
+        data={**valid_form(owner_id=str(staff.id)), "areas": [str(i) for i in areas]},
+    )
     assert response.status_code == 302
     partner = stored_partner(app, name_en="Kish Island")
     assert response.headers["Location"].endswith(f"/partners/{partner.id}")
@@ -174,20 +220,23 @@ def test_staff_creates_partner_with_all_fields(app, auth, client):
     assert "40,000" in page and "Tourism" in page and "Iran" in page
 
 
-@pytest.mark.parametrize("changes, field, message", [
-    ({"name_en": "", "name_fa": ""}, "name_en", "Enter the name in English or in Persian"),
-    ({"kind": "planet"}, "kind", "Choose from the list."),
-    ({"country": "XX"}, "country", "Choose from the list."),
-    ({"population": "-5"}, "population", "Enter a whole number"),
-    ({"population": "many"}, "population", "Enter a whole number"),
-    ({"timezone": "Mars/Olympus"}, "timezone", "Choose from the list."),
-    ({"website": "ftp://kish.ir"}, "website", "Enter a web address"),
-    ({"website": "not a site"}, "website", "Enter a web address"),
-    ({"relationship_since": "2999-01-01"}, "relationship_since", "This date is in the future."),
-    ({"relationship_since": "2023-02-30"}, "relationship_since", "does not exist"),
-    ({"owner_id": "99999"}, "owner_id", "Choose from the list."),
-    ({"areas": ["99999"]}, "areas", "Choose from the list."),
-])
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"name_en": "", "name_fa": ""}, "name_en", "Enter the name in English or in Persian"),
+        ({"kind": "planet"}, "kind", "Choose from the list."),
+        ({"country": "XX"}, "country", "Choose from the list."),
+        ({"population": "-5"}, "population", "Enter a whole number"),
+        ({"population": "many"}, "population", "Enter a whole number"),
+        ({"timezone": "Mars/Olympus"}, "timezone", "Choose from the list."),
+        ({"website": "ftp://kish.ir"}, "website", "Enter a web address"),
+        ({"website": "not a site"}, "website", "Enter a web address"),
+        ({"relationship_since": "2999-01-01"}, "relationship_since", "This date is in the future."),
+        ({"relationship_since": "2023-02-30"}, "relationship_since", "does not exist"),
+        ({"owner_id": "99999"}, "owner_id", "Choose from the list."),
+        ({"areas": ["99999"]}, "areas", "Choose from the list."),
+    ],
+)
 def test_create_partner_refuses_bad_input_in_english(app, auth, client, changes, field, message):
     auth.login("staff")
     response = client.post("/partners/new", data=valid_form(region="Typed region", **changes))
@@ -201,9 +250,16 @@ def test_create_partner_refuses_bad_input_in_english(app, auth, client, changes,
 
 def test_create_partner_with_errors_in_persian_keeps_typed_data(app, auth, client):
     auth.login("staff", locale="fa")
-    response = client.post("/partners/new", data=valid_form(
-        name_en="", name_fa="", region="شمیرانات", relationship_since="۱۴۰۲/۱۲/۳۰",
-        population="۱۲۳"))
+    response = client.post(
+        "/partners/new",
+        data=valid_form(
+            name_en="",
+            name_fa="",
+            region="شمیرانات",
+            relationship_since="۱۴۰۲/۱۲/۳۰",
+            population="۱۲۳",
+        ),
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert 'lang="fa" dir="rtl"' in page
@@ -214,8 +270,10 @@ def test_create_partner_with_errors_in_persian_keeps_typed_data(app, auth, clien
 
 def test_jalali_date_is_stored_gregorian_and_shown_back_in_jalali(app, auth, client):
     auth.login("staff", locale="fa")
-    response = client.post("/partners/new", data=valid_form(
-        relationship_since="۱۴۰۲/۰۱/۱۵", population="۲۵۰٬۰۰۰", country="IR"))
+    response = client.post(
+        "/partners/new",
+        data=valid_form(relationship_since="۱۴۰۲/۰۱/۱۵", population="۲۵۰٬۰۰۰", country="IR"),
+    )
     assert response.status_code == 302
     partner = stored_partner(app, name_en="Kish Island")
     assert partner.relationship_since == date(2023, 4, 4)
@@ -240,16 +298,25 @@ def test_staff_edits_partner_and_audit_records_the_change(app, auth, client, mak
     form = names_in(client.get(f"/partners/{partner.id}/edit"))
     (tourism,) = area_ids(app, "tourism")
     assert f'name="areas" id="areas-0" value="{tourism}" checked>' in form
-    response = client.post(f"/partners/{partner.id}/edit", data=valid_form(
-        name_en="Kazan City", name_fa="کازان", country="RU", timezone="Europe/Moscow",
-        website="https://kzn.ru"))
+    response = client.post(
+        f"/partners/{partner.id}/edit",
+        data=valid_form(
+            name_en="Kazan City",
+            name_fa="کازان",
+            country="RU",
+            timezone="Europe/Moscow",
+            website="https://kzn.ru",
+        ),
+    )
     assert response.status_code == 302
     changed = stored_partner(app, id=partner.id)
-    assert (changed.name_en, changed.timezone, changed.areas) == ("Kazan City", "Europe/Moscow",
-                                                                  [])
+    assert (changed.name_en, changed.timezone, changed.areas) == ("Kazan City", "Europe/Moscow", [])
     with app.app_context():
-        entry = db.session.scalars(select(AuditEntry).where(
-            AuditEntry.object_id == partner.id, AuditEntry.action == "update")).one()
+        entry = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.object_id == partner.id, AuditEntry.action == "update"
+            )
+        ).one()
     assert entry.user_id == staff.id and entry.changes["name_en"] == ["Kazan", "Kazan City"]
     page = names_in(client.get(f"/partners/{partner.id}"))
     assert "The changes to Kazan City were saved." in page and "Name in English" in page

@@ -34,28 +34,58 @@ def page_of(client, url: str) -> str:
 
 
 def test_partner_page_shows_profile_contacts_agreements_and_activities(
-        auth, client, make_partner, make_contact, make_agreement, make_activity, make_user):
+    auth, client, make_partner, make_contact, make_agreement, make_activity, make_user
+):
     auth.login("viewer")
     owner = make_user("staff", display_name="Owner Olga")
-    partner = make_partner(name_local="İstanbul", region="Marmara", population=15_600_000,
-                           timezone="Europe/Istanbul", website="https://ibb.istanbul",
-                           relationship_since=date(1997, 5, 2), owner_id=owner.id,
-                           summary="Largest sister city.", talking_points="Metro cooperation.",
-                           areas=["transport", "culture"])
+    partner = make_partner(
+        name_local="İstanbul",
+        region="Marmara",
+        population=15_600_000,
+        timezone="Europe/Istanbul",
+        website="https://ibb.istanbul",
+        relationship_since=date(1997, 5, 2),
+        owner_id=owner.id,
+        summary="Largest sister city.",
+        talking_points="Metro cooperation.",
+        areas=["transport", "culture"],
+    )
     make_contact(partner, name_latin="Zeynep Kaya", name_fa="", email="zeynep@ibb.istanbul")
-    make_contact(partner, name_latin="Ahmet Demir", name_fa="", is_primary=True,
-                 phone="+902125550101")
+    make_contact(
+        partner, name_latin="Ahmet Demir", name_fa="", is_primary=True, phone="+902125550101"
+    )
     make_agreement([partner], title_en="Metro memorandum", stage="negotiation")
-    make_activity(partner, subject="Visit of the mayor", status="done",
-                  starts_at=datetime(2024, 3, 1, 9, tzinfo=UTC), due_on=None)
-    make_activity(partner, subject="Send the draft", status="planned",
-                  due_on=date.today() - timedelta(days=2))
-    make_activity(partner, subject="Call about dates", status="planned",
-                  due_on=date.today() + timedelta(days=5))
+    make_activity(
+        partner,
+        subject="Visit of the mayor",
+        status="done",
+        starts_at=datetime(2024, 3, 1, 9, tzinfo=UTC),
+        due_on=None,
+    )
+    make_activity(
+        partner, subject="Send the draft", status="planned", due_on=date.today() - timedelta(days=2)
+    )
+    make_activity(
+        partner,
+        subject="Call about dates",
+        status="planned",
+        due_on=date.today() + timedelta(days=5),
+    )
     page = page_of(client, f"/partners/{partner.id}")
-    for text in ("İstanbul", "Marmara", "15,600,000", "Europe/Istanbul", "https://ibb.istanbul",
-                 "May 2, 1997", "Owner Olga", "Transport", "Culture and heritage",
-                 "Largest sister city.", "Metro cooperation.", "Türkiye"):
+    for text in (
+        "İstanbul",
+        "Marmara",
+        "15,600,000",
+        "Europe/Istanbul",
+        "https://ibb.istanbul",
+        "May 2, 1997",
+        "Owner Olga",
+        "Transport",
+        "Culture and heritage",
+        "Largest sister city.",
+        "Metro cooperation.",
+        "Türkiye",
+    ):
         assert text in page, text
     assert page.index("Ahmet Demir") < page.index("Zeynep Kaya")  # primary first
     assert 'dir="ltr" class="ltr">+902125550101<' in page
@@ -77,7 +107,8 @@ def test_partner_page_links_to_new_activity_and_agreement_for_staff(auth, client
 
 
 def test_confidential_agreement_hidden_from_staff_but_shown_to_manager(
-        auth, client, make_partner, make_agreement):
+    auth, client, make_partner, make_agreement
+):
     partner = make_partner()
     make_agreement([partner], title_en="Open memorandum", confidentiality="internal")
     make_agreement([partner], title_en="Secret land deal", confidentiality="confidential")
@@ -112,7 +143,8 @@ def test_follow_ups_about_a_confidential_agreement_hidden_from_staff(
 
 
 def test_partner_page_query_count_does_not_grow_with_related_records(
-        app, auth, client, make_partner, make_contact, make_agreement, make_activity, make_user):
+    app, auth, client, make_partner, make_contact, make_agreement, make_activity, make_user
+):
     auth.login("manager")
     owner = make_user("staff")
 
@@ -125,8 +157,10 @@ def test_partner_page_query_count_does_not_grow_with_related_records(
             make_activity(partner, subject=f"Done {i}", status="done", owner_id=one.id)
             make_activity(partner, subject=f"Planned {i}", owner_id=other.id)
 
-    small, large = make_partner(name_en="Small", areas=["tourism"], owner_id=owner.id), \
-        make_partner(name_en="Large", areas=["tourism", "health"], owner_id=owner.id)
+    small, large = (
+        make_partner(name_en="Small", areas=["tourism"], owner_id=owner.id),
+        make_partner(name_en="Large", areas=["tourism", "health"], owner_id=owner.id),
+    )
     fill(small, 1)
     fill(large, 8)
     page_of(client, f"/partners/{small.id}")  # warm up
@@ -137,8 +171,9 @@ def test_partner_page_query_count_does_not_grow_with_related_records(
     assert len(few) == len(many), "\n".join(many)
 
 
-def test_partner_list_query_count_does_not_grow_with_rows(app, auth, client, make_partner,
-                                                          make_user):
+def test_partner_list_query_count_does_not_grow_with_rows(
+    app, auth, client, make_partner, make_user
+):
     auth.login("viewer")
     owners = [make_user("staff") for _ in range(3)]
     make_partner(name_en="First", owner_id=owners[0].id, areas=["tourism"])
@@ -153,7 +188,8 @@ def test_partner_list_query_count_does_not_grow_with_rows(app, auth, client, mak
 
 
 def test_archive_then_restore_writes_audit_entries_and_keeps_contacts(
-        app, auth, client, make_partner, make_contact):
+    app, auth, client, make_partner, make_contact
+):
     staff = auth.login("staff")
     partner = make_partner(name_en="Kazan")
     contact = make_contact(partner)
@@ -168,12 +204,18 @@ def test_archive_then_restore_writes_audit_entries_and_keeps_contacts(
     assert client.post(f"/partners/{partner.id}/restore").status_code == 302
     assert "Kazan was restored." in page_of(client, f"/partners/{partner.id}")
     with app.app_context():
-        actions = list(db.session.execute(
-            select(AuditEntry.action, AuditEntry.user_id)
-            .where(AuditEntry.object_type == "partners", AuditEntry.object_id == partner.id)
-            .order_by(AuditEntry.id)))
-        assert [tuple(row) for row in actions] == [("create", None), ("archive", staff.id),
-                                                   ("restore", staff.id)]
+        actions = list(
+            db.session.execute(
+                select(AuditEntry.action, AuditEntry.user_id)
+                .where(AuditEntry.object_type == "partners", AuditEntry.object_id == partner.id)
+                .order_by(AuditEntry.id)
+            )
+        )
+        assert [tuple(row) for row in actions] == [
+            ("create", None),
+            ("archive", staff.id),
+            ("restore", staff.id),
+        ]
         assert db.session.get(Partner, partner.id).archived_at is None
         assert db.session.get(Contact, contact.id).archived_at is None
     assert "Kazan" in page_of(client, "/partners/?q=kazan")
@@ -185,8 +227,12 @@ def test_archive_twice_changes_nothing(app, auth, client, make_partner):
     client.post(f"/partners/{partner.id}/archive")
     client.post(f"/partners/{partner.id}/archive")
     with app.app_context():
-        assert db.session.scalar(select(AuditEntry.id).where(
-            AuditEntry.action == "archive").limit(2).offset(1)) is None
+        assert (
+            db.session.scalar(
+                select(AuditEntry.id).where(AuditEntry.action == "archive").limit(2).offset(1)
+            )
+            is None
+        )
 
 
 def test_partner_page_in_persian_is_rtl_with_jalali_dates(auth, client, make_partner):

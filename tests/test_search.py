@@ -54,13 +54,16 @@ def test_search_finds_contacts_with_their_partner(auth, client, make_partner, ma
     assert f"/contacts/{contact.id}" in page and "Kazan" in page
 
 
-def test_search_never_shows_confidential_agreements_to_staff(auth, client, make_partner,
-                                                             make_agreement, make_activity):
+def test_search_never_shows_confidential_agreements_to_staff(
+    auth, client, make_partner, make_agreement, make_activity
+):
     partner = make_partner()
-    secret = make_agreement(parties=[partner], title_en="Bridge secret accord",
-                            confidentiality="confidential")
-    public = make_agreement(parties=[partner], title_en="Bridge public accord",
-                            confidentiality="public")
+    secret = make_agreement(
+        parties=[partner], title_en="Bridge secret accord", confidentiality="confidential"
+    )
+    public = make_agreement(
+        parties=[partner], title_en="Bridge public accord", confidentiality="public"
+    )
     talk = make_activity(partner, subject="Bridge secret talks", agreement_id=secret.id)
     auth.login("staff")
     page = _search(client, "bridge")
@@ -73,18 +76,24 @@ def test_search_never_shows_confidential_agreements_to_staff(auth, client, make_
     assert f"/agreements/{secret.id}" in page and f"/activities/{talk.id}" in page
 
 
-def test_search_leaves_out_archived_records(auth, client, make_partner, make_contact,
-                                            make_agreement, make_activity):
+def test_search_leaves_out_archived_records(
+    auth, client, make_partner, make_contact, make_agreement, make_activity
+):
     auth.login("viewer")
     gone = datetime(2026, 1, 1, tzinfo=UTC)
     partner = make_partner(name_en="Zanzibar", archived_at=gone)
-    contact = make_contact(make_partner(name_en="Other"), name_latin="Zanzibar Person",
-                           archived_at=gone)
+    contact = make_contact(
+        make_partner(name_en="Other"), name_latin="Zanzibar Person", archived_at=gone
+    )
     agreement = make_agreement(title_en="Zanzibar accord", archived_at=gone)
     activity = make_activity(subject="Zanzibar visit", archived_at=gone)
     page = _search(client, "zanzibar")
-    for path in (f"/partners/{partner.id}", f"/contacts/{contact.id}",
-                 f"/agreements/{agreement.id}", f"/activities/{activity.id}"):
+    for path in (
+        f"/partners/{partner.id}",
+        f"/contacts/{contact.id}",
+        f"/agreements/{agreement.id}",
+        f"/activities/{activity.id}",
+    ):
         assert path not in page
     assert "Nothing found" in page
 

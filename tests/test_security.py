@@ -13,8 +13,10 @@ def _routes(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in PUBLIC_ENDPOINTS:
             continue
-        args = {arg: ID_VALUE if rule._converters[arg].__class__.__name__ == "IntegerConverter"
-                else "x" for arg in rule.arguments}
+        args = {
+            arg: ID_VALUE if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "x"
+            for arg in rule.arguments
+        }
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule.endpoint, method, _url(app, rule, args)
 
@@ -27,9 +29,12 @@ def _url(app, rule, args):
 
 
 def test_every_route_declares_a_role(app):
-    missing = [rule.endpoint for rule in app.url_map.iter_rules()
-               if rule.endpoint not in PUBLIC_ENDPOINTS
-               and not hasattr(app.view_functions[rule.endpoint], "required_role")]
+    missing = [
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in PUBLIC_ENDPOINTS
+        and not hasattr(app.view_functions[rule.endpoint], "required_role")
+    ]
     assert missing == [], f"routes without @require(role): {missing}"
 
 
@@ -52,8 +57,12 @@ def test_every_route_enforces_its_role_and_never_fails(app, client, auth, role):
         if ROLE_ORDER.index(role) < ROLE_ORDER.index(needed):
             assert response.status_code == 403, (endpoint, method, role, response.status_code)
         else:
-            assert response.status_code not in (403, 500), (endpoint, method, role,
-                                                            response.status_code)
+            assert response.status_code not in (403, 500), (
+                endpoint,
+                method,
+                role,
+                response.status_code,
+            )
 
 
 @pytest.fixture
@@ -81,8 +90,9 @@ def test_form_posts_need_a_csrf_token(csrf_app, make_user):
     with client:
         client.get("/login")
         token = generate_csrf()
-        response = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                               "csrf_token": token})
+        response = client.post(
+            "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+        )
     assert response.status_code == 302
     assert client.post("/logout").status_code == 400
     assert client.get("/").status_code == 200  # still signed in: the forged logout failed
@@ -120,8 +130,10 @@ def test_session_cookie_is_http_only_and_same_site(client, make_user):
 def test_front_end_assets_are_served_locally(client):
     html = client.get("/login").get_data(as_text=True)
     assert "cdn" not in html.lower() and "https://" not in html
-    for asset in ("bootstrap/dist/css/bootstrap.rtl.min.css",
-                  "vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2"):
+    for asset in (
+        "bootstrap/dist/css/bootstrap.rtl.min.css",
+        "vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2",
+    ):
         response = client.get(f"/static/vendor/{asset}")
         assert response.status_code == 200, asset
         response.close()
@@ -134,18 +146,26 @@ def test_behind_a_proxy_the_client_address_counts_for_throttling(app, make_user)
     from crm.extensions import db
     from tests.conftest import PASSWORD
 
-    proxied = create_app(type("ProxiedConfig", (TestConfig,), {
-        "CRM_PROXY_HOPS": 1, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}))
+    proxied = create_app(
+        type(
+            "ProxiedConfig",
+            (TestConfig,),
+            {"CRM_PROXY_HOPS": 1, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]},
+        )
+    )
     user = make_user("staff")
     client = proxied.test_client()
     first, second = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "203.0.113.8"}
     for n in range(5):
-        client.post("/login", data={"email": f"someone{n}@example.org", "password": "nope-nope"},
-                    headers=first)
-    blocked = client.post("/login", data={"email": user.email, "password": PASSWORD},
-                          headers=first)
-    allowed = client.post("/login", data={"email": user.email, "password": PASSWORD},
-                          headers=second)
+        client.post(
+            "/login",
+            data={"email": f"someone{n}@example.org", "password": "nope-nope"},
+            headers=first,
+        )
+    blocked = client.post("/login", data={"email": user.email, "password": PASSWORD}, headers=first)
+    allowed = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD}, headers=second
+    )
     assert blocked.status_code == 429 and allowed.status_code == 302
     with proxied.app_context():
         db.engine.dispose()

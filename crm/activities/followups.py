@@ -59,13 +59,22 @@ def _conditions(today: date, last: date, zone: ZoneInfo) -> dict:
 
 def mine(user: User) -> tuple:
     """The conditions of \"my follow-ups\": mine, planned, not archived, visible."""
-    return (Activity.owner_id == user.id, Activity.status == "planned",
-            Activity.archived_at.is_(None), visible_activities(user))
+    return (
+        Activity.owner_id == user.id,
+        Activity.status == "planned",
+        Activity.archived_at.is_(None),
+        visible_activities(user),
+    )
 
 
-def my_followups(user: User, now: datetime | None = None, zone: ZoneInfo | None = None,
-                 persian: bool | None = None, limit: int = 25,
-                 groups: tuple[str, ...] = GROUPS) -> FollowUps:
+def my_followups(
+    user: User,
+    now: datetime | None = None,
+    zone: ZoneInfo | None = None,
+    persian: bool | None = None,
+    limit: int = 25,
+    groups: tuple[str, ...] = GROUPS,
+) -> FollowUps:
     """The user's planned, non-archived activities by group, at most ``limit`` a group.
 
     Always the same queries: one grouped count and one list per group (partner, agreement and
@@ -83,9 +92,14 @@ def my_followups(user: User, now: datetime | None = None, zone: ZoneInfo | None 
     counts.update({name: count for name, count in rows})
     result.counts = counts
     for name in groups:
-        result.groups[name] = list(db.session.scalars(
-            with_relations(select(Activity)).where(*mine(user), conditions[name])
-            .order_by(*_order(name), Activity.id).limit(limit)).unique())
+        result.groups[name] = list(
+            db.session.scalars(
+                with_relations(select(Activity))
+                .where(*mine(user), conditions[name])
+                .order_by(*_order(name), Activity.id)
+                .limit(limit)
+            ).unique()
+        )
     return result
 
 
@@ -96,14 +110,17 @@ def _order(group: str) -> list:
     return [when_key()]
 
 
-def overdue_and_upcoming(user: User, limit: int = 5,
-                         now: datetime | None = None) -> tuple[list[Activity], list[Activity]]:
+def overdue_and_upcoming(
+    user: User, limit: int = 5, now: datetime | None = None
+) -> tuple[list[Activity], list[Activity]]:
     """For the start page: the user's latest overdue and next upcoming follow-ups."""
     zone = i18n.user_zone()
     today = (now or utcnow()).astimezone(zone).date()
     base = with_relations(select(Activity)).where(*mine(user))
-    overdue = db.session.scalars(base.where(before(today, zone))
-                                 .order_by(*_order("overdue"), Activity.id).limit(limit))
-    upcoming = db.session.scalars(base.where(on_or_after(today, zone))
-                                  .order_by(*_order("today"), Activity.id).limit(limit))
+    overdue = db.session.scalars(
+        base.where(before(today, zone)).order_by(*_order("overdue"), Activity.id).limit(limit)
+    )
+    upcoming = db.session.scalars(
+        base.where(on_or_after(today, zone)).order_by(*_order("today"), Activity.id).limit(limit)
+    )
     return list(overdue.unique()), list(upcoming.unique())

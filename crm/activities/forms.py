@@ -18,14 +18,17 @@ from crm.fields import (
 )
 from crm.reference import DOMAINS
 
-REMIND_CHOICES = choices([
-    ("15", _l("15 minutes before")),
-    ("60", _l("1 hour before")),
-    ("240", _l("4 hours before")),
-    ("1440", _l("1 day before")),
-    ("2880", _l("2 days before")),
-    ("10080", _l("1 week before")),
-], blank=_l("No reminder"))
+REMIND_CHOICES = choices(
+    [
+        ("15", _l("15 minutes before")),
+        ("60", _l("1 hour before")),
+        ("240", _l("4 hours before")),
+        ("1440", _l("1 day before")),
+        ("2880", _l("2 days before")),
+        ("10080", _l("1 week before")),
+    ],
+    blank=_l("No reminder"),
+)
 
 
 class LargeSelect(Select):
@@ -37,7 +40,9 @@ class LargeSelect(Select):
         current = "" if field.data is None else str(field.data)
         options = "".join(
             f'<option{" selected" if str(c.value) == current else ""} value="{escape(c.value)}">'
-            f"{escape(c.label)}</option>" for c in field.choices or [])
+            f"{escape(c.label)}</option>"
+            for c in field.choices or []
+        )
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
 
@@ -56,19 +61,36 @@ class ActivityFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=choices(ACTIVITY_KINDS, blank=_l("All kinds")),
-                       validators=[in_choices], validate_choice=False, default="")
-    status = SelectField(_l("Status"),
-                         choices=choices(ACTIVITY_STATUSES, blank=_l("All statuses")),
-                         validators=[in_choices], validate_choice=False, default="")
-    domain = SelectField(_l("Domain"), choices=choices(DOMAINS, blank=_l("All domains")),
-                         validators=[in_choices], validate_choice=False, default="")
-    owner = SelectField(_l("Owner"), coerce=str, validators=[in_choices], validate_choice=False,
-                        default="")
+    kind = SelectField(
+        _l("Kind"),
+        choices=choices(ACTIVITY_KINDS, blank=_l("All kinds")),
+        validators=[in_choices],
+        validate_choice=False,
+        default="",
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=choices(ACTIVITY_STATUSES, blank=_l("All statuses")),
+        validators=[in_choices],
+        validate_choice=False,
+        default="",
+    )
+    domain = SelectField(
+        _l("Domain"),
+        choices=choices(DOMAINS, blank=_l("All domains")),
+        validators=[in_choices],
+        validate_choice=False,
+        default="",
+    )
+    owner = SelectField(
+        _l("Owner"), coerce=str, validators=[in_choices], validate_choice=False, default=""
+    )
     partner = HiddenField(_l("Partner"))
     date_from = LocalDateField(_l("From"))
-    date_to = LocalDateField(_l("To"), validators=[
-        not_before("date_from", _l("The end of the range is before its start."))])
+    date_to = LocalDateField(
+        _l("To"),
+        validators=[not_before("date_from", _l("The end of the range is before its start."))],
+    )
     archived = BooleanField(_l("Show archived"))
 
     def validate_partner(self, field) -> None:
@@ -87,31 +109,63 @@ class ActivityForm(FlaskForm):
     """Create or edit an activity. Links between partner, agreement and participants are
     checked by ``services.check_links``; the choices are filled in by the view."""
 
-    kind = SelectField(_l("Kind"), choices=choices(ACTIVITY_KINDS), default="meeting",
-                       validators=[in_choices], validate_choice=False)
-    subject = StringField(_l("Subject"), validators=[
-        InputRequired(message=_l("Enter a subject.")), Length(max=300)])
-    partner_id = SelectField(_l("Partner"), coerce=optional_int, validate_choice=False,
-                             widget=LargeSelect(),
-                             description=_l("Leave empty for an internal task."))
-    domain = SelectField(_l("Domain"),
-                         choices=choices(DOMAINS, blank=_l("Same as the partner")),
-                         validators=[in_choices], validate_choice=False, default="")
-    agreement_id = SelectField(_l("Agreement"), coerce=optional_int, validate_choice=False,
-                               widget=LargeSelect())
-    participants = ParticipantsField(_l("Participants"),
-                                     description=_l("Contacts of the chosen partner."))
-    owner_id = SelectField(_l("Owner"), coerce=optional_int, validators=[in_choices],
-                           validate_choice=False)
+    kind = SelectField(
+        _l("Kind"),
+        choices=choices(ACTIVITY_KINDS),
+        default="meeting",
+        validators=[in_choices],
+        validate_choice=False,
+    )
+    subject = StringField(
+        _l("Subject"), validators=[InputRequired(message=_l("Enter a subject.")), Length(max=300)]
+    )
+    partner_id = SelectField(
+        _l("Partner"),
+        coerce=optional_int,
+        validate_choice=False,
+        widget=LargeSelect(),
+        description=_l("Leave empty for an internal task."),
+    )
+    domain = SelectField(
+        _l("Domain"),
+        choices=choices(DOMAINS, blank=_l("Same as the partner")),
+        validators=[in_choices],
+        validate_choice=False,
+        default="",
+    )
+    agreement_id = SelectField(
+        _l("Agreement"), coerce=optional_int, validate_choice=False, widget=LargeSelect()
+    )
+    participants = ParticipantsField(
+        _l("Participants"), description=_l("Contacts of the chosen partner.")
+    )
+    owner_id = SelectField(
+        _l("Owner"), coerce=optional_int, validators=[in_choices], validate_choice=False
+    )
     on_date = LocalDateField(_l("Date"))
     at_time = LocalTimeField(_l("Time"), description=_l("In your time zone."))
-    due_on = LocalDateField(_l("Due date"), description=_l(
-        "For a task without a fixed time: give a due date instead of a date and time."))
+    due_on = LocalDateField(
+        _l("Due date"),
+        description=_l(
+            "For a task without a fixed time: give a due date instead of a date and time."
+        ),
+    )
     location = StringField(_l("Location"), validators=[Optional(), Length(max=300)])
-    status = SelectField(_l("Status"), choices=choices(ACTIVITY_STATUSES),
-                         default="planned", validators=[in_choices], validate_choice=False)
-    remind_before = SelectField(_l("Reminder"), choices=REMIND_CHOICES, coerce=optional_int,
-                                validators=[in_choices], validate_choice=False, default="")
+    status = SelectField(
+        _l("Status"),
+        choices=choices(ACTIVITY_STATUSES),
+        default="planned",
+        validators=[in_choices],
+        validate_choice=False,
+    )
+    remind_before = SelectField(
+        _l("Reminder"),
+        choices=REMIND_CHOICES,
+        coerce=optional_int,
+        validators=[in_choices],
+        validate_choice=False,
+        default="",
+    )
     notes = TextAreaField(_l("Notes"), render_kw={"rows": 4})
     outcome = TextAreaField(_l("Outcome"), render_kw={"rows": 3})
 
@@ -132,10 +186,18 @@ class CompleteForm(FlaskForm):
     """Mark an activity done, optionally planning the next step."""
 
     outcome = TextAreaField(_l("Outcome"), render_kw={"rows": 3})
-    next_subject = StringField(_l("Next step"), validators=[Optional(), Length(max=300)],
-                               description=_l("Optional: creates the following activity."))
-    next_kind = SelectField(_l("Kind of the next step"), choices=choices(ACTIVITY_KINDS),
-                            default="task", validators=[in_choices], validate_choice=False)
+    next_subject = StringField(
+        _l("Next step"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("Optional: creates the following activity."),
+    )
+    next_kind = SelectField(
+        _l("Kind of the next step"),
+        choices=choices(ACTIVITY_KINDS),
+        default="task",
+        validators=[in_choices],
+        validate_choice=False,
+    )
     next_due_on = LocalDateField(_l("Due date of the next step"))
 
     def validate_next_due_on(self, field) -> None:

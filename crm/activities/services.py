@@ -72,15 +72,17 @@ def day_start(day: date, zone: ZoneInfo | None = None) -> datetime:
 def on_or_after(day: date, zone: ZoneInfo | None = None) -> ColumnElement[bool]:
     """Happens on or after the local ``day`` (time-zone aware for timed activities)."""
     start = day_start(day, zone)
-    return or_(Activity.starts_at >= start,
-               and_(Activity.starts_at.is_(None), Activity.due_on >= day))
+    return or_(
+        Activity.starts_at >= start, and_(Activity.starts_at.is_(None), Activity.due_on >= day)
+    )
 
 
 def before(day: date, zone: ZoneInfo | None = None) -> ColumnElement[bool]:
     """Happens before the local ``day``."""
     start = day_start(day, zone)
-    return or_(Activity.starts_at < start,
-               and_(Activity.starts_at.is_(None), Activity.due_on < day))
+    return or_(
+        Activity.starts_at < start, and_(Activity.starts_at.is_(None), Activity.due_on < day)
+    )
 
 
 # --- the list ------------------------------------------------------------------------------------
@@ -95,8 +97,9 @@ DEFAULT_SORT = "-when"
 
 def with_relations(stmt: Select) -> Select:
     """Load partner, agreement and owner in the same query: a list never issues more."""
-    return stmt.options(joinedload(Activity.partner), joinedload(Activity.agreement),
-                        joinedload(Activity.owner))
+    return stmt.options(
+        joinedload(Activity.partner), joinedload(Activity.agreement), joinedload(Activity.owner)
+    )
 
 
 def list_query(user: User, filters: dict, sort: str = DEFAULT_SORT) -> Select:
@@ -139,47 +142,67 @@ def get_activity(user: User, activity_id: int) -> Activity | None:
     """One activity with everything its page shows, or None when unknown or not visible."""
     return db.session.scalar(
         with_relations(select(Activity))
-        .options(selectinload(Activity.participants).joinedload(Contact.partner),
-                 joinedload(Activity.previous))
+        .options(
+            selectinload(Activity.participants).joinedload(Contact.partner),
+            joinedload(Activity.previous),
+        )
         .where(Activity.id == activity_id, visible_activities(user))
     )
 
 
 def following(activity: Activity) -> list[Activity]:
     """The activities created as next steps of this one."""
-    return list(db.session.scalars(
-        select(Activity).where(Activity.previous_id == activity.id).order_by(Activity.id)))
+    return list(
+        db.session.scalars(
+            select(Activity).where(Activity.previous_id == activity.id).order_by(Activity.id)
+        )
+    )
 
 
 # --- choices for the form ------------------------------------------------------------------------
 def partner_choices(current_id: int | None = None) -> list[SelectChoice]:
     """Non-archived partners by name (plus the current one, even if archived since)."""
     # Core, not the ORM: ten thousand plain rows load several times faster.
-    rows = db.session.connection().execute(
-        select(Partner.id, Partner.name_en, Partner.name_fa, Partner.name_local)
-        .where(or_(Partner.archived_at.is_(None), Partner.id == (current_id or 0)))
-    ).all()
+    rows = (
+        db.session.connection()
+        .execute(
+            select(Partner.id, Partner.name_en, Partner.name_fa, Partner.name_local).where(
+                or_(Partner.archived_at.is_(None), Partner.id == (current_id or 0))
+            )
+        )
+        .all()
+    )
     persian = i18n.is_persian()
-    named = [(pid, (fa or en if persian else en or fa) or local)
-             for pid, en, fa, local in rows]
-    return choices(sorted(named, key=lambda item: item[1].casefold()),
-                   blank=_l("No partner (internal)"))
+    named = [(pid, (fa or en if persian else en or fa) or local) for pid, en, fa, local in rows]
+    return choices(
+        sorted(named, key=lambda item: item[1].casefold()), blank=_l("No partner (internal)")
+    )
 
 
-def agreement_choices(user: User, partner_id: int | None,
-                      current_id: int | None = None) -> list[SelectChoice]:
+def agreement_choices(
+    user: User, partner_id: int | None, current_id: int | None = None
+) -> list[SelectChoice]:
     """Visible, non-archived agreements; only the partner's own when a partner is chosen.
     Columns only: the list can hold thousands."""
-    stmt = select(Agreement.id, Agreement.title_en, Agreement.title_fa, Agreement.reference) \
-        .where(visible_to(user),
-               or_(Agreement.archived_at.is_(None), Agreement.id == (current_id or 0)))
+    stmt = select(Agreement.id, Agreement.title_en, Agreement.title_fa, Agreement.reference).where(
+        visible_to(user), or_(Agreement.archived_at.is_(None), Agreement.id == (current_id or 0))
+    )
     if partner_id:
         stmt = stmt.where(Agreement.parties.any(Partner.id == partner_id))
     persian = i18n.is_persian()
     rows = db.session.connection().execute(stmt.order_by(Agreement.id.desc()))
-    return choices(((row.id, (row.title_fa or row.title_en if persian else
-                              row.title_en or row.title_fa) or row.reference or f"#{row.id}")
-                    for row in rows), blank=_l("No agreement"))
+    return choices(
+        (
+            (
+                row.id,
+                (row.title_fa or row.title_en if persian else row.title_en or row.title_fa)
+                or row.reference
+                or f"#{row.id}",
+            )
+            for row in rows
+        ),
+        blank=_l("No agreement"),
+    )
 
 
 def contact_choices(partner_id: int | None, current_ids=()) -> list[SelectChoice]:
@@ -187,17 +210,26 @@ def contact_choices(partner_id: int | None, current_ids=()) -> list[SelectChoice
     if not partner_id:
         return []
     rows = db.session.scalars(
-        select(Contact).where(
+        select(Contact)
+        .where(
             Contact.partner_id == partner_id,
-            or_(Contact.archived_at.is_(None), Contact.id.in_(current_ids or [0])))
-        .order_by(Contact.is_primary.desc(), Contact.name_latin))
+            or_(Contact.archived_at.is_(None), Contact.id.in_(current_ids or [0])),
+        )
+        .order_by(Contact.is_primary.desc(), Contact.name_latin)
+    )
     return choices((c.id, c.name + (f" — {c.title}" if c.title else "")) for c in rows)
 
 
 # --- rules ---------------------------------------------------------------------------------------
-def check_links(user: User, *, partner_id: int | None, agreement_id: int | None,
-                participant_ids: list[int], domain: str | None,
-                current: Activity | None = None) -> dict[str, str]:
+def check_links(
+    user: User,
+    *,
+    partner_id: int | None,
+    agreement_id: int | None,
+    participant_ids: list[int],
+    domain: str | None,
+    current: Activity | None = None,
+) -> dict[str, str]:
     """Errors by field name: the partner must exist, the agreement be visible and (with a
     partner) have it as a party, participants be the partner's contacts, and an activity
     without a partner needs a domain."""
@@ -209,17 +241,20 @@ def check_links(user: User, *, partner_id: int | None, agreement_id: int | None,
     if not partner_id and not domain:
         errors["domain"] = _l("An activity without a partner needs a domain.")
     if agreement_id:
-        agreement = db.session.scalar(select(Agreement).where(Agreement.id == agreement_id,
-                                                              visible_to(user)))
+        agreement = db.session.scalar(
+            select(Agreement).where(Agreement.id == agreement_id, visible_to(user))
+        )
         if agreement is None:
             errors["agreement_id"] = _l("Choose an agreement from the list.")
         elif partner is not None and partner not in agreement.parties:
             errors["agreement_id"] = _l("This agreement is not with the chosen partner.")
     if participant_ids:
-        owners = set(db.session.scalars(
-            select(Contact.partner_id).where(Contact.id.in_(participant_ids))))
+        owners = set(
+            db.session.scalars(select(Contact.partner_id).where(Contact.id.in_(participant_ids)))
+        )
         found = db.session.scalar(
-            select(func.count(Contact.id)).where(Contact.id.in_(participant_ids)))
+            select(func.count(Contact.id)).where(Contact.id.in_(participant_ids))
+        )
         if found != len(set(participant_ids)) or owners - {partner_id} or not partner_id:
             errors["participants"] = _l("Only contacts of the chosen partner can take part.")
     return errors
@@ -254,21 +289,28 @@ def save_activity(activity: Activity, data: ActivityData) -> Activity:
     activity.partner_id, activity.agreement_id = data.partner_id, data.agreement_id
     activity.domain = data.domain or (partner.domain if partner else "")
     activity.owner_id = data.owner_id
-    activity.starts_at = (i18n.local_to_utc(data.on_date, data.at_time)
-                          if data.on_date and data.at_time else None)
+    activity.starts_at = (
+        i18n.local_to_utc(data.on_date, data.at_time) if data.on_date and data.at_time else None
+    )
     activity.due_on = None if activity.starts_at else data.due_on
     activity.location, activity.status = (data.location or "").strip(), data.status
     activity.remind_before_minutes = data.remind_before
     activity.notes, activity.outcome = data.notes or "", data.outcome or ""
-    activity.participants = list(db.session.scalars(
-        select(Contact).where(Contact.id.in_(data.participant_ids or [0]))))
+    activity.participants = list(
+        db.session.scalars(select(Contact).where(Contact.id.in_(data.participant_ids or [0])))
+    )
     db.session.add(activity)
     db.session.flush()
     return activity
 
 
-def complete(activity: Activity, outcome: str, next_subject: str | None = None,
-             next_kind: str = "task", next_due_on: date | None = None) -> Activity | None:
+def complete(
+    activity: Activity,
+    outcome: str,
+    next_subject: str | None = None,
+    next_kind: str = "task",
+    next_due_on: date | None = None,
+) -> Activity | None:
     """Mark the activity done; a next step becomes the following activity (same partner,
     agreement, domain and owner) and is returned."""
     activity.status = "done"
@@ -277,10 +319,17 @@ def complete(activity: Activity, outcome: str, next_subject: str | None = None,
     if not next_subject:
         db.session.flush()
         return None
-    follow = Activity(kind=next_kind, subject=next_subject.strip(), domain=activity.domain,
-                      partner_id=activity.partner_id, agreement_id=activity.agreement_id,
-                      owner_id=activity.owner_id, due_on=next_due_on, status="planned",
-                      previous_id=activity.id)
+    follow = Activity(
+        kind=next_kind,
+        subject=next_subject.strip(),
+        domain=activity.domain,
+        partner_id=activity.partner_id,
+        agreement_id=activity.agreement_id,
+        owner_id=activity.owner_id,
+        due_on=next_due_on,
+        status="planned",
+        previous_id=activity.id,
+    )
     db.session.add(follow)
     db.session.flush()
     return follow
@@ -317,6 +366,10 @@ def partner_local_time(activity: Activity) -> tuple[date, time, str] | None:
 
 def labels() -> dict:
     """Labels and icons the activity templates share (also for other pages' timelines)."""
-    return {"ACTIVITY_KINDS": ACTIVITY_KINDS, "ACTIVITY_STATUSES": ACTIVITY_STATUSES,
-            "KIND_ICONS": KIND_ICONS, "DOMAINS": DOMAINS, "STAGES": STAGES}
-
+    return {
+        "ACTIVITY_KINDS": ACTIVITY_KINDS,
+        "ACTIVITY_STATUSES": ACTIVITY_STATUSES,
+        "KIND_ICONS": KIND_ICONS,
+        "DOMAINS": DOMAINS,
+        "STAGES": STAGES,
+    }

@@ -58,11 +58,18 @@ def index():
     filters = {name: f.data for name, f in form._fields.items() if not f.errors}
     sort = request.args.get("sort", services.DEFAULT_SORT)
     stmt = services.list_query(current_user, filters, sort)
-    page = db.paginate(stmt, page=_page(), per_page=current_app.config["CRM_PAGE_SIZE"],
-                       error_out=False)
+    page = db.paginate(
+        stmt, page=_page(), per_page=current_app.config["CRM_PAGE_SIZE"], error_out=False
+    )
     partner = db.session.get(Partner, int(filters["partner"])) if filters.get("partner") else None
-    return render_template("activities/index.html", form=form, page=page, sort=sort,
-                           partner=partner, activities=services.load_page(list(page.items)))
+    return render_template(
+        "activities/index.html",
+        form=form,
+        page=page,
+        sort=sort,
+        partner=partner,
+        activities=services.load_page(list(page.items)),
+    )
 
 
 @bp.route("/mine")
@@ -81,15 +88,22 @@ def detail(activity_id: int):
 def _field_labels(form: ActivityForm) -> dict[str, str]:
     """Audit field names as the form calls them, for the history list."""
     labels = {name: str(f.label.text) for name, f in form._fields.items()}
-    labels.update(starts_at=_("When"), remind_before_minutes=labels["remind_before"],
-                  previous_id=_("Previous"), archived_at=_("Archived"))
+    labels.update(
+        starts_at=_("When"),
+        remind_before_minutes=labels["remind_before"],
+        previous_id=_("Previous"),
+        archived_at=_("Archived"),
+    )
     return labels
 
 
 def _detail_page(activity: Activity, complete_form: CompleteForm, status: int = 200):
     return render_template(
-        "activities/detail.html", activity=activity, complete_form=complete_form,
-        following=services.following(activity), history=history_for(activity),
+        "activities/detail.html",
+        activity=activity,
+        complete_form=complete_form,
+        following=services.following(activity),
+        history=history_for(activity),
         partner_time=services.partner_local_time(activity),
         field_labels=_field_labels(ActivityForm(formdata=None)),
         remind_labels={str(c.value): c.label for c in REMIND_CHOICES},
@@ -100,12 +114,20 @@ def _initial(activity: Activity) -> dict:
     """The form's values for editing, with the time shown in the user's zone."""
     local = activity.starts_at.astimezone(i18n.user_zone()) if activity.starts_at else None
     return {
-        "kind": activity.kind, "subject": activity.subject, "partner_id": activity.partner_id,
-        "domain": activity.domain, "agreement_id": activity.agreement_id,
-        "participants": [c.id for c in activity.participants], "owner_id": activity.owner_id,
-        "on_date": local.date() if local else None, "at_time": local.time() if local else None,
-        "due_on": activity.due_on, "location": activity.location, "status": activity.status,
-        "remind_before": activity.remind_before_minutes, "notes": activity.notes,
+        "kind": activity.kind,
+        "subject": activity.subject,
+        "partner_id": activity.partner_id,
+        "domain": activity.domain,
+        "agreement_id": activity.agreement_id,
+        "participants": [c.id for c in activity.participants],
+        "owner_id": activity.owner_id,
+        "on_date": local.date() if local else None,
+        "at_time": local.time() if local else None,
+        "due_on": activity.due_on,
+        "location": activity.location,
+        "status": activity.status,
+        "remind_before": activity.remind_before_minutes,
+        "notes": activity.notes,
         "outcome": activity.outcome,
     }
 
@@ -114,10 +136,12 @@ def _set_choices(form: ActivityForm, activity: Activity | None) -> None:
     current = activity or Activity()
     partner_id = form.partner_id.data
     form.partner_id.choices = services.partner_choices(current.partner_id)
-    form.agreement_id.choices = services.agreement_choices(current_user, partner_id,
-                                                           current.agreement_id)
+    form.agreement_id.choices = services.agreement_choices(
+        current_user, partner_id, current.agreement_id
+    )
     form.participants.choices = services.contact_choices(
-        partner_id, [c.id for c in current.participants] if activity else [])
+        partner_id, [c.id for c in current.participants] if activity else []
+    )
     form.owner_id.choices = user_choices(_("Nobody"))
 
 
@@ -129,21 +153,44 @@ def _form_page(form: ActivityForm, activity: Activity | None):
         status = 400
         if form.validate():
             errors = services.check_links(
-                current_user, partner_id=form.partner_id.data,
-                agreement_id=form.agreement_id.data, participant_ids=form.participants.data,
-                domain=form.domain.data, current=activity)
+                current_user,
+                partner_id=form.partner_id.data,
+                agreement_id=form.agreement_id.data,
+                participant_ids=form.participants.data,
+                domain=form.domain.data,
+                current=activity,
+            )
             for name, message in errors.items():
                 form[name].errors.append(message)
             if not errors:
-                data = services.ActivityData(**{
-                    name: form[name].data for name in (
-                        "kind", "subject", "domain", "partner_id", "agreement_id", "owner_id",
-                        "on_date", "at_time", "due_on", "location", "status", "remind_before",
-                        "notes", "outcome")}, participant_ids=form.participants.data)
+                data = services.ActivityData(
+                    **{
+                        name: form[name].data
+                        for name in (
+                            "kind",
+                            "subject",
+                            "domain",
+                            "partner_id",
+                            "agreement_id",
+                            "owner_id",
+                            "on_date",
+                            "at_time",
+                            "due_on",
+                            "location",
+                            "status",
+                            "remind_before",
+                            "notes",
+                            "outcome",
+                        )
+                    },
+                    participant_ids=form.participants.data,
+                )
                 saved = services.save_activity(activity or Activity(), data)
                 db.session.commit()
-                flash(_("The activity was saved.") if activity else
-                      _("The activity was created."), "success")
+                flash(
+                    _("The activity was saved.") if activity else _("The activity was created."),
+                    "success",
+                )
                 return redirect(url_for("activities.detail", activity_id=saved.id))
     return render_template("activities/form.html", form=form, activity=activity), status
 
@@ -153,9 +200,11 @@ def _form_page(form: ActivityForm, activity: Activity | None):
 def new():
     initial = None
     if request.method == "GET":
-        initial = {"owner_id": current_user.id,
-                   "partner_id": request.args.get("partner_id", type=int),
-                   "agreement_id": request.args.get("agreement_id", type=int)}
+        initial = {
+            "owner_id": current_user.id,
+            "partner_id": request.args.get("partner_id", type=int),
+            "agreement_id": request.args.get("agreement_id", type=int),
+        }
         agreement = db.session.get(Agreement, initial["agreement_id"] or 0)
         if agreement is not None and not initial["partner_id"] and len(agreement.parties) == 1:
             initial["partner_id"] = agreement.parties[0].id
@@ -198,8 +247,13 @@ def complete(activity_id: int):
     form = CompleteForm()
     if not form.validate():
         return _detail_page(activity, form, 400)
-    follow = services.complete(activity, form.outcome.data or "", form.next_subject.data,
-                               form.next_kind.data, form.next_due_on.data)
+    follow = services.complete(
+        activity,
+        form.outcome.data or "",
+        form.next_subject.data,
+        form.next_kind.data,
+        form.next_due_on.data,
+    )
     db.session.commit()
     if follow is not None:
         flash(_("Done. The next step was planned."), "success")

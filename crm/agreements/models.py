@@ -60,14 +60,16 @@ agreement_parties = Table(
     "agreement_parties",
     db.metadata,
     Column("agreement_id", ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True),
-    Column("partner_id", ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True,
-           index=True),
+    Column(
+        "partner_id", ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
 )
 agreement_areas = area_link_table("agreement_areas", "agreements")
 
 
-class Agreement(BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin,
-                TimestampMixin, db.Model):
+class Agreement(
+    BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, db.Model
+):
     __tablename__ = "agreements"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,8 +89,9 @@ class Agreement(BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMix
     confidentiality: Mapped[str] = mapped_column(String(20), default="internal", index=True)
 
     owner: Mapped[User | None] = relationship()
-    parties: Mapped[list[Partner]] = relationship(secondary=agreement_parties,
-                                                  order_by=Partner.name_en)
+    parties: Mapped[list[Partner]] = relationship(
+        secondary=agreement_parties, order_by=Partner.name_en
+    )
     areas: Mapped[list[CooperationArea]] = relationship(
         secondary=agreement_areas, order_by=CooperationArea.position
     )

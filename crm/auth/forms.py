@@ -32,11 +32,21 @@ class SettingsForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[InputRequired()])
-    new = PasswordField(_l("New password"), validators=[
-        InputRequired(), Length(min=MIN_PASSWORD, max=200,
-                                message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD))])
-    confirm = PasswordField(_l("Repeat the new password"), validators=[
-        InputRequired(), EqualTo("new", message=_l("The two passwords differ."))])
+    new = PasswordField(
+        _l("New password"),
+        validators=[
+            InputRequired(),
+            Length(
+                min=MIN_PASSWORD,
+                max=200,
+                message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[InputRequired(), EqualTo("new", message=_l("The two passwords differ."))],
+    )
 
 
 class UserForm(FlaskForm):
@@ -46,10 +56,18 @@ class UserForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES))
     timezone = SelectField(_l("Time zone"), choices=timezone_choices, default="Asia/Tehran")
     active = BooleanField(_l("Active (can sign in)"), default=True)
-    password = PasswordField(_l("Password"), validators=[
-        Optional(), Length(min=MIN_PASSWORD, max=200,
-                           message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD))],
-        description=_l("Leave empty to keep the current password."))
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            Optional(),
+            Length(
+                min=MIN_PASSWORD,
+                max=200,
+                message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD),
+            ),
+        ],
+        description=_l("Leave empty to keep the current password."),
+    )
 
 
 class LocaleForm(FlaskForm):

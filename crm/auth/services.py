@@ -25,30 +25,51 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def create_user(email: str, display_name: str, password: str, role: str = "staff",
-                locale: str = "fa", timezone: str = "Asia/Tehran") -> User:
+def create_user(
+    email: str,
+    display_name: str,
+    password: str,
+    role: str = "staff",
+    locale: str = "fa",
+    timezone: str = "Asia/Tehran",
+) -> User:
     if role not in ROLES:
         raise UserError(_l("Unknown role."))
     if find_by_email(email):
         raise UserError(_l("A user with this email already exists."))
-    user = User(email=email.strip().lower(), display_name=display_name.strip(), role=role,
-                locale=locale, timezone=timezone, active=True)
+    user = User(
+        email=email.strip().lower(),
+        display_name=display_name.strip(),
+        role=role,
+        locale=locale,
+        timezone=timezone,
+        active=True,
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def update_user(user: User, actor: User, *, email: str, display_name: str, role: str,
-                locale: str, timezone: str, active: bool, password: str | None) -> None:
+def update_user(
+    user: User,
+    actor: User,
+    *,
+    email: str,
+    display_name: str,
+    role: str,
+    locale: str,
+    timezone: str,
+    active: bool,
+    password: str | None,
+) -> None:
     """Change a user; an administrator cannot remove their own admin role or deactivate
     themselves, so the office never locks itself out."""
     other = find_by_email(email)
     if other is not None and other.id != user.id:
         raise UserError(_l("A user with this email already exists."))
     if user.id == actor.id and (role != "admin" or not active):
-        raise UserError(_l("You cannot remove your own administrator role or deactivate "
-                           "yourself."))
+        raise UserError(_l("You cannot remove your own administrator role or deactivate yourself."))
     user.email = email.strip().lower()
     user.display_name = display_name.strip()
     user.role, user.locale, user.timezone, user.active = role, locale, timezone, active
@@ -58,8 +79,9 @@ def update_user(user: User, actor: User, *, email: str, display_name: str, role:
 
 def active_users() -> list[User]:
     """Users who can own records, by name (for owner and responsible-person choices)."""
-    return list(db.session.scalars(
-        select(User).where(User.active.is_(True)).order_by(User.display_name)))
+    return list(
+        db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name))
+    )
 
 
 def user_choices(blank_label=None) -> list:

@@ -27,8 +27,12 @@ def _failed(response) -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") \
-            and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("main.index")
 
@@ -116,8 +120,14 @@ def new_user():
             form.password.errors.append(_("A new user needs a password."))
         else:
             try:
-                services.create_user(form.email.data, form.display_name.data, form.password.data,
-                                     form.role.data, form.locale.data, form.timezone.data)
+                services.create_user(
+                    form.email.data,
+                    form.display_name.data,
+                    form.password.data,
+                    form.role.data,
+                    form.locale.data,
+                    form.timezone.data,
+                )
             except services.UserError as error:
                 form.email.errors.append(str(error))
             else:
@@ -134,10 +144,17 @@ def edit_user(user_id: int):
     form = UserForm(obj=user)
     if form.validate_on_submit():
         try:
-            services.update_user(user, current_user, email=form.email.data,
-                                 display_name=form.display_name.data, role=form.role.data,
-                                 locale=form.locale.data, timezone=form.timezone.data,
-                                 active=form.active.data, password=form.password.data)
+            services.update_user(
+                user,
+                current_user,
+                email=form.email.data,
+                display_name=form.display_name.data,
+                role=form.role.data,
+                locale=form.locale.data,
+                timezone=form.timezone.data,
+                active=form.active.data,
+                password=form.password.data,
+            )
         except services.UserError as error:
             db.session.rollback()
             flash(str(error), "danger")

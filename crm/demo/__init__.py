@@ -18,15 +18,33 @@ from crm.extensions import db
 
 
 @click.command("seed-demo")
-@click.option("--size", type=click.Choice(["demo", "large"]), default="demo", show_default=True,
-              help="demo: a realistic small set; large: the demo set plus 10,000 partners, "
-                   "50,000 contacts, 5,000 agreements and 100,000 activities.")
-@click.option("--scale", type=click.FloatRange(min=0, min_open=True, max=10), default=1.0,
-              show_default=True, help="Multiply the sizes of the large set.")
-@click.option("--seed", type=int, default=1404, show_default=True,
-              help="Seed of the large set's random generator (same seed, same data).")
-@click.option("--if-empty", is_flag=True,
-              help="When the database already holds other data, skip without an error.")
+@click.option(
+    "--size",
+    type=click.Choice(["demo", "large"]),
+    default="demo",
+    show_default=True,
+    help="demo: a realistic small set; large: the demo set plus 10,000 partners, "
+    "50,000 contacts, 5,000 agreements and 100,000 activities.",
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0, min_open=True, max=10),
+    default=1.0,
+    show_default=True,
+    help="Multiply the sizes of the large set.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=1404,
+    show_default=True,
+    help="Seed of the large set's random generator (same seed, same data).",
+)
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="When the database already holds other data, skip without an error.",
+)
 @with_appcontext
 def seed_demo_command(size: str, scale: float, seed: int, if_empty: bool) -> None:
     """Fill an empty database with demo data (idempotent)."""
@@ -34,8 +52,9 @@ def seed_demo_command(size: str, scale: float, seed: int, if_empty: bool) -> Non
     from crm.demo.small import has_demo_data, is_empty, seed_small
 
     if not inspect(db.engine).has_table("users"):
-        raise click.ClickException("The database has no tables: run `flask --app app db upgrade` "
-                                   "first.")
+        raise click.ClickException(
+            "The database has no tables: run `flask --app app db upgrade` first."
+        )
     if has_demo_data():
         click.echo("Demo data is already present; nothing changed.")
     elif not is_empty():
@@ -44,7 +63,8 @@ def seed_demo_command(size: str, scale: float, seed: int, if_empty: bool) -> Non
             return
         raise click.ClickException(
             "The database is not empty: demo data is only added to an empty database, never "
-            "mixed with real records. Use a new database (DATABASE_URL) for the demo.")
+            "mixed with real records. Use a new database (DATABASE_URL) for the demo."
+        )
     else:
         started = perf_counter()
         counts = seed_small()
@@ -57,8 +77,9 @@ def seed_demo_command(size: str, scale: float, seed: int, if_empty: bool) -> Non
             started = perf_counter()
             counts = seed_large(scale=scale, seed=seed)
             db.session.commit()
-            click.echo(f"Large data set added in {perf_counter() - started:.1f} s: "
-                       + _summary(counts))
+            click.echo(
+                f"Large data set added in {perf_counter() - started:.1f} s: " + _summary(counts)
+            )
     _print_logins()
 
 

@@ -37,12 +37,24 @@ BULK_USERS = 40
 BATCH = 5_000
 REFERENCE_PREFIX = "LG-"  # marks the bulk agreements, so a second run can tell they exist
 KIND_WEIGHTS = {"city": 35, "organization": 15, "company": 35, "group": 15}
-KIND_DOMAINS = {"city": "cities", "organization": "organizations", "company": "private_sector",
-                "group": "citizens"}
+KIND_DOMAINS = {
+    "city": "cities",
+    "organization": "organizations",
+    "company": "private_sector",
+    "group": "citizens",
+}
 RELATIONSHIPS = ["prospect", "friendship", "cooperation", "sister_city", "member", "former"]
 LANGUAGES = ["fa", "en", "ar", "tr", "ru", "zh", "fr", "de", "es"]
-ACTIVITY_KINDS = ["meeting", "call", "email", "letter", "visit_incoming", "visit_outgoing",
-                  "event", "task"]
+ACTIVITY_KINDS = [
+    "meeting",
+    "call",
+    "email",
+    "letter",
+    "visit_incoming",
+    "visit_outgoing",
+    "event",
+    "task",
+]
 STAGES = list(STAGE_PATHS)
 
 
@@ -97,10 +109,12 @@ def seed_large(scale: float = 1.0, seed: int = 1404, today: date | None = None) 
         return rng.choice(hubs) if rng.random() < 0.1 else rng.choice(partners)
 
     contacts = _contacts(writer, rng, now, sizes["contacts"], pick_partner)
-    by_partner = _agreements(writer, rng, now, today, sizes["agreements"], owners, area_ids,
-                             pick_partner)
-    _activities(writer, rng, now, today, sizes["activities"], owners, pick_partner, contacts,
-                by_partner)
+    by_partner = _agreements(
+        writer, rng, now, today, sizes["agreements"], owners, area_ids, pick_partner
+    )
+    _activities(
+        writer, rng, now, today, sizes["activities"], owners, pick_partner, contacts, by_partner
+    )
     writer.flush()
     _move_sequences(User, Partner, Contact, Agreement, StageChange, Activity)
     return dict(sorted(writer.counts.items(), key=lambda item: -item[1]))
@@ -110,11 +124,21 @@ def _users(writer: _Writer, now, count: int) -> list[int]:
     first, password_hash = _next_id(User), generate_password_hash(DEMO_PASSWORD)
     ids = list(range(first, first + count))
     for n, user_id in enumerate(ids, start=1):
-        writer.add(User.__table__, {
-            "id": user_id, "email": f"staff{n:02d}@bench.{DEMO_DOMAIN}",
-            "display_name": f"Staff {n:02d}", "password_hash": password_hash, "role": "staff",
-            "locale": "fa" if n % 2 else "en", "timezone": "Asia/Tehran", "active": True,
-            "created_at": now, "updated_at": now})
+        writer.add(
+            User.__table__,
+            {
+                "id": user_id,
+                "email": f"staff{n:02d}@bench.{DEMO_DOMAIN}",
+                "display_name": f"Staff {n:02d}",
+                "password_hash": password_hash,
+                "role": "staff",
+                "locale": "fa" if n % 2 else "en",
+                "timezone": "Asia/Tehran",
+                "active": True,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
     writer.flush()
     return ids
 
@@ -130,16 +154,31 @@ def _partners(writer, rng, now, today, count, owners, area_ids) -> list[tuple]:
         n = partner_id - first + 1
         name_en, name_fa = f"{place_en} {word_en} {n}", f"{word_fa} {place_fa} {n}"
         since = today - timedelta(days=rng.randint(30, 9000)) if rng.random() < 0.7 else None
-        writer.add(Partner.__table__, {
-            "id": partner_id, "kind": kind, "domain": KIND_DOMAINS[kind], "name_en": name_en,
-            "name_fa": name_fa, "name_local": name_en, "country": country, "region": place_en,
-            "population": rng.randint(50_000, 9_000_000) if kind == "city" else None,
-            "timezone": zone, "website": "", "relationship_type": rng.choice(RELATIONSHIPS),
-            "relationship_since": since, "owner_id": rng.choice(owners),
-            "summary": f"همکاری با {name_fa} در حوزه‌های شهری.", "talking_points": "",
-            "search_key": _key(name_en, name_fa, name_en, place_en),
-            "archived_at": now if rng.random() < 0.02 else None,
-            "created_at": now, "updated_at": now})
+        writer.add(
+            Partner.__table__,
+            {
+                "id": partner_id,
+                "kind": kind,
+                "domain": KIND_DOMAINS[kind],
+                "name_en": name_en,
+                "name_fa": name_fa,
+                "name_local": name_en,
+                "country": country,
+                "region": place_en,
+                "population": rng.randint(50_000, 9_000_000) if kind == "city" else None,
+                "timezone": zone,
+                "website": "",
+                "relationship_type": rng.choice(RELATIONSHIPS),
+                "relationship_since": since,
+                "owner_id": rng.choice(owners),
+                "summary": f"همکاری با {name_fa} در حوزه‌های شهری.",
+                "talking_points": "",
+                "search_key": _key(name_en, name_fa, name_en, place_en),
+                "archived_at": now if rng.random() < 0.02 else None,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
         for area_id in rng.sample(area_ids, rng.randint(1, 3)):
             writer.add(partner_areas, {"partner_id": partner_id, "area_id": area_id})
         out.append((partner_id, KIND_DOMAINS[kind], name_en, name_fa))
@@ -158,13 +197,26 @@ def _contacts(writer, rng, now, count, pick_partner) -> dict[int, list[int]]:
         phone = f"+98912{rng.randint(1_000_000, 9_999_999)}"
         title = rng.choice(["Director", "Advisor", "Officer", "Head of Unit", "Coordinator"])
         mine = by_partner.setdefault(partner_id, [])
-        writer.add(Contact.__table__, {
-            "id": contact_id, "partner_id": partner_id, "name_latin": latin, "name_fa": persian,
-            "title": title, "department": "International Relations", "email": email,
-            "phone": phone, "language": rng.choice(LANGUAGES), "notes": "",
-            "is_primary": not mine, "search_key": _key(latin, persian, title,
-                                                       "International Relations", email, phone),
-            "archived_at": None, "created_at": now, "updated_at": now})
+        writer.add(
+            Contact.__table__,
+            {
+                "id": contact_id,
+                "partner_id": partner_id,
+                "name_latin": latin,
+                "name_fa": persian,
+                "title": title,
+                "department": "International Relations",
+                "email": email,
+                "phone": phone,
+                "language": rng.choice(LANGUAGES),
+                "notes": "",
+                "is_primary": not mine,
+                "search_key": _key(latin, persian, title, "International Relations", email, phone),
+                "archived_at": None,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
         mine.append(contact_id)
     writer.flush()
     return by_partner
@@ -190,27 +242,50 @@ def _agreements(writer, rng, now, today, count, owners, area_ids, pick_partner):
             expires = None
         reference = f"{REFERENCE_PREFIX}{agreement_id:06d}"
         title_en, title_fa = f"{title_en} with {lead[2]}", f"{title_fa} با {lead[3]}"
-        writer.add(Agreement.__table__, {
-            "id": agreement_id, "type": type_, "title_en": title_en, "title_fa": title_fa,
-            "reference": reference, "terms_summary": "", "stage": stage, "signed_on": signed,
-            "effective_on": signed + timedelta(days=15) if signed else None,
-            "expires_on": expires, "renewal_notice_days": 90, "auto_renew": rng.random() < 0.2,
-            "signatories": "", "owner_id": rng.choice(owners),
-            "confidentiality": rng.choices(["public", "internal", "confidential"], [3, 6, 1])[0],
-            "search_key": _key(title_en, title_fa, reference), "archived_at": None,
-            "created_at": now, "updated_at": now})
+        writer.add(
+            Agreement.__table__,
+            {
+                "id": agreement_id,
+                "type": type_,
+                "title_en": title_en,
+                "title_fa": title_fa,
+                "reference": reference,
+                "terms_summary": "",
+                "stage": stage,
+                "signed_on": signed,
+                "effective_on": signed + timedelta(days=15) if signed else None,
+                "expires_on": expires,
+                "renewal_notice_days": 90,
+                "auto_renew": rng.random() < 0.2,
+                "signatories": "",
+                "owner_id": rng.choice(owners),
+                "confidentiality": rng.choices(["public", "internal", "confidential"], [3, 6, 1])[
+                    0
+                ],
+                "search_key": _key(title_en, title_fa, reference),
+                "archived_at": None,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
         for partner in parties:
-            writer.add(agreement_parties, {"agreement_id": agreement_id,
-                                           "partner_id": partner[0]})
+            writer.add(agreement_parties, {"agreement_id": agreement_id, "partner_id": partner[0]})
             by_partner.setdefault(partner[0], []).append(agreement_id)
         for area_id in rng.sample(area_ids, rng.randint(1, 3)):
             writer.add(agreement_areas, {"agreement_id": agreement_id, "area_id": area_id})
         for i, (to_stage, day) in enumerate(zip(path, steps, strict=True)):
-            writer.add(StageChange.__table__, {
-                "id": change_id, "agreement_id": agreement_id,
-                "from_stage": path[i - 1] if i else None, "to_stage": to_stage,
-                "changed_at": at_tehran(min(day, today)), "changed_by_id": rng.choice(owners),
-                "note": ""})
+            writer.add(
+                StageChange.__table__,
+                {
+                    "id": change_id,
+                    "agreement_id": agreement_id,
+                    "from_stage": path[i - 1] if i else None,
+                    "to_stage": to_stage,
+                    "changed_at": at_tehran(min(day, today)),
+                    "changed_by_id": rng.choice(owners),
+                    "note": "",
+                },
+            )
             change_id += 1
     writer.flush()
     return by_partner
@@ -228,26 +303,45 @@ def _activities(writer, rng, now, today, count, owners, pick_partner, contacts, 
             status = rng.choices(["planned", "cancelled"], [95, 5])[0]
         kind = rng.choice(ACTIVITY_KINDS)
         template_en, template_fa = ACTIVITY_SUBJECTS[kind]
-        subject = (template_fa.format(name=name_fa) if rng.random() < 0.6
-                   else template_en.format(name=name_en))
+        subject = (
+            template_fa.format(name=name_fa)
+            if rng.random() < 0.6
+            else template_en.format(name=name_en)
+        )
         outcome = rng.choice(OUTCOMES) if status == "done" else ""
         timed = rng.random() < 0.7
         mine = agreements.get(partner_id)
-        writer.add(Activity.__table__, {
-            "id": activity_id, "kind": kind, "subject": subject, "notes": "",
-            "domain": domain, "partner_id": partner_id,
-            "agreement_id": rng.choice(mine) if mine and rng.random() < 0.25 else None,
-            "owner_id": rng.choice(owners),
-            "starts_at": at_tehran(day, f"{rng.randint(8, 17):02d}:{rng.choice([0, 30]):02d}")
-            if timed else None,
-            "due_on": None if timed else day, "location": "", "status": status,
-            "outcome": outcome, "remind_before_minutes": 60 if timed else None,
-            "previous_id": None, "search_key": _key(subject, outcome), "archived_at": None,
-            "created_at": now, "updated_at": now})
+        writer.add(
+            Activity.__table__,
+            {
+                "id": activity_id,
+                "kind": kind,
+                "subject": subject,
+                "notes": "",
+                "domain": domain,
+                "partner_id": partner_id,
+                "agreement_id": rng.choice(mine) if mine and rng.random() < 0.25 else None,
+                "owner_id": rng.choice(owners),
+                "starts_at": at_tehran(day, f"{rng.randint(8, 17):02d}:{rng.choice([0, 30]):02d}")
+                if timed
+                else None,
+                "due_on": None if timed else day,
+                "location": "",
+                "status": status,
+                "outcome": outcome,
+                "remind_before_minutes": 60 if timed else None,
+                "previous_id": None,
+                "search_key": _key(subject, outcome),
+                "archived_at": None,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
         people = contacts.get(partner_id, [])
         for contact_id in rng.sample(people, min(len(people), rng.randint(0, 2))):
-            writer.add(activity_participants, {"activity_id": activity_id,
-                                               "contact_id": contact_id})
+            writer.add(
+                activity_participants, {"activity_id": activity_id, "contact_id": contact_id}
+            )
 
 
 def _move_sequences(*models) -> None:
@@ -256,6 +350,9 @@ def _move_sequences(*models) -> None:
         return
     for model in models:
         table = model.__tablename__
-        db.session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-            f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
+        db.session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+            )
+        )

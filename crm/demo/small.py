@@ -77,23 +77,53 @@ def seed_small(today: date | None = None) -> dict[str, int]:
     _milestones(today, users, agreements)
     _activities(today, users, partners, agreements, contacts)
     db.session.flush()
-    return {"users": len(users), "partners": len(partners),
-            "contacts": sum(len(c) for c in contacts.values()), "agreements": len(agreements),
-            "activities": len(ACTIVITIES)}
+    return {
+        "users": len(users),
+        "partners": len(partners),
+        "contacts": sum(len(c) for c in contacts.values()),
+        "agreements": len(agreements),
+        "activities": len(ACTIVITIES),
+    }
 
 
 def _partners(users: dict[str, User], areas: dict) -> dict[str, Partner]:
     partners = {}
     for i, row in enumerate(PARTNERS):
-        (key, kind, domain, name_en, name_fa, name_local, country, region, population, zone,
-         website, relationship, since, area_codes, summary, talking_points) = row
+        (
+            key,
+            kind,
+            domain,
+            name_en,
+            name_fa,
+            name_local,
+            country,
+            region,
+            population,
+            zone,
+            website,
+            relationship,
+            since,
+            area_codes,
+            summary,
+            talking_points,
+        ) = row
         partner = Partner(
-            kind=kind, domain=domain, name_en=name_en, name_fa=name_fa, name_local=name_local,
-            country=country, region=region, population=population, timezone=zone,
-            website=website, relationship_type=relationship,
+            kind=kind,
+            domain=domain,
+            name_en=name_en,
+            name_fa=name_fa,
+            name_local=name_local,
+            country=country,
+            region=region,
+            population=population,
+            timezone=zone,
+            website=website,
+            relationship_type=relationship,
             relationship_since=date(since, 1 + i % 12, 1 + (i * 7) % 28) if since else None,
-            owner=users["manager" if i % 3 == 0 else "staff"], summary=summary,
-            talking_points=talking_points, areas=[areas[c] for c in area_codes],
+            owner=users["manager" if i % 3 == 0 else "staff"],
+            summary=summary,
+            talking_points=talking_points,
+            areas=[areas[c] for c in area_codes],
         )
         db.session.add(partner)
         partners[key] = partner
@@ -103,9 +133,17 @@ def _partners(users: dict[str, User], areas: dict) -> dict[str, Partner]:
 def _contacts(partners: dict[str, Partner]) -> dict[str, list[Contact]]:
     contacts: dict[str, list[Contact]] = {key: [] for key in partners}
     for key, latin, persian, title, department, email, phone, language, primary in CONTACTS:
-        contact = Contact(partner=partners[key], name_latin=latin, name_fa=persian, title=title,
-                          department=department, email=email, phone=phone, language=language,
-                          is_primary=primary)
+        contact = Contact(
+            partner=partners[key],
+            name_latin=latin,
+            name_fa=persian,
+            title=title,
+            department=department,
+            email=email,
+            phone=phone,
+            language=language,
+            is_primary=primary,
+        )
         db.session.add(contact)
         contacts[key].append(contact)
     return contacts
@@ -138,52 +176,112 @@ def _step_days(stage: str, today: date, age: int) -> list[date]:
     return [first + timedelta(days=span * i // (len(path) - 1)) for i in range(len(path))]
 
 
-def _agreements(today: date, users: dict[str, User], partners: dict[str, Partner],
-                areas: dict) -> dict[str, Agreement]:
+def _agreements(
+    today: date, users: dict[str, User], partners: dict[str, Partner], areas: dict
+) -> dict[str, Agreement]:
     agreements = {}
     for row in AGREEMENTS:
-        (key, type_, title_en, title_fa, reference, party_keys, area_codes, stage, secrecy,
-         owner, age, signatories, terms, auto_renew) = row
+        (
+            key,
+            type_,
+            title_en,
+            title_fa,
+            reference,
+            party_keys,
+            area_codes,
+            stage,
+            secrecy,
+            owner,
+            age,
+            signatories,
+            terms,
+            auto_renew,
+        ) = row
         steps = _step_days(stage, today, age)
         agreement = Agreement(
-            type=type_, title_en=title_en, title_fa=title_fa, reference=reference,
-            parties=[partners[k] for k in party_keys], areas=[areas[c] for c in area_codes],
-            stage=stage, confidentiality=secrecy, owner=users[owner], signatories=signatories,
-            terms_summary=terms, auto_renew=auto_renew, renewal_notice_days=90,
-            created_at=at_tehran(steps[0], "09:00"), **_agreement_dates(stage, today, steps),
+            type=type_,
+            title_en=title_en,
+            title_fa=title_fa,
+            reference=reference,
+            parties=[partners[k] for k in party_keys],
+            areas=[areas[c] for c in area_codes],
+            stage=stage,
+            confidentiality=secrecy,
+            owner=users[owner],
+            signatories=signatories,
+            terms_summary=terms,
+            auto_renew=auto_renew,
+            renewal_notice_days=90,
+            created_at=at_tehran(steps[0], "09:00"),
+            **_agreement_dates(stage, today, steps),
         )
         db.session.add(agreement)
         path = STAGE_PATHS[stage]
         for i, (to_stage, day) in enumerate(zip(path, steps, strict=True)):
-            db.session.add(StageChange(
-                agreement=agreement, from_stage=path[i - 1] if i else None, to_stage=to_stage,
-                changed_at=at_tehran(day, f"{9 + i % 8:02d}:30"),
-                changed_by=users["manager" if to_stage in MANAGER_STAGES else owner],
-                note=STAGE_NOTES.get(to_stage, ""),
-            ))
+            db.session.add(
+                StageChange(
+                    agreement=agreement,
+                    from_stage=path[i - 1] if i else None,
+                    to_stage=to_stage,
+                    changed_at=at_tehran(day, f"{9 + i % 8:02d}:30"),
+                    changed_by=users["manager" if to_stage in MANAGER_STAGES else owner],
+                    note=STAGE_NOTES.get(to_stage, ""),
+                )
+            )
         agreements[key] = agreement
     return agreements
 
 
 def _milestones(today: date, users: dict[str, User], agreements: dict[str, Agreement]) -> None:
     for key, title, due, responsible, status in MILESTONES:
-        db.session.add(Milestone(agreement=agreements[key], title=title,
-                                 due_on=today + timedelta(days=due),
-                                 responsible=users[responsible], status=status))
+        db.session.add(
+            Milestone(
+                agreement=agreements[key],
+                title=title,
+                due_on=today + timedelta(days=due),
+                responsible=users[responsible],
+                status=status,
+            )
+        )
 
 
-def _activities(today: date, users: dict[str, User], partners: dict[str, Partner],
-                agreements: dict[str, Agreement], contacts: dict[str, list[Contact]]) -> None:
+def _activities(
+    today: date,
+    users: dict[str, User],
+    partners: dict[str, Partner],
+    agreements: dict[str, Agreement],
+    contacts: dict[str, list[Contact]],
+) -> None:
     for row in ACTIVITIES:
-        (partner_key, agreement_key, kind, subject, owner, offset, clock, status, outcome,
-         location, participants) = row
+        (
+            partner_key,
+            agreement_key,
+            kind,
+            subject,
+            owner,
+            offset,
+            clock,
+            status,
+            outcome,
+            location,
+            participants,
+        ) = row
         partner = partners[partner_key]
         day = today + timedelta(days=offset)
-        db.session.add(Activity(
-            kind=kind, subject=subject, domain=partner.domain, partner=partner,
-            agreement=agreements[agreement_key] if agreement_key else None,
-            owner=users[owner], starts_at=at_tehran(day, clock) if clock else None,
-            due_on=None if clock else day, location=location, status=status, outcome=outcome,
-            remind_before_minutes=60 if clock and status == "planned" else None,
-            participants=contacts[partner_key][:participants],
-        ))
+        db.session.add(
+            Activity(
+                kind=kind,
+                subject=subject,
+                domain=partner.domain,
+                partner=partner,
+                agreement=agreements[agreement_key] if agreement_key else None,
+                owner=users[owner],
+                starts_at=at_tehran(day, clock) if clock else None,
+                due_on=None if clock else day,
+                location=location,
+                status=status,
+                outcome=outcome,
+                remind_before_minutes=60 if clock and status == "planned" else None,
+                participants=contacts[partner_key][:participants],
+            )
+        )

@@ -51,28 +51,49 @@ class Dashboard:
 def dashboard(user: User, top: int = 5) -> Dashboard:
     """The start page in a fixed handful of grouped queries, whatever the data."""
     today = utcnow().astimezone(i18n.user_zone()).date()
-    per_domain = dict(db.session.execute(
-        select(Partner.domain, func.count(Partner.id))
-        .where(Partner.archived_at.is_(None)).group_by(Partner.domain)).all())
-    per_stage = dict(db.session.execute(
-        select(Agreement.stage, func.count(Agreement.id))
-        .where(Agreement.archived_at.is_(None), visible_to(user))
-        .group_by(Agreement.stage)).all())
+    per_domain = dict(
+        db.session.execute(
+            select(Partner.domain, func.count(Partner.id))
+            .where(Partner.archived_at.is_(None))
+            .group_by(Partner.domain)
+        ).all()
+    )
+    per_stage = dict(
+        db.session.execute(
+            select(Agreement.stage, func.count(Agreement.id))
+            .where(Agreement.archived_at.is_(None), visible_to(user))
+            .group_by(Agreement.stage)
+        ).all()
+    )
     expiring = db.session.scalars(
-        select(Agreement).options(selectinload(Agreement.parties))
-        .where(Agreement.archived_at.is_(None), visible_to(user),
-               Agreement.stage.in_(LIVE_STAGES), Agreement.expires_on >= today,
-               Agreement.expires_on <= today + timedelta(days=EXPIRY_WINDOW_DAYS))
-        .order_by(Agreement.expires_on, Agreement.id).limit(10))
+        select(Agreement)
+        .options(selectinload(Agreement.parties))
+        .where(
+            Agreement.archived_at.is_(None),
+            visible_to(user),
+            Agreement.stage.in_(LIVE_STAGES),
+            Agreement.expires_on >= today,
+            Agreement.expires_on <= today + timedelta(days=EXPIRY_WINDOW_DAYS),
+        )
+        .order_by(Agreement.expires_on, Agreement.id)
+        .limit(10)
+    )
     overdue, upcoming = followups.overdue_and_upcoming(user, limit=top)
     recent_ids = db.session.scalars(
-        select(Activity.id).where(Activity.archived_at.is_(None), visible_activities(user))
-        .order_by(Activity.id.desc()).limit(8))
+        select(Activity.id)
+        .where(Activity.archived_at.is_(None), visible_activities(user))
+        .order_by(Activity.id.desc())
+        .limit(8)
+    )
     return Dashboard(
         partners_by_domain={code: per_domain.get(code, 0) for code in DOMAINS},
         agreements_by_stage={code: per_stage.get(code, 0) for code in STAGES},
-        expiring=list(expiring), overdue=overdue, upcoming=upcoming,
-        recent=load_page(list(recent_ids)), today=today)
+        expiring=list(expiring),
+        overdue=overdue,
+        upcoming=upcoming,
+        recent=load_page(list(recent_ids)),
+        today=today,
+    )
 
 
 @dataclass
@@ -86,8 +107,7 @@ class SearchResults:
 
     @property
     def total(self) -> int:
-        return len(self.partners) + len(self.contacts) + len(self.agreements) + \
-            len(self.activities)
+        return len(self.partners) + len(self.contacts) + len(self.agreements) + len(self.activities)
 
 
 def search_everything(user: User, text: str | None, limit: int = SEARCH_LIMIT) -> SearchResults:
@@ -100,22 +120,51 @@ def search_everything(user: User, text: str | None, limit: int = SEARCH_LIMIT) -
     if len(query.replace(" ", "")) < MIN_QUERY:
         results.too_short = bool(query)
         return results
-    results.partners = list(db.session.scalars(
-        select(Partner).where(Partner.archived_at.is_(None), matches(Partner.search_key, query))
-        .order_by(Partner.name_en, Partner.id).limit(limit + 1)))
-    results.contacts = list(db.session.scalars(
-        select(Contact).join(Contact.partner).options(joinedload(Contact.partner))
-        .where(Contact.archived_at.is_(None), Partner.archived_at.is_(None),
-               matches(Contact.search_key, query))
-        .order_by(Contact.name_latin, Contact.id).limit(limit + 1)))
-    results.agreements = list(db.session.scalars(
-        select(Agreement).options(selectinload(Agreement.parties))
-        .where(Agreement.archived_at.is_(None), visible_to(user),
-               matches(Agreement.search_key, query))
-        .order_by(Agreement.updated_at.desc(), Agreement.id).limit(limit + 1)))
-    results.activities = list(db.session.scalars(
-        with_relations(select(Activity))
-        .where(Activity.archived_at.is_(None), visible_activities(user),
-               matches(Activity.search_key, query))
-        .order_by(Activity.updated_at.desc(), Activity.id).limit(limit + 1)).unique())
+    results.partners = list(
+        db.session.scalars(
+            select(Partner)
+            .where(Partner.archived_at.is_(None), matches(Partner.search_key, query))
+            .order_by(Partner.name_en, Partner.id)
+            .limit(limit + 1)
+        )
+    )
+    results.contacts = list(
+        db.session.scalars(
+            select(Contact)
+            .join(Contact.partner)
+            .options(joinedload(Contact.partner))
+            .where(
+                Contact.archived_at.is_(None),
+                Partner.archived_at.is_(None),
+                matches(Contact.search_key, query),
+            )
+            .order_by(Contact.name_latin, Contact.id)
+            .limit(limit + 1)
+        )
+    )
+    results.agreements = list(
+        db.session.scalars(
+            select(Agreement)
+            .options(selectinload(Agreement.parties))
+            .where(
+                Agreement.archived_at.is_(None),
+                visible_to(user),
+                matches(Agreement.search_key, query),
+            )
+            .order_by(Agreement.updated_at.desc(), Agreement.id)
+            .limit(limit + 1)
+        )
+    )
+    results.activities = list(
+        db.session.scalars(
+            with_relations(select(Activity))
+            .where(
+                Activity.archived_at.is_(None),
+                visible_activities(user),
+                matches(Activity.search_key, query),
+            )
+            .order_by(Activity.updated_at.desc(), Activity.id)
+            .limit(limit + 1)
+        ).unique()
+    )
     return results

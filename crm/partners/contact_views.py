@@ -25,18 +25,28 @@ def contacts():
         filters["partner"] = None
     page = paginate(services.contact_query(**filters))
     sort = services.clean_sort(filters["sort"], services.CONTACT_SORTS, "name")
-    return render_template("partners/contacts.html", form=form, page=page, sort=sort,
-                           partner=partner, languages=CONTACT_LANGUAGES)
+    return render_template(
+        "partners/contacts.html",
+        form=form,
+        page=page,
+        sort=sort,
+        partner=partner,
+        languages=CONTACT_LANGUAGES,
+    )
 
 
 @bp.route("/contacts/<int:contact_id>")
 @require("viewer")
 def contact(contact_id: int):
     record = services.get_contact(contact_id)
-    return render_template("partners/contact_detail.html", contact=record,
-                           activities=services.contact_activities(record, current_user),
-                           history=history_for(record, limit=20),
-                           labels=field_labels(ContactForm), languages=CONTACT_LANGUAGES)
+    return render_template(
+        "partners/contact_detail.html",
+        contact=record,
+        activities=services.contact_activities(record, current_user),
+        history=history_for(record, limit=20),
+        labels=field_labels(ContactForm),
+        languages=CONTACT_LANGUAGES,
+    )
 
 
 @bp.route("/partners/<int:partner_id>/contacts/new", methods=["GET", "POST"])
@@ -50,12 +60,19 @@ def new_contact(partner_id: int):
     if form.validate_on_submit():
         record = services.save_contact(Contact(partner_id=partner.id), form.data)
         db.session.commit()
-        flash(_("The contact %(name)s was added to %(partner)s.", name=record.name,
-                partner=partner.name), "success")
+        flash(
+            _(
+                "The contact %(name)s was added to %(partner)s.",
+                name=record.name,
+                partner=partner.name,
+            ),
+            "success",
+        )
         return redirect(url_for("partners.contact", contact_id=record.id))
     status = 400 if form.is_submitted() else 200
-    return render_template("partners/contact_form.html", form=form, partner=partner,
-                           contact=None), status
+    return render_template(
+        "partners/contact_form.html", form=form, partner=partner, contact=None
+    ), status
 
 
 @bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
@@ -72,8 +89,9 @@ def edit_contact(contact_id: int):
         flash(_("The changes to %(name)s were saved.", name=record.name), "success")
         return redirect(url_for("partners.contact", contact_id=record.id))
     status = 400 if form.is_submitted() else 200
-    return render_template("partners/contact_form.html", form=form, partner=record.partner,
-                           contact=record), status
+    return render_template(
+        "partners/contact_form.html", form=form, partner=record.partner, contact=record
+    ), status
 
 
 @bp.route("/contacts/<int:contact_id>/primary", methods=["POST"])
@@ -85,8 +103,14 @@ def make_primary(contact_id: int):
     elif not record.is_primary:
         services.make_primary(record)
         db.session.commit()
-        flash(_("%(name)s is now the primary contact of %(partner)s.", name=record.name,
-                partner=record.partner.name), "success")
+        flash(
+            _(
+                "%(name)s is now the primary contact of %(partner)s.",
+                name=record.name,
+                partner=record.partner.name,
+            ),
+            "success",
+        )
     if request.form.get("next") == "partner":
         return redirect(url_for("partners.detail", partner_id=record.partner_id))
     return redirect(url_for("partners.contact", contact_id=record.id))

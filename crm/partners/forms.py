@@ -21,8 +21,9 @@ ANY = _l("Any")
 
 
 def timezone_options() -> list:
-    return choices(((tz, tz) for tz in sorted(available_timezones()) if "/" in tz),
-                   blank=_l("Not set"))
+    return choices(
+        ((tz, tz) for tz in sorted(available_timezones()) if "/" in tz), blank=_l("Not set")
+    )
 
 
 def area_options(blank=None) -> list:
@@ -73,8 +74,13 @@ def normalize_website(text: str) -> str:
         text = "https://" + text
     parts = urlsplit(text)
     host = parts.hostname or ""
-    if parts.scheme not in ("http", "https") or "." not in host or " " in text \
-            or host.startswith(".") or host.endswith("."):
+    if (
+        parts.scheme not in ("http", "https")
+        or "." not in host
+        or " " in text
+        or host.startswith(".")
+        or host.endswith(".")
+    ):
         raise ValidationError(_l("Enter a web address, for example https://www.example.org."))
     return text
 
@@ -82,8 +88,11 @@ def normalize_website(text: str) -> str:
 class PartnerForm(FlaskForm):
     name_en = StringField(_l("Name in English"), validators=[Length(max=200)])
     name_fa = StringField(_l("Name in Persian"), validators=[Length(max=200)])
-    name_local = StringField(_l("Name in its own language"), validators=[Length(max=200)],
-                             description=_l("As the partner writes it, e.g. İstanbul or Москва."))
+    name_local = StringField(
+        _l("Name in its own language"),
+        validators=[Length(max=200)],
+        description=_l("As the partner writes it, e.g. İstanbul or Москва."),
+    )
     kind = Select(_l("Kind"), choices=choices(PARTNER_KINDS), default="city")
     domain = Select(_l("Domain"), choices=choices(DOMAINS), default="cities")
     country = Select(_l("Country"))
@@ -91,11 +100,16 @@ class PartnerForm(FlaskForm):
     population = CountField(_l("Population"), render_kw={"inputmode": "numeric"})
     timezone = Select(_l("Time zone"), choices=timezone_options)
     website = StringField(_l("Website"), validators=[Length(max=300)])
-    relationship_type = Select(_l("Relationship"), choices=choices(RELATIONSHIPS),
-                               default="prospect")
+    relationship_type = Select(
+        _l("Relationship"), choices=choices(RELATIONSHIPS), default="prospect"
+    )
     relationship_since = LocalDateField(_l("Relationship since"))
-    owner_id = Select(_l("Owner"), coerce=optional_int, default=None,
-                      description=_l("The colleague who looks after this relationship."))
+    owner_id = Select(
+        _l("Owner"),
+        coerce=optional_int,
+        default=None,
+        description=_l("The colleague who looks after this relationship."),
+    )
     areas = IdMultipleField(_l("Cooperation areas"), choices=area_options)  # check boxes
     summary = TextAreaField(_l("Summary"), render_kw={"rows": 4})
     talking_points = TextAreaField(_l("Talking points"), render_kw={"rows": 4})
@@ -126,15 +140,22 @@ class ContactForm(FlaskForm):
     name_fa = StringField(_l("Name in Persian"), validators=[Length(max=200)])
     title = StringField(_l("Job title"), validators=[Length(max=200)])
     department = StringField(_l("Department"), validators=[Length(max=200)])
-    email = StringField(_l("Email"), validators=[
-        Optional(), Length(max=254),
-        Email(message=_l("Enter an email address such as name@example.org."))],
-        render_kw={"type": "email", "autocomplete": "off"})
-    phone = StringField(_l("Phone"), validators=[Length(max=40)],
-                        description=_l("With the country code, e.g. +90 212 123 4567."),
-                        render_kw={"type": "tel"})
-    language = Select(_l("Preferred language"), choices=choices(CONTACT_LANGUAGES),
-                      default="en")
+    email = StringField(
+        _l("Email"),
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email(message=_l("Enter an email address such as name@example.org.")),
+        ],
+        render_kw={"type": "email", "autocomplete": "off"},
+    )
+    phone = StringField(
+        _l("Phone"),
+        validators=[Length(max=40)],
+        description=_l("With the country code, e.g. +90 212 123 4567."),
+        render_kw={"type": "tel"},
+    )
+    language = Select(_l("Preferred language"), choices=choices(CONTACT_LANGUAGES), default="en")
     is_primary = BooleanField(_l("Primary contact of this partner"))
     notes = TextAreaField(_l("Notes"), render_kw={"rows": 4})
 
@@ -165,8 +186,7 @@ class FilterForm(FlaskForm):
 
     def cleaned(self) -> dict:
         """The valid filter values (wrong ones become None), after ``validate()``."""
-        return {name: (None if f.errors else f.data) or None
-                for name, f in self._fields.items()}
+        return {name: (None if f.errors else f.data) or None for name, f in self._fields.items()}
 
 
 class PartnerFilterForm(FilterForm):
@@ -203,8 +223,11 @@ class ContactFilterForm(FilterForm):
 
 def field_labels(form_class: type[FlaskForm]) -> dict[str, object]:
     """Field name → label of a form class, to name the changed fields in the audit history."""
-    labels = {name: unbound.args[0] for name, unbound in vars(form_class).items()
-              if isinstance(unbound, UnboundField) and unbound.args}
+    labels = {
+        name: unbound.args[0]
+        for name, unbound in vars(form_class).items()
+        if isinstance(unbound, UnboundField) and unbound.args
+    }
     labels["archived_at"] = _l("Archived")
     labels["partner_id"] = _l("Partner")
     return labels

@@ -48,8 +48,9 @@ CONTACT_LANGUAGES = {
 partner_areas = area_link_table("partner_areas", "partners")
 
 
-class Partner(BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin,
-              db.Model):
+class Partner(
+    BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, db.Model
+):
     __tablename__ = "partners"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,8 +87,9 @@ class Partner(BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin
         return f"<Partner {self.id} {self.name_en or self.name_fa}>"
 
 
-class Contact(BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin,
-              db.Model):
+class Contact(
+    BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, db.Model
+):
     __tablename__ = "contacts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,8 +111,7 @@ class Contact(BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin
         return self._pick(self.name_latin, self.name_fa)
 
     def search_values(self) -> list[str | None]:
-        return [self.name_latin, self.name_fa, self.title, self.department, self.email,
-                self.phone]
+        return [self.name_latin, self.name_fa, self.title, self.department, self.email, self.phone]
 
     def __repr__(self) -> str:
         return f"<Contact {self.id} {self.name_latin or self.name_fa}>"

@@ -19,11 +19,33 @@ from crm.i18n import country_choices, normalize_search
 from crm.models import CooperationArea, utcnow
 from crm.partners.models import RELATIONSHIPS, Contact, Partner
 
-PARTNER_FIELDS = ("kind", "domain", "name_en", "name_fa", "name_local", "country", "region",
-                  "population", "timezone", "website", "relationship_type", "relationship_since",
-                  "owner_id", "summary", "talking_points")
-CONTACT_FIELDS = ("name_latin", "name_fa", "title", "department", "email", "phone", "language",
-                  "notes")
+PARTNER_FIELDS = (
+    "kind",
+    "domain",
+    "name_en",
+    "name_fa",
+    "name_local",
+    "country",
+    "region",
+    "population",
+    "timezone",
+    "website",
+    "relationship_type",
+    "relationship_since",
+    "owner_id",
+    "summary",
+    "talking_points",
+)
+CONTACT_FIELDS = (
+    "name_latin",
+    "name_fa",
+    "title",
+    "department",
+    "email",
+    "phone",
+    "language",
+    "notes",
+)
 PARTNER_SORTS = ("name", "country", "relationship", "updated")
 CONTACT_SORTS = ("name", "partner", "language", "updated")
 
@@ -36,8 +58,9 @@ def _persian() -> bool:
 def _name_order(en, fa, other=None):
     """The name column the user reads first (Persian in fa), falling back to the others."""
     first, second = (fa, en) if _persian() else (en, fa)
-    parts = [func.nullif(first, ""), func.nullif(second, "")] + ([other] if other is not None
-                                                                  else [])
+    parts = [func.nullif(first, ""), func.nullif(second, "")] + (
+        [other] if other is not None else []
+    )
     return func.lower(func.coalesce(*parts, ""))
 
 
@@ -45,8 +68,14 @@ def _search_terms(q: str | None) -> list[str]:
     return normalize_search(q).split() if q else []
 
 
-def _sorted(stmt: Select, sort: str | None, allowed: Iterable[str], columns: dict[str, Any],
-            default: str, tie) -> Select:
+def _sorted(
+    stmt: Select,
+    sort: str | None,
+    allowed: Iterable[str],
+    columns: dict[str, Any],
+    default: str,
+    tie,
+) -> Select:
     """Order by a whitelisted ``sort`` key (``name`` or ``-name``); unknown keys use default."""
     sort = sort or default
     key = sort.lstrip("-")
@@ -63,10 +92,19 @@ def clean_sort(sort: str | None, allowed: Iterable[str], default: str) -> str:
 
 
 # --- partners ------------------------------------------------------------------------------------
-def partner_query(*, q: str | None = None, domain: str | None = None, kind: str | None = None,
-                  country: str | None = None, relationship: str | None = None,
-                  area: int | None = None, owner: int | None = None, archived: bool = False,
-                  sort: str | None = None, **_ignored) -> Select:
+def partner_query(
+    *,
+    q: str | None = None,
+    domain: str | None = None,
+    kind: str | None = None,
+    country: str | None = None,
+    relationship: str | None = None,
+    area: int | None = None,
+    owner: int | None = None,
+    archived: bool = False,
+    sort: str | None = None,
+    **_ignored,
+) -> Select:
     """The partner list: search on the normalised search key, filters and a whitelisted sort.
 
     Owner and areas are loaded eagerly, so a page costs the same number of queries whatever
@@ -77,9 +115,13 @@ def partner_query(*, q: str | None = None, domain: str | None = None, kind: str 
         stmt = stmt.where(Partner.search_key.contains(term, autoescape=True))
     if not archived:
         stmt = stmt.where(Partner.archived_at.is_(None))
-    for column, value in ((Partner.domain, domain), (Partner.kind, kind),
-                          (Partner.country, country), (Partner.relationship_type, relationship),
-                          (Partner.owner_id, owner)):
+    for column, value in (
+        (Partner.domain, domain),
+        (Partner.kind, kind),
+        (Partner.country, country),
+        (Partner.relationship_type, relationship),
+        (Partner.owner_id, owner),
+    ):
         if value is not None:
             stmt = stmt.where(column == value)
     if area is not None:
@@ -88,8 +130,11 @@ def partner_query(*, q: str | None = None, domain: str | None = None, kind: str 
     columns = {
         "name": _name_order(Partner.name_en, Partner.name_fa, Partner.name_local),
         "country": case(country_rank, value=Partner.country, else_=len(country_rank)),
-        "relationship": case({code: rank for rank, code in enumerate(RELATIONSHIPS)},
-                             value=Partner.relationship_type, else_=len(RELATIONSHIPS)),
+        "relationship": case(
+            {code: rank for rank, code in enumerate(RELATIONSHIPS)},
+            value=Partner.relationship_type,
+            else_=len(RELATIONSHIPS),
+        ),
         "updated": Partner.updated_at,
     }
     return _sorted(stmt, sort, PARTNER_SORTS, columns, "name", Partner.id)
@@ -97,8 +142,9 @@ def partner_query(*, q: str | None = None, domain: str | None = None, kind: str 
 
 def get_partner(partner_id: int) -> Partner:
     """The partner with its owner and areas loaded, or a 404."""
-    partner = db.session.get(Partner, partner_id,
-                             options=[selectinload(Partner.owner), selectinload(Partner.areas)])
+    partner = db.session.get(
+        Partner, partner_id, options=[selectinload(Partner.owner), selectinload(Partner.areas)]
+    )
     if partner is None:
         abort(404)
     return partner
@@ -116,9 +162,17 @@ def save_partner(partner: Partner, values: dict[str, Any]) -> Partner:
             setattr(partner, name, value)
     if "areas" in values:
         ids = list(values["areas"] or [])
-        partner.areas = list(db.session.scalars(
-            select(CooperationArea).where(CooperationArea.id.in_(ids))
-            .order_by(CooperationArea.position))) if ids else []
+        partner.areas = (
+            list(
+                db.session.scalars(
+                    select(CooperationArea)
+                    .where(CooperationArea.id.in_(ids))
+                    .order_by(CooperationArea.position)
+                )
+            )
+            if ids
+            else []
+        )
     if partner.id is None:
         db.session.add(partner)
     db.session.flush()
@@ -139,57 +193,105 @@ def restore(record: Partner | Contact) -> None:
 
 def partner_contacts(partner: Partner) -> list[Contact]:
     """The partner's current contacts, the primary one first."""
-    return list(db.session.scalars(
-        select(Contact)
-        .where(Contact.partner_id == partner.id, Contact.archived_at.is_(None))
-        .order_by(Contact.is_primary.desc(),
-                  _name_order(Contact.name_latin, Contact.name_fa), Contact.id)))
+    return list(
+        db.session.scalars(
+            select(Contact)
+            .where(Contact.partner_id == partner.id, Contact.archived_at.is_(None))
+            .order_by(
+                Contact.is_primary.desc(),
+                _name_order(Contact.name_latin, Contact.name_fa),
+                Contact.id,
+            )
+        )
+    )
 
 
 def archived_contact_count(partner: Partner) -> int:
-    return db.session.scalar(select(func.count(Contact.id)).where(
-        Contact.partner_id == partner.id, Contact.archived_at.is_not(None))) or 0
+    return (
+        db.session.scalar(
+            select(func.count(Contact.id)).where(
+                Contact.partner_id == partner.id, Contact.archived_at.is_not(None)
+            )
+        )
+        or 0
+    )
 
 
 def partner_agreements(partner: Partner, user: User) -> list[Agreement]:
     """Agreements the partner is a party to, as far as ``user`` may see them."""
-    return list(db.session.scalars(
-        select(Agreement)
-        .join(agreement_parties, agreement_parties.c.agreement_id == Agreement.id)
-        .where(agreement_parties.c.partner_id == partner.id, Agreement.archived_at.is_(None),
-               visible_to(user))
-        .order_by(Agreement.updated_at.desc(), Agreement.id.desc())
-        .limit(50)))
+    return list(
+        db.session.scalars(
+            select(Agreement)
+            .join(agreement_parties, agreement_parties.c.agreement_id == Agreement.id)
+            .where(
+                agreement_parties.c.partner_id == partner.id,
+                Agreement.archived_at.is_(None),
+                visible_to(user),
+            )
+            .order_by(Agreement.updated_at.desc(), Agreement.id.desc())
+            .limit(50)
+        )
+    )
 
 
 def partner_timeline(partner: Partner, user: User, limit: int = 20) -> list[Activity]:
     """Done and cancelled activities with the partner that the user may see, newest first."""
-    return list(db.session.scalars(
-        select(Activity).options(selectinload(Activity.owner))
-        .where(Activity.partner_id == partner.id, Activity.archived_at.is_(None),
-               Activity.status != "planned", visible_activities(user))
-        .order_by(when_key().desc(), Activity.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Activity)
+            .options(selectinload(Activity.owner))
+            .where(
+                Activity.partner_id == partner.id,
+                Activity.archived_at.is_(None),
+                Activity.status != "planned",
+                visible_activities(user),
+            )
+            .order_by(when_key().desc(), Activity.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def partner_followups(partner: Partner, user: User, limit: int = 20) -> list[Activity]:
     """Planned activities with the partner that the user may see, the earliest first."""
     when = when_key()
-    return list(db.session.scalars(
-        select(Activity).options(selectinload(Activity.owner))
-        .where(Activity.partner_id == partner.id, Activity.archived_at.is_(None),
-               Activity.status == "planned", visible_activities(user))
-        .order_by(when.is_(None), when.asc(), Activity.id).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Activity)
+            .options(selectinload(Activity.owner))
+            .where(
+                Activity.partner_id == partner.id,
+                Activity.archived_at.is_(None),
+                Activity.status == "planned",
+                visible_activities(user),
+            )
+            .order_by(when.is_(None), when.asc(), Activity.id)
+            .limit(limit)
+        )
+    )
 
 
 # --- contacts ------------------------------------------------------------------------------------
-def contact_query(*, q: str | None = None, partner: int | None = None, domain: str | None = None,
-                  language: str | None = None, primary: bool = False, archived: bool = False,
-                  sort: str | None = None, **_ignored) -> Select:
+def contact_query(
+    *,
+    q: str | None = None,
+    partner: int | None = None,
+    domain: str | None = None,
+    language: str | None = None,
+    primary: bool = False,
+    archived: bool = False,
+    sort: str | None = None,
+    **_ignored,
+) -> Select:
     """The contact list with its partner joined (for the domain filter, search and sort)."""
     stmt = select(Contact).join(Contact.partner).options(contains_eager(Contact.partner))
     for term in _search_terms(q):
-        stmt = stmt.where(or_(Contact.search_key.contains(term, autoescape=True),
-                              Partner.search_key.contains(term, autoescape=True)))
+        stmt = stmt.where(
+            or_(
+                Contact.search_key.contains(term, autoescape=True),
+                Partner.search_key.contains(term, autoescape=True),
+            )
+        )
     if not archived:
         stmt = stmt.where(Contact.archived_at.is_(None))
     if partner is not None:
@@ -243,8 +345,11 @@ def make_primary(contact: Contact) -> None:
     The others are changed one by one (not with a bulk UPDATE) so the audit log records it.
     """
     with db.session.no_autoflush:
-        others = db.session.scalars(select(Contact).where(
-            Contact.partner_id == contact.partner_id, Contact.is_primary.is_(True)))
+        others = db.session.scalars(
+            select(Contact).where(
+                Contact.partner_id == contact.partner_id, Contact.is_primary.is_(True)
+            )
+        )
         for other in others:
             if other is not contact:
                 other.is_primary = False
@@ -253,9 +358,17 @@ def make_primary(contact: Contact) -> None:
 
 def contact_activities(contact: Contact, user: User, limit: int = 10) -> list[Activity]:
     """The newest activities the contact took part in that the user may see."""
-    return list(db.session.scalars(
-        select(Activity).options(selectinload(Activity.owner))
-        .join(activity_participants, activity_participants.c.activity_id == Activity.id)
-        .where(activity_participants.c.contact_id == contact.id,
-               Activity.archived_at.is_(None), visible_activities(user))
-        .order_by(when_key().desc(), Activity.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Activity)
+            .options(selectinload(Activity.owner))
+            .join(activity_participants, activity_participants.c.activity_id == Activity.id)
+            .where(
+                activity_participants.c.contact_id == contact.id,
+                Activity.archived_at.is_(None),
+                visible_activities(user),
+            )
+            .order_by(when_key().desc(), Activity.id.desc())
+            .limit(limit)
+        )
+    )

@@ -41,8 +41,14 @@ def index():
     filters = form.cleaned()
     page = paginate(services.partner_query(**filters))
     sort = services.clean_sort(filters["sort"], services.PARTNER_SORTS, "name")
-    return render_template("partners/index.html", form=form, page=page, sort=sort,
-                           kinds=PARTNER_KINDS, relationships=RELATIONSHIPS)
+    return render_template(
+        "partners/index.html",
+        form=form,
+        page=page,
+        sort=sort,
+        kinds=PARTNER_KINDS,
+        relationships=RELATIONSHIPS,
+    )
 
 
 @bp.route("/partners/<int:partner_id>")
@@ -108,8 +114,13 @@ def archive(partner_id: int):
     if not partner.archived:
         services.archive(partner)
         db.session.commit()
-        flash(_("%(name)s was archived. Its contacts, agreements and activities are kept.",
-                name=partner.name), "success")
+        flash(
+            _(
+                "%(name)s was archived. Its contacts, agreements and activities are kept.",
+                name=partner.name,
+            ),
+            "success",
+        )
     return redirect(url_for("partners.detail", partner_id=partner.id))
 
 
