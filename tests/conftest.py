@@ -23,6 +23,7 @@ from crm import create_app
 from crm.config import TestConfig
 from crm.extensions import db, limiter
 
+ROOT = Path(__file__).resolve().parent.parent
 ON_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -45,6 +46,22 @@ def _pg_url(url: str) -> str:
         if url.startswith("postgresql://")
         else url
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogues() -> None:
+    """Compile a message catalogue whose .mo is missing or older than its .po, as
+    ``make translations`` does, so a plain ``pytest`` sees the current Persian texts."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (ROOT / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
 
 
 @pytest.fixture(scope="session")
@@ -332,6 +349,3 @@ def postgres_database(postgres_server_url):
     url = create_scratch_database(postgres_server_url)
     yield url
     drop_scratch_database(postgres_server_url, url)
-
-
-ROOT = Path(__file__).resolve().parent.parent

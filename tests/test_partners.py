@@ -264,6 +264,8 @@ def test_create_partner_with_errors_in_persian_keeps_typed_data(app, auth, clien
     assert response.status_code == 400
     assert 'lang="fa" dir="rtl"' in page
     assert 'id="name_en-error"' in page and 'id="relationship_since-error"' in page
+    assert "چنین تاریخی در تقویم وجود ندارد." in page  # 1402 has no Esfand 30
+    assert "Enter the name" not in page  # the messages are in Persian
     assert 'value="شمیرانات"' in page and 'value="۱۴۰۲/۱۲/۳۰"' in page
     assert 'value="۱۲۳"' in page
 
