@@ -59,8 +59,12 @@ def _changes(obj: AuditedMixin, created: bool) -> dict[str, list]:
         key = attr.key
         if key in obj.__audit_exclude__ or key == "id":
             continue
-        hist = state.attrs[key].history
+        # Many-to-many links (areas, parties, participants) are part of the record; the other
+        # side of a one-to-many (an agreement's milestones) is audited on its own rows.
         is_collection = getattr(attr, "uselist", False)
+        if is_collection and attr.secondary is None:
+            continue
+        hist = state.attrs[key].history
         if not hist.has_changes():
             continue
         if hasattr(attr, "direction") and not is_collection:
@@ -94,37 +98,59 @@ def _refresh_search_keys(session: Session, flush_context, instances) -> None:
             obj.search_key = normalize_search(" ".join(v for v in obj.search_values() if v))
 
 
+def _action(first: str, changes: dict) -> str:
+    if first == "create":
+        return "create"
+    if "archived_at" in changes:
+        return "archive" if changes["archived_at"][1] else "restore"
+    return "update"
+
+
 @event.listens_for(Session, "after_flush")
 def _write_audit(session: Session, flush_context) -> None:
-    rows = []
-    actor = _actor_id()
-    for obj in session.new:
-        if isinstance(obj, AuditedMixin):
-            rows.append(("create", obj, _changes(obj, created=True)))
-    for obj in session.dirty:
-        if isinstance(obj, AuditedMixin) and session.is_modified(obj):
-            changes = _changes(obj, created=False)
-            if not changes:
-                continue
-            action = "update"
-            if "archived_at" in changes:
-                action = "archive" if changes["archived_at"][1] else "restore"
-            rows.append((action, obj, changes))
-    if rows:
-        session.connection().execute(
-            insert(AuditEntry.__table__),
-            [
-                {
-                    "at": utcnow(),
-                    "user_id": actor,
-                    "action": action,
-                    "object_type": obj.__tablename__,
-                    "object_id": obj.id,
-                    "changes": changes,
-                }
-                for action, obj, changes in rows
-            ],
-        )
+    """One audit row per record and transaction: a later flush in the same transaction (an
+    autoflush halfway through a form, say) updates the row the first flush wrote."""
+    written = session.info.setdefault("audit_rows", {})
+    found = [("create", obj) for obj in session.new if isinstance(obj, AuditedMixin)]
+    found += [
+        ("update", obj)
+        for obj in session.dirty
+        if isinstance(obj, AuditedMixin) and session.is_modified(obj)
+    ]
+    table, connection = AuditEntry.__table__, session.connection()
+    for first, obj in found:
+        changes = _changes(obj, created=first == "create")
+        key = (obj.__tablename__, obj.id)
+        if key in written:
+            row_id, first, merged = written[key]
+            for field, (old, new) in changes.items():
+                merged[field] = [merged[field][0] if field in merged else old, new]
+            changes = {f: v for f, v in merged.items() if first == "create" or v[0] != v[1]}
+            connection.execute(
+                table.update()
+                .where(table.c.id == row_id)
+                .values(changes=changes, action=_action(first, changes))
+            )
+        elif changes or first == "create":
+            row_id = connection.execute(
+                insert(table).values(
+                    at=utcnow(),
+                    user_id=_actor_id(),
+                    action=_action(first, changes),
+                    object_type=obj.__tablename__,
+                    object_id=obj.id,
+                    changes=changes,
+                )
+            ).inserted_primary_key[0]
+        else:
+            continue
+        written[key] = (row_id, first, changes)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_audit_rows(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop("audit_rows", None)
 
 
 def history_for(obj: AuditedMixin, limit: int = 50) -> list[AuditEntry]:

@@ -332,7 +332,9 @@ def test_cancel_archive_and_restore_are_audited(auth, client, app, make_activity
     assert response.status_code == 302  # archived: no editing
     page = client.get(f"/activities/{activity.id}").get_data(as_text=True)
     assert "Archived" in page and "Restore" in page
-    assert "Changed fields: Status" in page  # the history names fields as the form does
+    # the history names fields as the form does, and values by their labels
+    assert ">Status</dt>" in page
+    assert "<del><bdi>Planned</bdi></del>" in page and "<ins><bdi>Cancelled</bdi></ins>" in page
     assert client.post(f"/activities/{activity.id}/restore").status_code == 302
     with app.app_context():
         entries = list(

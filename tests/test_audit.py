@@ -77,3 +77,47 @@ def test_search_key_is_normalised_on_save(ctx):
     db.session.commit()
     assert "کیش" in partner.search_key and "kish island" in partner.search_key
     assert history_for(partner)[0].action == "create"
+
+
+def test_change_history_speaks_the_readers_language(app, make_user):
+    """Ids become names, codes their labels, dates Jalali for a Persian reader."""
+    from datetime import date
+
+    from crm.history import change_history, form_labels
+    from crm.partners.forms import PartnerForm
+    from crm.partners.models import RELATIONSHIPS
+
+    owner = make_user("staff", display_name="Neda Rezaei")
+    with app.test_request_context("/?lang=fa"):
+        tourism = db.session.scalar(select(CooperationArea).filter_by(code="tourism"))
+        partner = Partner(kind="city", domain="cities", name_en="Kazan")
+        db.session.add(partner)
+        db.session.commit()
+        partner.owner_id = owner.id
+        partner.areas = [tourism]
+        partner.relationship_type = "sister_city"
+        partner.relationship_since = date(2023, 4, 4)
+        db.session.commit()
+        rows = change_history(partner, form_labels(PartnerForm),
+                              {"relationship_type": RELATIONSHIPS})
+        changes = {c.label: (c.old, c.new) for c in rows[0].changes}
+    assert [row.action for row in rows] == ["ویرایش شد", "ایجاد شد"]
+    assert changes["مسئول"] == ("—", "Neda Rezaei")
+    assert changes["حوزه‌های همکاری"] == ("—", "گردشگری")
+    assert changes["نوع رابطه"][1] == "شهر خواهرخوانده"
+    assert changes["تاریخ آغاز رابطه"] == ("—", "۱۴۰۲/۰۱/۱۵")
+
+
+def test_one_edit_with_an_autoflush_is_one_audit_entry(ctx):
+    """Assigning a collection autoflushes halfway; the edit still reads as one change."""
+    tourism = db.session.scalar(select(CooperationArea).filter_by(code="tourism"))
+    partner = Partner(kind="city", domain="cities", name_en="Kazan")
+    db.session.add(partner)
+    db.session.commit()
+    partner.name_en = "Kazan City Hall"
+    partner.areas = [tourism]  # loads the old collection: an autoflush
+    partner.name_en = "Kazan"  # back to where it started: not a change
+    db.session.commit()
+    entries = _entries(partner.id)
+    assert [e.action for e in entries] == ["create", "update"]
+    assert entries[1].changes == {"areas": [[], [tourism.id]]}

@@ -9,12 +9,13 @@ from flask_login import current_user
 from crm import i18n
 from crm.activities import bp, followups, services
 from crm.activities.forms import REMIND_CHOICES, ActivityFilterForm, ActivityForm, CompleteForm
-from crm.activities.models import Activity
+from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES, Activity
 from crm.agreements.models import Agreement
-from crm.audit import history_for
 from crm.auth.services import user_choices
 from crm.extensions import db
+from crm.history import change_history, form_labels
 from crm.partners.models import Partner
+from crm.reference import DOMAINS
 from crm.security import require
 
 MAX_PAGE = 100_000
@@ -85,27 +86,24 @@ def detail(activity_id: int):
     return _detail_page(_load(activity_id), CompleteForm(formdata=None))
 
 
-def _field_labels(form: ActivityForm) -> dict[str, str]:
-    """Audit field names as the form calls them, for the history list."""
-    labels = {name: str(f.label.text) for name, f in form._fields.items()}
-    labels.update(
-        starts_at=_("When"),
-        remind_before_minutes=labels["remind_before"],
-        previous_id=_("Previous"),
-        archived_at=_("Archived"),
-    )
-    return labels
-
-
 def _detail_page(activity: Activity, complete_form: CompleteForm, status: int = 200):
     return render_template(
         "activities/detail.html",
         activity=activity,
         complete_form=complete_form,
         following=services.following(activity),
-        history=history_for(activity),
+        history=change_history(
+            activity,
+            form_labels(ActivityForm)
+            | {
+                "starts_at": _("When"),
+                "previous_id": _("Previous"),
+                "participants": _("Participants"),
+                "remind_before_minutes": _("Remind before"),
+            },
+            {"kind": ACTIVITY_KINDS, "status": ACTIVITY_STATUSES, "domain": DOMAINS},
+        ),
         partner_time=services.partner_local_time(activity),
-        field_labels=_field_labels(ActivityForm(formdata=None)),
         remind_labels={str(c.value): c.label for c in REMIND_CHOICES},
     ), status
 

@@ -22,10 +22,10 @@ from crm.agreements.models import (
     Agreement,
 )
 from crm.agreements.pipeline import PIPELINE, StageError, allowed_stages, move_stage
-from crm.audit import history_for
 from crm.auth.services import user_choices
 from crm.extensions import db
 from crm.fields import choices
+from crm.history import change_history, form_labels
 from crm.reference import all_areas
 from crm.security import require
 
@@ -124,11 +124,6 @@ def _render_detail(
     milestone_form = milestone_form or MilestoneForm(formdata=None)
     users = user_choices(_("Nobody yet"))
     milestone_form.responsible_id.choices = users
-    names = {
-        "parties": {p.id: p.name for p in agreement.parties},
-        "areas": {a.id: a.name for a in all_areas()},
-        "users": {c.value: c.label for c in users if c.value != ""},
-    }
     return render_template(
         "agreements/detail.html",
         agreement=agreement,
@@ -136,15 +131,15 @@ def _render_detail(
         stage_form=stage_form,
         milestone_form=milestone_form,
         document_form=document_form or DocumentForm(formdata=None),
-        audit=history_for(agreement),
-        audit_names=names,
+        audit=change_history(
+            agreement,
+            form_labels(AgreementForm) | display.AUDIT_LABELS,
+            {"stage": STAGES, "type": AGREEMENT_TYPES, "confidentiality": CONFIDENTIALITY},
+        ),
         pipeline=PIPELINE,
         reached=display.reached_position(agreement),
         is_overdue=services.is_overdue,
         renewal_notice_on=display.renewal_notice_on(agreement),
-        audit_label=display.audit_label,
-        audit_value=display.audit_value,
-        audit_actions=display.AUDIT_ACTIONS,
         extensions=", ".join(current_app.config["CRM_DOCUMENT_EXTENSIONS"]),
         accept=",".join(f".{ext}" for ext in current_app.config["CRM_DOCUMENT_EXTENSIONS"]),
         max_mb=current_app.config["CRM_MAX_DOCUMENT_MB"],

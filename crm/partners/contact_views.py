@@ -4,10 +4,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from crm.audit import history_for
 from crm.extensions import db
+from crm.history import change_history, form_labels
 from crm.partners import bp, services
-from crm.partners.forms import ContactFilterForm, ContactForm, field_labels
+from crm.partners.forms import ContactFilterForm, ContactForm
 from crm.partners.models import CONTACT_LANGUAGES, Contact
 from crm.partners.views import paginate
 from crm.security import require
@@ -43,8 +43,12 @@ def contact(contact_id: int):
         "partners/contact_detail.html",
         contact=record,
         activities=services.contact_activities(record, current_user),
-        history=history_for(record, limit=20),
-        labels=field_labels(ContactForm),
+        history=change_history(
+            record,
+            form_labels(ContactForm) | {"partner_id": _("Partner")},
+            {"language": CONTACT_LANGUAGES},
+            limit=20,
+        ),
         languages=CONTACT_LANGUAGES,
     )
 

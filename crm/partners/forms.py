@@ -7,7 +7,6 @@ from zoneinfo import available_timezones
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.fields.core import UnboundField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from crm import i18n
@@ -219,15 +218,3 @@ class ContactFilterForm(FilterForm):
             raise ValidationError(_l("This partner does not exist."))
         else:
             field.data = int(text)
-
-
-def field_labels(form_class: type[FlaskForm]) -> dict[str, object]:
-    """Field name → label of a form class, to name the changed fields in the audit history."""
-    labels = {
-        name: unbound.args[0]
-        for name, unbound in vars(form_class).items()
-        if isinstance(unbound, UnboundField) and unbound.args
-    }
-    labels["archived_at"] = _l("Archived")
-    labels["partner_id"] = _l("Partner")
-    return labels

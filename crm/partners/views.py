@@ -10,13 +10,14 @@ from sqlalchemy import Select
 
 from crm.activities.models import ACTIVITY_KINDS
 from crm.agreements.models import AGREEMENT_TYPES, STAGES
-from crm.audit import history_for
 from crm.extensions import db
+from crm.history import change_history, form_labels
 from crm.i18n import user_zone
 from crm.models import utcnow
 from crm.partners import bp, services
-from crm.partners.forms import PartnerFilterForm, PartnerForm, field_labels
+from crm.partners.forms import PartnerFilterForm, PartnerForm
 from crm.partners.models import PARTNER_KINDS, RELATIONSHIPS, Partner
+from crm.reference import DOMAINS
 from crm.security import require
 
 MAX_PAGE = 1_000_000
@@ -63,8 +64,12 @@ def detail(partner_id: int):
         agreements=services.partner_agreements(partner, current_user),
         timeline=services.partner_timeline(partner, current_user),
         followups=services.partner_followups(partner, current_user),
-        history=history_for(partner, limit=20),
-        labels=field_labels(PartnerForm),
+        history=change_history(
+            partner,
+            form_labels(PartnerForm),
+            {"kind": PARTNER_KINDS, "domain": DOMAINS, "relationship_type": RELATIONSHIPS},
+            limit=20,
+        ),
         kinds=PARTNER_KINDS,
         relationships=RELATIONSHIPS,
         activity_kinds=ACTIVITY_KINDS,

@@ -1,0 +1,144 @@
+"""The change history of a record, in words: one presentation for every detail page.
+
+``change_history(record, labels, codes)`` turns the audit entries of a record into rows that
+name the changed fields as the record's form does and show old and new values as a reader
+wants them: dates in the user's calendar, codes by their label, ids by the name of what they
+point to (loaded with one query per referenced table, however many entries there are).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect, select
+from wtforms import Form
+from wtforms.fields.core import UnboundField
+
+from crm.audit import AuditEntry, history_for
+from crm.extensions import db
+from crm.i18n import format_date, format_datetime, format_number, is_persian
+
+ACTIONS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "archive": _l("Archived"),
+    "restore": _l("Restored"),
+}
+NAME_ATTRIBUTES = ("name", "title", "display_name", "subject", "filename")
+
+
+@dataclass
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryRow:
+    entry: AuditEntry
+    action: str
+    changes: list[Change] = field(default_factory=list)
+
+
+def form_labels(form_class: type[Form]) -> dict[str, str]:
+    """Field name → label text of a form class (its audit keys are mostly its field names)."""
+    return {
+        name: str(unbound.args[0])
+        for name, unbound in vars(form_class).items()
+        if isinstance(unbound, UnboundField) and unbound.args
+    }
+
+
+def _targets(model: type) -> dict[str, type]:
+    """Audit key → the model it refers to: foreign-key columns and collections."""
+    mapper = inspect(model)
+    targets = {
+        rel.key: rel.mapper.class_ for rel in mapper.relationships if rel.secondary is not None
+    }
+    for rel in mapper.relationships:
+        for column in rel.local_columns:
+            if not rel.uselist and column.key != "id":
+                targets[column.key] = rel.mapper.class_
+    return targets
+
+
+def _name(obj) -> str:
+    for attribute in NAME_ATTRIBUTES:
+        value = getattr(obj, attribute, None)
+        if value:
+            return str(value)
+    return f"#{obj.id}"
+
+
+def _names(entries: list[AuditEntry], targets: dict[str, type]) -> dict[type, dict[int, str]]:
+    wanted: dict[type, set[int]] = {}
+    for entry in entries:
+        for key, values in (entry.changes or {}).items():
+            if key in targets:
+                for value in values:
+                    ids = value if isinstance(value, list) else [value]
+                    wanted.setdefault(targets[key], set()).update(i for i in ids if i)
+    return {
+        model: {
+            obj.id: _name(obj) for obj in db.session.scalars(select(model).where(model.id.in_(ids)))
+        }
+        for model, ids in wanted.items()
+    }
+
+
+def _text(key: str, value, codes: dict, names: dict[int, str] | None) -> str:
+    if value in (None, "", []):
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if names is not None:
+        separator = "، " if is_persian() else ", "
+        ids = value if isinstance(value, list) else [value]
+        return separator.join(names.get(i, f"#{i}") for i in ids)
+    if key in codes:
+        return str(codes[key].get(value, value))
+    if isinstance(value, int):
+        return format_number(value)
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+        try:
+            return format_date(date.fromisoformat(value))
+        except ValueError:
+            pass
+    if isinstance(value, str) and "T" in value:
+        try:
+            return format_datetime(datetime.fromisoformat(value))
+        except ValueError:
+            pass
+    text = str(value)
+    return text if len(text) <= 160 else text[:157] + "…"
+
+
+def change_history(
+    record, labels: dict[str, str], codes: dict[str, dict] | None = None, limit: int = 50
+) -> list[HistoryRow]:
+    """The newest audit entries of ``record`` with their changes in words.
+
+    ``labels`` names the fields (``form_labels`` of the record's form, plus any extra keys);
+    ``codes`` maps a field to its code table (e.g. ``{"stage": STAGES}``).
+    """
+    codes = codes or {}
+    entries = history_for(record, limit=limit)
+    targets = _targets(type(record))
+    names = _names(entries, targets)
+    rows = []
+    for entry in entries:
+        row = HistoryRow(entry, str(ACTIONS.get(entry.action, entry.action)))
+        if entry.action == "update":
+            for key, (old, new) in entry.changes.items():
+                ref = names.get(targets[key], {}) if key in targets else None
+                row.changes.append(
+                    Change(
+                        str(labels.get(key, key)),
+                        _text(key, old, codes, ref),
+                        _text(key, new, codes, ref),
+                    )
+                )
+        rows.append(row)
+    return rows
