@@ -47,6 +47,14 @@ class ArchivableMixin:
     def archived(self) -> bool:
         return self.archived_at is not None
 
+    def archive(self) -> None:
+        """Hide the record from lists and searches; nothing is deleted."""
+        if self.archived_at is None:
+            self.archived_at = utcnow()
+
+    def restore(self) -> None:
+        self.archived_at = None
+
 
 class SearchableMixin:
     """A normalised search key, kept up to date by crm.audit's flush hook."""

@@ -16,7 +16,6 @@ from crm.agreements.services import visible_to
 from crm.auth.models import User
 from crm.extensions import db
 from crm.fields import choices
-from crm.models import utcnow
 from crm.partners.models import Contact, Partner
 from crm.reference import DOMAINS
 
@@ -337,16 +336,6 @@ def complete(
 
 def cancel(activity: Activity) -> None:
     activity.status = "cancelled"
-    db.session.flush()
-
-
-def archive(activity: Activity) -> None:
-    activity.archived_at = utcnow()
-    db.session.flush()
-
-
-def restore(activity: Activity) -> None:
-    activity.archived_at = None
     db.session.flush()
 
 

@@ -278,7 +278,7 @@ def cancel(activity_id: int):
 def archive(activity_id: int):
     activity = _load(activity_id)
     if not activity.archived:
-        services.archive(activity)
+        activity.archive()
         db.session.commit()
         flash(_("The activity was archived."), "success")
     return redirect(url_for("activities.detail", activity_id=activity.id))
@@ -289,7 +289,7 @@ def archive(activity_id: int):
 def restore(activity_id: int):
     activity = _load(activity_id)
     if activity.archived:
-        services.restore(activity)
+        activity.restore()
         db.session.commit()
         flash(_("The activity was restored."), "success")
     return redirect(url_for("activities.detail", activity_id=activity.id))

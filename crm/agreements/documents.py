@@ -141,11 +141,3 @@ def verified_path(document: Document) -> Path:
             )
         )
     return path
-
-
-def archive_document(document: Document) -> None:
-    document.archived_at = utcnow()
-
-
-def restore_document(document: Document) -> None:
-    document.archived_at = None

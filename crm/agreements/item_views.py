@@ -128,7 +128,7 @@ def archive_document(agreement_id: int, document_id: int):
     agreement = services.get_visible_or_404(agreement_id, current_user)
     document = documents.get_document_or_404(agreement, document_id)
     if not document.archived:
-        documents.archive_document(document)
+        document.archive()
         db.session.commit()
         flash(_("The document was archived."), "success")
     return _to_detail(agreement, "documents")
@@ -140,7 +140,7 @@ def restore_document(agreement_id: int, document_id: int):
     agreement = services.get_visible_or_404(agreement_id, current_user)
     document = documents.get_document_or_404(agreement, document_id)
     if document.archived:
-        documents.restore_document(document)
+        document.restore()
         db.session.commit()
         flash(_("The document was restored."), "success")
     return _to_detail(agreement, "documents")

@@ -13,7 +13,7 @@ from crm.agreements.pipeline import PIPELINE, record_initial_stage, today_for_us
 from crm.auth.models import User
 from crm.extensions import db
 from crm.i18n import is_persian, normalize_search
-from crm.models import CooperationArea, utcnow
+from crm.models import CooperationArea
 from crm.partners.models import Partner
 
 SORTS = ("title", "stage", "expires_on", "signed_on", "updated")
@@ -224,14 +224,6 @@ def save_agreement(agreement: Agreement | None, values: dict, user: User) -> Agr
         record_initial_stage(agreement, user)
     db.session.flush()
     return agreement
-
-
-def archive(agreement: Agreement) -> None:
-    agreement.archived_at = utcnow()
-
-
-def restore(agreement: Agreement) -> None:
-    agreement.archived_at = None
 
 
 # --- milestones ------------------------------------------------------------------------------

@@ -210,7 +210,7 @@ def edit(agreement_id: int):
 def archive(agreement_id: int):
     agreement = services.get_visible_or_404(agreement_id, current_user)
     if not agreement.archived:
-        services.archive(agreement)
+        agreement.archive()
         db.session.commit()
         flash(_("The agreement was archived. You can restore it at any time."), "success")
     return redirect(url_for("agreements.detail", agreement_id=agreement.id))
@@ -221,7 +221,7 @@ def archive(agreement_id: int):
 def restore(agreement_id: int):
     agreement = services.get_visible_or_404(agreement_id, current_user)
     if agreement.archived:
-        services.restore(agreement)
+        agreement.restore()
         db.session.commit()
         flash(_("The agreement was restored."), "success")
     return redirect(url_for("agreements.detail", agreement_id=agreement.id))

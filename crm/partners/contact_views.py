@@ -125,7 +125,7 @@ def make_primary(contact_id: int):
 def archive_contact(contact_id: int):
     record = services.get_contact(contact_id)
     if not record.archived:
-        services.archive(record)
+        record.archive()
         db.session.commit()
         flash(_("%(name)s was archived.", name=record.name), "success")
     return redirect(url_for("partners.contact", contact_id=record.id))
@@ -136,7 +136,7 @@ def archive_contact(contact_id: int):
 def restore_contact(contact_id: int):
     record = services.get_contact(contact_id)
     if record.archived:
-        services.restore(record)
+        record.restore()
         db.session.commit()
         flash(_("%(name)s was restored.", name=record.name), "success")
     return redirect(url_for("partners.contact", contact_id=record.id))

@@ -110,6 +110,11 @@ class Contact(
     def name(self) -> str:
         return self._pick(self.name_latin, self.name_fa)
 
+    def archive(self) -> None:
+        """An archived contact stops being the partner's primary one."""
+        super().archive()
+        self.is_primary = False
+
     def search_values(self) -> list[str | None]:
         return [self.name_latin, self.name_fa, self.title, self.department, self.email, self.phone]
 

@@ -16,7 +16,7 @@ from crm.agreements.services import visible_to
 from crm.auth.models import User
 from crm.extensions import db
 from crm.i18n import country_choices, normalize_search
-from crm.models import CooperationArea, utcnow
+from crm.models import CooperationArea
 from crm.partners.models import RELATIONSHIPS, Contact, Partner
 
 PARTNER_FIELDS = (
@@ -177,18 +177,6 @@ def save_partner(partner: Partner, values: dict[str, Any]) -> Partner:
         db.session.add(partner)
     db.session.flush()
     return partner
-
-
-def archive(record: Partner | Contact) -> None:
-    """Archive a partner or contact. Contacts of an archived partner are kept as they are; an
-    archived contact stops being the primary one."""
-    record.archived_at = utcnow()
-    if isinstance(record, Contact):
-        record.is_primary = False
-
-
-def restore(record: Partner | Contact) -> None:
-    record.archived_at = None
 
 
 def partner_contacts(partner: Partner) -> list[Contact]:

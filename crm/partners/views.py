@@ -117,7 +117,7 @@ def edit(partner_id: int):
 def archive(partner_id: int):
     partner = services.get_partner(partner_id)
     if not partner.archived:
-        services.archive(partner)
+        partner.archive()
         db.session.commit()
         flash(
             _(
@@ -134,7 +134,7 @@ def archive(partner_id: int):
 def restore(partner_id: int):
     partner = services.get_partner(partner_id)
     if partner.archived:
-        services.restore(partner)
+        partner.restore()
         db.session.commit()
         flash(_("%(name)s was restored.", name=partner.name), "success")
     return redirect(url_for("partners.detail", partner_id=partner.id))
