@@ -23,6 +23,7 @@ PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
 _TO_LATIN = str.maketrans(PERSIAN_DIGITS + ARABIC_DIGITS, "0123456789" * 2)
 _TO_PERSIAN = str.maketrans("0123456789", PERSIAN_DIGITS)
+_PERSIAN_SEPARATORS = str.maketrans({",": "٬", ".": "٫"})
 LANGUAGE_NAMES = {"fa": "فارسی", "en": "English"}
 
 
@@ -78,9 +79,13 @@ def localize_digits(text: object) -> str:
 
 
 def format_number(value: float | int | None) -> str:
+    """Grouped digits: ``8,693,706`` in English, ``۸٬۶۹۳٬۷۰۶`` (Persian separators) in Persian."""
     if value is None:
         return ""
-    return localize_digits(format_decimal(value, locale=locale_code()))
+    text = format_decimal(value, locale=locale_code())
+    if is_persian():
+        text = text.translate(_PERSIAN_SEPARATORS)
+    return localize_digits(text)
 
 
 # --- dates and times -----------------------------------------------------------------------------

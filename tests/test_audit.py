@@ -98,8 +98,9 @@ def test_change_history_speaks_the_readers_language(app, make_user):
         partner.relationship_type = "sister_city"
         partner.relationship_since = date(2023, 4, 4)
         db.session.commit()
-        rows = change_history(partner, form_labels(PartnerForm),
-                              {"relationship_type": RELATIONSHIPS})
+        rows = change_history(
+            partner, form_labels(PartnerForm), {"relationship_type": RELATIONSHIPS}
+        )
         changes = {c.label: (c.old, c.new) for c in rows[0].changes}
     assert [row.action for row in rows] == ["ویرایش شد", "ایجاد شد"]
     assert changes["مسئول"] == ("—", "Neda Rezaei")

@@ -70,7 +70,8 @@ def test_local_input_is_stored_as_utc(fa):
 
 
 def test_numbers_use_persian_digits_in_persian(fa):
-    assert i18n.format_number(8_693_706) == "۸,۶۹۳,۷۰۶"
+    assert i18n.format_number(8_693_706) == "۸٬۶۹۳٬۷۰۶"
+    assert i18n.format_number(2.5) == "۲٫۵"
 
 
 def test_numbers_use_latin_digits_in_english(en):
