@@ -82,11 +82,20 @@ def _import_models() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    # Views are imported here, after every model: the domains' views use each other's models
+    # (the partner page shows agreements and activities), so the packages do not import them.
     from crm.activities import bp as activities_bp
+    from crm.activities import views as _activity_views  # noqa: F401
     from crm.agreements import bp as agreements_bp
+    from crm.agreements import item_views as _agreement_item_views  # noqa: F401
+    from crm.agreements import views as _agreement_views  # noqa: F401
     from crm.auth import bp as auth_bp
+    from crm.auth import views as _auth_views  # noqa: F401
     from crm.main import bp as main_bp
+    from crm.main import views as _main_views  # noqa: F401
     from crm.partners import bp as partners_bp
+    from crm.partners import contact_views as _contact_views  # noqa: F401
+    from crm.partners import views as _partner_views  # noqa: F401
 
     # Front-end packages installed from the npm registry by `make`, served by the app itself.
     vendor = Blueprint(

@@ -3,11 +3,12 @@
 from datetime import date
 
 import phonenumbers
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
-from wtforms.widgets import TextInput
+from wtforms.widgets import Select, TextInput
 
 from crm import i18n
 
@@ -20,6 +21,24 @@ def choices(options, blank=None) -> list[SelectChoice]:
     pairs = list(options.items()) if isinstance(options, dict) else list(options)
     result = [SelectChoice("", blank)] if blank is not None else []
     return result + [SelectChoice(value, label) for value, label in pairs]
+
+
+class LookupSelect(Select):
+    """A select that asks the server as the user types (Tom Select, see static/js/app.js).
+
+    Only the chosen options are rendered, so the page stays small however many records there
+    are; ``endpoint`` answers ``?q=`` with ``[{"value": id, "text": name}, …]``.
+    """
+
+    def __init__(self, endpoint: str, multiple: bool = False):
+        super().__init__(multiple=multiple)
+        self.endpoint = endpoint
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("data-lookup", url_for(self.endpoint))
+        kwargs.setdefault("data-placeholder", str(_l("Type a name to search")))
+        kwargs.setdefault("data-no-results", str(_l("No matches")))
+        return super().__call__(field, **kwargs)
 
 
 class LocalDateInput(TextInput):

@@ -1,6 +1,6 @@
 """Agreements: the list, the page, create and edit, confidentiality, archive and restore."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -271,6 +271,26 @@ def test_create_refuses_missing_party_and_keeps_typed_data(app, auth, client):
     assert "Choose at least one party." in body
     assert 'value="Typed title kept"' in body
     assert _rows(app, Agreement) == []
+
+
+def test_parties_must_exist_and_be_current(app, auth, client, make_partner):
+    """The parties picker renders only the chosen partners, so the server checks each id."""
+    auth.login("staff")
+    old = make_partner(name_en="Old Office", archived_at=datetime(2025, 1, 1, tzinfo=UTC))
+    for ids in ([987654], [old.id]):
+        response = client.post("/agreements/new", data=_form(ids))
+        assert response.status_code == 400
+        assert "Choose from the list." in response.get_data(as_text=True)
+    assert _rows(app, Agreement) == []
+
+
+def test_party_picker_renders_only_the_chosen_partners(auth, client, make_partner):
+    auth.login("staff")
+    chosen = make_partner(name_en="Kazan")
+    make_partner(name_en="Moscow")
+    body = client.get(f"/agreements/new?partner_id={chosen.id}").get_data(as_text=True)
+    assert 'data-lookup="/partners/lookup"' in body
+    assert "Kazan" in body and "Moscow" not in body
 
 
 def test_create_refuses_missing_title_and_unknown_type(auth, client, make_partner):

@@ -4,6 +4,7 @@ A live server runs the app on a free local port with CSRF protection on, against
 database. Without Chromium these tests are skipped on a laptop and fail under CI.
 """
 
+import re
 import shutil
 import threading
 
@@ -129,3 +130,23 @@ def test_persian_date_picker_opens_on_date_fields(live_server, page, make_user):
     page.goto(f"{live_server}/partners/new")
     page.click("#relationship_since")
     assert page.locator("jdp-container").is_visible()
+
+
+def test_agreement_party_is_chosen_by_typing_part_of_its_name(
+    live_server, page, make_user, make_partner
+):
+    make_partner(name_en="Kazan City Hall", name_fa="شهرداری کازان", country="RU")
+    make_partner(name_en="Moscow", name_fa="مسکو", country="RU")
+    user = make_user("staff", locale="fa")
+    _sign_in(page, live_server, user)
+    page.goto(f"{live_server}/agreements/new")
+    page.fill("#title_fa", "تفاهم‌نامهٔ گردشگری با کازان")
+    page.select_option("#type", "memorandum")
+    page.locator("#party_ids-ts-control").fill("كازان")  # typed on an Arabic keyboard
+    option = page.locator(".ts-dropdown .option", has_text="شهرداری کازان")
+    option.click()
+    assert page.locator(".ts-dropdown .option", has_text="مسکو").count() == 0
+    _save_form(page)
+    page.wait_for_url(re.compile(r".*/agreements/\d+$"))
+    body = page.locator("main").inner_text()
+    assert "تفاهم‌نامهٔ گردشگری با کازان" in body and "شهرداری کازان" in body

@@ -1,7 +1,7 @@
 """The partner list (search, filters, sorting, pagination) and the partner form."""
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -341,3 +341,15 @@ def test_viewer_cannot_create_edit_archive_or_restore(auth, client, make_partner
     assert client.post(f"/partners/{partner.id}/restore").status_code == 403
     page = names_in(client.get(f"/partners/{partner.id}"))
     assert f"/partners/{partner.id}/edit" not in page and "/archive" not in page
+
+
+def test_lookup_finds_current_partners_as_you_type(auth, client, make_partner):
+    auth.login("viewer")
+    kish = make_partner(name_en="Kish Free Zone", name_fa="منطقه آزاد کیش", country="IR")
+    make_partner(name_en="Kish Old Office", archived_at=datetime(2025, 1, 1, tzinfo=UTC))
+    make_partner(name_en="Moscow")
+    found = client.get("/partners/lookup?q=كيش").get_json()  # Arabic kaf and yeh
+    assert [item["value"] for item in found] == [kish.id]
+    assert found[0]["text"] == "Kish Free Zone" and "Iran" in found[0]["detail"]
+    assert client.get("/partners/lookup?q=").get_json() != []  # every current partner
+    assert client.get("/partners/lookup?q=%00%FF").status_code == 200

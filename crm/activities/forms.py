@@ -12,6 +12,7 @@ from crm.fields import (
     IdMultipleField,
     LocalDateField,
     LocalTimeField,
+    LookupSelect,
     choices,
     not_before,
     optional_int,
@@ -123,7 +124,7 @@ class ActivityForm(FlaskForm):
         _l("Partner"),
         coerce=optional_int,
         validate_choice=False,
-        widget=LargeSelect(),
+        widget=LookupSelect("partners.lookup"),
         description=_l("Leave empty for an internal task."),
     )
     domain = SelectField(

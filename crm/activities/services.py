@@ -159,25 +159,6 @@ def following(activity: Activity) -> list[Activity]:
 
 
 # --- choices for the form ------------------------------------------------------------------------
-def partner_choices(current_id: int | None = None) -> list[SelectChoice]:
-    """Non-archived partners by name (plus the current one, even if archived since)."""
-    # Core, not the ORM: ten thousand plain rows load several times faster.
-    rows = (
-        db.session.connection()
-        .execute(
-            select(Partner.id, Partner.name_en, Partner.name_fa, Partner.name_local).where(
-                or_(Partner.archived_at.is_(None), Partner.id == (current_id or 0))
-            )
-        )
-        .all()
-    )
-    persian = i18n.is_persian()
-    named = [(pid, (fa or en if persian else en or fa) or local) for pid, en, fa, local in rows]
-    return choices(
-        sorted(named, key=lambda item: item[1].casefold()), blank=_l("No partner (internal)")
-    )
-
-
 def agreement_choices(
     user: User, partner_id: int | None, current_id: int | None = None
 ) -> list[SelectChoice]:

@@ -13,8 +13,10 @@ from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES, Activity
 from crm.agreements.models import Agreement
 from crm.auth.services import user_choices
 from crm.extensions import db
+from crm.fields import choices
 from crm.history import change_history, form_labels
 from crm.partners.models import Partner
+from crm.partners.services import partner_names
 from crm.reference import DOMAINS
 from crm.security import require
 
@@ -133,7 +135,10 @@ def _initial(activity: Activity) -> dict:
 def _set_choices(form: ActivityForm, activity: Activity | None) -> None:
     current = activity or Activity()
     partner_id = form.partner_id.data
-    form.partner_id.choices = services.partner_choices(current.partner_id)
+    form.partner_id.choices = choices(
+        partner_names([partner_id, current.partner_id], keep=[current.partner_id]),
+        blank=_("No partner (internal)"),
+    )
     form.agreement_id.choices = services.agreement_choices(
         current_user, partner_id, current.agreement_id
     )

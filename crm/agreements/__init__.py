@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("agreements", __name__, url_prefix="/agreements")
-
-from crm.agreements import views  # noqa: E402,F401

@@ -9,7 +9,14 @@ from wtforms.widgets import HiddenInput
 
 from crm.agreements.models import AGREEMENT_TYPES, CONFIDENTIALITY, MILESTONE_STATUSES, STAGES
 from crm.agreements.pipeline import INITIAL_STAGES
-from crm.fields import IdMultipleField, LocalDateField, choices, not_before, optional_int
+from crm.fields import (
+    IdMultipleField,
+    LocalDateField,
+    LookupSelect,
+    choices,
+    not_before,
+    optional_int,
+)
 from crm.i18n import to_latin_digits
 from crm.reference import DOMAINS
 
@@ -93,7 +100,8 @@ class AgreementForm(FlaskForm):
     )
     party_ids = IdMultipleField(
         _l("Parties"),
-        description=_l("One or more partners. Hold Ctrl (⌘ on a Mac) to choose several."),
+        description=_l("One or more partners: type a few letters of a name and choose."),
+        widget=LookupSelect("partners.lookup", multiple=True),
     )
     area_ids = IdMultipleField(_l("Cooperation areas"))
     terms_summary = TextAreaField(_l("Summary of terms"), validators=[Length(max=20000)])

@@ -136,24 +136,6 @@ def stage_counts(user: User, f: AgreementFilters) -> dict[str, int]:
     return {stage: count for stage, count in db.session.execute(stmt)}
 
 
-def partner_choices(keep_ids: list[int] | None = None) -> list[tuple[int, str]]:
-    """Current (non-archived) partners for the parties field, plus any already chosen."""
-    condition = Partner.archived_at.is_(None)
-    if keep_ids:
-        condition = condition | Partner.id.in_(keep_ids)
-    stmt = select(Partner.id, Partner.name_en, Partner.name_fa, Partner.name_local).where(condition)
-    return _named(db.session.execute(stmt))
-
-
-def _named(rows) -> list[tuple[int, str]]:
-    fa = is_persian()
-    named = [
-        (pid, ((fa and name_fa) or name_en or name_fa or local or f"#{pid}"))
-        for pid, name_en, name_fa, local in rows
-    ]
-    return sorted(named, key=lambda item: item[1].casefold())
-
-
 # --- one agreement ---------------------------------------------------------------------------
 def get_visible_or_404(agreement_id: int, user: User, *, full: bool = False) -> Agreement:
     """The agreement if it exists and this user may see it; otherwise a 404 (not a 403, so a

@@ -26,6 +26,7 @@ from crm.auth.services import user_choices
 from crm.extensions import db
 from crm.fields import choices
 from crm.history import change_history, form_labels
+from crm.partners.services import partner_names
 from crm.reference import all_areas
 from crm.security import require
 
@@ -158,7 +159,7 @@ def _agreement_form(agreement: Agreement | None) -> AgreementForm:
         form.party_ids.data = [int(partner_id)] if partner_id.isdigit() else []
         form.owner_id.data = current_user.id
     keep = [p.id for p in agreement.parties] if agreement else []
-    form.party_ids.choices = choices(services.partner_choices(keep))
+    form.party_ids.choices = choices(partner_names(form.party_ids.data or [], keep=keep))
     form.area_ids.choices = choices((a.id, a.name) for a in all_areas())
     form.owner_id.choices = user_choices(_("Nobody"))
     return form
@@ -252,6 +253,3 @@ def stage(agreement_id: int):
             return redirect(url_for("agreements.detail", agreement_id=agreement.id))
     agreement = services.get_visible_or_404(agreement_id, current_user, full=True)
     return _render_detail(agreement, stage_form=form, status=400)
-
-
-from crm.agreements import item_views  # noqa: E402,F401

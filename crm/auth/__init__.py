@@ -4,8 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from crm.auth import views  # noqa: E402,F401
-
 
 def init_login(app) -> None:
     from flask_babel import lazy_gettext as _l

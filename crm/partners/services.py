@@ -140,6 +140,27 @@ def partner_query(
     return _sorted(stmt, sort, PARTNER_SORTS, columns, "name", Partner.id)
 
 
+def partner_names(ids: Iterable[int], keep: Iterable[int] = ()) -> list[tuple[int, str]]:
+    """(id, name) of the partners among ``ids`` that may be chosen: current ones, and those in
+    ``keep`` (already linked) even if archived since. Unknown ids are left out."""
+    ids = {int(i) for i in ids if i}
+    if not ids:
+        return []
+    keep = set(keep)
+    partners = db.session.scalars(select(Partner).where(Partner.id.in_(ids)))
+    return sorted(
+        ((p.id, p.name) for p in partners if not p.archived or p.id in keep),
+        key=lambda item: item[1].casefold(),
+    )
+
+
+def lookup_partners(q: str | None, limit: int = 20) -> list[Partner]:
+    """Current partners whose names match the typed text, for pickers that search as you
+    type: the same normalised search as the partner list."""
+    stmt = partner_query(q=q, sort="name").limit(limit)
+    return list(db.session.scalars(stmt).unique())
+
+
 def get_partner(partner_id: int) -> Partner:
     """The partner with its owner and areas loaded, or a 404."""
     partner = db.session.get(

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
@@ -12,7 +12,7 @@ from crm.activities.models import ACTIVITY_KINDS
 from crm.agreements.models import AGREEMENT_TYPES, STAGES
 from crm.extensions import db
 from crm.history import change_history, form_labels
-from crm.i18n import user_zone
+from crm.i18n import country_name, user_zone
 from crm.models import utcnow
 from crm.partners import bp, services
 from crm.partners.forms import PartnerFilterForm, PartnerForm
@@ -49,6 +49,25 @@ def index():
         sort=sort,
         kinds=PARTNER_KINDS,
         relationships=RELATIONSHIPS,
+    )
+
+
+@bp.route("/partners/lookup")
+@require("viewer")
+def lookup():
+    """Current partners matching ``?q=``, as JSON for the pickers that search as you type."""
+    found = services.lookup_partners(request.args.get("q", "")[:100])
+    return jsonify(
+        [
+            {
+                "value": p.id,
+                "text": p.name,
+                "detail": " · ".join(
+                    filter(None, [str(PARTNER_KINDS.get(p.kind, "")), country_name(p.country)])
+                ),
+            }
+            for p in found
+        ]
     )
 
 

@@ -13,6 +13,41 @@
     });
   }
 
+  // Pickers that search the server as the user types (partners among thousands). The server
+  // normalises Persian and Arabic letters, so its answers are shown as they come, unfiltered.
+  if (window.TomSelect) {
+    document.querySelectorAll("select[data-lookup]").forEach(function (select) {
+      var url = select.dataset.lookup;
+      new window.TomSelect(select, {
+        valueField: "value",
+        labelField: "text",
+        searchField: [],
+        maxOptions: 20,
+        loadThrottle: 250,
+        placeholder: select.dataset.placeholder,
+        plugins: select.multiple ? ["remove_button"] : ["clear_button"],
+        score: function () { return function () { return 1; }; },
+        shouldLoad: function (query) { return query.length > 0; },
+        load: function (query, callback) {
+          fetch(url + "?q=" + encodeURIComponent(query), { credentials: "same-origin" })
+            .then(function (response) { return response.json(); })
+            .then(callback)
+            .catch(function () { callback(); });
+        },
+        render: {
+          option: function (item, escape) {
+            var detail = item.detail ? "<small class=\"text-body-secondary d-block\">" +
+              escape(item.detail) + "</small>" : "";
+            return "<div>" + escape(item.text) + detail + "</div>";
+          },
+          no_results: function (data, escape) {
+            return "<div class=\"no-results\">" + escape(select.dataset.noResults) + "</div>";
+          },
+        },
+      });
+    });
+  }
+
   // Filter forms: a changed select submits the form.
   document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
     select.addEventListener("change", function () { select.form.requestSubmit(); });
