@@ -17,7 +17,7 @@ from wtforms.fields.core import UnboundField
 
 from crm.audit import AuditEntry, history_for
 from crm.extensions import db
-from crm.i18n import format_date, format_datetime, format_number, is_persian
+from crm.i18n import format_date, format_datetime, format_list, format_number
 
 ACTIONS = {
     "create": _l("Created"),
@@ -94,9 +94,8 @@ def _text(key: str, value, codes: dict, names: dict[int, str] | None) -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if names is not None:
-        separator = "، " if is_persian() else ", "
         ids = value if isinstance(value, list) else [value]
-        return separator.join(names.get(i, f"#{i}") for i in ids)
+        return format_list(names.get(i, f"#{i}") for i in ids)
     if key in codes:
         return str(codes[key].get(value, value))
     if isinstance(value, int):

@@ -88,6 +88,15 @@ def format_number(value: float | int | None) -> str:
     return localize_digits(text)
 
 
+def list_separator() -> str:
+    return "، " if is_persian() else ", "
+
+
+def format_list(items) -> str:
+    """Items separated as the language does: ``Tourism, Health`` or ``گردشگری، سلامت``."""
+    return list_separator().join(str(item) for item in items)
+
+
 # --- dates and times -----------------------------------------------------------------------------
 def _as_local(value: datetime) -> datetime:
     if value.tzinfo is None:

@@ -15,6 +15,12 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def url_with_filters(endpoint: str) -> str:
+    """``endpoint`` with the current list's query arguments, less the page number."""
+    args = {k: v for k, v in request.args.items(multi=True) if k != "page"}
+    return url_for(endpoint, **args)
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         date=i18n.format_date,
@@ -23,9 +29,12 @@ def init_templating(app: Flask) -> None:
         number=i18n.format_number,
         digits=i18n.localize_digits,
         country=i18n.country_name,
+        format_list=i18n.format_list,
     )
     app.jinja_env.globals.update(
         url_with=url_with,
+        url_with_filters=url_with_filters,
+        list_separator=i18n.list_separator,
         DOMAINS=DOMAINS,
         LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
     )

@@ -137,6 +137,13 @@ def load_page(ids: list[int]) -> list[Activity]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+def iter_activities(ids_stmt: Select, batch: int = 500):
+    """Every activity of a ``list_query``, in its order, loaded ``batch`` at a time."""
+    ids = list(db.session.scalars(ids_stmt))
+    for start in range(0, len(ids), batch):
+        yield from load_page(ids[start : start + batch])
+
+
 def get_activity(user: User, activity_id: int) -> Activity | None:
     """One activity with everything its page shows, or None when unknown or not visible."""
     return db.session.scalar(

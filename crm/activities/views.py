@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,12 +15,11 @@ from crm.auth.services import user_choices
 from crm.extensions import db
 from crm.fields import choices
 from crm.history import change_history, form_labels
+from crm.lists import csv_download, paginate
 from crm.partners.models import Partner
 from crm.partners.services import partner_names
 from crm.reference import DOMAINS
 from crm.security import require
-
-MAX_PAGE = 100_000
 
 
 @bp.record_once
@@ -32,10 +31,6 @@ def _template_globals(state) -> None:
 def shows_agreement(agreement) -> bool:
     """May the signed-in user see this (loaded) agreement's title and link?"""
     return services.sees_agreement(current_user, agreement)
-
-
-def _page() -> int:
-    return max(1, min(request.args.get("page", 1, type=int), MAX_PAGE))
 
 
 def _safe_next(default: str) -> str:
@@ -52,18 +47,19 @@ def _load(activity_id: int) -> Activity:
     return activity
 
 
-@bp.route("/")
-@require("viewer")
-def index():
+def _filtered() -> tuple[ActivityFilterForm, dict, str]:
     form = ActivityFilterForm(request.args)
     form.owner.choices = user_choices(_("Anyone"))
     form.validate()
     filters = {name: f.data for name, f in form._fields.items() if not f.errors}
-    sort = request.args.get("sort", services.DEFAULT_SORT)
-    stmt = services.list_query(current_user, filters, sort)
-    page = db.paginate(
-        stmt, page=_page(), per_page=current_app.config["CRM_PAGE_SIZE"], error_out=False
-    )
+    return form, filters, request.args.get("sort", services.DEFAULT_SORT)
+
+
+@bp.route("/")
+@require("viewer")
+def index():
+    form, filters, sort = _filtered()
+    page = paginate(services.list_query(current_user, filters, sort))
     partner = db.session.get(Partner, int(filters["partner"])) if filters.get("partner") else None
     return render_template(
         "activities/index.html",
@@ -73,6 +69,28 @@ def index():
         partner=partner,
         activities=services.load_page(list(page.items)),
     )
+
+
+@bp.route("/export.csv")
+@require("viewer")
+def export():
+    """The activities of the list (visible ones, its filters and sort) as a spreadsheet."""
+    _form, filters, sort = _filtered()
+    columns = [
+        (_("Number"), lambda a: a.id),
+        (_("Kind"), lambda a: ACTIVITY_KINDS.get(a.kind, a.kind)),
+        (_("Subject"), lambda a: a.subject),
+        (_("Partner"), lambda a: a.partner.name if a.partner else ""),
+        (_("Agreement"), lambda a: a.agreement.title if a.agreement else ""),
+        (_("When"), lambda a: i18n.format_datetime(a.starts_at) if a.starts_at else ""),
+        (_("Due date"), lambda a: a.due_on),
+        (_("Status"), lambda a: ACTIVITY_STATUSES.get(a.status, a.status)),
+        (_("Owner"), lambda a: a.owner.display_name if a.owner else ""),
+        (_("Location"), lambda a: a.location),
+        (_("Outcome"), lambda a: a.outcome),
+    ]
+    rows = services.iter_activities(services.list_query(current_user, filters, sort))
+    return csv_download("activities", columns, rows)
 
 
 @bp.route("/mine")

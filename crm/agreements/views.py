@@ -26,6 +26,8 @@ from crm.auth.services import user_choices
 from crm.extensions import db
 from crm.fields import choices
 from crm.history import change_history, form_labels
+from crm.i18n import format_list
+from crm.lists import csv_download, paginate, records
 from crm.partners.services import partner_names
 from crm.reference import all_areas
 from crm.security import require
@@ -83,16 +85,7 @@ def _filters(form: AgreementFilterForm) -> services.AgreementFilters:
 def index():
     form = AgreementFilterForm(request.args)
     filters = _filters(form)
-    try:
-        page_number = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page_number = 1
-    page = db.paginate(
-        services.list_query(current_user, filters),
-        page=page_number,
-        per_page=current_app.config["CRM_PAGE_SIZE"],
-        error_out=False,
-    )
+    page = paginate(services.list_query(current_user, filters))
     counts = services.stage_counts(current_user, filters)
     return render_template(
         "agreements/index.html",
@@ -102,6 +95,30 @@ def index():
         counts=counts,
         total=sum(counts.values()),
     )
+
+
+@bp.route("/export.csv")
+@require("viewer")
+def export():
+    """The agreements of the list (visible ones, its filters and sort) as a spreadsheet."""
+    filters = _filters(AgreementFilterForm(request.args))
+    columns = [
+        (_("Number"), lambda a: a.id),
+        (_("Reference number"), lambda a: a.reference),
+        (_("Title (English)"), lambda a: a.title_en),
+        (_("Title (Persian)"), lambda a: a.title_fa),
+        (_("Type"), lambda a: AGREEMENT_TYPES.get(a.type, a.type)),
+        (_("Stage"), lambda a: STAGES.get(a.stage, a.stage)),
+        (_("Parties"), lambda a: format_list(p.name for p in a.parties)),
+        (_("Cooperation areas"), lambda a: format_list(area.name for area in a.areas)),
+        (_("Signed on"), lambda a: a.signed_on),
+        (_("Effective from"), lambda a: a.effective_on),
+        (_("Expires on"), lambda a: a.expires_on),
+        (_("Owner"), lambda a: a.owner.display_name if a.owner else ""),
+        (_("Confidentiality"), lambda a: CONFIDENTIALITY.get(a.confidentiality)),
+    ]
+    rows = records(services.list_query(current_user, filters))
+    return csv_download("agreements", columns, rows)
 
 
 @bp.route("/<int:agreement_id>")

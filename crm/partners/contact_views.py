@@ -6,16 +6,15 @@ from flask_login import current_user
 
 from crm.extensions import db
 from crm.history import change_history, form_labels
+from crm.lists import csv_download, paginate, records
 from crm.partners import bp, services
 from crm.partners.forms import ContactFilterForm, ContactForm
 from crm.partners.models import CONTACT_LANGUAGES, Contact
-from crm.partners.views import paginate
 from crm.security import require
 
 
-@bp.route("/contacts/")
-@require("viewer")
-def contacts():
+def _filtered():
+    """The filter form, its valid values, and the partner the list is limited to (if any)."""
     form = ContactFilterForm(request.args)
     form.validate()
     filters = form.cleaned()
@@ -23,6 +22,13 @@ def contacts():
     if filters["partner"] is not None and partner is None:
         form.partner.errors.append(_("This partner does not exist."))
         filters["partner"] = None
+    return form, filters, partner
+
+
+@bp.route("/contacts/")
+@require("viewer")
+def contacts():
+    form, filters, partner = _filtered()
     page = paginate(services.contact_query(**filters))
     sort = services.clean_sort(filters["sort"], services.CONTACT_SORTS, "name")
     return render_template(
@@ -33,6 +39,26 @@ def contacts():
         partner=partner,
         languages=CONTACT_LANGUAGES,
     )
+
+
+@bp.route("/contacts/export.csv")
+@require("viewer")
+def export_contacts():
+    """The contacts of the list, with its filters and sort, as a spreadsheet."""
+    _form, filters, _partner = _filtered()
+    columns = [
+        (_("Number"), lambda c: c.id),
+        (_("Name in Latin letters"), lambda c: c.name_latin),
+        (_("Name in Persian"), lambda c: c.name_fa),
+        (_("Partner"), lambda c: c.partner.name),
+        (_("Job title"), lambda c: c.title),
+        (_("Department"), lambda c: c.department),
+        (_("Email"), lambda c: c.email),
+        (_("Phone"), lambda c: c.phone),
+        (_("Preferred language"), lambda c: CONTACT_LANGUAGES.get(c.language, c.language)),
+        (_("Primary contact of this partner"), lambda c: c.is_primary),
+    ]
+    return csv_download("contacts", columns, records(services.contact_query(**filters)))
 
 
 @bp.route("/contacts/<int:contact_id>")

@@ -2,17 +2,16 @@
 
 from datetime import datetime
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select
 
 from crm.activities.models import ACTIVITY_KINDS
 from crm.agreements.models import AGREEMENT_TYPES, STAGES
 from crm.extensions import db
 from crm.history import change_history, form_labels
-from crm.i18n import country_name, user_zone
+from crm.i18n import country_name, format_list, user_zone
+from crm.lists import csv_download, paginate, records
 from crm.models import utcnow
 from crm.partners import bp, services
 from crm.partners.forms import PartnerFilterForm, PartnerForm
@@ -20,26 +19,17 @@ from crm.partners.models import PARTNER_KINDS, RELATIONSHIPS, Partner
 from crm.reference import DOMAINS
 from crm.security import require
 
-MAX_PAGE = 1_000_000
 
-
-def paginate(stmt: Select) -> Pagination:
-    """One page of ``stmt``; a page number that is not a number or out of range never fails:
-    it becomes the first or the last page."""
-    per_page = current_app.config["CRM_PAGE_SIZE"]
-    number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    page = db.paginate(stmt, page=number, per_page=per_page, error_out=False)
-    if page.pages and page.page > page.pages:
-        page = db.paginate(stmt, page=page.pages, per_page=per_page, error_out=False)
-    return page
+def _filtered() -> tuple[PartnerFilterForm, dict]:
+    form = PartnerFilterForm(request.args)
+    form.validate()
+    return form, form.cleaned()
 
 
 @bp.route("/partners/")
 @require("viewer")
 def index():
-    form = PartnerFilterForm(request.args)
-    form.validate()
-    filters = form.cleaned()
+    form, filters = _filtered()
     page = paginate(services.partner_query(**filters))
     sort = services.clean_sort(filters["sort"], services.PARTNER_SORTS, "name")
     return render_template(
@@ -50,6 +40,30 @@ def index():
         kinds=PARTNER_KINDS,
         relationships=RELATIONSHIPS,
     )
+
+
+@bp.route("/partners/export.csv")
+@require("viewer")
+def export():
+    """The partners of the list, with its filters and sort, as a spreadsheet."""
+    _form, filters = _filtered()
+    columns = [
+        (_("Number"), lambda p: p.id),
+        (_("Name in English"), lambda p: p.name_en),
+        (_("Name in Persian"), lambda p: p.name_fa),
+        (_("Name in its own language"), lambda p: p.name_local),
+        (_("Kind"), lambda p: PARTNER_KINDS.get(p.kind, p.kind)),
+        (_("Domain"), lambda p: DOMAINS.get(p.domain, p.domain)),
+        (_("Country"), lambda p: country_name(p.country)),
+        (_("Region or province"), lambda p: p.region),
+        (_("Population"), lambda p: p.population),
+        (_("Relationship"), lambda p: RELATIONSHIPS.get(p.relationship_type)),
+        (_("Relationship since"), lambda p: p.relationship_since),
+        (_("Owner"), lambda p: p.owner.display_name if p.owner else ""),
+        (_("Cooperation areas"), lambda p: format_list(a.name for a in p.areas)),
+        (_("Website"), lambda p: p.website),
+    ]
+    return csv_download("partners", columns, records(services.partner_query(**filters)))
 
 
 @bp.route("/partners/lookup")
