@@ -5,7 +5,7 @@ from datetime import date
 import phonenumbers
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, SelectMultipleField, StringField
+from wtforms import Field, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select, TextInput
@@ -99,6 +99,19 @@ class LocalTimeField(StringField):
             raise ValueError(str(error.args[0])) from None
 
 
+CHOOSE = _l("Choose from the list.")
+
+
+class ChoiceField(SelectField):
+    """A select whose wrong values get our translated message instead of WTForms' own."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("invalid_value_message", CHOOSE)
+        kwargs.setdefault("invalid_choice_message", CHOOSE)
+        kwargs.setdefault("default", "")
+        super().__init__(label, validators, **kwargs)
+
+
 class IdMultipleField(SelectMultipleField):
     """A multiple select of database ids; unknown ids are refused with a clear message."""
 
@@ -110,14 +123,14 @@ class IdMultipleField(SelectMultipleField):
         known = {choice.value for choice in self.choices or []}
         for value in self.data or []:
             if value not in known:
-                raise ValidationError(_l("Choose from the list."))
+                raise ValidationError(CHOOSE)
 
     def process_formdata(self, valuelist):
         try:
             self.data = [int(i18n.to_latin_digits(v)) for v in valuelist]
         except ValueError:
             self.data = []
-            raise ValueError(_l("Choose from the list.")) from None
+            raise ValueError(CHOOSE) from None
 
 
 def normalize_phone(text: str, region: str | None = None) -> str:

@@ -82,7 +82,7 @@ def test_invalid_stage_filter_is_reported_and_ignored(auth, client, make_agreeme
     auth.login("staff")
     make_agreement(title_en="Kept visible")
     body = client.get("/agreements/?stage=bogus").get_data(as_text=True)
-    assert "Not a valid choice" in body
+    assert "Choose from the list." in body
     assert "Kept visible" in body
 
 
@@ -300,7 +300,7 @@ def test_create_refuses_missing_title_and_unknown_type(auth, client, make_partne
         "/agreements/new", data=_form([partner.id], title_en="", title_fa="", type="treaty")
     ).get_data(as_text=True)
     assert "Enter a title in English or in Persian." in body
-    assert "Not a valid choice" in body
+    assert "Choose from the list." in body
 
 
 def test_create_refuses_expiry_before_effective_date(auth, client, make_partner):

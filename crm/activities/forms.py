@@ -3,12 +3,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import Select, html_params
 
 from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES
 from crm.fields import (
+    ChoiceField,
     IdMultipleField,
     LocalDateField,
     LocalTimeField,
@@ -47,14 +48,6 @@ class LargeSelect(Select):
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
 
-def in_choices(form, field) -> None:
-    """A select's value must be one of its choices (a translated message, never WTForms')."""
-    if field.data in (None, ""):
-        return
-    if str(field.data) not in {str(choice.value) for choice in field.choices}:
-        raise ValidationError(_l("Choose from the list."))
-
-
 class ActivityFilterForm(FlaskForm):
     """The filters of the activity list, bound to the query string."""
 
@@ -62,30 +55,22 @@ class ActivityFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
-    kind = SelectField(
+    kind = ChoiceField(
         _l("Kind"),
         choices=choices(ACTIVITY_KINDS, blank=_l("All kinds")),
-        validators=[in_choices],
-        validate_choice=False,
         default="",
     )
-    status = SelectField(
+    status = ChoiceField(
         _l("Status"),
         choices=choices(ACTIVITY_STATUSES, blank=_l("All statuses")),
-        validators=[in_choices],
-        validate_choice=False,
         default="",
     )
-    domain = SelectField(
+    domain = ChoiceField(
         _l("Domain"),
         choices=choices(DOMAINS, blank=_l("All domains")),
-        validators=[in_choices],
-        validate_choice=False,
         default="",
     )
-    owner = SelectField(
-        _l("Owner"), coerce=str, validators=[in_choices], validate_choice=False, default=""
-    )
+    owner = ChoiceField(_l("Owner"), coerce=str, default="")
     partner = HiddenField(_l("Partner"))
     date_from = LocalDateField(_l("From"))
     date_to = LocalDateField(
@@ -110,39 +95,33 @@ class ActivityForm(FlaskForm):
     """Create or edit an activity. Links between partner, agreement and participants are
     checked by ``services.check_links``; the choices are filled in by the view."""
 
-    kind = SelectField(
+    kind = ChoiceField(
         _l("Kind"),
         choices=choices(ACTIVITY_KINDS),
         default="meeting",
-        validators=[in_choices],
-        validate_choice=False,
     )
     subject = StringField(
         _l("Subject"), validators=[InputRequired(message=_l("Enter a subject.")), Length(max=300)]
     )
-    partner_id = SelectField(
+    partner_id = ChoiceField(
         _l("Partner"),
         coerce=optional_int,
-        validate_choice=False,
+        validate_choice=False,  # checked by services.check_links
         widget=LookupSelect("partners.lookup"),
         description=_l("Leave empty for an internal task."),
     )
-    domain = SelectField(
+    domain = ChoiceField(
         _l("Domain"),
         choices=choices(DOMAINS, blank=_l("Same as the partner")),
-        validators=[in_choices],
-        validate_choice=False,
         default="",
     )
-    agreement_id = SelectField(
+    agreement_id = ChoiceField(
         _l("Agreement"), coerce=optional_int, validate_choice=False, widget=LargeSelect()
     )
     participants = ParticipantsField(
         _l("Participants"), description=_l("Contacts of the chosen partner.")
     )
-    owner_id = SelectField(
-        _l("Owner"), coerce=optional_int, validators=[in_choices], validate_choice=False
-    )
+    owner_id = ChoiceField(_l("Owner"), coerce=optional_int)
     on_date = LocalDateField(_l("Date"))
     at_time = LocalTimeField(_l("Time"), description=_l("In your time zone."))
     due_on = LocalDateField(
@@ -152,19 +131,15 @@ class ActivityForm(FlaskForm):
         ),
     )
     location = StringField(_l("Location"), validators=[Optional(), Length(max=300)])
-    status = SelectField(
+    status = ChoiceField(
         _l("Status"),
         choices=choices(ACTIVITY_STATUSES),
         default="planned",
-        validators=[in_choices],
-        validate_choice=False,
     )
-    remind_before = SelectField(
+    remind_before = ChoiceField(
         _l("Reminder"),
         choices=REMIND_CHOICES,
         coerce=optional_int,
-        validators=[in_choices],
-        validate_choice=False,
         default="",
     )
     notes = TextAreaField(_l("Notes"), render_kw={"rows": 4})
@@ -192,12 +167,10 @@ class CompleteForm(FlaskForm):
         validators=[Optional(), Length(max=300)],
         description=_l("Optional: creates the following activity."),
     )
-    next_kind = SelectField(
+    next_kind = ChoiceField(
         _l("Kind of the next step"),
         choices=choices(ACTIVITY_KINDS),
         default="task",
-        validators=[in_choices],
-        validate_choice=False,
     )
     next_due_on = LocalDateField(_l("Due date of the next step"))
 

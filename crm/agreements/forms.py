@@ -3,13 +3,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from crm.agreements.models import AGREEMENT_TYPES, CONFIDENTIALITY, MILESTONE_STATUSES, STAGES
 from crm.agreements.pipeline import INITIAL_STAGES
 from crm.fields import (
+    ChoiceField,
     IdMultipleField,
     LocalDateField,
     LookupSelect,
@@ -40,16 +41,16 @@ class AgreementFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
-    stage = SelectField(
+    stage = ChoiceField(
         _l("Stage"), choices=choices(STAGES, _l("All stages")), validators=[Optional()], default=""
     )
-    type = SelectField(
+    type = ChoiceField(
         _l("Type"),
         choices=choices(AGREEMENT_TYPES, _l("All types")),
         validators=[Optional()],
         default="",
     )
-    confidentiality = SelectField(
+    confidentiality = ChoiceField(
         _l("Confidentiality"),
         choices=choices(CONFIDENTIALITY, _l("Any")),
         validators=[Optional()],
@@ -57,20 +58,20 @@ class AgreementFilterForm(FlaskForm):
     )
     party = StringField(_l("Party"), validators=[Optional(), Length(max=200)])
     partner_id = LocalIntegerField(validators=[Optional()], widget=HiddenInput())
-    domain = SelectField(
+    domain = ChoiceField(
         _l("Domain"),
         choices=choices(DOMAINS, _l("All domains")),
         validators=[Optional()],
         default="",
     )
-    area_id = SelectField(
+    area_id = ChoiceField(
         _l("Cooperation area"), coerce=optional_int, validators=[Optional()], default=""
     )
-    owner_id = SelectField(_l("Owner"), coerce=optional_int, validators=[Optional()], default="")
+    owner_id = ChoiceField(_l("Owner"), coerce=optional_int, validators=[Optional()], default="")
     expiring = LocalIntegerField(
         _l("Expiring within (days)"), validators=[Optional(), NumberRange(min=1, max=3650)]
     )
-    show = SelectField(
+    show = ChoiceField(
         _l("Archive"),
         choices=choices(
             [
@@ -87,7 +88,7 @@ class AgreementFilterForm(FlaskForm):
 class AgreementForm(FlaskForm):
     title_en = StringField(_l("Title (English)"), validators=[Length(max=300)])
     title_fa = StringField(_l("Title (Persian)"), validators=[Length(max=300)])
-    type = SelectField(
+    type = ChoiceField(
         _l("Type"),
         choices=choices(AGREEMENT_TYPES, _l("Choose a type")),
         default="",
@@ -105,7 +106,7 @@ class AgreementForm(FlaskForm):
     )
     area_ids = IdMultipleField(_l("Cooperation areas"))
     terms_summary = TextAreaField(_l("Summary of terms"), validators=[Length(max=20000)])
-    stage = SelectField(
+    stage = ChoiceField(
         _l("Starting stage"),
         choices=choices((s, STAGES[s]) for s in INITIAL_STAGES),
         default="idea",
@@ -134,8 +135,8 @@ class AgreementForm(FlaskForm):
         validators=[Length(max=5000)],
         description=_l("One per line: name, position, organisation."),
     )
-    owner_id = SelectField(_l("Owner"), coerce=optional_int, validators=[Optional()], default="")
-    confidentiality = SelectField(
+    owner_id = ChoiceField(_l("Owner"), coerce=optional_int, validators=[Optional()], default="")
+    confidentiality = ChoiceField(
         _l("Confidentiality"),
         choices=choices(CONFIDENTIALITY),
         default="internal",
@@ -159,7 +160,7 @@ class AgreementForm(FlaskForm):
 
 
 class StageForm(FlaskForm):
-    stage = SelectField(
+    stage = ChoiceField(
         _l("New stage"), default="", validators=[InputRequired(_l("Choose a stage."))]
     )
     signed_on = LocalDateField(
@@ -174,10 +175,10 @@ class MilestoneForm(FlaskForm):
         validators=[InputRequired(_l("Describe the milestone.")), Length(max=300)],
     )
     due_on = LocalDateField(_l("Due on"))
-    responsible_id = SelectField(
+    responsible_id = ChoiceField(
         _l("Responsible"), coerce=optional_int, validators=[Optional()], default=""
     )
-    status = SelectField(_l("Status"), choices=choices(MILESTONE_STATUSES), default="open")
+    status = ChoiceField(_l("Status"), choices=choices(MILESTONE_STATUSES), default="open")
     notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
 
 

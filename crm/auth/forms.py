@@ -4,11 +4,11 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
 from crm.auth.models import ROLES
-from crm.fields import choices
+from crm.fields import ChoiceField, choices
 from crm.i18n import LANGUAGE_NAMES
 
 MIN_PASSWORD = 10
@@ -26,8 +26,8 @@ class LoginForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     display_name = StringField(_l("Display name"), validators=[InputRequired(), Length(max=120)])
-    locale = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES))
-    timezone = SelectField(_l("Time zone"), choices=timezone_choices)
+    locale = ChoiceField(_l("Language"), choices=choices(LANGUAGE_NAMES))
+    timezone = ChoiceField(_l("Time zone"), choices=timezone_choices)
 
 
 class PasswordForm(FlaskForm):
@@ -52,9 +52,9 @@ class PasswordForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[InputRequired(), Email(), Length(max=254)])
     display_name = StringField(_l("Display name"), validators=[InputRequired(), Length(max=120)])
-    role = SelectField(_l("Role"), choices=choices(ROLES))
-    locale = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES))
-    timezone = SelectField(_l("Time zone"), choices=timezone_choices, default="Asia/Tehran")
+    role = ChoiceField(_l("Role"), choices=choices(ROLES))
+    locale = ChoiceField(_l("Language"), choices=choices(LANGUAGE_NAMES))
+    timezone = ChoiceField(_l("Time zone"), choices=timezone_choices, default="Asia/Tehran")
     active = BooleanField(_l("Active (can sign in)"), default=True)
     password = PasswordField(
         _l("Password"),
@@ -71,4 +71,4 @@ class UserForm(FlaskForm):
 
 
 class LocaleForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES))
+    locale = ChoiceField(_l("Language"), choices=choices(LANGUAGE_NAMES))

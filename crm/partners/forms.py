@@ -6,16 +6,22 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from crm import i18n
 from crm.auth.services import user_choices
-from crm.fields import IdMultipleField, LocalDateField, choices, normalize_phone, optional_int
+from crm.fields import (
+    ChoiceField,
+    IdMultipleField,
+    LocalDateField,
+    choices,
+    normalize_phone,
+    optional_int,
+)
 from crm.partners.models import CONTACT_LANGUAGES, PARTNER_KINDS, RELATIONSHIPS
 from crm.reference import DOMAINS, all_areas
 
-CHOOSE = _l("Choose from the list.")
 ANY = _l("Any")
 
 
@@ -31,16 +37,6 @@ def area_options(blank=None) -> list:
 
 def country_options(blank) -> list:
     return choices(i18n.country_choices(), blank=blank)
-
-
-class Select(SelectField):
-    """A select whose wrong values get our translated message instead of a bare one."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("invalid_value_message", CHOOSE)
-        kwargs.setdefault("invalid_choice_message", CHOOSE)
-        kwargs.setdefault("default", "")
-        super().__init__(label, validators, **kwargs)
 
 
 class CountField(StringField):
@@ -92,18 +88,18 @@ class PartnerForm(FlaskForm):
         validators=[Length(max=200)],
         description=_l("As the partner writes it, e.g. İstanbul or Москва."),
     )
-    kind = Select(_l("Kind"), choices=choices(PARTNER_KINDS), default="city")
-    domain = Select(_l("Domain"), choices=choices(DOMAINS), default="cities")
-    country = Select(_l("Country"))
+    kind = ChoiceField(_l("Kind"), choices=choices(PARTNER_KINDS), default="city")
+    domain = ChoiceField(_l("Domain"), choices=choices(DOMAINS), default="cities")
+    country = ChoiceField(_l("Country"))
     region = StringField(_l("Region or province"), validators=[Length(max=120)])
     population = CountField(_l("Population"), render_kw={"inputmode": "numeric"})
-    timezone = Select(_l("Time zone"), choices=timezone_options)
+    timezone = ChoiceField(_l("Time zone"), choices=timezone_options)
     website = StringField(_l("Website"), validators=[Length(max=300)])
-    relationship_type = Select(
+    relationship_type = ChoiceField(
         _l("Relationship"), choices=choices(RELATIONSHIPS), default="prospect"
     )
     relationship_since = LocalDateField(_l("Relationship since"))
-    owner_id = Select(
+    owner_id = ChoiceField(
         _l("Owner"),
         coerce=optional_int,
         default=None,
@@ -154,7 +150,9 @@ class ContactForm(FlaskForm):
         description=_l("With the country code, e.g. +90 212 123 4567."),
         render_kw={"type": "tel"},
     )
-    language = Select(_l("Preferred language"), choices=choices(CONTACT_LANGUAGES), default="en")
+    language = ChoiceField(
+        _l("Preferred language"), choices=choices(CONTACT_LANGUAGES), default="en"
+    )
     is_primary = BooleanField(_l("Primary contact of this partner"))
     notes = TextAreaField(_l("Notes"), render_kw={"rows": 4})
 
@@ -189,12 +187,12 @@ class FilterForm(FlaskForm):
 
 
 class PartnerFilterForm(FilterForm):
-    domain = Select(_l("Domain"), choices=choices(DOMAINS, blank=ANY))
-    kind = Select(_l("Kind"), choices=choices(PARTNER_KINDS, blank=ANY))
-    country = Select(_l("Country"))
-    relationship = Select(_l("Relationship"), choices=choices(RELATIONSHIPS, blank=ANY))
-    area = Select(_l("Cooperation area"), coerce=optional_int, default=None)
-    owner = Select(_l("Owner"), coerce=optional_int, default=None)
+    domain = ChoiceField(_l("Domain"), choices=choices(DOMAINS, blank=ANY))
+    kind = ChoiceField(_l("Kind"), choices=choices(PARTNER_KINDS, blank=ANY))
+    country = ChoiceField(_l("Country"))
+    relationship = ChoiceField(_l("Relationship"), choices=choices(RELATIONSHIPS, blank=ANY))
+    area = ChoiceField(_l("Cooperation area"), coerce=optional_int, default=None)
+    owner = ChoiceField(_l("Owner"), coerce=optional_int, default=None)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -205,8 +203,8 @@ class PartnerFilterForm(FilterForm):
 
 class ContactFilterForm(FilterForm):
     partner = HiddenField()
-    domain = Select(_l("Partner's domain"), choices=choices(DOMAINS, blank=ANY))
-    language = Select(_l("Preferred language"), choices=choices(CONTACT_LANGUAGES, blank=ANY))
+    domain = ChoiceField(_l("Partner's domain"), choices=choices(DOMAINS, blank=ANY))
+    language = ChoiceField(_l("Preferred language"), choices=choices(CONTACT_LANGUAGES, blank=ANY))
     primary = BooleanField(_l("Primary contacts only"))
 
     def validate_partner(self, field):
