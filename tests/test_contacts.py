@@ -7,7 +7,7 @@ from sqlalchemy import select
 from crm.audit import AuditEntry
 from crm.extensions import db
 from crm.models import utcnow
-from crm.partners import services
+from crm.partners import contacts
 from crm.partners.models import Contact, Partner
 
 
@@ -111,11 +111,11 @@ def test_only_one_primary_contact_per_partner(ctx, make_partner, make_contact):
     first = db.session.get(Contact, make_contact(partner, is_primary=True).id)
     second = db.session.get(Contact, make_contact(partner, name_latin="Second").id)
     elsewhere = make_contact(make_partner(name_en="Kazan"), is_primary=True)
-    services.make_primary(second)
+    contacts.make_primary(second)
     db.session.commit()
     assert (first.is_primary, second.is_primary) == (False, True)
     assert db.session.get(Contact, elsewhere.id).is_primary  # other partners are untouched
-    third = services.save_contact(
+    third = contacts.save_contact(
         Contact(partner_id=partner.id), {"name_latin": "Third", "is_primary": True}
     )
     db.session.commit()

@@ -4,17 +4,10 @@ Dates are relative to the day the demo is seeded (in Tehran), so the follow-up p
 overdue, today, this-week and later work.
 """
 
+from crm.agreements.pipeline import PIPELINE
+
 # The path an agreement takes to reach each stage (its StageChange history).
-_TO_ACTIVE = [
-    "idea",
-    "exploring",
-    "drafting",
-    "negotiation",
-    "internal_approval",
-    "ready_to_sign",
-    "signed",
-    "active",
-]
+_TO_ACTIVE = PIPELINE[: PIPELINE.index("active") + 1]
 STAGE_PATHS = {stage: _TO_ACTIVE[: i + 1] for i, stage in enumerate(_TO_ACTIVE)}
 STAGE_PATHS.update(
     {

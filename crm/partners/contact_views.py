@@ -8,6 +8,7 @@ from crm.extensions import db
 from crm.history import change_history, form_labels
 from crm.lists import csv_download, paginate, records
 from crm.partners import bp, services
+from crm.partners import contacts as contact_services
 from crm.partners.forms import ContactFilterForm, ContactForm
 from crm.partners.models import CONTACT_LANGUAGES, Contact
 from crm.security import require
@@ -18,7 +19,7 @@ def _filtered():
     form = ContactFilterForm(request.args)
     form.validate()
     filters = form.cleaned()
-    partner = services.find_partner(filters["partner"])
+    partner = contact_services.find_partner(filters["partner"])
     if filters["partner"] is not None and partner is None:
         form.partner.errors.append(_("This partner does not exist."))
         filters["partner"] = None
@@ -29,8 +30,8 @@ def _filtered():
 @require("viewer")
 def contacts():
     form, filters, partner = _filtered()
-    page = paginate(services.contact_query(**filters))
-    sort = services.clean_sort(filters["sort"], services.CONTACT_SORTS, "name")
+    page = paginate(contact_services.contact_query(**filters))
+    sort = services.clean_sort(filters["sort"], contact_services.CONTACT_SORTS, "name")
     return render_template(
         "partners/contacts.html",
         form=form,
@@ -58,17 +59,17 @@ def export_contacts():
         (_("Preferred language"), lambda c: CONTACT_LANGUAGES.get(c.language, c.language)),
         (_("Primary contact of this partner"), lambda c: c.is_primary),
     ]
-    return csv_download("contacts", columns, records(services.contact_query(**filters)))
+    return csv_download("contacts", columns, records(contact_services.contact_query(**filters)))
 
 
 @bp.route("/contacts/<int:contact_id>")
 @require("viewer")
 def contact(contact_id: int):
-    record = services.get_contact(contact_id)
+    record = contact_services.get_contact(contact_id)
     return render_template(
         "partners/contact_detail.html",
         contact=record,
-        activities=services.contact_activities(record, current_user),
+        activities=contact_services.contact_activities(record, current_user),
         history=change_history(
             record,
             form_labels(ContactForm) | {"partner_id": _("Partner")},
@@ -88,7 +89,7 @@ def new_contact(partner_id: int):
         return redirect(url_for("partners.detail", partner_id=partner.id))
     form = ContactForm(region=partner.country)
     if form.validate_on_submit():
-        record = services.save_contact(Contact(partner_id=partner.id), form.data)
+        record = contact_services.save_contact(Contact(partner_id=partner.id), form.data)
         db.session.commit()
         flash(
             _(
@@ -108,13 +109,13 @@ def new_contact(partner_id: int):
 @bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
 @require("staff")
 def edit_contact(contact_id: int):
-    record = services.get_contact(contact_id)
+    record = contact_services.get_contact(contact_id)
     if record.archived:
         flash(_("This contact is archived. Restore it before editing."), "warning")
         return redirect(url_for("partners.contact", contact_id=record.id))
     form = ContactForm(obj=record, region=record.partner.country)
     if form.validate_on_submit():
-        services.save_contact(record, form.data)
+        contact_services.save_contact(record, form.data)
         db.session.commit()
         flash(_("The changes to %(name)s were saved.", name=record.name), "success")
         return redirect(url_for("partners.contact", contact_id=record.id))
@@ -127,11 +128,11 @@ def edit_contact(contact_id: int):
 @bp.route("/contacts/<int:contact_id>/primary", methods=["POST"])
 @require("staff")
 def make_primary(contact_id: int):
-    record = services.get_contact(contact_id)
+    record = contact_services.get_contact(contact_id)
     if record.archived:
         flash(_("This contact is archived. Restore it before editing."), "warning")
     elif not record.is_primary:
-        services.make_primary(record)
+        contact_services.make_primary(record)
         db.session.commit()
         flash(
             _(
@@ -149,7 +150,7 @@ def make_primary(contact_id: int):
 @bp.route("/contacts/<int:contact_id>/archive", methods=["POST"])
 @require("staff")
 def archive_contact(contact_id: int):
-    record = services.get_contact(contact_id)
+    record = contact_services.get_contact(contact_id)
     if not record.archived:
         record.archive()
         db.session.commit()
@@ -160,7 +161,7 @@ def archive_contact(contact_id: int):
 @bp.route("/contacts/<int:contact_id>/restore", methods=["POST"])
 @require("staff")
 def restore_contact(contact_id: int):
-    record = services.get_contact(contact_id)
+    record = contact_services.get_contact(contact_id)
     if record.archived:
         record.restore()
         db.session.commit()

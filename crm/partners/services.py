@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import abort
 from flask_babel import get_locale
-from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import selectinload
 
-from crm.activities.models import Activity, activity_participants
+from crm.activities.models import Activity
 from crm.activities.services import visible_activities, when_key
 from crm.agreements.models import Agreement, agreement_parties
 from crm.agreements.services import visible_to
@@ -36,18 +36,7 @@ PARTNER_FIELDS = (
     "summary",
     "talking_points",
 )
-CONTACT_FIELDS = (
-    "name_latin",
-    "name_fa",
-    "title",
-    "department",
-    "email",
-    "phone",
-    "language",
-    "notes",
-)
 PARTNER_SORTS = ("name", "country", "relationship", "updated")
-CONTACT_SORTS = ("name", "partner", "language", "updated")
 
 
 # --- shared helpers ------------------------------------------------------------------------------
@@ -55,7 +44,7 @@ def _persian() -> bool:
     return str(get_locale() or "en") == "fa"
 
 
-def _name_order(en, fa, other=None):
+def name_order(en, fa, other=None):
     """The name column the user reads first (Persian in fa), falling back to the others."""
     first, second = (fa, en) if _persian() else (en, fa)
     parts = [func.nullif(first, ""), func.nullif(second, "")] + (
@@ -64,11 +53,11 @@ def _name_order(en, fa, other=None):
     return func.lower(func.coalesce(*parts, ""))
 
 
-def _search_terms(q: str | None) -> list[str]:
+def search_terms(q: str | None) -> list[str]:
     return normalize_search(q).split() if q else []
 
 
-def _sorted(
+def sorted_by(
     stmt: Select,
     sort: str | None,
     allowed: Iterable[str],
@@ -111,7 +100,7 @@ def partner_query(
     its size.
     """
     stmt = select(Partner).options(selectinload(Partner.owner), selectinload(Partner.areas))
-    for term in _search_terms(q):
+    for term in search_terms(q):
         stmt = stmt.where(Partner.search_key.contains(term, autoescape=True))
     if not archived:
         stmt = stmt.where(Partner.archived_at.is_(None))
@@ -128,7 +117,7 @@ def partner_query(
         stmt = stmt.where(Partner.areas.any(CooperationArea.id == area))
     country_rank = {code: rank for rank, (code, _) in enumerate(country_choices())}
     columns = {
-        "name": _name_order(Partner.name_en, Partner.name_fa, Partner.name_local),
+        "name": name_order(Partner.name_en, Partner.name_fa, Partner.name_local),
         "country": case(country_rank, value=Partner.country, else_=len(country_rank)),
         "relationship": case(
             {code: rank for rank, code in enumerate(RELATIONSHIPS)},
@@ -137,7 +126,7 @@ def partner_query(
         ),
         "updated": Partner.updated_at,
     }
-    return _sorted(stmt, sort, PARTNER_SORTS, columns, "name", Partner.id)
+    return sorted_by(stmt, sort, PARTNER_SORTS, columns, "name", Partner.id)
 
 
 def partner_names(ids: Iterable[int], keep: Iterable[int] = ()) -> list[tuple[int, str]]:
@@ -208,7 +197,7 @@ def partner_contacts(partner: Partner) -> list[Contact]:
             .where(Contact.partner_id == partner.id, Contact.archived_at.is_(None))
             .order_by(
                 Contact.is_primary.desc(),
-                _name_order(Contact.name_latin, Contact.name_fa),
+                name_order(Contact.name_latin, Contact.name_fa),
                 Contact.id,
             )
         )
@@ -275,109 +264,6 @@ def partner_followups(partner: Partner, user: User, limit: int = 20) -> list[Act
                 visible_activities(user),
             )
             .order_by(when.is_(None), when.asc(), Activity.id)
-            .limit(limit)
-        )
-    )
-
-
-# --- contacts ------------------------------------------------------------------------------------
-def contact_query(
-    *,
-    q: str | None = None,
-    partner: int | None = None,
-    domain: str | None = None,
-    language: str | None = None,
-    primary: bool = False,
-    archived: bool = False,
-    sort: str | None = None,
-    **_ignored,
-) -> Select:
-    """The contact list with its partner joined (for the domain filter, search and sort)."""
-    stmt = select(Contact).join(Contact.partner).options(contains_eager(Contact.partner))
-    for term in _search_terms(q):
-        stmt = stmt.where(
-            or_(
-                Contact.search_key.contains(term, autoescape=True),
-                Partner.search_key.contains(term, autoescape=True),
-            )
-        )
-    if not archived:
-        stmt = stmt.where(Contact.archived_at.is_(None))
-    if partner is not None:
-        stmt = stmt.where(Contact.partner_id == partner)
-    if domain is not None:
-        stmt = stmt.where(Partner.domain == domain)
-    if language is not None:
-        stmt = stmt.where(Contact.language == language)
-    if primary:
-        stmt = stmt.where(Contact.is_primary.is_(True))
-    columns = {
-        "name": _name_order(Contact.name_latin, Contact.name_fa),
-        "partner": _name_order(Partner.name_en, Partner.name_fa, Partner.name_local),
-        "language": Contact.language,
-        "updated": Contact.updated_at,
-    }
-    return _sorted(stmt, sort, CONTACT_SORTS, columns, "name", Contact.id)
-
-
-def find_partner(partner_id: int | None) -> Partner | None:
-    return db.session.get(Partner, partner_id) if partner_id is not None else None
-
-
-def get_contact(contact_id: int) -> Contact:
-    """The contact with its partner loaded, or a 404."""
-    contact = db.session.get(Contact, contact_id, options=[selectinload(Contact.partner)])
-    if contact is None:
-        abort(404)
-    return contact
-
-
-def save_contact(contact: Contact, values: dict[str, Any]) -> Contact:
-    """Copy the form values to ``contact``; ``is_primary`` goes through ``make_primary``."""
-    for name in CONTACT_FIELDS:
-        if name in values:
-            value = values[name] or ""
-            setattr(contact, name, value if name == "notes" else value.strip())
-    if contact.id is None:
-        db.session.add(contact)
-    if values.get("is_primary"):
-        make_primary(contact)
-    elif "is_primary" in values:
-        contact.is_primary = False
-    db.session.flush()
-    return contact
-
-
-def make_primary(contact: Contact) -> None:
-    """Make ``contact`` the partner's only primary contact.
-
-    The others are changed one by one (not with a bulk UPDATE) so the audit log records it.
-    """
-    with db.session.no_autoflush:
-        others = db.session.scalars(
-            select(Contact).where(
-                Contact.partner_id == contact.partner_id, Contact.is_primary.is_(True)
-            )
-        )
-        for other in others:
-            if other is not contact:
-                other.is_primary = False
-    contact.is_primary = True
-
-
-def contact_activities(contact: Contact, user: User, limit: int = 10) -> list[Activity]:
-    """The newest activities the contact took part in that the user may see."""
-    return list(
-        db.session.scalars(
-            select(Activity)
-            .options(selectinload(Activity.owner))
-            .join(activity_participants, activity_participants.c.activity_id == Activity.id)
-            .where(
-                activity_participants.c.contact_id == contact.id,
-                Activity.archived_at.is_(None),
-                visible_activities(user),
-            )
-            .order_by(when_key().desc(), Activity.id.desc())
             .limit(limit)
         )
     )
