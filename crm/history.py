@@ -73,8 +73,12 @@ def _name(obj) -> str:
 
 
 def _names(entries: list[AuditEntry], targets: dict[str, type]) -> dict[type, dict[int, str]]:
+    """The names behind the ids in the shown changes: at most one query per referenced table,
+    however many entries there are."""
     wanted: dict[type, set[int]] = {}
     for entry in entries:
+        if entry.action != "update":
+            continue  # only changes are shown value by value
         for key, values in (entry.changes or {}).items():
             if key in targets:
                 for value in values:
