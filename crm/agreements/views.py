@@ -4,7 +4,6 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from werkzeug.routing import BuildError
 
 from crm.agreements import bp, display, services
 from crm.agreements.forms import (
@@ -54,16 +53,7 @@ def agreement_helpers() -> dict:
         "confidentiality_labels": CONFIDENTIALITY,
         "milestone_statuses": MILESTONE_STATUSES,
         "expiry_text": display.expiry_text,
-        "partner_url": _partner_url,
     }
-
-
-def _partner_url(partner_id: int) -> str | None:
-    """The partner page, when the partners blueprint offers one."""
-    try:
-        return url_for("partners.detail", partner_id=partner_id)
-    except BuildError:
-        return None
 
 
 def _filters(form: AgreementFilterForm) -> services.AgreementFilters:
