@@ -150,3 +150,30 @@ def test_agreement_party_is_chosen_by_typing_part_of_its_name(
     page.wait_for_url(re.compile(r".*/agreements/\d+$"))
     body = page.locator("main").inner_text()
     assert "تفاهم‌نامهٔ گردشگری با کازان" in body and "شهرداری کازان" in body
+
+
+def test_persian_follow_up_is_planned_done_and_its_next_step_created(
+    live_server, page, make_user, make_partner
+):
+    partner = make_partner(name_en="Moscow", name_fa="مسکو", country="RU")
+    user = make_user("staff", locale="fa")
+    _sign_in(page, live_server, user)
+    page.goto(f"{live_server}/activities/new?partner_id={partner.id}")
+    page.fill("#subject", "جلسه دربارهٔ مترو")
+    page.fill("#on_date", "۱۴۰۵/۰۹/۱۰")
+    page.keyboard.press("Escape")
+    page.fill("#at_time", "10:30")
+    _save_form(page)
+    page.wait_for_url(re.compile(r".*/activities/\d+$"))
+    body = page.locator("main").inner_text()
+    assert "۱۰ آذر ۱۴۰۵، ۱۰:۳۰" in body and "مسکو" in body  # Jalali, Tehran time
+
+    page.fill("#outcome", "توافق شد پیش‌نویس تفاهم‌نامه فرستاده شود.")
+    page.fill("#next_subject", "ارسال پیش‌نویس تفاهم‌نامه")
+    page.fill("#next_due_on", "۱۴۰۵/۰۹/۲۰")
+    page.keyboard.press("Escape")
+    page.locator("form[action$='/complete'] button[type=submit]").click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server}/activities/mine")
+    mine = page.locator("main").inner_text()
+    assert "ارسال پیش‌نویس تفاهم‌نامه" in mine and "جلسه دربارهٔ مترو" not in mine
