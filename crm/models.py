@@ -3,11 +3,12 @@
 from datetime import UTC, datetime
 
 from flask_babel import get_locale
-from sqlalchemy import Column, DateTime, ForeignKey, String, Table, Text
+from sqlalchemy import Column, ColumnElement, DateTime, ForeignKey, String, Table, Text, and_, true
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from crm.extensions import db
+from crm.i18n import normalize_search
 
 
 def utcnow() -> datetime:
@@ -56,10 +57,22 @@ class ArchivableMixin:
         self.archived_at = None
 
 
+def search_words(text: str | None) -> list[str]:
+    """The normalised words of a query (see ``crm.i18n.normalize_search``)."""
+    return normalize_search(text).split()
+
+
 class SearchableMixin:
     """A normalised search key, kept up to date by crm.audit's flush hook."""
 
     search_key: Mapped[str] = mapped_column(Text, default="")
+
+    @classmethod
+    def matching(cls, text: str | None) -> ColumnElement[bool]:
+        """A WHERE clause: every word of ``text`` occurs in the search key. Both sides are
+        normalised, so Arabic and Persian letters, diacritics and ZWNJ do not matter."""
+        words = search_words(text)
+        return and_(true(), *(cls.search_key.contains(w, autoescape=True) for w in words))
 
     def search_values(self) -> list[str | None]:  # pragma: no cover - overridden
         raise NotImplementedError

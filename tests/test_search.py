@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crm.activities.services import search_terms
+from crm.models import search_words
 
 
 def _search(client, q: str) -> str:
@@ -43,7 +43,7 @@ def test_search_matches_every_word_in_any_order(auth, client, make_agreement):
     agreement = make_agreement(title_en="Memorandum on urban transport")
     assert f"/agreements/{agreement.id}" in _search(client, "transport memorandum")
     assert f"/agreements/{agreement.id}" not in _search(client, "transport banking")
-    assert search_terms("  Tra\u200cnsport  ") == ["tra", "nsport"]
+    assert search_words("  Tra\u200cnsport  ") == ["tra", "nsport"]
 
 
 def test_search_finds_contacts_with_their_partner(auth, client, make_partner, make_contact):

@@ -33,19 +33,6 @@ MIN_QUERY = 2
 
 
 # --- search and visibility -----------------------------------------------------------------------
-def search_terms(text: str | None) -> list[str]:
-    """The normalised words of a query: every one must occur in the search key."""
-    return [term for term in i18n.normalize_search(text).split(" ") if term]
-
-
-def matches(column, text: str | None) -> ColumnElement[bool]:
-    """A WHERE clause: ``column`` (a normalised search key) contains every word of ``text``."""
-    terms = search_terms(text)
-    if not terms:
-        return true()
-    return and_(*(column.contains(term, autoescape=True) for term in terms))
-
-
 def visible_activities(user: User) -> ColumnElement[bool]:
     """Activities about an agreement the user may not see are hidden with that agreement."""
     if user.can("manager"):
@@ -109,7 +96,7 @@ def list_query(user: User, filters: dict, sort: str = DEFAULT_SORT) -> Select:
     if not filters.get("archived"):
         stmt = stmt.where(Activity.archived_at.is_(None))
     if filters.get("q"):
-        stmt = stmt.where(matches(Activity.search_key, filters["q"]))
+        stmt = stmt.where(Activity.matching(filters["q"]))
     for key in ("kind", "status", "domain"):
         if filters.get(key):
             stmt = stmt.where(getattr(Activity, key) == filters[key])

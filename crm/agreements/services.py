@@ -12,7 +12,7 @@ from crm.agreements.models import Agreement, Milestone, StageChange
 from crm.agreements.pipeline import PIPELINE, record_initial_stage, today_for_user
 from crm.auth.models import User
 from crm.extensions import db
-from crm.i18n import is_persian, normalize_search
+from crm.i18n import is_persian
 from crm.models import CooperationArea
 from crm.partners.models import Partner
 
@@ -63,9 +63,8 @@ def _filtered(stmt: Select, user: User, f: AgreementFilters, *, with_stage: bool
         stmt = stmt.where(Agreement.archived_at.is_not(None))
     elif f.show != "all":
         stmt = stmt.where(Agreement.archived_at.is_(None))
-    if f.q and (key := normalize_search(f.q)):
-        for word in key.split():
-            stmt = stmt.where(Agreement.search_key.contains(word, autoescape=True))
+    if f.q:
+        stmt = stmt.where(Agreement.matching(f.q))
     if with_stage and f.stage:
         stmt = stmt.where(Agreement.stage == f.stage)
     for column, value in (
@@ -77,8 +76,8 @@ def _filtered(stmt: Select, user: User, f: AgreementFilters, *, with_stage: bool
             stmt = stmt.where(column == value)
     if f.partner_id:
         stmt = stmt.where(Agreement.parties.any(Partner.id == f.partner_id))
-    for word in normalize_search(f.party).split():
-        stmt = stmt.where(Agreement.parties.any(Partner.search_key.contains(word, autoescape=True)))
+    if f.party:
+        stmt = stmt.where(Agreement.parties.any(Partner.matching(f.party)))
     if f.domain:
         stmt = stmt.where(Agreement.parties.any(Partner.domain == f.domain))
     if f.area_id:

@@ -12,7 +12,6 @@ from crm.activities.models import Activity
 from crm.activities.services import (
     MIN_QUERY,
     load_page,
-    matches,
     visible_activities,
     with_relations,
 )
@@ -123,7 +122,7 @@ def search_everything(user: User, text: str | None, limit: int = SEARCH_LIMIT) -
     results.partners = list(
         db.session.scalars(
             select(Partner)
-            .where(Partner.archived_at.is_(None), matches(Partner.search_key, query))
+            .where(Partner.archived_at.is_(None), Partner.matching(query))
             .order_by(Partner.name_en, Partner.id)
             .limit(limit + 1)
         )
@@ -136,7 +135,7 @@ def search_everything(user: User, text: str | None, limit: int = SEARCH_LIMIT) -
             .where(
                 Contact.archived_at.is_(None),
                 Partner.archived_at.is_(None),
-                matches(Contact.search_key, query),
+                Contact.matching(query),
             )
             .order_by(Contact.name_latin, Contact.id)
             .limit(limit + 1)
@@ -149,7 +148,7 @@ def search_everything(user: User, text: str | None, limit: int = SEARCH_LIMIT) -
             .where(
                 Agreement.archived_at.is_(None),
                 visible_to(user),
-                matches(Agreement.search_key, query),
+                Agreement.matching(query),
             )
             .order_by(Agreement.updated_at.desc(), Agreement.id)
             .limit(limit + 1)
@@ -161,7 +160,7 @@ def search_everything(user: User, text: str | None, limit: int = SEARCH_LIMIT) -
             .where(
                 Activity.archived_at.is_(None),
                 visible_activities(user),
-                matches(Activity.search_key, query),
+                Activity.matching(query),
             )
             .order_by(Activity.updated_at.desc(), Activity.id)
             .limit(limit + 1)

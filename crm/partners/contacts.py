@@ -10,8 +10,9 @@ from crm.activities.models import Activity, activity_participants
 from crm.activities.services import visible_activities, when_key
 from crm.auth.models import User
 from crm.extensions import db
+from crm.models import search_words
 from crm.partners.models import Contact, Partner
-from crm.partners.services import name_order, search_terms, sorted_by
+from crm.partners.services import name_order, sorted_by
 
 CONTACT_FIELDS = (
     "name_latin",
@@ -39,7 +40,7 @@ def contact_query(
 ) -> Select:
     """The contact list with its partner joined (for the domain filter, search and sort)."""
     stmt = select(Contact).join(Contact.partner).options(contains_eager(Contact.partner))
-    for term in search_terms(q):
+    for term in search_words(q):
         stmt = stmt.where(
             or_(
                 Contact.search_key.contains(term, autoescape=True),

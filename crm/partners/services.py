@@ -15,7 +15,7 @@ from crm.agreements.models import Agreement, agreement_parties
 from crm.agreements.services import visible_to
 from crm.auth.models import User
 from crm.extensions import db
-from crm.i18n import country_choices, normalize_search
+from crm.i18n import country_choices
 from crm.models import CooperationArea
 from crm.partners.models import RELATIONSHIPS, Contact, Partner
 
@@ -51,10 +51,6 @@ def name_order(en, fa, other=None):
         [other] if other is not None else []
     )
     return func.lower(func.coalesce(*parts, ""))
-
-
-def search_terms(q: str | None) -> list[str]:
-    return normalize_search(q).split() if q else []
 
 
 def sorted_by(
@@ -100,8 +96,7 @@ def partner_query(
     its size.
     """
     stmt = select(Partner).options(selectinload(Partner.owner), selectinload(Partner.areas))
-    for term in search_terms(q):
-        stmt = stmt.where(Partner.search_key.contains(term, autoescape=True))
+    stmt = stmt.where(Partner.matching(q))
     if not archived:
         stmt = stmt.where(Partner.archived_at.is_(None))
     for column, value in (
