@@ -240,7 +240,13 @@ def normalize_search(text: str | None) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFKD", str(text))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch) and ch != "\u0640")
+    text = "".join(
+        ch
+        for ch in text
+        if not unicodedata.combining(ch)
+        and ch != "\u0640"  # tatweel
+        and (ch.isspace() or unicodedata.category(ch) != "Cc")  # control characters
+    )
     text = unicodedata.normalize("NFC", text)
     text = to_latin_digits(text).translate(_ARABIC_TO_PERSIAN).casefold()
     return _SPACES.sub(" ", text).strip()

@@ -52,6 +52,13 @@ def init_security(app: Flask) -> None:
     from crm.extensions import login_manager
 
     @app.before_request
+    def refuse_nul_bytes():
+        """No field ever holds a NUL character; PostgreSQL cannot store one either."""
+        if any("\x00" in value for values in request.values.listvalues() for value in values):
+            abort(400)
+        return None
+
+    @app.before_request
     def login_wall():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None

@@ -93,7 +93,6 @@ GARBAGE = {
     "locale": "xx",
     "password": "short",
     "name_en": "x" * 5000,
-    "title_en": "\x00",
 }
 
 
@@ -114,3 +113,13 @@ def test_garbage_forms_are_refused_with_messages_and_save_nothing(auth, client, 
     with app.app_context():
         for model in (Partner, Agreement, Activity):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(auth, client):
+    auth.login("staff")
+    response = client.get("/partners/?q=%00kish")
+    assert response.status_code == 400
+    response.close()
+    response = client.post("/partners/new", data={"name_en": "Kish\x00", "kind": "city"})
+    assert response.status_code == 400
+    assert "The request could not be understood" in response.get_data(as_text=True)
