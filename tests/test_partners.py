@@ -352,4 +352,4 @@ def test_lookup_finds_current_partners_as_you_type(auth, client, make_partner):
     assert [item["value"] for item in found] == [kish.id]
     assert found[0]["text"] == "Kish Free Zone" and "Iran" in found[0]["detail"]
     assert client.get("/partners/lookup?q=").get_json() != []  # every current partner
-    assert client.get("/partners/lookup?q=%00%FF").status_code == 200
+    assert client.get("/partners/lookup?q=%FF%FE").status_code == 200
