@@ -177,3 +177,18 @@ def test_persian_follow_up_is_planned_done_and_its_next_step_created(
     page.goto(f"{live_server}/activities/mine")
     mine = page.locator("main").inner_text()
     assert "ارسال پیش‌نویس تفاهم‌نامه" in mine and "جلسه دربارهٔ مترو" not in mine
+
+
+def test_choosing_the_partner_of_an_activity_offers_its_contacts(
+    live_server, page, make_user, make_partner, make_contact
+):
+    partner = make_partner(name_en="Seoul Metropolitan Government", name_fa="شهرداری سئول")
+    make_contact(partner=partner, name_latin="Kim Min-jun", name_fa="کیم مین‌جون")
+    user = make_user("staff", locale="en")
+    _sign_in(page, live_server, user)
+    page.goto(f"{live_server}/activities/new")
+    page.fill("#subject", "Call about the smart-city forum")
+    page.locator("#partner_id-ts-control").fill("seoul")
+    page.locator(".ts-dropdown .option", has_text="Seoul Metropolitan Government").click()
+    page.wait_for_selector("label:has-text('Kim Min-jun')")
+    assert page.input_value("#subject") == "Call about the smart-city forum"  # kept

@@ -48,6 +48,15 @@
     });
   }
 
+  // A select whose choice changes other parts of its form (the activity's partner: its
+  // contacts and agreements) presses the form's refresh button, which keeps what was typed.
+  document.querySelectorAll("select[data-refresh-with]").forEach(function (select) {
+    select.addEventListener("change", function () {
+      var button = document.getElementById(select.dataset.refreshWith);
+      if (button) { button.click(); }
+    });
+  });
+
   // Filter forms: a changed select submits the form.
   document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
     select.addEventListener("change", function () { select.form.requestSubmit(); });
