@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from crm import i18n
-from crm.activities import bp, followups, services
+from crm.activities import bp, followups, options, services
 from crm.activities.forms import REMIND_CHOICES, ActivityFilterForm, ActivityForm, CompleteForm
 from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES, Activity
 from crm.agreements.models import Agreement
@@ -157,10 +157,10 @@ def _set_choices(form: ActivityForm, activity: Activity | None) -> None:
         partner_names([partner_id, current.partner_id], keep=[current.partner_id]),
         blank=_("No partner (internal)"),
     )
-    form.agreement_id.choices = services.agreement_choices(
+    form.agreement_id.choices = options.agreement_choices(
         current_user, partner_id, current.agreement_id
     )
-    form.participants.choices = services.contact_choices(
+    form.participants.choices = options.contact_choices(
         partner_id, [c.id for c in current.participants] if activity else []
     )
     form.owner_id.choices = user_choices(_("Nobody"))
