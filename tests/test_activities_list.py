@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from tests.test_followups import count_queries
+from tests.conftest import count_queries
 
 
 def _subjects(page: str, *subjects: str) -> list[str]:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from crm.agreements.models import Agreement, StageChange
 from crm.audit import AuditEntry
 from crm.extensions import db
+from tests.conftest import count_queries
 
 
 def _rows(app, model, *where):
@@ -162,23 +163,6 @@ def test_list_sorts_by_expiry_and_paginates(auth, client, make_agreement, make_p
     assert "Agreement 11" in reverse and "Agreement 00" not in reverse
 
 
-def _count_queries(app, client, url):
-    engine = None
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def listener(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-    return len(statements)
-
-
 def test_list_query_count_does_not_grow_with_data(
     app, auth, client, make_agreement, make_partner, make_user
 ):
@@ -193,10 +177,12 @@ def test_list_query_count_does_not_grow_with_data(
             )
 
     add(3)
-    few = _count_queries(app, client, "/agreements/")
+    with count_queries(app) as few:
+        assert client.get("/agreements/").status_code == 200
     add(27)
-    many = _count_queries(app, client, "/agreements/?page=2")
-    assert few == many, (few, many)
+    with count_queries(app) as many:
+        assert client.get("/agreements/?page=2").status_code == 200
+    assert len(few) == len(many), (few, many)
 
 
 # --- confidentiality ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from crm.auth.models import User
 from crm.extensions import db
 from crm.main.services import dashboard
-from tests.test_followups import count_queries
+from tests.conftest import count_queries
 
 TODAY = datetime.now(ZoneInfo("Asia/Tehran")).date()
 

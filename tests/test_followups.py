@@ -1,33 +1,14 @@
 """My follow-ups: grouping by the user's own day and week, and a constant query count."""
 
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import event
 
 from crm.activities.followups import my_followups, week_end
 from crm.auth.models import User
 from crm.extensions import db
+from tests.conftest import count_queries
 
 TEHRAN = ZoneInfo("Asia/Tehran")
-
-
-@contextmanager
-def count_queries(app):
-    """Collects the SQL statements sent while the block runs."""
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _groups(user_id, now, persian=True):

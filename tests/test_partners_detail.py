@@ -1,30 +1,13 @@
 """The partner 360° page, archive and restore, and the constant query count of the pages."""
 
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from crm.audit import AuditEntry
 from crm.extensions import db
 from crm.partners.models import Contact, Partner
-
-
-@contextmanager
-def counted_queries(app):
-    """Collect every SQL statement the app sends while the block runs."""
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.conftest import count_queries
 
 
 def page_of(client, url: str) -> str:
@@ -164,9 +147,9 @@ def test_partner_page_query_count_does_not_grow_with_related_records(
     fill(small, 1)
     fill(large, 8)
     page_of(client, f"/partners/{small.id}")  # warm up
-    with counted_queries(app) as few:
+    with count_queries(app) as few:
         page_of(client, f"/partners/{small.id}")
-    with counted_queries(app) as many:
+    with count_queries(app) as many:
         assert "Person 7" in page_of(client, f"/partners/{large.id}")
     assert len(few) == len(many), "\n".join(many)
 
@@ -178,11 +161,11 @@ def test_partner_list_query_count_does_not_grow_with_rows(
     owners = [make_user("staff") for _ in range(3)]
     make_partner(name_en="First", owner_id=owners[0].id, areas=["tourism"])
     page_of(client, "/partners/")
-    with counted_queries(app) as few:
+    with count_queries(app) as few:
         page_of(client, "/partners/")
     for n in range(9):
         make_partner(name_en=f"More {n}", owner_id=owners[n % 3].id, areas=["tourism", "health"])
-    with counted_queries(app) as many:
+    with count_queries(app) as many:
         assert "More 8" in page_of(client, "/partners/")
     assert len(few) == len(many), "\n".join(many)
 
