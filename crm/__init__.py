@@ -57,6 +57,7 @@ def create_app(config_class: type = Config) -> Flask:
     login_manager.init_app(app)
 
     _import_models()
+    _register_permissions()
     _register_blueprints(app)
 
     from crm.auth import init_login
@@ -81,9 +82,17 @@ def _import_models() -> None:
     from crm.partners import models as _partners  # noqa: F401
 
 
+def _register_permissions() -> None:
+    """Each domain registers its record kinds with the one permission layer."""
+    from crm.activities import permissions as _activities  # noqa: F401
+    from crm.agreements import permissions as _agreements  # noqa: F401
+    from crm.auth import permissions as _auth  # noqa: F401
+    from crm.partners import permissions as _partners  # noqa: F401
+
+
 def _register_blueprints(app: Flask) -> None:
-    # Views are imported here, after every model: the domains' views use each other's models
-    # (the partner page shows agreements and activities), so the packages do not import them.
+    # Views are imported here, after every model. The pages that gather from every domain
+    # (the start page, a partner's 360° view) are in crm.main, above the domains.
     from crm.activities import bp as activities_bp
     from crm.activities import views as _activity_views  # noqa: F401
     from crm.agreements import bp as agreements_bp
@@ -92,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.auth import bp as auth_bp
     from crm.auth import views as _auth_views  # noqa: F401
     from crm.main import bp as main_bp
+    from crm.main import overview as _overview  # noqa: F401
     from crm.main import views as _main_views  # noqa: F401
     from crm.partners import bp as partners_bp
     from crm.partners import contact_views as _contact_views  # noqa: F401

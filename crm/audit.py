@@ -1,24 +1,45 @@
 """The audit log, and the flush hook that writes it and keeps search keys current.
 
 Every create, change, archive and restore of a model with ``AuditedMixin`` is recorded with the
-acting user and the changed fields (old and new values). Bulk inserts made with Core (the large
-demo data set) bypass it on purpose.
+acting user (``crm.permissions.acting_as``: a signed-in user, or the user a job or a command
+acts for), how they acted (web, job, command) and the changed fields (old and new values).
+``audit_act(kind)`` groups the entries of one operation (an import, a merge) under one act.
+Bulk inserts made with Core (the large demo data set) bypass it on purpose.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from flask import has_request_context
-from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, String, event, insert, inspect
+from sqlalchemy import JSON, ForeignKey, String, Text, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from crm.auth.models import User
 from crm.extensions import db
-from crm.i18n import normalize_search
 from crm.models import AuditedMixin, SearchableMixin, UTCDateTime, utcnow
+from crm.permissions import current_acting
+from crm.text import normalize_search
 
 ACTIONS = ("create", "update", "archive", "restore")
+
+
+class AuditAct(db.Model):
+    """One operation that changed many records at once (an import, a merge)."""
+
+    __tablename__ = "audit_acts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    via: Mapped[str] = mapped_column(String(10), default="web")
+    kind: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+    user: Mapped[Any] = relationship("User")
+
+    def __repr__(self) -> str:
+        return f"<AuditAct {self.id} {self.kind}>"
 
 
 class AuditEntry(db.Model):
@@ -27,12 +48,15 @@ class AuditEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    via: Mapped[str | None] = mapped_column(String(10))
+    act_id: Mapped[int | None] = mapped_column(ForeignKey("audit_acts.id"), index=True)
     action: Mapped[str] = mapped_column(String(20))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[int] = mapped_column()
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
 
-    user: Mapped[User | None] = relationship()
+    user: Mapped[Any] = relationship("User")
+    act: Mapped[AuditAct | None] = relationship()
 
     __table_args__ = (db.Index("ix_audit_log_object", "object_type", "object_id"),)
 
@@ -85,10 +109,25 @@ def _changes(obj: AuditedMixin, created: bool) -> dict[str, list]:
     return changes
 
 
-def _actor_id() -> int | None:
-    if has_request_context() and current_user and current_user.is_authenticated:
-        return current_user.id
-    return None
+def _actor() -> tuple[int | None, str | None]:
+    acting = current_acting()
+    if acting is None:
+        return None, None
+    return getattr(acting.user, "id", None), acting.via
+
+
+@contextmanager
+def audit_act(kind: str, summary: str = "") -> Iterator[AuditAct]:
+    """Group every audit entry written inside the block under one act of the acting user."""
+    user_id, via = _actor()
+    act = AuditAct(user_id=user_id, via=via or "web", kind=kind, summary=summary)
+    db.session.add(act)
+    db.session.flush()
+    db.session.info["audit_act_id"] = act.id
+    try:
+        yield act
+    finally:
+        db.session.info.pop("audit_act_id", None)
 
 
 @event.listens_for(Session, "before_flush")
@@ -132,10 +171,13 @@ def _write_audit(session: Session, flush_context) -> None:
                 .values(changes=changes, action=_action(first, changes))
             )
         elif changes or first == "create":
+            user_id, via = _actor()
             row_id = connection.execute(
                 insert(table).values(
                     at=utcnow(),
-                    user_id=_actor_id(),
+                    user_id=user_id,
+                    via=via,
+                    act_id=session.info.get("audit_act_id"),
                     action=_action(first, changes),
                     object_type=obj.__tablename__,
                     object_id=obj.id,

@@ -23,15 +23,15 @@ crm_cli = AppGroup("crm", help="Sister-city CRM commands.")
 @click.password_option()
 def create_user_command(email, display_name, role, locale, timezone, password):
     """Create a user who can sign in."""
-    from crm.auth.forms import MIN_PASSWORD
-    from crm.auth.services import UserError, create_user
+    from crm.auth.services import UserData, create_user
+    from crm.exceptions import RuleBroken
 
-    if len(password) < MIN_PASSWORD:
-        raise click.UsageError(f"The password needs at least {MIN_PASSWORD} characters.")
+    data = UserData(email, display_name, role, locale, timezone, True, password)
     try:
-        user = create_user(email, display_name, password, role, locale, timezone)
-    except UserError as error:
-        raise click.UsageError(str(error)) from None
+        user = create_user(data)
+    except RuleBroken as error:
+        messages = " ".join(str(message) for message in error.errors.values())
+        raise click.UsageError(messages) from None
     db.session.commit()
     click.echo(f"Created {user.email} ({user.role}).")
 

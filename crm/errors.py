@@ -1,10 +1,16 @@
-"""Translated error pages; nothing answers with a bare 500."""
+"""Translated error pages (or JSON for clients that ask for it); nothing answers a bare 500.
 
-from flask import Flask, render_template
+The one place where the services' domain errors become answers: ``NotFound`` is a 404,
+``Forbidden`` a 403, an unhandled ``RuleBroken`` a 400 with its message (views that show a
+form put the messages on its fields instead).
+"""
+
+from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from crm.exceptions import Forbidden, NotFound, RuleBroken
 from crm.extensions import db
 
 MESSAGES = {
@@ -31,11 +37,24 @@ MESSAGES = {
 }
 
 
-def render_error(code: int, message: str | None = None):
+def wants_json() -> bool:
+    """The client prefers JSON to HTML (the API, scripts, the pickers)."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def render_error(code: int, message: object = None, errors: dict | None = None):
     title, default = MESSAGES.get(code, MESSAGES[500])
-    return render_template(
-        "errors/error.html", code=code, title=title, message=message or default
-    ), code
+    text = str(message or default)
+    if wants_json():
+        body: dict = {"error": str(title), "message": text}
+        if errors:
+            body["errors"] = {field or "": str(value) for field, value in errors.items()}
+        return jsonify(body), code
+    return render_template("errors/error.html", code=code, title=title, message=text), code
 
 
 def init_errors(app: Flask) -> None:
@@ -50,6 +69,19 @@ def init_errors(app: Flask) -> None:
                 )
             ),
         )
+
+    @app.errorhandler(NotFound)
+    def not_found(_error: NotFound):
+        return render_error(404)
+
+    @app.errorhandler(Forbidden)
+    def forbidden(_error: Forbidden):
+        return render_error(403)
+
+    @app.errorhandler(RuleBroken)
+    def rule_broken(error: RuleBroken):
+        db.session.rollback()
+        return render_error(400, error.message, error.errors)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

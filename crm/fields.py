@@ -1,6 +1,9 @@
-"""Form fields that speak the user's calendar and language, and shared validators."""
+"""Form fields that speak the user's calendar and language, shared validators, and the one way
+a form hands its values to a service."""
 
+import dataclasses
 from datetime import date
+from typing import Any, TypeVar
 
 import phonenumbers
 from flask import url_for
@@ -10,7 +13,23 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select, TextInput
 
-from crm import i18n
+from crm.i18n import current_formatter
+from crm.text import DateParseError, parse_time, to_latin_digits
+
+T = TypeVar("T")
+
+
+def form_values(form: Any, cls: type[T], **extra: Any) -> T:
+    """The form's values as ``cls``, a domain's ``…Data`` or ``…Filters`` dataclass whose fields
+    are named as the form's. A field with an error (a list filter that could not be
+    understood) or an empty value keeps the dataclass's default; ``extra`` adds or overrides."""
+    values: dict[str, Any] = {}
+    for item in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if item.name in form and not form[item.name].errors:
+            value = form[item.name].data
+            if value is not None and value != "":
+                values[item.name] = value
+    return cls(**{**values, **extra})
 
 
 def choices(options, blank=None) -> list[SelectChoice]:
@@ -45,7 +64,7 @@ class LocalDateInput(TextInput):
     """A text input with the Jalali date picker in Persian, a native date input in English."""
 
     def __call__(self, field, **kwargs):
-        if i18n.is_persian():
+        if current_formatter().persian:
             kwargs.setdefault("data-jdp", "")
             kwargs.setdefault("placeholder", "۱۴۰۴/۰۱/۱۵")
             kwargs.setdefault("inputmode", "numeric")
@@ -68,13 +87,13 @@ class LocalDateField(Field):
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
-        return i18n.date_input_value(self.data)
+        return current_formatter().date_input(self.data)
 
     def process_formdata(self, valuelist):
         self.raw_text = valuelist[0] if valuelist else ""
         try:
-            self.data = i18n.parse_date(self.raw_text)
-        except i18n.DateParseError as error:
+            self.data = current_formatter().parse_date(self.raw_text)
+        except DateParseError as error:
             self.data = None
             raise ValueError(str(error.args[0])) from None
 
@@ -93,8 +112,8 @@ class LocalTimeField(StringField):
 
     def process_formdata(self, valuelist):
         try:
-            self.data = i18n.parse_time(valuelist[0] if valuelist else "")
-        except i18n.DateParseError as error:
+            self.data = parse_time(valuelist[0] if valuelist else "")
+        except DateParseError as error:
             self.data = None
             raise ValueError(str(error.args[0])) from None
 
@@ -127,7 +146,7 @@ class IdMultipleField(SelectMultipleField):
 
     def process_formdata(self, valuelist):
         try:
-            self.data = [int(i18n.to_latin_digits(v)) for v in valuelist]
+            self.data = [int(to_latin_digits(v)) for v in valuelist]
         except ValueError:
             self.data = []
             raise ValueError(CHOOSE) from None
@@ -135,7 +154,7 @@ class IdMultipleField(SelectMultipleField):
 
 def normalize_phone(text: str, region: str | None = None) -> str:
     """A phone number in E.164; raises ValidationError with a translated message."""
-    text = i18n.to_latin_digits(text or "").strip()
+    text = to_latin_digits(text or "").strip()
     if not text:
         return ""
     try:
@@ -164,4 +183,4 @@ def optional_int(value) -> int | None:
     """``coerce`` for a select whose first choice ("") means none."""
     if value in (None, "", "None"):
         return None
-    return int(i18n.to_latin_digits(str(value)))
+    return int(to_latin_digits(str(value)))

@@ -1,15 +1,16 @@
 """The change history of a record, in words: one presentation for every detail page.
 
-``change_history(record, labels, codes)`` turns the audit entries of a record into rows that
-name the changed fields as the record's form does and show old and new values as a reader
-wants them: dates in the user's calendar, codes by their label, ids by the name of what they
-point to (loaded with one query per referenced table, however many entries there are).
+``change_history(record, reader, fmt, labels, codes)`` turns the audit entries of a record into
+rows that name the changed fields as the record's form does and show old and new values as the
+reader wants them: dates in their calendar, codes by their label, ids by the name of what they
+point to (loaded with one query per referenced table, however many entries there are) when
+the reader may see it, and a dash when they may not.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
 from wtforms import Form
@@ -17,7 +18,8 @@ from wtforms.fields.core import UnboundField
 
 from crm.audit import AuditEntry, history_for
 from crm.extensions import db
-from crm.i18n import format_date, format_datetime, format_list, format_number
+from crm.formatting import Formatter
+from crm.permissions import sees
 
 ACTIONS = {
     "create": _l("Created"),
@@ -25,7 +27,16 @@ ACTIONS = {
     "archive": _l("Archived"),
     "restore": _l("Restored"),
 }
-NAME_ATTRIBUTES = ("name", "title", "display_name", "subject", "filename")
+# Audit keys that are not the name of a form field.
+LABELS = {
+    "areas": _l("Cooperation areas"),
+    "parties": _l("Parties"),
+    "participants": _l("Participants"),
+    "partner_id": _l("Partner"),
+    "archived_at": _l("Archived"),
+    "stage": _l("Stage"),
+}
+HIDDEN = "—"
 
 
 @dataclass
@@ -45,7 +56,7 @@ class HistoryRow:
 def form_labels(form_class: type[Form]) -> dict[str, str]:
     """Field name → label text of a form class (its audit keys are mostly its field names)."""
     return {
-        name: str(unbound.args[0])
+        name: unbound.args[0]
         for name, unbound in vars(form_class).items()
         if isinstance(unbound, UnboundField) and unbound.args
     }
@@ -64,17 +75,11 @@ def _targets(model: type) -> dict[str, type]:
     return targets
 
 
-def _name(obj) -> str:
-    for attribute in NAME_ATTRIBUTES:
-        value = getattr(obj, attribute, None)
-        if value:
-            return str(value)
-    return f"#{obj.id}"
-
-
-def _names(entries: list[AuditEntry], targets: dict[str, type]) -> dict[type, dict[int, str]]:
-    """The names behind the ids in the shown changes: at most one query per referenced table,
-    however many entries there are."""
+def _names(
+    entries: list[AuditEntry], targets: dict[str, type], reader: Any, fmt: Formatter
+) -> dict[type, dict[int, str]]:
+    """The names behind the ids in the shown changes, as far as ``reader`` may see the records
+    they name: at most one query per referenced table, however many entries there are."""
     wanted: dict[type, set[int]] = {}
     for entry in entries:
         if entry.action != "update":
@@ -86,32 +91,35 @@ def _names(entries: list[AuditEntry], targets: dict[str, type]) -> dict[type, di
                     wanted.setdefault(targets[key], set()).update(i for i in ids if i)
     return {
         model: {
-            obj.id: _name(obj) for obj in db.session.scalars(select(model).where(model.id.in_(ids)))
+            obj.id: fmt.name(obj)
+            for obj in db.session.scalars(select(model).where(model.id.in_(ids)))
+            if sees(reader, obj)
         }
         for model, ids in wanted.items()
     }
 
 
-def _text(key: str, value, codes: dict, names: dict[int, str] | None) -> str:
+def _text(key: str, value, codes: dict, names: dict[int, str] | None, fmt: Formatter) -> str:
     if value in (None, "", []):
         return "—"
     if isinstance(value, bool):
-        return _("Yes") if value else _("No")
+        return fmt.translate(_l("Yes") if value else _l("No"))
     if names is not None:
         ids = value if isinstance(value, list) else [value]
-        return format_list(names.get(i, f"#{i}") for i in ids)
+        shown = [names[i] for i in ids if i in names]
+        return fmt.list(shown) if shown else HIDDEN
     if key in codes:
-        return str(codes[key].get(value, value))
+        return fmt.label(codes[key], value)
     if isinstance(value, int):
-        return format_number(value)
+        return fmt.number(value)
     if isinstance(value, str) and len(value) == 10 and value[4] == "-":
         try:
-            return format_date(date.fromisoformat(value))
+            return fmt.date(date.fromisoformat(value))
         except ValueError:
             pass
     if isinstance(value, str) and "T" in value:
         try:
-            return format_datetime(datetime.fromisoformat(value))
+            return fmt.datetime(datetime.fromisoformat(value))
         except ValueError:
             pass
     text = str(value)
@@ -119,28 +127,34 @@ def _text(key: str, value, codes: dict, names: dict[int, str] | None) -> str:
 
 
 def change_history(
-    record, labels: dict[str, str], codes: dict[str, dict] | None = None, limit: int = 50
+    record,
+    reader: Any,
+    fmt: Formatter,
+    labels: dict[str, Any],
+    codes: dict[str, dict] | None = None,
+    limit: int = 50,
 ) -> list[HistoryRow]:
-    """The newest audit entries of ``record`` with their changes in words.
+    """The newest audit entries of ``record`` with their changes in words, for ``reader``.
 
     ``labels`` names the fields (``form_labels`` of the record's form, plus any extra keys);
     ``codes`` maps a field to its code table (e.g. ``{"stage": STAGES}``).
     """
     codes = codes or {}
+    labels = LABELS | labels
     entries = history_for(record, limit=limit)
     targets = _targets(type(record))
-    names = _names(entries, targets)
+    names = _names(entries, targets, reader, fmt)
     rows = []
     for entry in entries:
-        row = HistoryRow(entry, str(ACTIONS.get(entry.action, entry.action)))
+        row = HistoryRow(entry, fmt.label(ACTIONS, entry.action))
         if entry.action == "update":
             for key, (old, new) in entry.changes.items():
                 ref = names.get(targets[key], {}) if key in targets else None
                 row.changes.append(
                     Change(
-                        str(labels.get(key, key)),
-                        _text(key, old, codes, ref),
-                        _text(key, new, codes, ref),
+                        fmt.translate(labels.get(key, key)),
+                        _text(key, old, codes, ref, fmt),
+                        _text(key, new, codes, ref, fmt),
                     )
                 )
         rows.append(row)

@@ -1,68 +1,101 @@
-"""What the list pages share: a forgiving page number and the CSV export of their rows."""
+"""What the lists share: a forgiving page number, whitelisted sorting, and the exports.
+
+Each list defines its export once, as a list of ``Column``s (a translated heading and a value of
+a row for a reader); ``write_csv`` streams any number of rows through them with one formatter
+made for the reader, so a download costs the same few queries and little memory however long
+it is (XLSX will be a second writer over the same columns).
+"""
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
-from datetime import date
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
-from flask import Response, current_app, request, stream_with_context
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select
+from sqlalchemy import Select, Table, select
 
 from crm.extensions import db
-from crm.i18n import date_input_value
+from crm.formatting import Formatter
 
 MAX_PAGE = 1_000_000
 
 
-def paginate(stmt: Select) -> Pagination:
-    """One page of ``stmt``. A page number that is not a number or is out of range never
-    fails: it becomes the first or the last page."""
-    per_page = current_app.config["CRM_PAGE_SIZE"]
-    number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    page = db.paginate(stmt, page=number, per_page=per_page, error_out=False)
-    if page.pages and page.page > page.pages:
-        page = db.paginate(stmt, page=page.pages, per_page=per_page, error_out=False)
-    return page
+def paginate(stmt: Select, page: int | None, per_page: int) -> Pagination:
+    """One page of ``stmt``. A page number that is missing or out of range never fails: it
+    becomes the first or the last page."""
+    number = min(max(page or 1, 1), MAX_PAGE)
+    result = db.paginate(stmt, page=number, per_page=per_page, error_out=False)
+    if result.pages and result.page > result.pages:
+        result = db.paginate(stmt, page=result.pages, per_page=per_page, error_out=False)
+    return result
 
 
-def records(stmt: Select, batch: int = 500) -> Iterator:
-    """Every row of ``stmt``, fetched ``batch`` at a time once the download starts."""
-    yield from db.session.scalars(stmt.execution_options(yield_per=batch))
+def clean_sort(sort: str | None, allowed: Iterable[str], default: str) -> str:
+    """``sort`` (``name`` or ``-name``) when its key is allowed, else ``default``."""
+    return sort if sort and sort.lstrip("-") in allowed else default
 
 
-def cell(value) -> str:
-    """A value as a spreadsheet cell: dates as the user types them (Jalali in Persian)."""
+def sorted_by(stmt: Select, sort: str, columns: dict[str, Any], default: str, tie: Any) -> Select:
+    """Order by a whitelisted sort key of ``columns``; unknown keys use ``default``."""
+    sort = clean_sort(sort, columns, default)
+    column = columns[sort.lstrip("-")]
+    return stmt.order_by(column.desc() if sort.startswith("-") else column.asc(), tie)
+
+
+# --- exports -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Column:
+    """One column of an export: a translated heading and the value of a row for a reader."""
+
+    heading: Any
+    value: Callable[[Any, Formatter], Any]
+
+
+def cell(value: Any, fmt: Formatter) -> str:
+    """A value as a spreadsheet cell: dates as the reader types them (Jalali in Persian),
+    times in the reader's zone, numbers as plain digits."""
     if value is None:
         return ""
-    if isinstance(value, date):
-        return date_input_value(value)
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, datetime):
+        return fmt.datetime(value)
+    if isinstance(value, date):
+        return fmt.date_input(value)
     return str(value)
 
 
-def csv_download(name: str, columns: list[tuple[str, Callable]], rows: Iterable) -> Response:
-    """``rows`` as a CSV file named ``name``-today.csv; ``columns`` pairs a translated heading
-    with a function of a row. UTF-8 with a byte-order mark, so spreadsheet programs read
-    Persian; streamed, so a long list costs little memory."""
+def write_csv(columns: Sequence[Column], rows: Iterable[Any], fmt: Formatter) -> Iterator[str]:
+    """The CSV text of ``rows``, in pieces: UTF-8 with a byte-order mark (so spreadsheet
+    programs read Persian), a header row, then a few hundred rows a piece."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow([fmt.translate(column.heading) for column in columns])
+    values = [column.value for column in columns]
+    for number, row in enumerate(rows, 1):
+        writer.writerow([cell(value(row, fmt), fmt) for value in values])
+        if number % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
-    def generate():
-        buffer = io.StringIO()
-        buffer.write("\ufeff")
-        writer = csv.writer(buffer)
-        writer.writerow([str(heading) for heading, _ in columns])
-        for number, row in enumerate(rows, 1):
-            writer.writerow([cell(value(row)) for _, value in columns])
-            if number % 200 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
 
-    filename = f"{name}-{date.today().isoformat()}.csv"
-    return Response(
-        stream_with_context(generate()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+def links(table: Table, owner: str, target: str, owners: Select) -> dict[int, list[int]]:
+    """The ids linked to each of ``owners`` (a select of ids) in an association ``table``,
+    in one query: the parties of many agreements, the areas of many partners."""
+    found: dict[int, list[int]] = {}
+    stmt = select(table.c[owner], table.c[target]).where(table.c[owner].in_(owners))
+    for owner_id, target_id in db.session.execute(stmt.order_by(table.c[target])):
+        found.setdefault(owner_id, []).append(target_id)
+    return found
+
+
+def stream_rows(stmt: Select, batch: int = 1000) -> Iterator[Any]:
+    """Every row of a Core ``stmt`` (columns, not ORM objects) from one query, fetched
+    ``batch`` at a time (a server-side cursor on PostgreSQL)."""
+    result = db.session.execute(stmt.execution_options(stream_results=True, yield_per=batch))
+    yield from result

@@ -1,14 +1,26 @@
 """Shared model pieces: time stamps, archiving, search keys and the cooperation-area table."""
 
 from datetime import UTC, datetime
+from typing import Any, ClassVar
 
-from flask_babel import get_locale
-from sqlalchemy import Column, ColumnElement, DateTime, ForeignKey, String, Table, Text, and_, true
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    DateTime,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    and_,
+    func,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from crm.extensions import db
-from crm.i18n import normalize_search
+from crm.formatting import default_locale, pick
+from crm.text import search_words
 
 
 def utcnow() -> datetime:
@@ -57,11 +69,6 @@ class ArchivableMixin:
         self.archived_at = None
 
 
-def search_words(text: str | None) -> list[str]:
-    """The normalised words of a query (see ``crm.i18n.normalize_search``)."""
-    return normalize_search(text).split()
-
-
 class SearchableMixin:
     """A normalised search key, kept up to date by crm.audit's flush hook."""
 
@@ -85,11 +92,29 @@ class AuditedMixin:
 
 
 class BilingualNameMixin:
-    """``name`` picks the Persian or English text by the current locale, falling back."""
+    """A record named in English and Persian (and maybe more): ``name_in(locale)`` picks the
+    text a reader of ``locale`` reads first, falling back to the others; ``name`` is the name
+    in the application's default language (for logs, commands and jobs). Pages, emails and PDFs
+    name records through their reader's ``Formatter.name``."""
 
-    def _pick(self, en: str | None, fa: str | None) -> str:
-        first, second = (fa, en) if str(get_locale() or "en") == "fa" else (en, fa)
-        return first or second or ""
+    __name_columns__: ClassVar[tuple[str, ...]]  # English, Persian, then fallbacks
+
+    def name_in(self, locale: str) -> str:
+        en, fa, *others = (getattr(self, column) for column in self.__name_columns__)
+        return pick(locale, en, fa, *others)
+
+    @property
+    def name(self) -> str:
+        return self.name_in(default_locale())
+
+    @classmethod
+    def name_order(cls, locale: str) -> Any:
+        """The SQL twin of ``name_in``: a sort key for lists in ``locale``."""
+        en, fa, *others = (getattr(cls, column) for column in cls.__name_columns__)
+        first, second = (fa, en) if locale == "fa" else (en, fa)
+        return func.lower(
+            func.coalesce(*(func.nullif(c, "") for c in (first, second, *others)), "")
+        )
 
 
 class CooperationArea(BilingualNameMixin, db.Model):
@@ -101,9 +126,7 @@ class CooperationArea(BilingualNameMixin, db.Model):
     name_fa: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(default=0)
 
-    @property
-    def name(self) -> str:
-        return self._pick(self.name_en, self.name_fa)
+    __name_columns__ = ("name_en", "name_fa")
 
     def __repr__(self) -> str:
         return f"<CooperationArea {self.code}>"

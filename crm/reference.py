@@ -5,6 +5,9 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.models import CooperationArea
+from crm.permissions import register
+
+register(CooperationArea)  # reference data: everyone reads it, nobody changes it on a page
 
 DOMAINS = {
     "organizations": _l("International city organisations"),

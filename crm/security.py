@@ -3,8 +3,10 @@
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, abort, request
+from flask import Flask, abort, g, request
 from flask_login import current_user
+
+from crm.permissions import acting_as
 
 # Endpoints anyone may reach without logging in.
 PUBLIC_ENDPOINTS = {"static", "vendor.static", "auth.login", "main.health"}
@@ -38,7 +40,7 @@ def require(role: str) -> Callable:
                 from crm.extensions import login_manager
 
                 return login_manager.unauthorized()
-            if not current_user.can(role):
+            if not current_user.has_role(role):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -64,7 +66,16 @@ def init_security(app: Flask) -> None:
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        # Everything this request does is done by the signed-in user (rules and audit log).
+        g.acting = acting_as(current_user._get_current_object(), via="web")
+        g.acting.__enter__()
         return None
+
+    @app.teardown_request
+    def stop_acting(_error=None):
+        acting = g.pop("acting", None)
+        if acting is not None:
+            acting.__exit__(None, None, None)
 
     @app.after_request
     def security_headers(response):

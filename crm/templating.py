@@ -1,18 +1,27 @@
-"""Jinja filters and globals: the template side of the one formatting layer."""
+"""The template side of the one formatting layer and of the permission layer.
+
+Filters format through the reader's formatter (``crm.i18n.current_formatter``): the
+signed-in user's in a request, the one a job set with ``reading_as`` when it renders for a
+recipient. Code tables (stages, kinds…) are template globals, each registered once by its
+domain with ``register_globals``.
+"""
+
+from typing import Any
 
 from flask import Flask, request, url_for
+from flask_login import current_user
 from wtforms.widgets import Select
 
-from crm import i18n
+from crm import i18n, permissions
 from crm.reference import DOMAINS
 
 
-def url_with(**changes) -> str:
+def url_with(**changes: Any) -> str:
     """The current URL with some query arguments changed (None removes one)."""
     args = request.args.to_dict(flat=True)
     args.update({k: v for k, v in changes.items()})
     args = {k: v for k, v in args.items() if v not in (None, "")}
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for(request.endpoint or "main.index", **(request.view_args or {}), **args)
 
 
 def url_with_filters(endpoint: str) -> str:
@@ -21,20 +30,42 @@ def url_with_filters(endpoint: str) -> str:
     return url_for(endpoint, **args)
 
 
+def can(action: str, target: Any) -> bool:
+    """May the signed-in user do ``action`` to ``target`` (a record or a kind's name)?"""
+    return permissions.can(current_user, action, target)
+
+
+def register_globals(app: Flask, **values: Any) -> None:
+    """Make ``values`` template globals; a name is registered once (a second, different value
+    is a programming error)."""
+    for name, value in values.items():
+        existing = app.jinja_env.globals.get(name, value)
+        if existing is not value:
+            raise RuntimeError(f"template global {name!r} registered twice")
+        app.jinja_env.globals[name] = value
+
+
+def _fmt():
+    return i18n.current_formatter()
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
-        date=i18n.format_date,
-        datetime=i18n.format_datetime,
-        time=i18n.format_time,
-        number=i18n.format_number,
-        digits=i18n.localize_digits,
-        country=i18n.country_name,
-        format_list=i18n.format_list,
+        date=lambda value, style="short": _fmt().date(value, style),
+        datetime=lambda value, style="short": _fmt().datetime(value, style),
+        time=lambda value: _fmt().time(value),
+        number=lambda value: _fmt().number(value),
+        digits=lambda value: _fmt().digits(value),
+        country=lambda code: _fmt().country(code),
+        format_list=lambda items: _fmt().list(items),
+        name=lambda record: _fmt().name(record),
     )
-    app.jinja_env.globals.update(
+    register_globals(
+        app,
         url_with=url_with,
         url_with_filters=url_with_filters,
-        list_separator=i18n.list_separator,
+        can=can,
+        list_separator=lambda: _fmt().list_separator,
         DOMAINS=DOMAINS,
         LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
     )
@@ -42,6 +73,6 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.context_processor
-    def locale_context():
-        code = i18n.locale_code()
-        return {"locale": code, "direction": i18n.text_direction(code)}
+    def locale_context() -> dict[str, Any]:
+        fmt = _fmt()
+        return {"fmt": fmt, "locale": fmt.locale, "direction": fmt.direction}

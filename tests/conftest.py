@@ -202,17 +202,19 @@ def make_user(app):
     counter = iter(range(1, 10_000))
 
     def make(role: str = "staff", **fields):
-        from crm.auth.services import create_user
+        from crm.auth.services import UserData, create_user
 
         n = next(counter)
         with app.app_context():
             user = create_user(
-                fields.pop("email", f"{role}{n}@example.org"),
-                fields.pop("display_name", f"{role.title()} {n}"),
-                fields.pop("password", PASSWORD),
-                role=role,
-                locale=fields.pop("locale", "en"),
-                timezone=fields.pop("timezone", "Asia/Tehran"),
+                UserData(
+                    email=fields.pop("email", f"{role}{n}@example.org"),
+                    display_name=fields.pop("display_name", f"{role.title()} {n}"),
+                    password=fields.pop("password", PASSWORD),
+                    role=role,
+                    locale=fields.pop("locale", "en"),
+                    timezone=fields.pop("timezone", "Asia/Tehran"),
+                )
             )
             for key, value in fields.items():
                 setattr(user, key, value)

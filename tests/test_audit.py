@@ -1,6 +1,5 @@
 """The audit log records who changed what, with old and new values."""
 
-from flask_login import login_user
 from sqlalchemy import select
 
 from crm.audit import AuditEntry, history_for
@@ -8,6 +7,7 @@ from crm.auth.models import User
 from crm.extensions import db
 from crm.models import CooperationArea, utcnow
 from crm.partners.models import Partner
+from crm.permissions import acting_as
 
 
 def _entries(partner_id):
@@ -22,20 +22,22 @@ def _entries(partner_id):
 
 def test_create_change_archive_restore_are_audited_with_the_actor(ctx, make_user):
     actor = db.session.get(User, make_user("staff").id)
-    login_user(actor)
-    partner = Partner(kind="city", domain="cities", name_en="Seoul", name_fa="سئول", country="KR")
-    db.session.add(partner)
-    db.session.commit()
-    partner.name_en = "Seoul Metropolitan Government"
-    db.session.commit()
-    partner.archived_at = utcnow()
-    db.session.commit()
-    partner.archived_at = None
-    db.session.commit()
+    with acting_as(actor):
+        partner = Partner(
+            kind="city", domain="cities", name_en="Seoul", name_fa="سئول", country="KR"
+        )
+        db.session.add(partner)
+        db.session.commit()
+        partner.name_en = "Seoul Metropolitan Government"
+        db.session.commit()
+        partner.archived_at = utcnow()
+        db.session.commit()
+        partner.archived_at = None
+        db.session.commit()
 
     entries = _entries(partner.id)
     assert [e.action for e in entries] == ["create", "update", "archive", "restore"]
-    assert all(e.user_id == actor.id for e in entries)
+    assert all(e.user_id == actor.id and e.via == "web" for e in entries)
     assert entries[0].changes["name_fa"] == [None, "سئول"]
     assert entries[1].changes == {"name_en": ["Seoul", "Seoul Metropolitan Government"]}
     assert entries[2].changes["archived_at"][0] is None
@@ -83,12 +85,13 @@ def test_change_history_speaks_the_readers_language(app, make_user):
     """Ids become names, codes their labels, dates Jalali for a Persian reader."""
     from datetime import date
 
+    from crm.formatting import Formatter
     from crm.history import change_history, form_labels
     from crm.partners.forms import PartnerForm
     from crm.partners.models import RELATIONSHIPS
 
     owner = make_user("staff", display_name="Neda Rezaei")
-    with app.test_request_context("/?lang=fa"):
+    with app.app_context():  # no request: the reader's formatter is passed in
         tourism = db.session.scalar(select(CooperationArea).filter_by(code="tourism"))
         partner = Partner(kind="city", domain="cities", name_en="Kazan")
         db.session.add(partner)
@@ -98,8 +101,13 @@ def test_change_history_speaks_the_readers_language(app, make_user):
         partner.relationship_type = "sister_city"
         partner.relationship_since = date(2023, 4, 4)
         db.session.commit()
+        reader = db.session.get(User, owner.id)
         rows = change_history(
-            partner, form_labels(PartnerForm), {"relationship_type": RELATIONSHIPS}
+            partner,
+            reader,
+            Formatter("fa", "Asia/Tehran"),
+            form_labels(PartnerForm),
+            {"relationship_type": RELATIONSHIPS},
         )
         changes = {c.label: (c.old, c.new) for c in rows[0].changes}
     assert [row.action for row in rows] == ["ویرایش شد", "ایجاد شد"]

@@ -5,10 +5,12 @@ import pytest
 from sqlalchemy import select
 
 from crm.audit import AuditEntry
+from crm.auth.models import User
 from crm.extensions import db
 from crm.models import utcnow
 from crm.partners import contacts
 from crm.partners.models import Contact, Partner
+from crm.permissions import acting_as
 
 
 def page_of(client, url: str) -> str:
@@ -106,19 +108,21 @@ def test_contact_form_errors_in_persian_are_rtl_and_keep_typed_data(auth, client
     assert 'value="سارا"' in page and 'value="۱۲"' in page
 
 
-def test_only_one_primary_contact_per_partner(ctx, make_partner, make_contact):
-    partner = make_partner()
+def test_only_one_primary_contact_per_partner(ctx, make_user, make_partner, make_contact):
+    staff = db.session.get(User, make_user("staff").id)
+    partner = db.session.get(Partner, make_partner().id)
     first = db.session.get(Contact, make_contact(partner, is_primary=True).id)
     second = db.session.get(Contact, make_contact(partner, name_latin="Second").id)
     elsewhere = make_contact(make_partner(name_en="Kazan"), is_primary=True)
-    contacts.make_primary(second)
-    db.session.commit()
-    assert (first.is_primary, second.is_primary) == (False, True)
-    assert db.session.get(Contact, elsewhere.id).is_primary  # other partners are untouched
-    third = contacts.save_contact(
-        Contact(partner_id=partner.id), {"name_latin": "Third", "is_primary": True}
-    )
-    db.session.commit()
+    with acting_as(staff):
+        contacts.make_primary(second)
+        db.session.commit()
+        assert (first.is_primary, second.is_primary) == (False, True)
+        assert db.session.get(Contact, elsewhere.id).is_primary  # other partners are untouched
+        third = contacts.save_contact(
+            None, contacts.ContactData(name_latin="Third", is_primary=True), partner
+        )
+        db.session.commit()
     primaries = db.session.scalars(
         select(Contact.id).where(Contact.partner_id == partner.id, Contact.is_primary.is_(True))
     ).all()

@@ -5,10 +5,12 @@ from zoneinfo import ZoneInfo
 
 from crm.auth.models import User
 from crm.extensions import db
+from crm.formatting import Formatter
 from crm.main.services import dashboard
 from tests.conftest import count_queries
 
 TODAY = datetime.now(ZoneInfo("Asia/Tehran")).date()
+TEHRAN = Formatter("en", "Asia/Tehran")
 
 
 def test_dashboard_counts_partners_and_visible_agreements(
@@ -24,7 +26,7 @@ def test_dashboard_counts_partners_and_visible_agreements(
     staff = db.session.get(User, make_user("staff").id)
     manager = db.session.get(User, make_user("manager").id)
 
-    board = dashboard(staff)
+    board = dashboard(staff, TEHRAN)
     assert board.partners_by_domain["cities"] == 2 + 3  # three made by make_agreement
     assert board.partners_by_domain["private_sector"] == 1
     assert board.partners_by_domain["citizens"] == 0
@@ -35,7 +37,7 @@ def test_dashboard_counts_partners_and_visible_agreements(
         "citizens",
     ]
     assert board.agreements_by_stage["active"] == 1 and board.agreements_by_stage["idea"] == 1
-    assert dashboard(manager).agreements_by_stage["active"] == 2
+    assert dashboard(manager, TEHRAN).agreements_by_stage["active"] == 2
 
 
 def test_dashboard_lists_agreements_expiring_within_90_days(ctx, make_user, make_agreement):
@@ -49,9 +51,9 @@ def test_dashboard_lists_agreements_expiring_within_90_days(ctx, make_user, make
         stage="signed", expires_on=TODAY + timedelta(days=5), confidentiality="confidential"
     )
     staff = db.session.get(User, make_user("staff").id)
-    assert [a.id for a in dashboard(staff).expiring] == [soon.id]
+    assert [a.id for a in dashboard(staff, TEHRAN).expiring] == [soon.id]
     manager = db.session.get(User, make_user("manager").id)
-    assert [a.id for a in dashboard(manager).expiring] == [hidden.id, soon.id]
+    assert [a.id for a in dashboard(manager, TEHRAN).expiring] == [hidden.id, soon.id]
 
 
 def test_start_page_shows_my_overdue_and_upcoming_followups(

@@ -14,9 +14,9 @@ from crm.demo.data import DEMO_PASSWORD
 from crm.demo.large import SIZES, sizes_for
 from crm.demo.small import TEHRAN, demo_email
 from crm.extensions import db
-from crm.i18n import normalize_search
 from crm.partners.models import Contact, Partner
 from crm.reference import DOMAINS
+from crm.text import normalize_search
 
 MODELS = (User, Partner, Contact, Agreement, StageChange, Milestone, Activity, AuditEntry)
 

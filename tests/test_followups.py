@@ -3,9 +3,10 @@
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from crm.activities.followups import my_followups, week_end
+from crm.activities.followups import my_followups
 from crm.auth.models import User
 from crm.extensions import db
+from crm.formatting import Formatter
 from tests.conftest import count_queries
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -13,18 +14,19 @@ TEHRAN = ZoneInfo("Asia/Tehran")
 
 def _groups(user_id, now, persian=True):
     user = db.session.get(User, user_id)
-    result = my_followups(user, now=now, zone=TEHRAN, persian=persian)
+    result = my_followups(user, Formatter("fa" if persian else "en", TEHRAN), now=now)
     return {name: [a.subject for a in rows] for name, rows in result.groups.items()}, result
 
 
 def test_persian_week_runs_saturday_to_friday_and_english_monday_to_sunday():
+    persian, english = Formatter("fa", TEHRAN), Formatter("en", TEHRAN)
     wednesday = date(2026, 12, 2)
-    assert week_end(wednesday, persian=True) == date(2026, 12, 4)  # Friday
-    assert week_end(wednesday, persian=False) == date(2026, 12, 6)  # Sunday
+    assert persian.week_end(wednesday) == date(2026, 12, 4)  # Friday
+    assert english.week_end(wednesday) == date(2026, 12, 6)  # Sunday
     friday, sunday = date(2026, 12, 4), date(2026, 12, 6)
-    assert week_end(friday, persian=True) == friday
-    assert week_end(sunday, persian=False) == sunday
-    assert week_end(date(2026, 12, 5), persian=True) == date(2026, 12, 11)  # Saturday
+    assert persian.week_end(friday) == friday
+    assert english.week_end(sunday) == sunday
+    assert persian.week_end(date(2026, 12, 5)) == date(2026, 12, 11)  # Saturday
 
 
 def test_followups_are_grouped_by_the_users_local_day(ctx, make_user, make_activity, make_partner):

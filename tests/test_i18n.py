@@ -1,91 +1,105 @@
-"""Locale choice, text direction, Jalali dates, Persian digits and search normalisation."""
+"""Locale choice, text direction, the formatter (Jalali dates, Persian digits, zones) and search
+normalisation. The formatter's tests run in a plain application context: no request."""
 
 from datetime import UTC, date, datetime, time
 
 import pytest
 
-from crm import i18n
-from crm.i18n import DateParseError, normalize_search, parse_date
+from crm.formatting import Formatter
+from crm.text import DateParseError, normalize_search
 
 
 @pytest.fixture
 def fa(app):
-    with app.test_request_context("/?lang=fa"):
-        yield
+    with app.app_context():
+        yield Formatter("fa", "Asia/Tehran")
 
 
 @pytest.fixture
 def en(app):
-    with app.test_request_context("/?lang=en"):
-        yield
+    with app.app_context():
+        yield Formatter("en", "Asia/Tehran")
 
 
 def test_jalali_date_parsed_from_persian_digits(fa):
-    assert parse_date("۱۴۰۲/۰۱/۱۵") == date(2023, 4, 4)
-    assert parse_date("1402-1-15") == date(2023, 4, 4)
-    assert parse_date("١٤٠٢/٠١/١٥") == date(2023, 4, 4)  # Arabic-Indic digits
+    assert fa.parse_date("۱۴۰۲/۰۱/۱۵") == date(2023, 4, 4)
+    assert fa.parse_date("1402-1-15") == date(2023, 4, 4)
+    assert fa.parse_date("١٤٠٢/٠١/١٥") == date(2023, 4, 4)  # Arabic-Indic digits
 
 
 def test_impossible_jalali_date_is_refused_with_a_message(fa):
-    with pytest.raises(DateParseError, match="چنین تاریخی در تقویم وجود ندارد"):
-        parse_date("1402/12/30")  # 1402 is not a leap year
-    assert parse_date("1403/12/30") == date(2025, 3, 20)  # 1403 is
+    with pytest.raises(DateParseError) as refused:
+        fa.parse_date("1402/12/30")  # 1402 is not a leap year
+    assert "چنین تاریخی در تقویم وجود ندارد" in fa.translate(refused.value.args[0])
+    assert fa.parse_date("1403/12/30") == date(2025, 3, 20)  # 1403 is
 
 
 def test_gregorian_year_typed_in_persian_gets_a_hint(fa):
-    with pytest.raises(DateParseError, match="میلادی"):
-        parse_date("2024/01/01")
+    with pytest.raises(DateParseError) as refused:
+        fa.parse_date("2024/01/01")
+    assert "میلادی" in fa.translate(refused.value.args[0])
 
 
 def test_english_dates_are_iso(en):
-    assert parse_date("2026-11-26") == date(2026, 11, 26)
+    assert en.parse_date("2026-11-26") == date(2026, 11, 26)
     with pytest.raises(DateParseError, match="does not exist"):
-        parse_date("2026-02-30")
+        en.parse_date("2026-02-30")
     with pytest.raises(DateParseError, match="year-month-day"):
-        parse_date("26 Nov")
-    assert parse_date("  ") is None
+        en.parse_date("26 Nov")
+    assert en.parse_date("  ") is None
 
 
 def test_dates_shown_in_jalali_with_persian_digits(fa):
-    assert i18n.format_date(date(2026, 11, 26)) == "۱۴۰۵/۰۹/۰۵"
-    assert i18n.format_date(date(2026, 11, 26), "long").endswith("۵ آذر ۱۴۰۵")
-    assert i18n.date_input_value(date(2026, 11, 26)) == "1405/09/05"
+    assert fa.date(date(2026, 11, 26)) == "۱۴۰۵/۰۹/۰۵"
+    assert fa.date(date(2026, 11, 26), "long").endswith("۵ آذر ۱۴۰۵")
+    assert fa.date_input(date(2026, 11, 26)) == "1405/09/05"
 
 
 def test_dates_shown_in_gregorian_in_english(en):
-    assert i18n.format_date(date(2026, 11, 26)) == "Nov 26, 2026"
+    assert en.date(date(2026, 11, 26)) == "Nov 26, 2026"
 
 
-def test_datetimes_shown_in_the_users_time_zone(fa):
+def test_datetimes_shown_in_the_readers_time_zone(fa):
     # 20:45 UTC is 00:15 the next day in Tehran (UTC+3:30)
     moment = datetime(2026, 11, 25, 20, 45, tzinfo=UTC)
-    assert i18n.format_date(moment) == "۱۴۰۵/۰۹/۰۵"
-    assert i18n.format_time(moment) == "۰۰:۱۵"
+    assert fa.date(moment) == "۱۴۰۵/۰۹/۰۵"
+    assert fa.time(moment) == "۰۰:۱۵"
+    assert fa.datetime(moment) == "۱۴۰۵/۰۹/۰۵، ۰۰:۱۵"
+    berlin = Formatter("en", "Europe/Berlin")
+    assert berlin.datetime(moment) == "Nov 25, 2026, 9:45\u202fPM"
 
 
 def test_local_input_is_stored_as_utc(fa):
-    assert i18n.local_to_utc(date(2026, 12, 1), time(10, 30)) == datetime(
-        2026, 12, 1, 7, 0, tzinfo=UTC
-    )
+    assert fa.to_utc(date(2026, 12, 1), time(10, 30)) == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
 
 
 def test_numbers_use_persian_digits_in_persian(fa):
-    assert i18n.format_number(8_693_706) == "۸٬۶۹۳٬۷۰۶"
-    assert i18n.format_number(2.5) == "۲٫۵"
+    assert fa.number(8_693_706) == "۸٬۶۹۳٬۷۰۶"
+    assert fa.number(2.5) == "۲٫۵"
+    assert fa.list(["گردشگری", "سلامت"]) == "گردشگری، سلامت"
 
 
 def test_numbers_use_latin_digits_in_english(en):
-    assert i18n.format_number(8_693_706) == "8,693,706"
+    assert en.number(8_693_706) == "8,693,706"
+    assert en.list(["Tourism", "Health"]) == "Tourism, Health"
 
 
 def test_country_names_follow_the_language(fa):
-    assert i18n.country_name("TR") == "ترکیه"
-    codes = [code for code, _ in i18n.country_choices()]
+    assert fa.country("TR") == "ترکیه"
+    codes = [code for code, _ in fa.countries()]
     assert "IR" in codes and "ZZ" not in codes and len(codes) > 240
 
 
 def test_country_names_in_english(en):
-    assert i18n.country_name("tr") in ("Türkiye", "Turkey")
+    assert en.country("tr") in ("Türkiye", "Turkey")
+
+
+def test_labels_are_translated_for_the_reader_outside_a_request(fa, en):
+    from crm.agreements.models import STAGES
+
+    assert fa.label(STAGES, "negotiation") == "مذاکره"
+    assert en.label(STAGES, "negotiation") == "Negotiation"
+    assert fa.label(STAGES, "no-such-stage") == "no-such-stage"
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crm.models import search_words
+from crm.text import search_words
 
 
 def _search(client, q: str) -> str:

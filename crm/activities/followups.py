@@ -8,25 +8,19 @@ even though it is 20:00 UTC.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select
 
-from crm import i18n
 from crm.activities.models import Activity
-from crm.activities.services import (
-    before,
-    on_or_after,
-    visible_activities,
-    when_key,
-    with_relations,
-)
-from crm.auth.models import User
+from crm.activities.services import before, on_or_after, when_key, with_relations
 from crm.extensions import db
+from crm.formatting import Formatter
 from crm.models import utcnow
+from crm.permissions import visible
 
 GROUPS = ("overdue", "today", "week", "later")
-SATURDAY, MONDAY = 5, 0
 
 
 @dataclass
@@ -41,12 +35,6 @@ class FollowUps:
         return sum(self.counts.values())
 
 
-def week_end(today: date, persian: bool) -> date:
-    """The last day of the calendar week that holds ``today``."""
-    first = SATURDAY if persian else MONDAY
-    return today + timedelta(days=6 - (today.weekday() - first) % 7)
-
-
 def _conditions(today: date, last: date, zone: ZoneInfo) -> dict:
     tomorrow, after_week = today + timedelta(days=1), last + timedelta(days=1)
     return {
@@ -57,33 +45,32 @@ def _conditions(today: date, last: date, zone: ZoneInfo) -> dict:
     }
 
 
-def mine(user: User) -> tuple:
+def mine(user: Any) -> tuple:
     """The conditions of \"my follow-ups\": mine, planned, not archived, visible."""
     return (
         Activity.owner_id == user.id,
         Activity.status == "planned",
         Activity.archived_at.is_(None),
-        visible_activities(user),
+        visible(Activity, user),
     )
 
 
 def my_followups(
-    user: User,
+    user: Any,
+    fmt: Formatter,
     now: datetime | None = None,
-    zone: ZoneInfo | None = None,
-    persian: bool | None = None,
     limit: int = 25,
     groups: tuple[str, ...] = GROUPS,
 ) -> FollowUps:
-    """The user's planned, non-archived activities by group, at most ``limit`` a group.
+    """The user's planned, non-archived activities by group, at most ``limit`` a group, in
+    the days and week of the reader of ``fmt`` (usually the user: a digest for them too).
 
     Always the same queries: one grouped count and one list per group (partner, agreement and
     owner joined in), whatever the data.
     """
-    zone = zone or i18n.user_zone()
-    persian = i18n.is_persian() if persian is None else persian
+    zone = fmt.zone
     today = (now or utcnow()).astimezone(zone).date()
-    result = FollowUps(today=today, week_end=week_end(today, persian))
+    result = FollowUps(today=today, week_end=fmt.week_end(today))
     conditions = _conditions(today, result.week_end, zone)
     label = case(*((cond, name) for name, cond in conditions.items()), else_="later")
     grouped = select(label.label("grp")).where(*mine(user)).subquery()
@@ -111,10 +98,10 @@ def _order(group: str) -> list:
 
 
 def overdue_and_upcoming(
-    user: User, limit: int = 5, now: datetime | None = None
+    user: Any, fmt: Formatter, limit: int = 5, now: datetime | None = None
 ) -> tuple[list[Activity], list[Activity]]:
     """For the start page: the user's latest overdue and next upcoming follow-ups."""
-    zone = i18n.user_zone()
+    zone = fmt.zone
     today = (now or utcnow()).astimezone(zone).date()
     base = with_relations(select(Activity)).where(*mine(user))
     overdue = db.session.scalars(

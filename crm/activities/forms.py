@@ -145,18 +145,6 @@ class ActivityForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), render_kw={"rows": 4})
     outcome = TextAreaField(_l("Outcome"), render_kw={"rows": 3})
 
-    def validate_on_date(self, field) -> None:
-        if field.errors:
-            return
-        if field.data and not self.at_time.data and not self.at_time.errors:
-            raise ValidationError(_l("Enter the time as well, or use a due date instead."))
-        if not field.data and self.at_time.data:
-            raise ValidationError(_l("Enter the date of this time."))
-        if field.data and self.due_on.data:
-            raise ValidationError(_l("Give either a date and time or a due date, not both."))
-        if not field.data and not self.due_on.data and not self.due_on.errors:
-            raise ValidationError(_l("Enter a date and time, or a due date."))
-
 
 class CompleteForm(FlaskForm):
     """Mark an activity done, optionally planning the next step."""
@@ -173,7 +161,3 @@ class CompleteForm(FlaskForm):
         default="task",
     )
     next_due_on = LocalDateField(_l("Due date of the next step"))
-
-    def validate_next_due_on(self, field) -> None:
-        if self.next_subject.data and not field.data and not field.errors:
-            raise ValidationError(_l("Give the next step a due date."))

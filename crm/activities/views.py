@@ -1,71 +1,83 @@
-"""Views of activities: list, my follow-ups, detail, create/edit, complete, cancel, archive."""
+"""Views of activities: list, export, my follow-ups, detail, create/edit, complete, cancel,
+archive and restore."""
 
-from urllib.parse import urlsplit
-
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from crm import i18n
+from crm import records
 from crm.activities import bp, followups, options, services
 from crm.activities.forms import REMIND_CHOICES, ActivityFilterForm, ActivityForm, CompleteForm
 from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES, Activity
-from crm.agreements.models import Agreement
+from crm.agreements.services import get_agreement
 from crm.auth.services import user_choices
+from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
-from crm.fields import choices
+from crm.fields import choices, form_values
 from crm.history import change_history, form_labels
-from crm.lists import csv_download, paginate
-from crm.partners.models import Partner
-from crm.partners.services import partner_names
+from crm.lists import Column
+from crm.partners.services import get_partner, partner_names
 from crm.reference import DOMAINS
 from crm.security import require
+from crm.templating import register_globals
+from crm.web import csv_download, fmt, page_of, safe_next, show_errors, submit
+
+EXPORT_COLUMNS = [
+    Column(_l("Number"), lambda a, f: a.id),
+    Column(_l("Kind"), lambda a, f: f.label(ACTIVITY_KINDS, a.kind)),
+    Column(_l("Subject"), lambda a, f: a.subject),
+    Column(_l("Partner"), lambda a, f: f.pick(a.partner_en, a.partner_fa, a.partner_local)),
+    Column(_l("Agreement"), lambda a, f: f.pick(a.agreement_en, a.agreement_fa)),
+    Column(_l("When"), lambda a, f: a.starts_at),
+    Column(_l("Due date"), lambda a, f: a.due_on),
+    Column(_l("Status"), lambda a, f: f.label(ACTIVITY_STATUSES, a.status)),
+    Column(_l("Owner"), lambda a, f: a.owner),
+    Column(_l("Location"), lambda a, f: a.location),
+    Column(_l("Outcome"), lambda a, f: a.outcome),
+]
+HISTORY_LABELS = {
+    "starts_at": _l("When"),
+    "previous_id": _l("Previous"),
+    "remind_before_minutes": _l("Remind before"),
+}
 
 
 @bp.record_once
 def _template_globals(state) -> None:
-    """Kind and status labels and icons for every template (macros included)."""
-    state.app.jinja_env.globals.update(services.labels(), shows_agreement=shows_agreement)
+    """Kind and status labels and icons for every template (other pages' timelines too)."""
+    register_globals(
+        state.app,
+        ACTIVITY_KINDS=ACTIVITY_KINDS,
+        ACTIVITY_STATUSES=ACTIVITY_STATUSES,
+        KIND_ICONS=services.KIND_ICONS,
+    )
 
 
-def shows_agreement(agreement) -> bool:
-    """May the signed-in user see this (loaded) agreement's title and link?"""
-    return services.sees_agreement(current_user, agreement)
-
-
-def _safe_next(default: str) -> str:
-    target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return default
-
-
-def _load(activity_id: int) -> Activity:
-    activity = services.get_activity(current_user, activity_id)
-    if activity is None:
-        abort(404)
-    return activity
-
-
-def _filtered() -> tuple[ActivityFilterForm, dict, str]:
+def _filters() -> tuple[ActivityFilterForm, services.ActivityFilters]:
     form = ActivityFilterForm(request.args)
     form.owner.choices = user_choices(_("Anyone"))
     form.validate()
-    filters = {name: f.data for name, f in form._fields.items() if not f.errors}
-    return form, filters, request.args.get("sort", services.DEFAULT_SORT)
+    sort = request.args.get("sort", services.DEFAULT_SORT)
+    return form, form_values(form, services.ActivityFilters, sort=sort)
 
 
 @bp.route("/")
 @require("viewer")
 def index():
-    form, filters, sort = _filtered()
-    page = paginate(services.list_query(current_user, filters, sort))
-    partner = db.session.get(Partner, int(filters["partner"])) if filters.get("partner") else None
+    form, filters = _filters()
+    page = page_of(services.list_query(current_user, filters, fmt()))
+    partner = None
+    if filters.partner:
+        try:
+            partner = get_partner(int(filters.partner), current_user)
+        except NotFound:
+            partner = None
     return render_template(
         "activities/index.html",
         form=form,
         page=page,
-        sort=sort,
+        sort=filters.sort,
         partner=partner,
         activities=services.load_page(list(page.items)),
     )
@@ -75,62 +87,52 @@ def index():
 @require("viewer")
 def export():
     """The activities of the list (visible ones, its filters and sort) as a spreadsheet."""
-    _form, filters, sort = _filtered()
-    columns = [
-        (_("Number"), lambda a: a.id),
-        (_("Kind"), lambda a: ACTIVITY_KINDS.get(a.kind, a.kind)),
-        (_("Subject"), lambda a: a.subject),
-        (_("Partner"), lambda a: a.partner.name if a.partner else ""),
-        (_("Agreement"), lambda a: a.agreement.title if a.agreement else ""),
-        (_("When"), lambda a: i18n.format_datetime(a.starts_at) if a.starts_at else ""),
-        (_("Due date"), lambda a: a.due_on),
-        (_("Status"), lambda a: ACTIVITY_STATUSES.get(a.status, a.status)),
-        (_("Owner"), lambda a: a.owner.display_name if a.owner else ""),
-        (_("Location"), lambda a: a.location),
-        (_("Outcome"), lambda a: a.outcome),
-    ]
-    rows = services.iter_activities(services.list_query(current_user, filters, sort))
-    return csv_download("activities", columns, rows)
+    _form, filters = _filters()
+    reader, user = fmt(), current_user._get_current_object()
+    return csv_download(
+        "activities", EXPORT_COLUMNS, lambda: services.export_rows(user, filters, reader)
+    )
 
 
 @bp.route("/mine")
 @require("viewer")
 def mine():
-    result = followups.my_followups(current_user)
+    result = followups.my_followups(current_user, fmt())
     return render_template("activities/mine.html", result=result)
 
 
 @bp.route("/<int:activity_id>")
 @require("viewer")
 def detail(activity_id: int):
-    return _detail_page(_load(activity_id), CompleteForm(formdata=None))
+    return _detail_page(
+        services.get_activity(activity_id, current_user), CompleteForm(formdata=None)
+    )
 
 
 def _detail_page(activity: Activity, complete_form: CompleteForm, status: int = 200):
+    reader = fmt()
+    previous, following = services.chain(activity, current_user)
     return render_template(
         "activities/detail.html",
         activity=activity,
         complete_form=complete_form,
-        following=services.following(activity),
+        previous=previous,
+        following=following,
         history=change_history(
             activity,
-            form_labels(ActivityForm)
-            | {
-                "starts_at": _("When"),
-                "previous_id": _("Previous"),
-                "participants": _("Participants"),
-                "remind_before_minutes": _("Remind before"),
-            },
+            current_user,
+            reader,
+            form_labels(ActivityForm) | HISTORY_LABELS,
             {"kind": ACTIVITY_KINDS, "status": ACTIVITY_STATUSES, "domain": DOMAINS},
         ),
-        partner_time=services.partner_local_time(activity),
+        partner_time=services.partner_local_time(activity, reader),
         remind_labels={str(c.value): c.label for c in REMIND_CHOICES},
     ), status
 
 
 def _initial(activity: Activity) -> dict:
-    """The form's values for editing, with the time shown in the user's zone."""
-    local = activity.starts_at.astimezone(i18n.user_zone()) if activity.starts_at else None
+    """The form's values for editing, with the time shown in the reader's zone."""
+    local = fmt().local(activity.starts_at) if activity.starts_at else None
     return {
         "kind": activity.kind,
         "subject": activity.subject,
@@ -151,96 +153,80 @@ def _initial(activity: Activity) -> dict:
 
 
 def _set_choices(form: ActivityForm, activity: Activity | None) -> None:
+    reader = fmt()
     current = activity or Activity()
     partner_id = form.partner_id.data
     form.partner_id.choices = choices(
-        partner_names([partner_id, current.partner_id], keep=[current.partner_id]),
+        partner_names([partner_id, current.partner_id], reader, keep=[current.partner_id]),
         blank=_("No partner (internal)"),
     )
     form.agreement_id.choices = options.agreement_choices(
-        current_user, partner_id, current.agreement_id
+        current_user, reader, partner_id, current.agreement_id
     )
     form.participants.choices = options.contact_choices(
-        partner_id, [c.id for c in current.participants] if activity else []
+        partner_id, reader, [c.id for c in current.participants] if activity else []
     )
     form.owner_id.choices = user_choices(_("Nobody"))
 
 
 def _form_page(form: ActivityForm, activity: Activity | None):
-    """Shared by create and edit: validate, check the links, save, or show the errors."""
+    """Shared by create and edit: validate, save, or show the errors."""
     _set_choices(form, activity)
     status = 200
     if request.method == "POST" and "reload" not in request.form:
         status = 400
-        if form.validate():
-            errors = services.check_links(
-                current_user,
-                partner_id=form.partner_id.data,
-                agreement_id=form.agreement_id.data,
-                participant_ids=form.participants.data,
-                domain=form.domain.data,
-                current=activity,
+        saved = submit(
+            form,
+            services.ActivityData,
+            lambda data: services.save_activity(activity, data),
+            lambda data: services.activity_problems(activity, data),
+            zone=fmt().zone.key,
+        )
+        if saved:
+            db.session.commit()
+            flash(
+                _("The activity was saved.") if activity else _("The activity was created."),
+                "success",
             )
-            for name, message in errors.items():
-                form[name].errors.append(message)
-            if not errors:
-                data = services.ActivityData(
-                    **{
-                        name: form[name].data
-                        for name in (
-                            "kind",
-                            "subject",
-                            "domain",
-                            "partner_id",
-                            "agreement_id",
-                            "owner_id",
-                            "on_date",
-                            "at_time",
-                            "due_on",
-                            "location",
-                            "status",
-                            "remind_before",
-                            "notes",
-                            "outcome",
-                        )
-                    },
-                    participant_ids=form.participants.data,
-                )
-                saved = services.save_activity(activity or Activity(), data)
-                db.session.commit()
-                flash(
-                    _("The activity was saved.") if activity else _("The activity was created."),
-                    "success",
-                )
-                return redirect(url_for("activities.detail", activity_id=saved.id))
+            return redirect(url_for("activities.detail", activity_id=saved.id))
     return render_template("activities/form.html", form=form, activity=activity), status
+
+
+def _prefill() -> dict:
+    """A new activity's form, filled from ``?partner_id=`` and ``?agreement_id=`` as far as the
+    user may see them: an agreement they may not see fills in nothing."""
+    initial: dict = {"owner_id": current_user.id}
+    agreement = partner = None
+    try:
+        agreement = get_agreement(request.args.get("agreement_id", type=int), current_user)
+    except NotFound:
+        pass
+    else:
+        if not agreement.archived:
+            initial["agreement_id"] = agreement.id
+    partner_id = request.args.get("partner_id", type=int)
+    if partner_id is None and agreement is not None and len(agreement.parties) == 1:
+        partner_id = agreement.parties[0].id
+    try:
+        partner = get_partner(partner_id, current_user)
+    except NotFound:
+        pass
+    else:
+        if not partner.archived:
+            initial.update(partner_id=partner.id, domain=partner.domain)
+    return initial
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @require("staff")
 def new():
-    initial = None
-    if request.method == "GET":
-        initial = {
-            "owner_id": current_user.id,
-            "partner_id": request.args.get("partner_id", type=int),
-            "agreement_id": request.args.get("agreement_id", type=int),
-        }
-        agreement = db.session.get(Agreement, initial["agreement_id"] or 0)
-        if agreement is not None and not initial["partner_id"] and len(agreement.parties) == 1:
-            initial["partner_id"] = agreement.parties[0].id
-        partner = db.session.get(Partner, initial["partner_id"] or 0)
-        if partner is None or partner.archived:
-            initial["partner_id"] = None
-        else:
-            initial["domain"] = partner.domain
-    return _form_page(ActivityForm(data=initial), None)
+    return _form_page(ActivityForm(data=_prefill() if request.method == "GET" else None), None)
 
 
 @bp.route("/<int:activity_id>/edit", methods=["GET", "POST"])
 @require("staff")
 def edit(activity_id: int):
-    activity = _load(activity_id)
+    activity = services.get_activity(activity_id, current_user)
     if activity.archived:
         flash(_("This activity is archived. Restore it before editing."), "warning")
         return redirect(url_for("activities.detail", activity_id=activity.id))
@@ -248,60 +234,54 @@ def edit(activity_id: int):
     return _form_page(form, activity)
 
 
-def _refuse_unless_planned(activity: Activity):
-    if activity.archived:
-        flash(_("This activity is archived. Restore it first."), "warning")
-    elif activity.status != "planned":
-        flash(_("Only a planned activity can be completed or cancelled."), "warning")
-    else:
-        return None
-    return redirect(url_for("activities.detail", activity_id=activity.id))
-
-
 @bp.route("/<int:activity_id>/complete", methods=["POST"])
 @require("staff")
 def complete(activity_id: int):
-    activity = _load(activity_id)
-    refused = _refuse_unless_planned(activity)
-    if refused:
-        return refused
+    activity = services.get_activity(activity_id, current_user)
     form = CompleteForm()
     if not form.validate():
         return _detail_page(activity, form, 400)
-    follow = services.complete(
-        activity,
-        form.outcome.data or "",
-        form.next_subject.data,
-        form.next_kind.data,
-        form.next_due_on.data,
+    next_step = services.NextStep(
+        form.next_subject.data or "", form.next_kind.data, form.next_due_on.data
     )
+    try:
+        follow = services.complete(activity, form.outcome.data or "", next_step)
+    except RuleBroken as error:
+        db.session.rollback()
+        if error.field in form:
+            show_errors(form, error)
+            return _detail_page(services.get_activity(activity_id, current_user), form, 400)
+        flash(str(error), "warning")
+        return redirect(url_for("activities.detail", activity_id=activity.id))
     db.session.commit()
     if follow is not None:
         flash(_("Done. The next step was planned."), "success")
         return redirect(url_for("activities.detail", activity_id=follow.id))
     flash(_("The activity was marked as done."), "success")
-    return redirect(_safe_next(url_for("activities.detail", activity_id=activity.id)))
+    default = url_for("activities.detail", activity_id=activity.id)
+    return redirect(safe_next(request.form.get("next"), default))
 
 
 @bp.route("/<int:activity_id>/cancel", methods=["POST"])
 @require("staff")
 def cancel(activity_id: int):
-    activity = _load(activity_id)
-    refused = _refuse_unless_planned(activity)
-    if refused:
-        return refused
-    services.cancel(activity)
-    db.session.commit()
-    flash(_("The activity was cancelled."), "success")
+    activity = services.get_activity(activity_id, current_user)
+    try:
+        services.cancel(activity)
+    except RuleBroken as error:
+        db.session.rollback()
+        flash(str(error), "warning")
+    else:
+        db.session.commit()
+        flash(_("The activity was cancelled."), "success")
     return redirect(url_for("activities.detail", activity_id=activity.id))
 
 
 @bp.route("/<int:activity_id>/archive", methods=["POST"])
 @require("staff")
 def archive(activity_id: int):
-    activity = _load(activity_id)
-    if not activity.archived:
-        activity.archive()
+    activity = services.get_activity(activity_id, current_user)
+    if records.archive(activity):
         db.session.commit()
         flash(_("The activity was archived."), "success")
     return redirect(url_for("activities.detail", activity_id=activity.id))
@@ -310,9 +290,8 @@ def archive(activity_id: int):
 @bp.route("/<int:activity_id>/restore", methods=["POST"])
 @require("staff")
 def restore(activity_id: int):
-    activity = _load(activity_id)
-    if activity.archived:
-        activity.restore()
+    activity = services.get_activity(activity_id, current_user)
+    if records.restore(activity):
         db.session.commit()
         flash(_("The activity was restored."), "success")
     return redirect(url_for("activities.detail", activity_id=activity.id))

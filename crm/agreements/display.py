@@ -1,21 +1,12 @@
-"""Presentation helpers for the agreement pages: the stepper, expiry wording, audit values."""
+"""Presentation helpers for the agreement pages: the stepper and the expiry wording."""
 
 from datetime import date, timedelta
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from crm.agreements.models import Agreement
-from crm.agreements.pipeline import PIPELINE, stage_position, today_for_user
-from crm.i18n import format_number
-
-# Audit keys that are not the name of a form field.
-AUDIT_LABELS = {
-    "stage": _l("Stage"),
-    "parties": _l("Parties"),
-    "areas": _l("Cooperation areas"),
-    "archived_at": _l("Archived"),
-}
+from crm.agreements.pipeline import PIPELINE, stage_position
+from crm.formatting import Formatter
 
 
 def reached_position(agreement: Agreement) -> int:
@@ -29,19 +20,22 @@ def reached_position(agreement: Agreement) -> int:
     return 0
 
 
-def expiry_text(expires_on: date | None, today: date | None = None) -> tuple[str, str]:
-    """A short phrase about the expiry date and a Bootstrap colour for it."""
+def expiry_text(
+    expires_on: date | None, fmt: Formatter, today: date | None = None
+) -> tuple[str, str]:
+    """A short phrase about the expiry date, for the reader of ``fmt``, and a Bootstrap colour
+    for it."""
     if expires_on is None:
         return "", ""
-    days = (expires_on - (today or today_for_user())).days
+    days = (expires_on - (today or fmt.today())).days
     if days < 0:
-        return _("Expired"), "secondary"
+        return fmt.translate(_l("Expired")), "secondary"
     if days == 0:
-        return _("Expires today"), "danger"
+        return fmt.translate(_l("Expires today")), "danger"
     if days == 1:
-        return _("Expires tomorrow"), "danger"
+        return fmt.translate(_l("Expires tomorrow")), "danger"
     colour = "danger" if days <= 30 else "warning" if days <= 90 else "success"
-    return _("Expires in %(days)s days", days=format_number(days)), colour
+    return fmt.translate(_l("Expires in %(days)s days", days=fmt.number(days))), colour
 
 
 def renewal_notice_on(agreement: Agreement) -> date | None:

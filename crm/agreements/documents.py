@@ -12,21 +12,25 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import abort, current_app
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from crm.agreements.models import Agreement, Document
-from crm.auth.models import User
+from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
 from crm.models import utcnow
+from crm.permissions import current_actor, ensure
 
 CHUNK = 64 * 1024
 # Letters and digits of any script (Persian included), spaces and a few harmless marks.
 _UNSAFE = re.compile(r"[^\w\s.()\-\u200c]", re.UNICODE)
 
 
-class DocumentError(ValueError):
+class DocumentError(RuleBroken):
     """An upload or download failed a rule; the message is translated."""
+
+    def __init__(self, message, field: str = "file") -> None:
+        super().__init__(message, field)
 
 
 def upload_folder() -> Path:
@@ -62,12 +66,15 @@ def extension(name: str) -> str:
 
 
 def store_upload(
-    agreement: Agreement, stream: BinaryIO, filename: str | None, user: User, description: str = ""
+    agreement: Agreement, stream: BinaryIO, filename: str | None, description: str = ""
 ) -> Document:
-    """Save an uploaded file for ``agreement``; raises DocumentError for a refused file.
+    """Save an uploaded file for ``agreement`` as the acting user; raises DocumentError for a
+    refused file.
 
     The caller commits; if it does not, the stored file is an orphan and harmless.
     """
+    user = current_actor()
+    ensure(user, "upload", agreement)
     if agreement.archived:
         raise DocumentError(_l("Restore the agreement before you add documents."))
     display = clean_filename(filename)
@@ -116,10 +123,10 @@ def store_upload(
     return document
 
 
-def get_document_or_404(agreement: Agreement, document_id: int) -> Document:
+def get_document(agreement: Agreement, document_id: int) -> Document:
     document = db.session.get(Document, document_id)
     if document is None or document.agreement_id != agreement.id:
-        abort(404)
+        raise NotFound()
     return document
 
 

@@ -15,11 +15,10 @@ from crm.fields import (
     LocalDateField,
     LookupSelect,
     choices,
-    not_before,
     optional_int,
 )
-from crm.i18n import to_latin_digits
 from crm.reference import DOMAINS
+from crm.text import to_latin_digits
 
 
 class LocalIntegerField(IntegerField):
@@ -113,20 +112,12 @@ class AgreementForm(FlaskForm):
         description=_l("Later stages are reached through the pipeline."),
     )
     signed_on = LocalDateField(_l("Signed on"))
-    effective_on = LocalDateField(
-        _l("Effective from"),
-        validators=[
-            not_before("signed_on", _l("The agreement cannot take effect before it is signed."))
-        ],
-    )
+    effective_on = LocalDateField(_l("Effective from"))
     expires_on = LocalDateField(_l("Expires on"))
     renewal_notice_days = LocalIntegerField(
         _l("Renewal notice (days)"),
         default=90,
-        validators=[
-            InputRequired(_l("Enter the number of days.")),
-            NumberRange(min=0, max=730, message=_l("Enter a number from 0 to 730.")),
-        ],
+        validators=[InputRequired(_l("Enter the number of days."))],
         description=_l("How many days before expiry the renewal should be prepared."),
     )
     auto_renew = BooleanField(_l("Renews automatically"))
@@ -142,21 +133,6 @@ class AgreementForm(FlaskForm):
         default="internal",
         description=_l("Confidential agreements are visible to managers only."),
     )
-
-    def validate_title_fa(self, field):
-        if not (self.title_en.data or "").strip() and not (field.data or "").strip():
-            raise ValidationError(_l("Enter a title in English or in Persian."))
-
-    def validate_party_ids(self, field):
-        if not field.data:
-            raise ValidationError(_l("Choose at least one party."))
-
-    def validate_expires_on(self, field):
-        start = self.effective_on.data or self.signed_on.data
-        if field.data and start and field.data <= start:
-            raise ValidationError(
-                _l("The expiry date must be after the date the agreement takes effect.")
-            )
 
 
 class StageForm(FlaskForm):

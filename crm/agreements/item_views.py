@@ -4,14 +4,15 @@ from flask import flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from crm import records
 from crm.agreements import bp, documents, services
 from crm.agreements.forms import DocumentForm, MilestoneForm
 from crm.agreements.views import _render_detail
 from crm.auth.services import user_choices
+from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.security import require
-
-MILESTONE_FIELDS = ("title", "due_on", "responsible_id", "status", "notes")
+from crm.web import show_errors, submit
 
 
 def _to_detail(agreement, anchor: str | None = None):
@@ -27,31 +28,40 @@ def _archived_refusal(agreement):
 @bp.route("/<int:agreement_id>/milestones", methods=["POST"])
 @require("staff")
 def add_milestone(agreement_id: int):
-    agreement = services.get_visible_or_404(agreement_id, current_user, full=True)
+    agreement = services.get_agreement(agreement_id, current_user, full=True)
     if agreement.archived:
         return _archived_refusal(agreement)
     form = MilestoneForm()
     form.responsible_id.choices = user_choices(_("Nobody yet"))
-    if form.validate_on_submit():
-        services.save_milestone(agreement, None, {f: form[f].data for f in MILESTONE_FIELDS})
+    if submit(
+        form,
+        services.MilestoneData,
+        lambda data: services.save_milestone(agreement, None, data),
+        lambda data: services.milestone_problems(None, data),
+    ):
         db.session.commit()
         flash(_("The milestone was added."), "success")
         return _to_detail(agreement, "milestones")
     flash(_("The milestone was not added; please correct the marked fields."), "danger")
+    agreement = services.get_agreement(agreement_id, current_user, full=True)
     return _render_detail(agreement, milestone_form=form, status=400)
 
 
 @bp.route("/<int:agreement_id>/milestones/<int:milestone_id>/edit", methods=["GET", "POST"])
 @require("staff")
 def edit_milestone(agreement_id: int, milestone_id: int):
-    agreement = services.get_visible_or_404(agreement_id, current_user)
-    milestone = services.get_milestone_or_404(agreement, milestone_id)
+    agreement = services.get_agreement(agreement_id, current_user)
+    milestone = services.get_milestone(agreement, milestone_id)
     if agreement.archived:
         return _archived_refusal(agreement)
     form = MilestoneForm(obj=milestone)
     form.responsible_id.choices = user_choices(_("Nobody yet"))
-    if form.validate_on_submit():
-        services.save_milestone(agreement, milestone, {f: form[f].data for f in MILESTONE_FIELDS})
+    if submit(
+        form,
+        services.MilestoneData,
+        lambda data: services.save_milestone(agreement, milestone, data),
+        lambda data: services.milestone_problems(milestone, data),
+    ):
         db.session.commit()
         flash(_("The milestone was saved."), "success")
         return _to_detail(agreement, "milestones")
@@ -63,11 +73,11 @@ def edit_milestone(agreement_id: int, milestone_id: int):
 @bp.route("/<int:agreement_id>/milestones/<int:milestone_id>/done", methods=["POST"])
 @require("staff")
 def milestone_done(agreement_id: int, milestone_id: int):
-    agreement = services.get_visible_or_404(agreement_id, current_user)
-    milestone = services.get_milestone_or_404(agreement, milestone_id)
+    agreement = services.get_agreement(agreement_id, current_user)
+    milestone = services.get_milestone(agreement, milestone_id)
     if agreement.archived:
         return _archived_refusal(agreement)
-    services.save_milestone(agreement, milestone, {"status": "done"})
+    services.mark_milestone_done(agreement, milestone)
     db.session.commit()
     flash(_("The milestone was marked as done."), "success")
     return _to_detail(agreement, "milestones")
@@ -77,17 +87,15 @@ def milestone_done(agreement_id: int, milestone_id: int):
 @bp.route("/<int:agreement_id>/documents", methods=["POST"])
 @require("staff")
 def upload_document(agreement_id: int):
-    agreement = services.get_visible_or_404(agreement_id, current_user, full=True)
+    agreement = services.get_agreement(agreement_id, current_user, full=True)
     form = DocumentForm()
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            documents.store_upload(
-                agreement, upload.stream, upload.filename, current_user, form.description.data
-            )
-        except documents.DocumentError as error:
+            documents.store_upload(agreement, upload.stream, upload.filename, form.description.data)
+        except RuleBroken as error:
             db.session.rollback()
-            form.file.errors = [*form.file.errors, str(error.args[0])]
+            show_errors(form, error)
         else:
             db.session.commit()
             flash(_("The document was uploaded."), "success")
@@ -99,19 +107,19 @@ def upload_document(agreement_id: int):
         ),
         "danger",
     )
-    agreement = services.get_visible_or_404(agreement_id, current_user, full=True)
+    agreement = services.get_agreement(agreement_id, current_user, full=True)
     return _render_detail(agreement, document_form=form, status=400)
 
 
 @bp.route("/<int:agreement_id>/documents/<int:document_id>")
 @require("viewer")
 def download_document(agreement_id: int, document_id: int):
-    agreement = services.get_visible_or_404(agreement_id, current_user)
-    document = documents.get_document_or_404(agreement, document_id)
+    agreement = services.get_agreement(agreement_id, current_user)
+    document = documents.get_document(agreement, document_id)
     try:
         path = documents.verified_path(document)
-    except documents.DocumentError as error:
-        flash(str(error.args[0]), "danger")
+    except RuleBroken as error:
+        flash(str(error), "danger")
         return _to_detail(agreement, "documents")
     return send_file(
         path,
@@ -125,10 +133,8 @@ def download_document(agreement_id: int, document_id: int):
 @bp.route("/<int:agreement_id>/documents/<int:document_id>/archive", methods=["POST"])
 @require("staff")
 def archive_document(agreement_id: int, document_id: int):
-    agreement = services.get_visible_or_404(agreement_id, current_user)
-    document = documents.get_document_or_404(agreement, document_id)
-    if not document.archived:
-        document.archive()
+    agreement = services.get_agreement(agreement_id, current_user)
+    if records.archive(documents.get_document(agreement, document_id)):
         db.session.commit()
         flash(_("The document was archived."), "success")
     return _to_detail(agreement, "documents")
@@ -137,10 +143,8 @@ def archive_document(agreement_id: int, document_id: int):
 @bp.route("/<int:agreement_id>/documents/<int:document_id>/restore", methods=["POST"])
 @require("staff")
 def restore_document(agreement_id: int, document_id: int):
-    agreement = services.get_visible_or_404(agreement_id, current_user)
-    document = documents.get_document_or_404(agreement, document_id)
-    if document.archived:
-        document.restore()
+    agreement = services.get_agreement(agreement_id, current_user)
+    if records.restore(documents.get_document(agreement, document_id)):
         db.session.commit()
         flash(_("The document was restored."), "success")
     return _to_detail(agreement, "documents")

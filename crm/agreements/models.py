@@ -105,9 +105,7 @@ class Agreement(
         back_populates="agreement", order_by="Document.uploaded_at.desc()"
     )
 
-    @property
-    def title(self) -> str:
-        return self._pick(self.title_en, self.title_fa)
+    __name_columns__ = ("title_en", "title_fa")
 
     def search_values(self) -> list[str | None]:
         return [self.title_en, self.title_fa, self.reference, self.signatories]

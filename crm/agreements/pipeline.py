@@ -9,14 +9,16 @@ Moves that touch the part of the pipeline past internal approval (into, out of o
 need a manager: the office's approval is what separates a draft from a commitment.
 """
 
-from datetime import date, datetime
+from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from crm.agreements.models import STAGES, Agreement, StageChange
-from crm.auth.models import User
+from crm.exceptions import RuleBroken
 from crm.extensions import db
-from crm.i18n import user_zone
+from crm.formatting import Formatter
+from crm.permissions import can, current_actor, ensure
 
 PIPELINE = [
     "idea",
@@ -50,18 +52,12 @@ _FORWARD = {
 }
 
 
-class StageError(ValueError):
-    """A stage move broke a rule; the message is translated and can be shown as is.
+class StageError(RuleBroken):
+    """A stage move broke a rule of the pipeline; ``field`` names the stage form's field the
+    message belongs to."""
 
-    ``field`` names the stage form's field the message belongs to.
-    """
-
-    def __init__(self, message, field: str = "stage"):
-        super().__init__(message)
-        self.message, self.field = message, field
-
-    def __str__(self) -> str:
-        return str(self.message)
+    def __init__(self, message: Any, field: str = "stage") -> None:
+        super().__init__(message, field)
 
 
 def stage_position(stage: str) -> int:
@@ -90,30 +86,28 @@ def needs_manager(from_stage: str, to_stage: str) -> bool:
     )
 
 
-def allowed_stages(agreement: Agreement, user: User) -> list[str]:
+def allowed_stages(agreement: Agreement, user: Any) -> list[str]:
     """The stages this user may move the agreement to now (empty for viewers and archives)."""
-    if agreement.archived or not user.can("staff"):
+    if agreement.archived or not can(user, "move_stage", agreement):
         return []
+    approver = can(user, "approve", agreement)
     return [
-        s
-        for s in next_stages(agreement.stage)
-        if user.can("manager") or not needs_manager(agreement.stage, s)
+        s for s in next_stages(agreement.stage) if approver or not needs_manager(agreement.stage, s)
     ]
 
 
-def today_for_user() -> date:
-    """Today's date in the signed-in user's time zone."""
-    return datetime.now(user_zone()).date()
-
-
 def move_stage(
-    agreement: Agreement, to_stage: str, user: User, note: str = "", signed_on: date | None = None
+    agreement: Agreement, to_stage: str, note: str = "", signed_on: date | None = None
 ) -> StageChange:
-    """Move ``agreement`` to ``to_stage`` and record who did it, when and why.
+    """Move ``agreement`` to ``to_stage`` as the acting user and record who did it, when and
+    why.
 
     Raises StageError when the pipeline does not allow the move, the user's role is not enough,
-    or a move to ``signed`` comes without a signing date. The caller commits.
+    or a move to ``signed`` comes without a signing date (or with one in the future, in the
+    acting user's own time zone). The caller commits.
     """
+    user = current_actor()
+    ensure(user, "move_stage", agreement)
     from_stage = agreement.stage
     if agreement.archived:
         raise StageError(_l("Restore the agreement before you change its stage."))
@@ -133,13 +127,13 @@ def move_stage(
                 **{"from": STAGES[from_stage], "to": STAGES[to_stage]},
             )
         )
-    if needs_manager(from_stage, to_stage) and not user.can("manager"):
+    if needs_manager(from_stage, to_stage) and not can(user, "approve", agreement):
         raise StageError(_l("Only a manager can move an agreement past internal approval."))
     if to_stage == "signed":
         signed_on = signed_on or agreement.signed_on
         if signed_on is None:
             raise StageError(_l("Enter the date the agreement was signed."), "signed_on")
-        if signed_on > today_for_user():
+        if signed_on > Formatter.for_user(user).today():
             raise StageError(_l("The signing date cannot be in the future."), "signed_on")
         agreement.signed_on = signed_on
     agreement.stage = to_stage
@@ -155,7 +149,7 @@ def move_stage(
     return change
 
 
-def record_initial_stage(agreement: Agreement, user: User, note: str = "") -> StageChange:
+def record_initial_stage(agreement: Agreement, user: Any, note: str = "") -> StageChange:
     """The first history row of a new agreement (from nothing to its starting stage)."""
     change = StageChange(
         agreement=agreement,

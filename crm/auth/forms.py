@@ -8,10 +8,9 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
 from crm.auth.models import ROLES
+from crm.auth.services import MIN_PASSWORD
 from crm.fields import ChoiceField, choices
 from crm.i18n import LANGUAGE_NAMES
-
-MIN_PASSWORD = 10
 
 
 def timezone_choices() -> list[tuple[str, str]]:

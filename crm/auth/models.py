@@ -46,8 +46,9 @@ class User(UserMixin, AuditedMixin, TimestampMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
-    def can(self, role: str) -> bool:
-        """True when this user's role is ``role`` or a more powerful one."""
+    def has_role(self, role: str) -> bool:
+        """True when this user's role is ``role`` or a more powerful one (what a record allows
+        is asked of ``crm.permissions.can``)."""
         return ROLE_ORDER.index(self.role) >= ROLE_ORDER.index(role)
 
     @property

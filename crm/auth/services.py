@@ -1,15 +1,33 @@
-"""Authentication and user administration."""
+"""Users: signing in, and creating and changing users under the rules of the office."""
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from crm.auth.models import ROLES, User
+from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.models import utcnow
+from crm.permissions import current_acting, current_actor, ensure
+
+MIN_PASSWORD = 10
+LOCALES = ("fa", "en")
 
 
-class UserError(ValueError):
-    """A user-administration rule was broken; the message is translated."""
+@dataclass
+class UserData:
+    """A user as the administrator's form, a command or the API gives it."""
+
+    email: str = ""
+    display_name: str = ""
+    role: str = "staff"
+    locale: str = "fa"
+    timezone: str = "Asia/Tehran"
+    active: bool = True
+    password: str = ""  # empty: keep the current password
 
 
 def find_by_email(email: str) -> User | None:
@@ -25,56 +43,126 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def create_user(
-    email: str,
-    display_name: str,
-    password: str,
-    role: str = "staff",
-    locale: str = "fa",
-    timezone: str = "Asia/Tehran",
-) -> User:
-    if role not in ROLES:
-        raise UserError(_l("Unknown role."))
-    if find_by_email(email):
-        raise UserError(_l("A user with this email already exists."))
+def user_problems(user: User | None, data: UserData) -> dict[str, Any]:
+    """What is wrong with ``data`` for ``user`` (None: a new user), by field."""
+    errors: dict[str, Any] = {}
+    other = find_by_email(data.email) if data.email.strip() else None
+    if not data.email.strip() or "@" not in data.email:
+        errors["email"] = _l("Enter an email address such as name@example.org.")
+    elif other is not None and (user is None or other.id != user.id):
+        errors["email"] = _l("A user with this email already exists.")
+    if not data.display_name.strip():
+        errors["display_name"] = _l("Enter a name.")
+    if data.role not in ROLES:
+        errors["role"] = _l("Unknown role.")
+    if data.locale not in LOCALES:
+        errors["locale"] = _l("Choose from the list.")
+    if data.timezone not in available_timezones():
+        errors["timezone"] = _l("Choose from the list.")
+    if user is None and not data.password:
+        errors["password"] = _l("A new user needs a password.")
+    elif data.password and len(data.password) < MIN_PASSWORD:
+        errors["password"] = _l("Use at least %(num)d characters.", num=MIN_PASSWORD)
+    acting = current_acting()
+    myself = user is not None and acting is not None and getattr(acting.user, "id", 0) == user.id
+    if myself and (data.role != "admin" or not data.active):
+        errors["role"] = _l("You cannot remove your own administrator role or deactivate yourself.")
+    return errors
+
+
+def create_user(data: UserData) -> User:
+    """Create a user. In a request or a job the acting user must be an administrator; the
+    command that makes the first administrator runs with no acting user."""
+    acting = current_acting()
+    if acting is not None:
+        ensure(acting.user, "create", User)
+    errors = user_problems(None, data)
+    if errors:
+        raise RuleBroken(errors=errors)
     user = User(
-        email=email.strip().lower(),
-        display_name=display_name.strip(),
-        role=role,
-        locale=locale,
-        timezone=timezone,
-        active=True,
+        email=data.email.strip().lower(),
+        display_name=data.display_name.strip(),
+        role=data.role,
+        locale=data.locale,
+        timezone=data.timezone,
+        active=data.active,
     )
-    user.set_password(password)
+    user.set_password(data.password)
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def update_user(
-    user: User,
-    actor: User,
-    *,
-    email: str,
-    display_name: str,
-    role: str,
-    locale: str,
-    timezone: str,
-    active: bool,
-    password: str | None,
-) -> None:
-    """Change a user; an administrator cannot remove their own admin role or deactivate
-    themselves, so the office never locks itself out."""
-    other = find_by_email(email)
-    if other is not None and other.id != user.id:
-        raise UserError(_l("A user with this email already exists."))
-    if user.id == actor.id and (role != "admin" or not active):
-        raise UserError(_l("You cannot remove your own administrator role or deactivate yourself."))
-    user.email = email.strip().lower()
-    user.display_name = display_name.strip()
-    user.role, user.locale, user.timezone, user.active = role, locale, timezone, active
-    if password:
-        user.set_password(password)
+def update_user(user: User, data: UserData) -> User:
+    """Change a user as the acting administrator; an administrator cannot remove their own
+    admin role or deactivate themselves, so the office never locks itself out."""
+    ensure(current_actor(), "edit", user)
+    errors = user_problems(user, data)
+    if errors:
+        raise RuleBroken(errors=errors)
+    user.email = data.email.strip().lower()
+    user.display_name = data.display_name.strip()
+    user.role, user.locale, user.timezone = data.role, data.locale, data.timezone
+    user.active = data.active
+    if data.password:
+        user.set_password(data.password)
+    db.session.flush()
+    return user
+
+
+@dataclass
+class SettingsData:
+    """What users change about themselves."""
+
+    display_name: str = ""
+    locale: str = "fa"
+    timezone: str = "Asia/Tehran"
+
+
+@dataclass
+class PasswordData:
+    current: str = ""
+    new: str = ""
+
+
+def update_own_settings(data: SettingsData) -> User:
+    """The acting user changes their own name, language and time zone."""
+    user = current_actor()
+    everything = UserData(user.email, data.display_name, user.role, data.locale, data.timezone)
+    errors = {
+        name: message
+        for name, message in user_problems(user, everything).items()
+        if name in ("display_name", "locale", "timezone")
+    }
+    if errors:
+        raise RuleBroken(errors=errors)
+    user.display_name = data.display_name.strip()
+    user.locale, user.timezone = data.locale, data.timezone
+    db.session.flush()
+    return user
+
+
+def change_own_password(data: PasswordData) -> User:
+    """The acting user changes their password, proving they know the current one."""
+    user = current_actor()
+    if not user.check_password(data.current):
+        raise RuleBroken(_l("The current password is not right."), "current")
+    if len(data.new) < MIN_PASSWORD:
+        raise RuleBroken(_l("Use at least %(num)d characters.", num=MIN_PASSWORD), "new")
+    user.set_password(data.new)
+    db.session.flush()
+    return user
+
+
+def check_owner(user_id: int | None, current_id: int | None = None):
+    """The message for an owner or responsible person who cannot be chosen (unknown or
+    deactivated, unless already chosen before), or None when the choice is fine."""
+    if user_id is None or user_id == current_id:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        return _l("Choose from the list.")
+    return None
 
 
 def active_users() -> list[User]:

@@ -1,8 +1,6 @@
 """Login, logout, personal settings and user administration."""
 
-from urllib.parse import urlsplit
-
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -11,7 +9,9 @@ from crm.auth import bp, services
 from crm.auth.forms import LocaleForm, LoginForm, PasswordForm, SettingsForm, UserForm
 from crm.auth.models import User
 from crm.extensions import db, limiter
+from crm.records import get_or_not_found
 from crm.security import require
+from crm.web import safe_next, submit
 
 
 def _login_limit() -> str:
@@ -24,17 +24,6 @@ def _login_email() -> str:
 
 def _failed(response) -> bool:
     return response.status_code != 302
-
-
-def _safe_next(target: str | None) -> str:
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and not urlsplit(target).netloc
-    ):
-        return target
-    return url_for("main.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -52,7 +41,7 @@ def login():
             session.clear()  # a fresh session on login: no fixation
             login_user(user, remember=form.remember.data)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), url_for("main.index")))
     return render_template("auth/login.html", form=form)
 
 
@@ -70,9 +59,11 @@ def logout():
 def set_locale():
     form = LocaleForm()
     if form.validate_on_submit():
-        current_user.locale = form.locale.data
+        user = current_user._get_current_object()
+        data = services.SettingsData(user.display_name, form.locale.data, user.timezone)
+        services.update_own_settings(data)
         db.session.commit()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next"), url_for("main.index")))
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -80,8 +71,7 @@ def set_locale():
 def settings():
     form = SettingsForm(obj=current_user)
     password_form = PasswordForm(prefix="pw")
-    if form.validate_on_submit():
-        form.populate_obj(current_user)
+    if submit(form, services.SettingsData, services.update_own_settings):
         db.session.commit()
         flash(_("Your settings were saved."), "success")
         return redirect(url_for("auth.settings"))
@@ -93,14 +83,10 @@ def settings():
 def change_password():
     form = SettingsForm(obj=current_user, formdata=None)
     password_form = PasswordForm(prefix="pw")
-    if password_form.validate_on_submit():
-        if not current_user.check_password(password_form.current.data):
-            password_form.current.errors.append(_("The current password is not right."))
-        else:
-            current_user.set_password(password_form.new.data)
-            db.session.commit()
-            flash(_("Your password was changed."), "success")
-            return redirect(url_for("auth.settings"))
+    if submit(password_form, services.PasswordData, services.change_own_password):
+        db.session.commit()
+        flash(_("Your password was changed."), "success")
+        return redirect(url_for("auth.settings"))
     return render_template("auth/settings.html", form=form, password_form=password_form), 400
 
 
@@ -115,51 +101,27 @@ def users():
 @require("admin")
 def new_user():
     form = UserForm()
-    if form.validate_on_submit():
-        if not form.password.data:
-            form.password.errors.append(_("A new user needs a password."))
-        else:
-            try:
-                services.create_user(
-                    form.email.data,
-                    form.display_name.data,
-                    form.password.data,
-                    form.role.data,
-                    form.locale.data,
-                    form.timezone.data,
-                )
-            except services.UserError as error:
-                form.email.errors.append(str(error))
-            else:
-                db.session.commit()
-                flash(_("The user was created."), "success")
-                return redirect(url_for("auth.users"))
+    if submit(
+        form, services.UserData, services.create_user, lambda d: services.user_problems(None, d)
+    ):
+        db.session.commit()
+        flash(_("The user was created."), "success")
+        return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None)
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @require("admin")
 def edit_user(user_id: int):
-    user = db.session.get(User, user_id) or abort(404)
+    user = get_or_not_found(User, user_id, current_user)
     form = UserForm(obj=user)
-    if form.validate_on_submit():
-        try:
-            services.update_user(
-                user,
-                current_user,
-                email=form.email.data,
-                display_name=form.display_name.data,
-                role=form.role.data,
-                locale=form.locale.data,
-                timezone=form.timezone.data,
-                active=form.active.data,
-                password=form.password.data,
-            )
-        except services.UserError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("The user was saved."), "success")
-            return redirect(url_for("auth.users"))
+    if submit(
+        form,
+        services.UserData,
+        lambda data: services.update_user(user, data),
+        lambda data: services.user_problems(user, data),
+    ):
+        db.session.commit()
+        flash(_("The user was saved."), "success")
+        return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user)

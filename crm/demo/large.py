@@ -28,9 +28,9 @@ from crm.demo.large_words import (
 )
 from crm.demo.small import at_tehran, tehran_today
 from crm.extensions import db
-from crm.i18n import normalize_search
 from crm.models import CooperationArea, utcnow
 from crm.partners.models import Contact, Partner, partner_areas
+from crm.text import normalize_search
 
 SIZES = {"partners": 10_000, "contacts": 50_000, "agreements": 5_000, "activities": 100_000}
 BULK_USERS = 40

@@ -8,11 +8,12 @@ from sqlalchemy import func, select
 from crm.activities.models import Activity
 from crm.agreements.models import Agreement, Milestone, StageChange
 from crm.auth.models import User
-from crm.auth.services import create_user
+from crm.auth.services import UserData, create_user
 from crm.demo.data import CONTACTS, DEMO_DOMAIN, DEMO_PASSWORD, PARTNERS, USERS
 from crm.demo.data_work import ACTIVITIES, AGREEMENTS, MILESTONES, STAGE_PATHS
 from crm.extensions import db
 from crm.partners.models import Contact, Partner
+from crm.permissions import acting_as
 from crm.reference import all_areas, ensure_cooperation_areas
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -68,15 +69,19 @@ def seed_small(today: date | None = None) -> dict[str, int]:
     db.session.flush()
     areas = {a.code: a for a in all_areas()}
     users = {
-        role: create_user(demo_email(role), name, DEMO_PASSWORD, role, locale, "Asia/Tehran")
+        role: create_user(
+            UserData(demo_email(role), name, role, locale, "Asia/Tehran", True, DEMO_PASSWORD)
+        )
         for role, name, locale in USERS
     }
-    partners = _partners(users, areas)
-    contacts = _contacts(partners)
-    agreements = _agreements(today, users, partners, areas)
-    _milestones(today, users, agreements)
-    _activities(today, users, partners, agreements, contacts)
     db.session.flush()
+    with acting_as(users["admin"], via="cli"):  # the audit log names who seeded the demo
+        partners = _partners(users, areas)
+        contacts = _contacts(partners)
+        agreements = _agreements(today, users, partners, areas)
+        _milestones(today, users, agreements)
+        _activities(today, users, partners, agreements, contacts)
+        db.session.flush()
     return {
         "users": len(users),
         "partners": len(partners),

@@ -2,26 +2,21 @@
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from crm import i18n
 from crm.activities import followups
 from crm.activities.models import Activity
-from crm.activities.services import (
-    MIN_QUERY,
-    load_page,
-    visible_activities,
-    with_relations,
-)
+from crm.activities.services import MIN_QUERY, load_page, with_relations
 from crm.agreements.models import STAGES, Agreement
-from crm.agreements.services import visible_to
-from crm.auth.models import User
 from crm.extensions import db
-from crm.models import utcnow
+from crm.formatting import Formatter
 from crm.partners.models import Contact, Partner
+from crm.permissions import visible
 from crm.reference import DOMAINS
+from crm.text import normalize_search
 
 EXPIRY_WINDOW_DAYS = 90
 LIVE_STAGES = ("signed", "active", "renewal")
@@ -47,9 +42,10 @@ class Dashboard:
         return sum(self.agreements_by_stage.values())
 
 
-def dashboard(user: User, top: int = 5) -> Dashboard:
-    """The start page in a fixed handful of grouped queries, whatever the data."""
-    today = utcnow().astimezone(i18n.user_zone()).date()
+def dashboard(user: Any, fmt: Formatter, top: int = 5) -> Dashboard:
+    """The start page of ``user``, in the days of the reader of ``fmt``: a fixed handful of
+    grouped queries, whatever the data."""
+    today = fmt.today()
     per_domain = dict(
         db.session.execute(
             select(Partner.domain, func.count(Partner.id))
@@ -60,7 +56,7 @@ def dashboard(user: User, top: int = 5) -> Dashboard:
     per_stage = dict(
         db.session.execute(
             select(Agreement.stage, func.count(Agreement.id))
-            .where(Agreement.archived_at.is_(None), visible_to(user))
+            .where(Agreement.archived_at.is_(None), visible(Agreement, user))
             .group_by(Agreement.stage)
         ).all()
     )
@@ -69,7 +65,7 @@ def dashboard(user: User, top: int = 5) -> Dashboard:
         .options(selectinload(Agreement.parties))
         .where(
             Agreement.archived_at.is_(None),
-            visible_to(user),
+            visible(Agreement, user),
             Agreement.stage.in_(LIVE_STAGES),
             Agreement.expires_on >= today,
             Agreement.expires_on <= today + timedelta(days=EXPIRY_WINDOW_DAYS),
@@ -77,10 +73,10 @@ def dashboard(user: User, top: int = 5) -> Dashboard:
         .order_by(Agreement.expires_on, Agreement.id)
         .limit(10)
     )
-    overdue, upcoming = followups.overdue_and_upcoming(user, limit=top)
+    overdue, upcoming = followups.overdue_and_upcoming(user, fmt, limit=top)
     recent_ids = db.session.scalars(
         select(Activity.id)
-        .where(Activity.archived_at.is_(None), visible_activities(user))
+        .where(Activity.archived_at.is_(None), visible(Activity, user))
         .order_by(Activity.id.desc())
         .limit(8)
     )
@@ -109,12 +105,12 @@ class SearchResults:
         return len(self.partners) + len(self.contacts) + len(self.agreements) + len(self.activities)
 
 
-def search_everything(user: User, text: str | None, limit: int = SEARCH_LIMIT) -> SearchResults:
+def search_everything(user: Any, text: str | None, limit: int = SEARCH_LIMIT) -> SearchResults:
     """Partners, contacts, agreements (visible ones) and activities whose search key holds every
     word of the query, after the same normalisation as the stored keys (Arabic yeh/kaf,
     diacritics, ZWNJ). Archived records are left out. Each list holds up to ``limit + 1`` rows,
     so the page knows when to offer "see all"."""
-    query = i18n.normalize_search(text)
+    query = normalize_search(text)
     results = SearchResults(query=(text or "").strip())
     if len(query.replace(" ", "")) < MIN_QUERY:
         results.too_short = bool(query)
@@ -147,7 +143,7 @@ def search_everything(user: User, text: str | None, limit: int = SEARCH_LIMIT) -
             .options(selectinload(Agreement.parties))
             .where(
                 Agreement.archived_at.is_(None),
-                visible_to(user),
+                visible(Agreement, user),
                 Agreement.matching(query),
             )
             .order_by(Agreement.updated_at.desc(), Agreement.id)
@@ -159,7 +155,7 @@ def search_everything(user: User, text: str | None, limit: int = SEARCH_LIMIT) -
             with_relations(select(Activity))
             .where(
                 Activity.archived_at.is_(None),
-                visible_activities(user),
+                visible(Activity, user),
                 Activity.matching(query),
             )
             .order_by(Activity.updated_at.desc(), Activity.id)

@@ -6,12 +6,13 @@ from flask_login import current_user
 from crm.extensions import db
 from crm.main import bp, services
 from crm.security import require
+from crm.web import fmt
 
 
 @bp.route("/")
 @require("viewer")
 def index():
-    return render_template("main/index.html", board=services.dashboard(current_user))
+    return render_template("main/index.html", board=services.dashboard(current_user, fmt()))
 
 
 @bp.route("/search")

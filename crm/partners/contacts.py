@@ -1,104 +1,187 @@
-"""Contacts: the list, one contact, saving, the primary contact and their activities."""
+"""Contacts: the list, one contact, saving one, and the primary contact of a partner."""
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from flask import abort
-from sqlalchemy import Select, or_, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from crm.activities.models import Activity, activity_participants
-from crm.activities.services import visible_activities, when_key
-from crm.auth.models import User
+from crm.exceptions import RuleBroken
 from crm.extensions import db
-from crm.models import search_words
-from crm.partners.models import Contact, Partner
-from crm.partners.services import name_order, sorted_by
+from crm.formatting import Formatter
+from crm.lists import sorted_by, stream_rows
+from crm.partners.models import CONTACT_LANGUAGES, Contact, Partner
+from crm.permissions import current_actor, ensure
+from crm.records import ensure_current, get_or_not_found
+from crm.text import search_words
 
-CONTACT_FIELDS = (
-    "name_latin",
-    "name_fa",
-    "title",
-    "department",
-    "email",
-    "phone",
-    "language",
-    "notes",
-)
 CONTACT_SORTS = ("name", "partner", "language", "updated")
+CONTACT_FIELDS = ("name_latin", "name_fa", "title", "department", "email", "phone", "language")
 
 
-def contact_query(
-    *,
-    q: str | None = None,
-    partner: int | None = None,
-    domain: str | None = None,
-    language: str | None = None,
-    primary: bool = False,
-    archived: bool = False,
-    sort: str | None = None,
-    **_ignored,
-) -> Select:
-    """The contact list with its partner joined (for the domain filter, search and sort)."""
-    stmt = select(Contact).join(Contact.partner).options(contains_eager(Contact.partner))
-    for term in search_words(q):
+@dataclass
+class ContactFilters:
+    q: str = ""
+    partner: int | None = None
+    domain: str | None = None
+    language: str | None = None
+    primary: bool = False
+    archived: bool = False
+    sort: str = "name"
+
+
+@dataclass
+class ContactData:
+    name_latin: str = ""
+    name_fa: str = ""
+    title: str = ""
+    department: str = ""
+    email: str = ""
+    phone: str = ""  # E.164, see crm.fields.normalize_phone
+    language: str = "en"
+    is_primary: bool = False
+    notes: str = ""
+
+
+def _contacts(filters: ContactFilters, fmt: Formatter) -> Select:
+    stmt = select(Contact).join(Contact.partner)
+    for term in search_words(filters.q):
         stmt = stmt.where(
             or_(
                 Contact.search_key.contains(term, autoescape=True),
                 Partner.search_key.contains(term, autoescape=True),
             )
         )
-    if not archived:
+    if not filters.archived:
         stmt = stmt.where(Contact.archived_at.is_(None))
-    if partner is not None:
-        stmt = stmt.where(Contact.partner_id == partner)
-    if domain is not None:
-        stmt = stmt.where(Partner.domain == domain)
-    if language is not None:
-        stmt = stmt.where(Contact.language == language)
-    if primary:
+    if filters.partner is not None:
+        stmt = stmt.where(Contact.partner_id == filters.partner)
+    if filters.domain is not None:
+        stmt = stmt.where(Partner.domain == filters.domain)
+    if filters.language is not None:
+        stmt = stmt.where(Contact.language == filters.language)
+    if filters.primary:
         stmt = stmt.where(Contact.is_primary.is_(True))
     columns = {
-        "name": name_order(Contact.name_latin, Contact.name_fa),
-        "partner": name_order(Partner.name_en, Partner.name_fa, Partner.name_local),
+        "name": Contact.name_order(fmt.locale),
+        "partner": Partner.name_order(fmt.locale),
         "language": Contact.language,
         "updated": Contact.updated_at,
     }
-    return sorted_by(stmt, sort, CONTACT_SORTS, columns, "name", Contact.id)
+    return sorted_by(stmt, filters.sort, columns, "name", Contact.id)
 
 
-def find_partner(partner_id: int | None) -> Partner | None:
-    return db.session.get(Partner, partner_id) if partner_id is not None else None
+def contact_query(filters: ContactFilters, fmt: Formatter) -> Select:
+    """The contact list with its partner joined (for the domain filter, search and sort)."""
+    return _contacts(filters, fmt).options(contains_eager(Contact.partner))
 
 
-def get_contact(contact_id: int) -> Contact:
-    """The contact with its partner loaded, or a 404."""
-    contact = db.session.get(Contact, contact_id, options=[selectinload(Contact.partner)])
+def export_rows(filters: ContactFilters, fmt: Formatter) -> Iterator[Any]:
+    """The rows of the list's export with the partner's names, from one streamed query."""
+    return stream_rows(
+        _contacts(filters, fmt).with_only_columns(
+            Contact.id,
+            Contact.name_latin,
+            Contact.name_fa,
+            Contact.title,
+            Contact.department,
+            Contact.email,
+            Contact.phone,
+            Contact.language,
+            Contact.is_primary,
+            Partner.name_en.label("partner_en"),
+            Partner.name_fa.label("partner_fa"),
+            Partner.name_local.label("partner_local"),
+            maintain_column_froms=True,
+        )
+    )
+
+
+def get_contact(contact_id: int | None, user: Any) -> Contact:
+    """The contact with its partner loaded, or ``NotFound``."""
+    return get_or_not_found(Contact, contact_id, user, selectinload(Contact.partner))
+
+
+def partner_contacts(partner: Partner, locale: str) -> list[Contact]:
+    """The partner's current contacts, the primary one first, then by name in ``locale``."""
+    return list(
+        db.session.scalars(
+            select(Contact)
+            .where(Contact.partner_id == partner.id, Contact.archived_at.is_(None))
+            .order_by(Contact.is_primary.desc(), Contact.name_order(locale), Contact.id)
+        )
+    )
+
+
+def archived_contact_count(partner: Partner) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Contact.id)).where(
+                Contact.partner_id == partner.id, Contact.archived_at.is_not(None)
+            )
+        )
+        or 0
+    )
+
+
+def contact_problems(contact: Contact | None, data: ContactData) -> dict[str, Any]:
+    """What is wrong with ``data`` for ``contact`` (None: a new one), by field."""
+    errors: dict[str, Any] = {}
+    if not data.name_latin.strip() and not data.name_fa.strip():
+        errors["name_latin"] = _l("Enter the name in Latin letters or in Persian (or both).")
+    if data.language not in CONTACT_LANGUAGES:
+        errors["language"] = _l("Choose from the list.")
+    return errors
+
+
+def save_contact(
+    contact: Contact | None, data: ContactData, partner: Partner | None = None
+) -> Contact:
+    """Create a contact of ``partner`` (``contact`` is None) or change one, as the acting user.
+    The partner must be current; an archived contact cannot be changed. The caller commits."""
+    actor = current_actor()
     if contact is None:
-        abort(404)
-    return contact
-
-
-def save_contact(contact: Contact, values: dict[str, Any]) -> Contact:
-    """Copy the form values to ``contact``; ``is_primary`` goes through ``make_primary``."""
-    for name in CONTACT_FIELDS:
-        if name in values:
-            value = values[name] or ""
-            setattr(contact, name, value if name == "notes" else value.strip())
-    if contact.id is None:
+        if partner is None:
+            raise RuleBroken(_l("This partner does not exist."), "partner")
+        ensure(actor, "create", Contact)
+        ensure(actor, "view", partner)
+        ensure_current(partner, _l("This partner is archived. Restore it before adding contacts."))
+    else:
+        ensure(actor, "edit", contact)
+        ensure_current(contact, _l("This contact is archived. Restore it before editing."))
+    errors = contact_problems(contact, data)
+    if errors:
+        raise RuleBroken(errors=errors)
+    if contact is None:
+        contact = Contact(partner_id=partner.id)
         db.session.add(contact)
-    if values.get("is_primary"):
-        make_primary(contact)
-    elif "is_primary" in values:
+    for name in CONTACT_FIELDS:
+        setattr(contact, name, (getattr(data, name) or "").strip())
+    contact.notes = data.notes or ""
+    if data.is_primary:
+        _make_primary(contact)
+    else:
         contact.is_primary = False
     db.session.flush()
     return contact
 
 
-def make_primary(contact: Contact) -> None:
-    """Make ``contact`` the partner's only primary contact.
+def make_primary(contact: Contact) -> bool:
+    """Make ``contact`` the partner's only primary contact, as the acting user; False when it
+    already was."""
+    ensure(current_actor(), "edit", contact)
+    ensure_current(contact, _l("This contact is archived. Restore it before editing."))
+    if contact.is_primary:
+        return False
+    _make_primary(contact)
+    db.session.flush()
+    return True
 
-    The others are changed one by one (not with a bulk UPDATE) so the audit log records it.
-    """
+
+def _make_primary(contact: Contact) -> None:
+    # The others are changed one by one (not with a bulk UPDATE) so the audit log records it.
     with db.session.no_autoflush:
         others = db.session.scalars(
             select(Contact).where(
@@ -109,21 +192,3 @@ def make_primary(contact: Contact) -> None:
             if other is not contact:
                 other.is_primary = False
     contact.is_primary = True
-
-
-def contact_activities(contact: Contact, user: User, limit: int = 10) -> list[Activity]:
-    """The newest activities the contact took part in that the user may see."""
-    return list(
-        db.session.scalars(
-            select(Activity)
-            .options(selectinload(Activity.owner))
-            .join(activity_participants, activity_participants.c.activity_id == Activity.id)
-            .where(
-                activity_participants.c.contact_id == contact.id,
-                Activity.archived_at.is_(None),
-                visible_activities(user),
-            )
-            .order_by(when_key().desc(), Activity.id.desc())
-            .limit(limit)
-        )
-    )

@@ -1,6 +1,5 @@
 """Partner and contact forms, and the filter forms of their lists."""
 
-from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
@@ -9,7 +8,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
-from crm import i18n
 from crm.auth.services import user_choices
 from crm.fields import (
     ChoiceField,
@@ -19,8 +17,10 @@ from crm.fields import (
     normalize_phone,
     optional_int,
 )
+from crm.i18n import current_formatter
 from crm.partners.models import CONTACT_LANGUAGES, PARTNER_KINDS, RELATIONSHIPS
 from crm.reference import DOMAINS, all_areas
+from crm.text import to_latin_digits
 
 ANY = _l("Any")
 
@@ -36,14 +36,14 @@ def area_options(blank=None) -> list:
 
 
 def country_options(blank) -> list:
-    return choices(i18n.country_choices(), blank=blank)
+    return choices(current_formatter().countries(), blank=blank)
 
 
 class CountField(StringField):
     """A whole number >= 0, typed with Persian or Latin digits and optional thousands marks."""
 
     def process_formdata(self, valuelist):
-        text = i18n.to_latin_digits(valuelist[0] if valuelist else "").strip()
+        text = to_latin_digits(valuelist[0] if valuelist else "").strip()
         for mark in (",", "٬", "،", " ", "\u00a0", "\u202f", "_"):
             text = text.replace(mark, "")
         if not text:
@@ -118,16 +118,8 @@ class PartnerForm(FlaskForm):
             owners += choices([(owner.id, owner.display_name)])
         self.owner_id.choices = owners
 
-    def validate_name_en(self, field):
-        if not (field.data or "").strip() and not (self.name_fa.data or "").strip():
-            raise ValidationError(_l("Enter the name in English or in Persian (or both)."))
-
     def validate_website(self, field):
         field.data = normalize_website(field.data)
-
-    def validate_relationship_since(self, field):
-        if field.data and field.data > datetime.now(i18n.user_zone()).date():
-            raise ValidationError(_l("This date is in the future."))
 
 
 class ContactForm(FlaskForm):
@@ -160,10 +152,6 @@ class ContactForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.region = region
 
-    def validate_name_latin(self, field):
-        if not (field.data or "").strip() and not (self.name_fa.data or "").strip():
-            raise ValidationError(_l("Enter the name in Latin letters or in Persian (or both)."))
-
     def validate_phone(self, field):
         field.data = normalize_phone(field.data, self.region)
 
@@ -180,10 +168,6 @@ class FilterForm(FlaskForm):
     q = StringField(_l("Search"))
     archived = BooleanField(_l("Show archived"))
     sort = HiddenField()
-
-    def cleaned(self) -> dict:
-        """The valid filter values (wrong ones become None), after ``validate()``."""
-        return {name: (None if f.errors else f.data) or None for name, f in self._fields.items()}
 
 
 class PartnerFilterForm(FilterForm):
@@ -208,7 +192,7 @@ class ContactFilterForm(FilterForm):
     primary = BooleanField(_l("Primary contacts only"))
 
     def validate_partner(self, field):
-        text = i18n.to_latin_digits(field.data or "").strip()
+        text = to_latin_digits(field.data or "").strip()
         if not text:
             field.data = None
         elif not text.isdigit():

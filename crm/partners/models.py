@@ -76,9 +76,7 @@ class Partner(
     )
     contacts: Mapped[list["Contact"]] = relationship(back_populates="partner")
 
-    @property
-    def name(self) -> str:
-        return self._pick(self.name_en, self.name_fa) or self.name_local
+    __name_columns__ = ("name_en", "name_fa", "name_local")
 
     def search_values(self) -> list[str | None]:
         return [self.name_en, self.name_fa, self.name_local, self.region, self.website]
@@ -106,9 +104,7 @@ class Contact(
 
     partner: Mapped[Partner] = relationship(back_populates="contacts")
 
-    @property
-    def name(self) -> str:
-        return self._pick(self.name_latin, self.name_fa)
+    __name_columns__ = ("name_latin", "name_fa")
 
     def archive(self) -> None:
         """An archived contact stops being the partner's primary one."""

@@ -1,118 +1,102 @@
-"""Partner and contact queries and rules: lists, the 360° view, saving, primary contact,
-archive and restore."""
+"""Partners: the list, one partner, and saving one under the rules of the domain."""
 
-from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
-from flask import abort
-from flask_babel import get_locale
-from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import selectinload
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, case, select
+from sqlalchemy.orm import aliased, selectinload
 
-from crm.activities.models import Activity
-from crm.activities.services import visible_activities, when_key
-from crm.agreements.models import Agreement, agreement_parties
-from crm.agreements.services import visible_to
 from crm.auth.models import User
+from crm.auth.services import check_owner
+from crm.exceptions import RuleBroken
 from crm.extensions import db
-from crm.i18n import country_choices
+from crm.formatting import Formatter
+from crm.lists import links, sorted_by, stream_rows
 from crm.models import CooperationArea
-from crm.partners.models import RELATIONSHIPS, Contact, Partner
+from crm.partners.models import PARTNER_KINDS, RELATIONSHIPS, Partner, partner_areas
+from crm.permissions import current_actor, ensure
+from crm.records import ensure_current, get_or_not_found
+from crm.reference import DOMAINS, all_areas
+from crm.text import is_country
 
-PARTNER_FIELDS = (
-    "kind",
-    "domain",
-    "name_en",
-    "name_fa",
-    "name_local",
-    "country",
-    "region",
-    "population",
-    "timezone",
-    "website",
-    "relationship_type",
-    "relationship_since",
-    "owner_id",
-    "summary",
-    "talking_points",
-)
 PARTNER_SORTS = ("name", "country", "relationship", "updated")
+EXPORTED = (
+    Partner.id,
+    Partner.name_en,
+    Partner.name_fa,
+    Partner.name_local,
+    Partner.kind,
+    Partner.domain,
+    Partner.country,
+    Partner.region,
+    Partner.population,
+    Partner.relationship_type,
+    Partner.relationship_since,
+    Partner.website,
+)
 
 
-# --- shared helpers ------------------------------------------------------------------------------
-def _persian() -> bool:
-    return str(get_locale() or "en") == "fa"
+@dataclass
+class PartnerFilters:
+    """The partner list's filters (only valid values; the form drops the others)."""
+
+    q: str = ""
+    domain: str | None = None
+    kind: str | None = None
+    country: str | None = None
+    relationship: str | None = None
+    area: int | None = None
+    owner: int | None = None
+    archived: bool = False
+    sort: str = "name"
 
 
-def name_order(en, fa, other=None):
-    """The name column the user reads first (Persian in fa), falling back to the others."""
-    first, second = (fa, en) if _persian() else (en, fa)
-    parts = [func.nullif(first, ""), func.nullif(second, "")] + (
-        [other] if other is not None else []
-    )
-    return func.lower(func.coalesce(*parts, ""))
+@dataclass
+class PartnerData:
+    """What a partner is made of, as typed in the form, an import or the API."""
+
+    kind: str = "city"
+    domain: str = "cities"
+    name_en: str = ""
+    name_fa: str = ""
+    name_local: str = ""
+    country: str | None = None
+    region: str = ""
+    population: int | None = None
+    timezone: str = ""
+    website: str = ""
+    relationship_type: str = "prospect"
+    relationship_since: date | None = None
+    owner_id: int | None = None
+    areas: list[int] = field(default_factory=list)
+    summary: str = ""
+    talking_points: str = ""
 
 
-def sorted_by(
-    stmt: Select,
-    sort: str | None,
-    allowed: Iterable[str],
-    columns: dict[str, Any],
-    default: str,
-    tie,
-) -> Select:
-    """Order by a whitelisted ``sort`` key (``name`` or ``-name``); unknown keys use default."""
-    sort = sort or default
-    key = sort.lstrip("-")
-    if key not in allowed:
-        sort, key = default, default.lstrip("-")
-    column = columns[key]
-    ordering = column.desc() if sort.startswith("-") else column.asc()
-    return stmt.order_by(ordering, tie)
-
-
-def clean_sort(sort: str | None, allowed: Iterable[str], default: str) -> str:
-    """The sort key actually used for ``sort`` (for the table headers)."""
-    return sort if sort and sort.lstrip("-") in allowed else default
-
-
-# --- partners ------------------------------------------------------------------------------------
-def partner_query(
-    *,
-    q: str | None = None,
-    domain: str | None = None,
-    kind: str | None = None,
-    country: str | None = None,
-    relationship: str | None = None,
-    area: int | None = None,
-    owner: int | None = None,
-    archived: bool = False,
-    sort: str | None = None,
-    **_ignored,
-) -> Select:
-    """The partner list: search on the normalised search key, filters and a whitelisted sort.
-
-    Owner and areas are loaded eagerly, so a page costs the same number of queries whatever
-    its size.
-    """
-    stmt = select(Partner).options(selectinload(Partner.owner), selectinload(Partner.areas))
-    stmt = stmt.where(Partner.matching(q))
-    if not archived:
+# --- reading -------------------------------------------------------------------------------------
+def _partners(filters: PartnerFilters, fmt: Formatter) -> Select:
+    """Partners matching ``filters``, sorted for the reader of ``fmt``."""
+    stmt = select(Partner).where(Partner.matching(filters.q))
+    if not filters.archived:
         stmt = stmt.where(Partner.archived_at.is_(None))
     for column, value in (
-        (Partner.domain, domain),
-        (Partner.kind, kind),
-        (Partner.country, country),
-        (Partner.relationship_type, relationship),
-        (Partner.owner_id, owner),
+        (Partner.domain, filters.domain),
+        (Partner.kind, filters.kind),
+        (Partner.country, filters.country),
+        (Partner.relationship_type, filters.relationship),
+        (Partner.owner_id, filters.owner),
     ):
         if value is not None:
             stmt = stmt.where(column == value)
-    if area is not None:
-        stmt = stmt.where(Partner.areas.any(CooperationArea.id == area))
-    country_rank = {code: rank for rank, (code, _) in enumerate(country_choices())}
+    if filters.area is not None:
+        stmt = stmt.where(Partner.areas.any(CooperationArea.id == filters.area))
+    country_rank = {code: rank for rank, (code, _) in enumerate(fmt.countries())}
     columns = {
-        "name": name_order(Partner.name_en, Partner.name_fa, Partner.name_local),
+        "name": Partner.name_order(fmt.locale),
         "country": case(country_rank, value=Partner.country, else_=len(country_rank)),
         "relationship": case(
             {code: rank for rank, code in enumerate(RELATIONSHIPS)},
@@ -121,144 +105,124 @@ def partner_query(
         ),
         "updated": Partner.updated_at,
     }
-    return sorted_by(stmt, sort, PARTNER_SORTS, columns, "name", Partner.id)
+    return sorted_by(stmt, filters.sort, columns, "name", Partner.id)
 
 
-def partner_names(ids: Iterable[int], keep: Iterable[int] = ()) -> list[tuple[int, str]]:
+def partner_query(filters: PartnerFilters, fmt: Formatter) -> Select:
+    """The partner list: search on the normalised search key, filters and a whitelisted sort in
+    the reader's language. Owner and areas are loaded eagerly, so a page costs the same number
+    of queries whatever its size."""
+    return _partners(filters, fmt).options(selectinload(Partner.owner), selectinload(Partner.areas))
+
+
+def export_rows(filters: PartnerFilters, fmt: Formatter) -> Iterator[SimpleNamespace]:
+    """The rows of the list's export, with the owner's name and the areas' names: two queries
+    (the areas of all the partners at once, then the partners streamed), however many rows."""
+    partners = _partners(filters, fmt)
+    ids = partners.with_only_columns(Partner.id).order_by(None)
+    areas = links(partner_areas, "partner_id", "area_id", ids)
+    names = {area.id: fmt.name(area) for area in all_areas()}  # in the areas' order
+    owner = aliased(User)
+    stmt = partners.outerjoin(owner, owner.id == Partner.owner_id).with_only_columns(
+        *EXPORTED, owner.display_name.label("owner"), maintain_column_froms=True
+    )
+    for row in stream_rows(stmt):
+        yield SimpleNamespace(
+            **row._mapping, areas=[name for i, name in names.items() if i in areas.get(row.id, ())]
+        )
+
+
+def lookup_partners(q: str, fmt: Formatter, limit: int = 20) -> list[Partner]:
+    """Current partners whose names match the typed text, for pickers that search as you
+    type: the same normalised search as the partner list."""
+    stmt = partner_query(PartnerFilters(q=q), fmt).limit(limit)
+    return list(db.session.scalars(stmt).unique())
+
+
+def get_partner(partner_id: int | None, user: Any) -> Partner:
+    """The partner with its owner and areas loaded, or ``NotFound``."""
+    return get_or_not_found(
+        Partner, partner_id, user, selectinload(Partner.owner), selectinload(Partner.areas)
+    )
+
+
+def partner_names(
+    ids: list[int | None], fmt: Formatter, keep: list[int | None] | tuple = ()
+) -> list[tuple[int, str]]:
     """(id, name) of the partners among ``ids`` that may be chosen: current ones, and those in
     ``keep`` (already linked) even if archived since. Unknown ids are left out."""
-    ids = {int(i) for i in ids if i}
-    if not ids:
+    wanted = {int(i) for i in ids if i}
+    if not wanted:
         return []
-    keep = set(keep)
-    partners = db.session.scalars(select(Partner).where(Partner.id.in_(ids)))
+    partners = db.session.scalars(select(Partner).where(Partner.id.in_(wanted)))
     return sorted(
-        ((p.id, p.name) for p in partners if not p.archived or p.id in keep),
+        ((p.id, fmt.name(p)) for p in partners if not p.archived or p.id in keep),
         key=lambda item: item[1].casefold(),
     )
 
 
-def lookup_partners(q: str | None, limit: int = 20) -> list[Partner]:
-    """Current partners whose names match the typed text, for pickers that search as you
-    type: the same normalised search as the partner list."""
-    stmt = partner_query(q=q, sort="name").limit(limit)
-    return list(db.session.scalars(stmt).unique())
-
-
-def get_partner(partner_id: int) -> Partner:
-    """The partner with its owner and areas loaded, or a 404."""
-    partner = db.session.get(
-        Partner, partner_id, options=[selectinload(Partner.owner), selectinload(Partner.areas)]
+# --- writing -------------------------------------------------------------------------------------
+def partner_problems(partner: Partner | None, data: PartnerData) -> dict[str, Any]:
+    """What is wrong with ``data`` for ``partner`` (None: a new one), by field: the rules the
+    acting user's save would break. Saving checks them; a form shows them all at once."""
+    today = Formatter.for_user(current_actor()).today()
+    errors: dict[str, Any] = {}
+    if not data.name_en.strip() and not data.name_fa.strip():
+        errors["name_en"] = _l("Enter the name in English or in Persian (or both).")
+    for name, table in (
+        ("kind", PARTNER_KINDS),
+        ("domain", DOMAINS),
+        ("relationship_type", RELATIONSHIPS),
+    ):
+        if getattr(data, name) not in table:
+            errors[name] = _l("Choose from the list.")
+    if data.country and not is_country(data.country):
+        errors["country"] = _l("Choose from the list.")
+    if data.population is not None and data.population < 0:
+        errors["population"] = _l("Enter a whole number that is zero or more, for example 250000.")
+    if data.relationship_since and data.relationship_since > today:
+        errors["relationship_since"] = _l("This date is in the future.")
+    owner_error = check_owner(data.owner_id, partner.owner_id if partner else None)
+    if owner_error:
+        errors["owner_id"] = owner_error
+    known = set(
+        db.session.scalars(select(CooperationArea.id).where(CooperationArea.id.in_(data.areas)))
     )
+    if set(data.areas) - known:
+        errors["areas"] = _l("Choose from the list.")
+    return errors
+
+
+def save_partner(partner: Partner | None, data: PartnerData) -> Partner:
+    """Create (``partner`` is None) or change a partner as the acting user. Raises
+    ``RuleBroken`` with a message per field, ``Forbidden`` or ``RuleBroken`` (archived).
+    The caller commits."""
+    actor = current_actor()
     if partner is None:
-        abort(404)
-    return partner
-
-
-def save_partner(partner: Partner, values: dict[str, Any]) -> Partner:
-    """Copy the form values to ``partner`` (new or existing); ``areas`` is a list of ids."""
-    for name in PARTNER_FIELDS:
-        if name in values:
-            value = values[name]
-            if isinstance(value, str) and name not in ("summary", "talking_points"):
-                value = value.strip()
-            if name == "country":
-                value = value or None
-            setattr(partner, name, value)
-    if "areas" in values:
-        ids = list(values["areas"] or [])
-        partner.areas = (
-            list(
-                db.session.scalars(
-                    select(CooperationArea)
-                    .where(CooperationArea.id.in_(ids))
-                    .order_by(CooperationArea.position)
-                )
-            )
-            if ids
-            else []
-        )
-    if partner.id is None:
+        ensure(actor, "create", Partner)
+    else:
+        ensure(actor, "edit", partner)
+        ensure_current(partner, _l("This partner is archived. Restore it before editing."))
+    errors = partner_problems(partner, data)
+    if errors:
+        raise RuleBroken(errors=errors)
+    if partner is None:
+        partner = Partner()
         db.session.add(partner)
+    for item in fields(data):
+        value = getattr(data, item.name)
+        if item.name == "areas":
+            continue
+        if isinstance(value, str) and item.name not in ("summary", "talking_points"):
+            value = value.strip()
+        setattr(partner, item.name, value)
+    partner.country = (data.country or "").upper() or None
+    partner.areas = list(
+        db.session.scalars(
+            select(CooperationArea)
+            .where(CooperationArea.id.in_(data.areas))
+            .order_by(CooperationArea.position)
+        )
+    )
     db.session.flush()
     return partner
-
-
-def partner_contacts(partner: Partner) -> list[Contact]:
-    """The partner's current contacts, the primary one first."""
-    return list(
-        db.session.scalars(
-            select(Contact)
-            .where(Contact.partner_id == partner.id, Contact.archived_at.is_(None))
-            .order_by(
-                Contact.is_primary.desc(),
-                name_order(Contact.name_latin, Contact.name_fa),
-                Contact.id,
-            )
-        )
-    )
-
-
-def archived_contact_count(partner: Partner) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(Contact.id)).where(
-                Contact.partner_id == partner.id, Contact.archived_at.is_not(None)
-            )
-        )
-        or 0
-    )
-
-
-def partner_agreements(partner: Partner, user: User) -> list[Agreement]:
-    """Agreements the partner is a party to, as far as ``user`` may see them."""
-    return list(
-        db.session.scalars(
-            select(Agreement)
-            .join(agreement_parties, agreement_parties.c.agreement_id == Agreement.id)
-            .where(
-                agreement_parties.c.partner_id == partner.id,
-                Agreement.archived_at.is_(None),
-                visible_to(user),
-            )
-            .order_by(Agreement.updated_at.desc(), Agreement.id.desc())
-            .limit(50)
-        )
-    )
-
-
-def partner_timeline(partner: Partner, user: User, limit: int = 20) -> list[Activity]:
-    """Done and cancelled activities with the partner that the user may see, newest first."""
-    return list(
-        db.session.scalars(
-            select(Activity)
-            .options(selectinload(Activity.owner))
-            .where(
-                Activity.partner_id == partner.id,
-                Activity.archived_at.is_(None),
-                Activity.status != "planned",
-                visible_activities(user),
-            )
-            .order_by(when_key().desc(), Activity.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def partner_followups(partner: Partner, user: User, limit: int = 20) -> list[Activity]:
-    """Planned activities with the partner that the user may see, the earliest first."""
-    when = when_key()
-    return list(
-        db.session.scalars(
-            select(Activity)
-            .options(selectinload(Activity.owner))
-            .where(
-                Activity.partner_id == partner.id,
-                Activity.archived_at.is_(None),
-                Activity.status == "planned",
-                visible_activities(user),
-            )
-            .order_by(when.is_(None), when.asc(), Activity.id)
-            .limit(limit)
-        )
-    )

@@ -1,0 +1,6 @@
+"""Who may manage users: administrators. Every signed-in user sees their colleagues' names."""
+
+from crm.auth.models import User
+from crm.permissions import register, role
+
+register(User, create=role("admin"), edit=role("admin"))

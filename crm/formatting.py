@@ -1,0 +1,246 @@
+"""The one formatting layer: dates, times, numbers, lists, labels and names for one reader.
+
+A ``Formatter`` is made once for a reader, with that reader's locale and time zone: the
+signed-in user of a request (``crm.i18n.current_formatter``), the recipient of an email, the
+official who asked for a PDF (``Formatter.for_user``). It then formats any number of values
+without looking anything up again: Jalali dates and Persian digits for ``fa``, Gregorian dates
+for ``en``, times in the reader's zone. Nothing here reads the request.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jdatetime
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
+from babel.numbers import format_decimal
+from flask import current_app, has_app_context
+from flask_babel import force_locale
+
+from crm.text import parse_date, to_persian_digits
+
+FALLBACK_LOCALE, FALLBACK_ZONE = "fa", "Asia/Tehran"
+_PERSIAN_SEPARATORS = str.maketrans({",": "٬", ".": "٫"})
+NOT_COUNTRIES = {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB", "XK"}
+
+
+class Named(Protocol):
+    def name_in(self, locale: str) -> str: ...
+
+
+def default_locale() -> str:
+    """The application's default language (``CRM_DEFAULT_LOCALE``), also outside a request."""
+    if has_app_context():
+        return str(current_app.config.get("CRM_DEFAULT_LOCALE") or FALLBACK_LOCALE)
+    return FALLBACK_LOCALE
+
+
+def default_zone() -> str:
+    if has_app_context():
+        return str(current_app.config.get("CRM_DEFAULT_TIMEZONE") or FALLBACK_ZONE)
+    return FALLBACK_ZONE
+
+
+def pick(locale: str, en: str | None, fa: str | None, *others: str | None) -> str:
+    """The text a reader of ``locale`` reads first: Persian for ``fa``, English otherwise,
+    falling back to the other one and then to ``others``."""
+    first, second = (fa, en) if locale == "fa" else (en, fa)
+    for text in (first, second, *others):
+        if text:
+            return text
+    return ""
+
+
+def zone_of(name: str | ZoneInfo | None) -> ZoneInfo:
+    """A time zone by name; an unknown or empty name is UTC."""
+    if isinstance(name, ZoneInfo):
+        return name
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_to_utc(day: dt.date, at: dt.time | None, zone: dt.tzinfo) -> dt.datetime:
+    """A day and wall-clock time in ``zone``, as an aware UTC datetime."""
+    return dt.datetime.combine(day, at or dt.time(0, 0), tzinfo=zone).astimezone(dt.UTC)
+
+
+@lru_cache(maxsize=8)
+def _countries(locale: str) -> tuple[tuple[str, str], ...]:
+    names = Locale.parse(locale).territories
+    codes = [c for c in names if len(c) == 2 and c.isalpha() and c not in NOT_COUNTRIES]
+    return tuple(sorted(((c, names[c]) for c in codes), key=lambda item: item[1]))
+
+
+class Formatter:
+    """Formats values for one reader. Cheap to use per cell: results that repeat (dates, times,
+    labels) are kept, and the locale and zone are resolved once, here."""
+
+    def __init__(self, locale: str, zone: str | ZoneInfo | None = None) -> None:
+        self.locale = locale
+        self.zone = zone_of(zone)
+        self.persian = locale == "fa"
+        self.babel_locale = Locale.parse(locale)
+        self.direction: str = self.babel_locale.text_direction
+        self.list_separator = "، " if self.persian else ", "
+        self.first_weekday = 5 if self.persian else 0  # Saturday in Iran, Monday elsewhere
+        self._territories = self.babel_locale.territories
+        self._dates: dict[tuple[dt.date, str], str] = {}
+        self._times: dict[tuple[int, int], str] = {}
+        self._labels: dict[int, dict[Any, str]] = {}
+
+    @classmethod
+    def for_user(cls, user: Any) -> "Formatter":
+        """For a user record (its ``locale`` and ``timezone``)."""
+        return cls(user.locale or default_locale(), user.timezone or default_zone())
+
+    @classmethod
+    def default(cls) -> "Formatter":
+        """The application's default language and zone (before sign-in, in commands)."""
+        return cls(default_locale(), default_zone())
+
+    def __repr__(self) -> str:
+        return f"<Formatter {self.locale} {self.zone.key}>"
+
+    # --- text and numbers ----------------------------------------------------------------------
+    def digits(self, text: object) -> str:
+        text = str(text)
+        return to_persian_digits(text) if self.persian else text
+
+    def number(self, value: float | int | None) -> str:
+        """Grouped digits: ``8,693,706`` in English, ``۸٬۶۹۳٬۷۰۶`` in Persian."""
+        if value is None:
+            return ""
+        text = format_decimal(value, locale=self.babel_locale)
+        if self.persian:
+            return to_persian_digits(text.translate(_PERSIAN_SEPARATORS))
+        return text
+
+    def list(self, items: Iterable[object]) -> str:
+        """``Tourism, Health`` or ``گردشگری، سلامت``."""
+        return self.list_separator.join(str(item) for item in items)
+
+    def translate(self, text: object) -> str:
+        """A lazy string (``_l``) in this reader's language."""
+        with force_locale(self.locale):
+            return str(text)
+
+    def labels(self, table: Mapping[Any, object]) -> dict[Any, str]:
+        """A code table (``{code: _l(label)}``) translated once for this reader."""
+        key = id(table)
+        if key not in self._labels:
+            with force_locale(self.locale):
+                self._labels[key] = {code: str(label) for code, label in table.items()}
+        return self._labels[key]
+
+    def label(self, table: Mapping[Any, object], code: Any) -> str:
+        """The label of ``code`` in ``table``, or the code itself when unknown."""
+        if code is None or code == "":
+            return ""
+        return self.labels(table).get(code, str(code))
+
+    def name(self, record: Any) -> str:
+        """What the reader calls a record: the Persian or English name of a partner, contact,
+        area or agreement, a user's display name, an activity's subject."""
+        if record is None:
+            return ""
+        if hasattr(record, "name_in"):
+            return record.name_in(self.locale)
+        for attribute in ("display_name", "subject", "title", "filename"):
+            value = getattr(record, attribute, None)
+            if value:
+                return str(value)
+        return f"#{getattr(record, 'id', '')}"
+
+    def pick(self, en: str | None, fa: str | None, *others: str | None) -> str:
+        return pick(self.locale, en, fa, *others)
+
+    def country(self, code: str | None) -> str:
+        if not code:
+            return ""
+        return self._territories.get(code.upper(), code.upper())
+
+    def countries(self) -> tuple[tuple[str, str], ...]:
+        """ISO 3166 alpha-2 countries named in the reader's language, sorted by that name."""
+        return _countries(self.locale)
+
+    # --- dates and times -----------------------------------------------------------------------
+    def local(self, value: dt.datetime) -> dt.datetime:
+        """An instant as the reader's wall clock."""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(self.zone)
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(self.zone)
+
+    def today(self) -> dt.date:
+        """Today in the reader's zone."""
+        return self.now().date()
+
+    def to_utc(self, day: dt.date, at: dt.time | None = None) -> dt.datetime:
+        """A day and wall-clock time in the reader's zone, as an aware UTC datetime."""
+        return local_to_utc(day, at, self.zone)
+
+    def week_end(self, day: dt.date) -> dt.date:
+        """The last day of the reader's calendar week that holds ``day``."""
+        return day + dt.timedelta(days=6 - (day.weekday() - self.first_weekday) % 7)
+
+    def date(self, value: dt.date | dt.datetime | None, style: str = "short") -> str:
+        """``1405/09/05`` or ``Nov 26, 2026``; ``style="long"`` adds the weekday."""
+        if value is None:
+            return ""
+        if isinstance(value, dt.datetime):
+            value = self.local(value).date()
+        key = (value, style)
+        text = self._dates.get(key)
+        if text is None:
+            if self.persian:
+                jd = jdatetime.date.fromgregorian(date=value, locale="fa_IR")
+                text = to_persian_digits(
+                    jd.strftime("%A %-d %B %Y" if style == "long" else "%Y/%m/%d")
+                )
+            else:
+                text = babel_format_date(
+                    value, "full" if style == "long" else "medium", locale=self.babel_locale
+                )
+            self._dates[key] = text
+        return text
+
+    def time(self, value: dt.datetime | dt.time | None) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, dt.datetime):
+            value = self.local(value).time()
+        key = (value.hour, value.minute)
+        text = self._times.get(key)
+        if text is None:
+            at = dt.time(value.hour, value.minute)
+            if self.persian:
+                text = to_persian_digits(at.strftime("%H:%M"))
+            else:
+                text = babel_format_time(at, "short", locale=self.babel_locale)
+            self._times[key] = text
+        return text
+
+    def datetime(self, value: dt.datetime | None, style: str = "short") -> str:
+        if value is None:
+            return ""
+        return f"{self.date(value, style)}{self.list_separator}{self.time(value)}"
+
+    def date_input(self, value: dt.date | None) -> str:
+        """The text a date input shows for editing: Jalali ``1405/09/05`` in fa, ISO in en."""
+        if value is None:
+            return ""
+        if self.persian:
+            return jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d")
+        return value.isoformat()
+
+    def parse_date(self, text: str | None) -> dt.date | None:
+        """A typed date in the reader's calendar (raises ``DateParseError``)."""
+        return parse_date(text, jalali=self.persian)

@@ -1,0 +1,68 @@
+"""The pages that gather from every domain: a partner's 360° view and a contact's page.
+
+They read partners, agreements and activities through each domain's services, so they are
+composed here, above the domains (as the start page is), and the domains never import each
+other's pages. The routes stay on the partners blueprint: a partner's page is part of the
+partner pages for the reader.
+"""
+
+from flask import render_template
+from flask_login import current_user
+
+from crm.activities.services import activities_with
+from crm.agreements.services import agreements_with_partner
+from crm.history import change_history, form_labels
+from crm.models import utcnow
+from crm.partners import bp
+from crm.partners.contacts import archived_contact_count, get_contact, partner_contacts
+from crm.partners.forms import ContactForm, PartnerForm
+from crm.partners.models import CONTACT_LANGUAGES, PARTNER_KINDS, RELATIONSHIPS
+from crm.partners.services import get_partner
+from crm.reference import DOMAINS
+from crm.security import require
+from crm.web import fmt
+
+
+@bp.route("/partners/<int:partner_id>")
+@require("viewer")
+def detail(partner_id: int):
+    reader = fmt()
+    partner = get_partner(partner_id, current_user)
+    return render_template(
+        "partners/detail.html",
+        partner=partner,
+        contacts=partner_contacts(partner, reader.locale),
+        archived_contacts=archived_contact_count(partner),
+        agreements=agreements_with_partner(partner, current_user),
+        timeline=activities_with(current_user, partner=partner, planned=False),
+        followups=activities_with(current_user, partner=partner, planned=True),
+        history=change_history(
+            partner,
+            current_user,
+            reader,
+            form_labels(PartnerForm),
+            {"kind": PARTNER_KINDS, "domain": DOMAINS, "relationship_type": RELATIONSHIPS},
+            limit=20,
+        ),
+        today=reader.today(),
+        now=utcnow(),
+    )
+
+
+@bp.route("/contacts/<int:contact_id>")
+@require("viewer")
+def contact(contact_id: int):
+    record = get_contact(contact_id, current_user)
+    return render_template(
+        "partners/contact_detail.html",
+        contact=record,
+        activities=activities_with(current_user, contact=record, limit=10),
+        history=change_history(
+            record,
+            current_user,
+            fmt(),
+            form_labels(ContactForm),
+            {"language": CONTACT_LANGUAGES},
+            limit=20,
+        ),
+    )

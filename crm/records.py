@@ -1,0 +1,53 @@
+"""What every record kind shares: get it or "not found", archive and restore.
+
+Each goes through the permission layer with the acting user, so the same rules hold from a
+page, a job, a command or the API.
+"""
+
+from typing import Any, TypeVar
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from crm.exceptions import NotFound, RuleBroken
+from crm.extensions import db
+from crm.permissions import current_actor, ensure, visible
+
+T = TypeVar("T")
+
+
+def get_or_not_found(model: type[T], record_id: int | None, user: Any, *options: Any) -> T:
+    """The record with this id if it exists and ``user`` may see it, else ``NotFound``."""
+    if record_id is None:
+        raise NotFound()
+    stmt = select(model).where(model.id == record_id, visible(model, user))  # type: ignore[attr-defined]
+    record = db.session.scalar(stmt.options(*options))
+    if record is None:
+        raise NotFound()
+    return record
+
+
+def ensure_current(record: Any, message: Any = None) -> None:
+    """An archived record cannot be changed until it is restored."""
+    if getattr(record, "archived", False):
+        raise RuleBroken(message or _l("This record is archived. Restore it before you change it."))
+
+
+def archive(record: Any) -> bool:
+    """Archive ``record`` as the acting user; False when it already was."""
+    ensure(current_actor(), "archive", record)
+    if record.archived:
+        return False
+    record.archive()
+    db.session.flush()
+    return True
+
+
+def restore(record: Any) -> bool:
+    """Restore an archived ``record`` as the acting user; False when it was not archived."""
+    ensure(current_actor(), "restore", record)
+    if not record.archived:
+        return False
+    record.restore()
+    db.session.flush()
+    return True

@@ -1,0 +1,111 @@
+"""Persian-aware text: digits, search normalisation, and parsing typed dates and times.
+
+Pure functions of their arguments: they serve forms, services, imports and jobs alike.
+"""
+
+import re
+import unicodedata
+from datetime import date, time
+
+import jdatetime
+from babel import Locale
+from flask_babel import lazy_gettext as _l
+
+PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
+ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
+_TO_LATIN = str.maketrans(PERSIAN_DIGITS + ARABIC_DIGITS, "0123456789" * 2)
+_TO_PERSIAN = str.maketrans("0123456789", PERSIAN_DIGITS)
+
+
+def to_latin_digits(text: str) -> str:
+    return text.translate(_TO_LATIN)
+
+
+def to_persian_digits(text: str) -> str:
+    return text.translate(_TO_PERSIAN)
+
+
+# --- typed dates and times -----------------------------------------------------------------------
+_DATE_RE = re.compile(r"^\s*(\d{1,4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*$")
+
+
+class DateParseError(ValueError):
+    """Raised with a translated message users can read."""
+
+
+def parse_date(text: str | None, jalali: bool) -> date | None:
+    """Parse a typed date; Persian and Arabic-Indic digits are accepted.
+
+    Jalali (year/month/day) when ``jalali``, else ISO (year-month-day). An empty text is None;
+    anything else that is not a real date raises DateParseError with a translated message.
+    """
+    text = to_latin_digits(text or "").strip()
+    if not text:
+        return None
+    match = _DATE_RE.match(text)
+    if not match:
+        raise DateParseError(
+            _l("Enter the date as year/month/day, for example 1405/09/05.")
+            if jalali
+            else _l("Enter the date as year-month-day, for example 2026-11-26.")
+        )
+    year, month, day = (int(part) for part in match.groups())
+    if jalali and year > 1700:
+        raise DateParseError(_l("This looks like a Gregorian year; enter a Jalali date."))
+    try:
+        if jalali:
+            return jdatetime.date(year, month, day).togregorian()
+        return date(year, month, day)
+    except (ValueError, OverflowError):
+        raise DateParseError(_l("This date does not exist in the calendar.")) from None
+
+
+def parse_time(text: str | None) -> time | None:
+    text = to_latin_digits(text or "").strip()
+    if not text:
+        return None
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise DateParseError(_l("Enter the time as hours:minutes, for example 14:30.")) from None
+
+
+def is_country(code: str | None) -> bool:
+    """An ISO 3166 alpha-2 code that Babel knows."""
+    return bool(code) and len(code) == 2 and code.isalpha() and code.upper() in _TERRITORIES
+
+
+_TERRITORIES = Locale("en").territories
+
+
+# --- search normalisation ------------------------------------------------------------------------
+_ARABIC_TO_PERSIAN = str.maketrans(
+    {"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "أ": "ا", "إ": "ا", "ٱ": "ا", "ؤ": "و"}
+)
+_SPACES = re.compile(r"[\s\u200c\u200d\u200e\u200f\u00a0_\-]+")
+
+
+def normalize_search(text: str | None) -> str:
+    """The form in which search keys are stored and queries compared.
+
+    Arabic yeh and kaf become Persian ones, diacritics and tatweel go, the zero-width non-joiner
+    counts as a space, digits become Latin and letters lower case.
+    """
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(
+        ch
+        for ch in text
+        if not unicodedata.combining(ch)
+        and ch != "\u0640"  # tatweel
+        and (ch.isspace() or unicodedata.category(ch) != "Cc")  # control characters
+    )
+    text = unicodedata.normalize("NFC", text)
+    text = to_latin_digits(text).translate(_ARABIC_TO_PERSIAN).casefold()
+    return _SPACES.sub(" ", text).strip()
+
+
+def search_words(text: str | None) -> list[str]:
+    """The normalised words of a query."""
+    return normalize_search(text).split()

@@ -1,0 +1,107 @@
+"""What the views share: the reader's formatter, pages of a list, CSV downloads, safe
+redirects, and a service's rule messages shown on the form they belong to."""
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Response, current_app, flash, request, stream_with_context
+from flask_sqlalchemy.pagination import Pagination
+from flask_wtf import FlaskForm
+from sqlalchemy import Select
+
+from crm.exceptions import RuleBroken
+from crm.extensions import db
+from crm.fields import form_values
+from crm.formatting import Formatter
+from crm.i18n import current_formatter
+from crm.lists import Column, paginate, write_csv
+
+D = TypeVar("D")
+R = TypeVar("R")
+
+
+def fmt() -> Formatter:
+    """The formatter of the signed-in reader."""
+    return current_formatter()
+
+
+def page_of(stmt: Select) -> Pagination:
+    """The page of ``stmt`` that ``?page=`` asks for (bad numbers give the first or last)."""
+    return paginate(
+        stmt, request.args.get("page", 1, type=int), current_app.config["CRM_PAGE_SIZE"]
+    )
+
+
+def csv_download(
+    name: str, columns: Sequence[Column], rows: Callable[[], Iterable[Any]]
+) -> Response:
+    """The rows that ``rows()`` gives, streamed as ``name``-today.csv for the signed-in
+    reader. ``rows`` is called once the download starts: by then the request's database
+    session is a fresh one."""
+    reader = fmt()
+    filename = f"{name}-{date.today().isoformat()}.csv"
+
+    def generate() -> Iterable[str]:
+        yield from write_csv(columns, rows(), reader)
+
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """``target`` when it is a path on this site, else ``default`` (no open redirects)."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return default
+
+
+def show_errors(form: FlaskForm, error: RuleBroken) -> None:
+    """Put a service's messages on the fields they name; a message naming no field of the
+    form is flashed."""
+    for name, message in error.errors.items():
+        if name and name in form:
+            form[name].errors = [*form[name].errors, str(message)]
+        else:
+            flash(str(message), "danger")
+
+
+def submit(
+    form: FlaskForm,
+    data_class: type[D],
+    save: Callable[[D], R],
+    problems: Callable[[D], dict] | None = None,
+    **extra: Any,
+) -> R | None:
+    """Validate a submitted form and save its values (a ``…Data``) through a service.
+
+    Returns what ``save`` returned, or None when the form was not submitted or nothing was
+    saved: then every message is on its field, the form's own (a date that does not parse) and
+    the service's rules, which ``problems`` checks even when the form has errors, so the user
+    sees them all at once.
+    """
+    if not form.is_submitted():
+        return None
+    valid = form.validate()
+    data = form_values(form, data_class, **extra)
+    if not valid:
+        for name, message in (problems(data) if problems else {}).items():
+            if name in form and not form[name].errors:
+                form[name].errors = [*form[name].errors, str(message)]
+        return None
+    try:
+        return save(data)
+    except RuleBroken as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return None
