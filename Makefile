@@ -41,8 +41,8 @@ test: install
 	$(BIN)/pytest
 
 lint: $(BIN)/activate
-	$(BIN)/ruff check crm tests benchmarks docs app.py
-	$(BIN)/ruff format --check crm tests benchmarks docs app.py
+	$(BIN)/ruff check crm tests benchmarks docs app.py gunicorn.conf.py
+	$(BIN)/ruff format --check crm tests benchmarks docs app.py gunicorn.conf.py
 
 extract: $(BIN)/activate
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .

@@ -1,5 +1,5 @@
 """Settings come from the environment, parsed and checked once: a bad value stops the app with one
-line naming the variable."""
+line naming the variable, whether it starts under flask, gunicorn or the tests."""
 
 import os
 import subprocess
@@ -231,3 +231,23 @@ def test_the_flask_command_prints_one_line_and_no_traceback(tmp_path):
     assert result.stderr.strip() == (
         'Configuration error: CRM_PAGE_SIZE must be a whole number from 1 to 500, not "abc".'
     )
+
+
+def test_gunicorn_stops_once_with_the_line_instead_of_restarting_workers(tmp_path):
+    """gunicorn.conf.py builds the app in the master first; otherwise every worker would fail
+    with the message and the master would start new ones forever."""
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "app:app"],
+        cwd=ROOT,
+        env=_clean_env(tmp_path, CRM_SECURE_COOKIES="perhaps"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "Booting worker" not in result.stderr
+    line = (
+        "Configuration error: CRM_SECURE_COOKIES must be 1/0, true/false, yes/no or on/off, "
+        'not "perhaps".'
+    )
+    assert result.stderr.count(line) == 1
