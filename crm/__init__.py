@@ -26,9 +26,6 @@ def create_app(config_class: type = Config) -> Flask:
             "CRM_INSTANCE_PATH must be a folder the app can create and write, "
             f'not "{app.instance_path}" ({error.strerror}).'
         ) from None
-    app.config.setdefault(
-        "MAX_CONTENT_LENGTH", (app.config["CRM_MAX_DOCUMENT_MB"] + 1) * 1024 * 1024
-    )
     if hops := app.config["CRM_PROXY_HOPS"]:
         # The client's address (login throttling) and the scheme come from the trusted proxy.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

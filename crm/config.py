@@ -216,6 +216,8 @@ def load_settings(config_class: type) -> dict[str, Any]:
         settings["SQLALCHEMY_DATABASE_URI"] or f"sqlite:///{instance / 'crm.db'}"
     )
     settings["UPLOAD_FOLDER"] = settings["UPLOAD_FOLDER"] or str(instance / "uploads")
+    # A request may carry a document of the largest size and the form around it.
+    settings.setdefault("MAX_CONTENT_LENGTH", (settings["CRM_MAX_DOCUMENT_MB"] + 1) * 1024 * 1024)
     check_secret_key(settings)
     return settings
 

@@ -251,3 +251,21 @@ def test_gunicorn_stops_once_with_the_line_instead_of_restarting_workers(tmp_pat
         'not "perhaps".'
     )
     assert result.stderr.count(line) == 1
+
+
+def test_a_request_larger_than_the_largest_document_is_refused(database_url, tmp_path):
+    app = create_app(
+        type(
+            "SmallDocuments",
+            (TestConfig,),
+            {
+                "CRM_MAX_DOCUMENT_MB": 1,
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "CRM_INSTANCE_PATH": str(tmp_path / "instance"),
+            },
+        )
+    )
+    assert app.config["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
+    response = app.test_client().post("/login", data={"email": "x" * 3 * 1024 * 1024})
+    assert response.status_code == 413
+    assert "The file is larger than the allowed size." in response.get_data(as_text=True)
