@@ -6,13 +6,22 @@ FLASK  := $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install translations lint db demo clean extract
+.PHONY: run test install translations lint lock db demo clean extract
 
-$(BIN)/activate: pyproject.toml
+# The exact versions (and their hashes) come from requirements.lock; `make lock` renews it.
+$(BIN)/activate: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	@$(BIN)/pip check || { echo "requirements.lock does not fit pyproject.toml: run make lock"; exit 1; }
 	touch $(BIN)/activate
+
+# Resolve pyproject.toml (with the dev extra) again, at the newest versions it allows.
+lock:
+	[ -x $(BIN)/pip-compile ] || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q -r requirements.lock; }
+	$(BIN)/pip-compile --quiet --upgrade --extra dev --strip-extras --allow-unsafe \
+	  --generate-hashes --no-emit-index-url --no-emit-find-links \
+	  --output-file requirements.lock pyproject.toml
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -41,8 +50,8 @@ test: install
 	$(BIN)/pytest
 
 lint: $(BIN)/activate
-	$(BIN)/ruff check crm tests benchmarks docs app.py
-	$(BIN)/ruff format --check crm tests benchmarks docs app.py
+	$(BIN)/ruff check crm tests benchmarks docs app.py gunicorn.conf.py
+	$(BIN)/ruff format --check crm tests benchmarks docs app.py gunicorn.conf.py
 
 extract: $(BIN)/activate
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .

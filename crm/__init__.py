@@ -1,48 +1,31 @@
 """The sister-city relationship CRM: application factory."""
 
-import os
 from pathlib import Path
 
 from flask import Blueprint, Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from crm.config import ROOT, Config
+from crm.config import ROOT, Config, ConfigError, load_settings
 from crm.extensions import babel, csrf, db, limiter, login_manager, migrate
-
-WEAK_KEYS = {"", "dev", "secret", "changeme", "change-me", "development"}
-
-
-def _check_secret_key(app: Flask) -> None:
-    key = app.config.get("SECRET_KEY") or ""
-    if app.debug or app.testing:
-        if not key:
-            app.config["SECRET_KEY"] = os.urandom(32).hex()
-        return
-    if key.lower() in WEAK_KEYS or len(key) < 32:
-        raise RuntimeError(
-            "SECRET_KEY is missing or weak. Set the SECRET_KEY environment variable to a random "
-            "value of at least 32 characters, for example the output of: "
-            'python -c "import secrets; print(secrets.token_hex(32))"'
-        )
 
 
 def create_app(config_class: type = Config) -> Flask:
+    """The app; a bad setting raises ConfigError (a SystemExit: one line, no traceback)."""
+    settings = load_settings(config_class)
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
-        instance_path=os.environ.get("CRM_INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_path=settings["CRM_INSTANCE_PATH"],
     )
-    app.config.from_object(config_class)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'crm.db'}"
-    if not app.config.get("UPLOAD_FOLDER"):
-        app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
-    app.config.setdefault(
-        "MAX_CONTENT_LENGTH", (app.config["CRM_MAX_DOCUMENT_MB"] + 1) * 1024 * 1024
-    )
-    _check_secret_key(app)
+    app.config.update(settings)
+    try:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            "CRM_INSTANCE_PATH must be a folder the app can create and write, "
+            f'not "{app.instance_path}" ({error.strerror}).'
+        ) from None
     if hops := app.config["CRM_PROXY_HOPS"]:
         # The client's address (login throttling) and the scheme come from the trusted proxy.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

@@ -144,9 +144,9 @@ def app(database_url, tmp_path):
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "CRM_INSTANCE_PATH": str(tmp_path / "instance"),
         },
     )
-    os.environ.setdefault("CRM_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(config)
     limiter.reset()
     yield app

@@ -1,4 +1,4 @@
-"""Signing in and out, throttling, settings, user administration and the secret-key guard."""
+"""Signing in and out, throttling, settings and user administration."""
 
 import uuid
 
@@ -7,7 +7,7 @@ import redis
 
 from crm import create_app
 from crm.auth.models import User
-from crm.config import Config, TestConfig
+from crm.config import TestConfig
 from crm.extensions import db
 from tests.conftest import PASSWORD
 
@@ -239,21 +239,3 @@ def test_create_user_command_refuses_short_password(runner):
     )
     assert result.exit_code != 0
     assert "at least 10 characters" in result.output
-
-
-@pytest.mark.parametrize("key", ["", "dev", "short-key"])
-def test_missing_or_weak_secret_key_is_refused_outside_debug(key):
-    config = type(
-        "Prod",
-        (Config,),
-        {"SECRET_KEY": key, "DEBUG": False, "SQLALCHEMY_DATABASE_URI": "sqlite://"},
-    )
-    with pytest.raises(RuntimeError, match="SECRET_KEY is missing or weak"):
-        create_app(config)
-
-
-def test_strong_secret_key_is_accepted():
-    config = type(
-        "Prod", (Config,), {"SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
-    )
-    assert create_app(config).config["SESSION_COOKIE_SECURE"] is True
