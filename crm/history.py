@@ -150,12 +150,11 @@ def change_history(
         if entry.action == "update":
             for key, (old, new) in entry.changes.items():
                 ref = names.get(targets[key], {}) if key in targets else None
-                row.changes.append(
-                    Change(
-                        fmt.translate(labels.get(key, key)),
-                        _text(key, old, codes, ref, fmt),
-                        _text(key, new, codes, ref, fmt),
-                    )
-                )
+                before, after = _text(key, old, codes, ref, fmt), _text(key, new, codes, ref, fmt)
+                if before == after:  # both hidden from this reader: nothing to tell
+                    continue
+                row.changes.append(Change(fmt.translate(labels.get(key, key)), before, after))
+            if not row.changes:
+                continue  # a change this reader may not know about
         rows.append(row)
     return rows
