@@ -52,6 +52,7 @@ test: install
 lint: $(BIN)/activate
 	$(BIN)/ruff check crm tests benchmarks docs app.py gunicorn.conf.py
 	$(BIN)/ruff format --check crm tests benchmarks docs app.py gunicorn.conf.py
+	$(BIN)/mypy
 
 extract: $(BIN)/activate
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --width 100 .

@@ -28,7 +28,9 @@ def create_app(config_class: type = Config) -> Flask:
         ) from None
     if hops := app.config["CRM_PROXY_HOPS"]:
         # The client's address (login throttling) and the scheme come from the trusted proxy.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
     from crm import i18n
 

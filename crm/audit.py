@@ -13,10 +13,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, event, insert, inspect
+from sqlalchemy import JSON, ForeignKey, String, Table, Text, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from crm.extensions import db
+from crm.extensions import Model, db
 from crm.models import AuditedMixin, SearchableMixin, UTCDateTime, utcnow
 from crm.permissions import current_acting
 from crm.text import normalize_search
@@ -24,7 +24,7 @@ from crm.text import normalize_search
 ACTIONS = ("create", "update", "archive", "restore")
 
 
-class AuditAct(db.Model):
+class AuditAct(Model):
     """One operation that changed many records at once (an import, a merge)."""
 
     __tablename__ = "audit_acts"
@@ -42,7 +42,7 @@ class AuditAct(db.Model):
         return f"<AuditAct {self.id} {self.kind}>"
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,14 +64,14 @@ class AuditEntry(db.Model):
         return f"<AuditEntry {self.action} {self.object_type}#{self.object_id}>"
 
 
-def _plain(value: object) -> object:
+def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, list | tuple | set):
         return sorted(_plain(v) for v in value)
-    if isinstance(value, db.Model):
+    if isinstance(value, Model):
         return getattr(value, "id", None)
     return value
 
@@ -94,9 +94,8 @@ def _changes(obj: AuditedMixin, created: bool) -> dict[str, list]:
         if hasattr(attr, "direction") and not is_collection:
             continue  # a many-to-one: its foreign-key column is recorded instead
         if is_collection:
-            old = [v for v in list(hist.unchanged) + list(hist.deleted)]
-            new = [v for v in list(hist.unchanged) + list(hist.added)]
-            changes[key] = [_plain(old), _plain(new)]
+            kept = list(hist.unchanged)
+            changes[key] = [_plain(kept + list(hist.deleted)), _plain(kept + list(hist.added))]
         else:
             old = hist.deleted[0] if hist.deleted else None
             new = hist.added[0] if hist.added else None
@@ -149,7 +148,9 @@ def _action(first: str, changes: dict) -> str:
 def _write_audit(session: Session, flush_context) -> None:
     """One audit row per record and transaction: a later flush in the same transaction (an
     autoflush halfway through a form, say) updates the row the first flush wrote."""
-    written = session.info.setdefault("audit_rows", {})
+    written: dict[tuple[str, int], tuple[int, str, dict]] = session.info.setdefault(
+        "audit_rows", {}
+    )
     found = [("create", obj) for obj in session.new if isinstance(obj, AuditedMixin)]
     found += [
         ("update", obj)
@@ -157,6 +158,7 @@ def _write_audit(session: Session, flush_context) -> None:
         if isinstance(obj, AuditedMixin) and session.is_modified(obj)
     ]
     table, connection = AuditEntry.__table__, session.connection()
+    assert isinstance(table, Table)
     for first, obj in found:
         changes = _changes(obj, created=first == "create")
         key = (obj.__tablename__, obj.id)
@@ -172,7 +174,7 @@ def _write_audit(session: Session, flush_context) -> None:
             )
         elif changes or first == "create":
             user_id, via = _actor()
-            row_id = connection.execute(
+            inserted = connection.execute(
                 insert(table).values(
                     at=utcnow(),
                     user_id=user_id,
@@ -183,7 +185,9 @@ def _write_audit(session: Session, flush_context) -> None:
                     object_id=obj.id,
                     changes=changes,
                 )
-            ).inserted_primary_key[0]
+            )
+            assert inserted.inserted_primary_key is not None
+            row_id = inserted.inserted_primary_key[0]
         else:
             continue
         written[key] = (row_id, first, changes)

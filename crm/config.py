@@ -209,7 +209,9 @@ def check_secret_key(settings: dict[str, Any]) -> None:
 
 def load_settings(config_class: type) -> dict[str, Any]:
     """Everything ``app.config`` gets: the environment's settings, then the class's attributes."""
-    settings = from_environment(os.environ if config_class.read_environment else {})
+    settings = from_environment(
+        os.environ if getattr(config_class, "read_environment", True) else {}
+    )
     settings.update({key: getattr(config_class, key) for key in dir(config_class) if key.isupper()})
     instance = Path(settings["CRM_INSTANCE_PATH"])
     settings["SQLALCHEMY_DATABASE_URI"] = (

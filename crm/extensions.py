@@ -1,5 +1,7 @@
 """Extensions, created unbound and bound to the app in ``create_app``."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -26,6 +28,10 @@ class Base(DeclarativeBase):
 # Objects stay loaded after commit, so the audit log sees the old value of a later change.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True, compare_type=True)
+if TYPE_CHECKING:  # what type checkers see of db.Model: our declarative base
+    Model = Base
+else:
+    Model = db.Model
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

@@ -8,7 +8,8 @@ for ``en``, times in the reader's zone. Nothing here reads the request.
 """
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,7 +20,7 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
 from babel.numbers import format_decimal
 from flask import current_app, has_app_context
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 
 from crm.text import parse_date, to_persian_digits
 
@@ -73,8 +74,12 @@ def local_to_utc(day: dt.date, at: dt.time | None, zone: dt.tzinfo) -> dt.dateti
 @lru_cache(maxsize=8)
 def _countries(locale: str) -> tuple[tuple[str, str], ...]:
     names = Locale.parse(locale).territories
-    codes = [c for c in names if len(c) == 2 and c.isalpha() and c not in NOT_COUNTRIES]
-    return tuple(sorted(((c, names[c]) for c in codes), key=lambda item: item[1]))
+    codes = [
+        c
+        for c in names
+        if isinstance(c, str) and len(c) == 2 and c.isalpha() and c not in NOT_COUNTRIES
+    ]
+    return tuple(sorted(((c, str(names[c])) for c in codes), key=lambda item: item[1]))
 
 
 class Formatter:
@@ -125,16 +130,26 @@ class Formatter:
         """``Tourism, Health`` or ``گردشگری، سلامت``."""
         return self.list_separator.join(str(item) for item in items)
 
+    @contextmanager
+    def _speaking(self) -> Iterator[None]:
+        """Translations in this reader's language (already so when the current context
+        speaks it: a page for the signed-in user)."""
+        if has_app_context() and str(get_locale()) == self.locale:
+            yield
+        else:
+            with force_locale(self.locale):
+                yield
+
     def translate(self, text: object) -> str:
         """A lazy string (``_l``) in this reader's language."""
-        with force_locale(self.locale):
+        with self._speaking():
             return str(text)
 
     def labels(self, table: Mapping[Any, object]) -> dict[Any, str]:
         """A code table (``{code: _l(label)}``) translated once for this reader."""
         key = id(table)
         if key not in self._labels:
-            with force_locale(self.locale):
+            with self._speaking():
                 self._labels[key] = {code: str(label) for code, label in table.items()}
         return self._labels[key]
 

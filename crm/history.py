@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
+from sqlalchemy.orm import Mapper
 from wtforms import Form
 from wtforms.fields.core import UnboundField
 
@@ -62,25 +63,25 @@ def form_labels(form_class: type[Form]) -> dict[str, str]:
     }
 
 
-def _targets(model: type) -> dict[str, type]:
+def _targets(model: type) -> dict[str, Any]:
     """Audit key → the model it refers to: foreign-key columns and collections."""
-    mapper = inspect(model)
+    mapper: Mapper[Any] = inspect(model)
     targets = {
         rel.key: rel.mapper.class_ for rel in mapper.relationships if rel.secondary is not None
     }
     for rel in mapper.relationships:
         for column in rel.local_columns:
-            if not rel.uselist and column.key != "id":
+            if not rel.uselist and column.key and column.key != "id":
                 targets[column.key] = rel.mapper.class_
     return targets
 
 
 def _names(
-    entries: list[AuditEntry], targets: dict[str, type], reader: Any, fmt: Formatter
-) -> dict[type, dict[int, str]]:
+    entries: list[AuditEntry], targets: dict[str, Any], reader: Any, fmt: Formatter
+) -> dict[Any, dict[int, str]]:
     """The names behind the ids in the shown changes, as far as ``reader`` may see the records
     they name: at most one query per referenced table, however many entries there are."""
-    wanted: dict[type, set[int]] = {}
+    wanted: dict[Any, set[int]] = {}
     for entry in entries:
         if entry.action != "update":
             continue  # only changes are shown value by value

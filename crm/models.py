@@ -1,7 +1,7 @@
 """Shared model pieces: time stamps, archiving, search keys and the cooperation-area table."""
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     Column,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from crm.extensions import db
+from crm.extensions import Model, db
 from crm.formatting import default_locale, pick
 from crm.text import search_words
 
@@ -88,7 +88,11 @@ class SearchableMixin:
 class AuditedMixin:
     """Creates, changes, archives and restores of these models are written to the audit log."""
 
-    __audit_exclude__ = ("search_key", "updated_at", "created_at")
+    __audit_exclude__: ClassVar[tuple[str, ...]] = ("search_key", "updated_at", "created_at")
+
+    if TYPE_CHECKING:  # every audited model has them
+        __tablename__: str
+        id: int
 
 
 class BilingualNameMixin:
@@ -117,7 +121,7 @@ class BilingualNameMixin:
         )
 
 
-class CooperationArea(BilingualNameMixin, db.Model):
+class CooperationArea(BilingualNameMixin, Model):
     __tablename__ = "cooperation_areas"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,7 +18,7 @@ from crm.reference import DOMAINS
 
 def url_with(**changes: Any) -> str:
     """The current URL with some query arguments changed (None removes one)."""
-    args = request.args.to_dict(flat=True)
+    args: dict[str, Any] = request.args.to_dict(flat=True)
     args.update({k: v for k, v in changes.items()})
     args = {k: v for k, v in args.items() if v not in (None, "")}
     return url_for(request.endpoint or "main.index", **(request.view_args or {}), **args)
@@ -26,7 +26,7 @@ def url_with(**changes: Any) -> str:
 
 def url_with_filters(endpoint: str) -> str:
     """``endpoint`` with the current list's query arguments, less the page number."""
-    args = {k: v for k, v in request.args.items(multi=True) if k != "page"}
+    args: dict[str, Any] = {k: v for k, v in request.args.items(multi=True) if k != "page"}
     return url_for(endpoint, **args)
 
 

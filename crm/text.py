@@ -72,7 +72,9 @@ def parse_time(text: str | None) -> time | None:
 
 def is_country(code: str | None) -> bool:
     """An ISO 3166 alpha-2 code that Babel knows."""
-    return bool(code) and len(code) == 2 and code.isalpha() and code.upper() in _TERRITORIES
+    if not code:
+        return False
+    return len(code) == 2 and code.isalpha() and code.upper() in _TERRITORIES
 
 
 _TERRITORIES = Locale("en").territories

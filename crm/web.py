@@ -1,7 +1,7 @@
 """What the views share: the reader's formatter, pages of a list, CSV downloads, safe
 redirects, and a service's rule messages shown on the form they belong to."""
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -43,7 +43,7 @@ def csv_download(
     reader = fmt()
     filename = f"{name}-{date.today().isoformat()}.csv"
 
-    def generate() -> Iterable[str]:
+    def generate() -> Iterator[str]:
         yield from write_csv(columns, rows(), reader)
 
     return Response(

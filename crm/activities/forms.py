@@ -93,7 +93,7 @@ class ParticipantsField(IdMultipleField):
 
 class ActivityForm(FlaskForm):
     """Create or edit an activity. Links between partner, agreement and participants are
-    checked by ``services.check_links``; the choices are filled in by the view."""
+    checked by ``services.activity_problems``; the choices are filled in by the view."""
 
     kind = ChoiceField(
         _l("Kind"),
@@ -106,7 +106,7 @@ class ActivityForm(FlaskForm):
     partner_id = ChoiceField(
         _l("Partner"),
         coerce=optional_int,
-        validate_choice=False,  # checked by services.check_links
+        validate_choice=False,  # checked by services.activity_problems
         widget=LookupSelect("partners.lookup"),
         description=_l("Leave empty for an internal task."),
     )

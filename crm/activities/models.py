@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.agreements.models import Agreement
 from crm.auth.models import User
-from crm.extensions import db
+from crm.extensions import Model, db
 from crm.models import ArchivableMixin, AuditedMixin, SearchableMixin, TimestampMixin, UTCDateTime
 from crm.partners.models import Contact, Partner
 
@@ -38,7 +38,7 @@ activity_participants = Table(
 )
 
 
-class Activity(SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, db.Model):
+class Activity(SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model):
     """A follow-up. It happens at ``starts_at`` (UTC) or is due on ``due_on`` (a plain date)."""
 
     __tablename__ = "activities"

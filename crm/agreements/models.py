@@ -1,13 +1,14 @@
 """Agreements, their parties, stage history, milestones and documents."""
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import User
-from crm.extensions import db
+from crm.extensions import Model, db
 from crm.models import (
     ArchivableMixin,
     AuditedMixin,
@@ -68,7 +69,7 @@ agreement_areas = area_link_table("agreement_areas", "agreements")
 
 
 class Agreement(
-    BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, db.Model
+    BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     __tablename__ = "agreements"
 
@@ -114,7 +115,7 @@ class Agreement(
         return f"<Agreement {self.id} {self.type} {self.stage}>"
 
 
-class StageChange(db.Model):
+class StageChange(Model):
     __tablename__ = "agreement_stage_changes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -132,7 +133,7 @@ class StageChange(db.Model):
         return f"<StageChange {self.agreement_id} {self.from_stage}->{self.to_stage}>"
 
 
-class Milestone(AuditedMixin, TimestampMixin, db.Model):
+class Milestone(AuditedMixin, TimestampMixin, Model):
     """An obligation or milestone of an agreement, with a due date and a responsible user."""
 
     __tablename__ = "agreement_milestones"
@@ -152,11 +153,11 @@ class Milestone(AuditedMixin, TimestampMixin, db.Model):
         return f"<Milestone {self.id} {self.status}>"
 
 
-class Document(ArchivableMixin, AuditedMixin, db.Model):
+class Document(ArchivableMixin, AuditedMixin, Model):
     """A file attached to an agreement; the bytes live in the upload folder."""
 
     __tablename__ = "agreement_documents"
-    __audit_exclude__ = ()
+    __audit_exclude__: ClassVar[tuple[str, ...]] = ()
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)

@@ -3,6 +3,7 @@ only (to everyone else they do not exist, nor do their milestones, documents and
 staff and above change the others; only managers mark one confidential or approve past
 internal approval (``crm.agreements.pipeline``)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, true
@@ -34,13 +35,27 @@ register(
     make_confidential=role("manager"),
     upload=role("staff"),
 )
+
+
+def sees_part(user: Any, record: Any) -> bool:
+    """A milestone or a document is seen with its agreement."""
+    return sees_agreement(user, record.agreement)
+
+
+def visible_parts(part: Any) -> Callable[[Any], ColumnElement[bool]]:
+    def where(user: Any) -> ColumnElement[bool]:
+        if user.has_role("manager"):
+            return true()
+        return part.agreement.has(visible_agreements(user))
+
+    return where
+
+
 for part in (Milestone, Document):
     register(
         part,
-        sees=lambda user, record: sees_agreement(user, record.agreement),
-        where=lambda user, part=part: (
-            true() if user.has_role("manager") else part.agreement.has(visible_agreements(user))
-        ),
+        sees=sees_part,
+        where=visible_parts(part),
         create=role("staff"),
         edit=role("staff"),
         archive=role("staff"),

@@ -1,6 +1,7 @@
 """Users and their roles."""
 
 from datetime import datetime
+from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
@@ -8,7 +9,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from crm.extensions import db
+from crm.extensions import Model
 from crm.models import AuditedMixin, TimestampMixin, UTCDateTime
 
 # Ordered from least to most powerful: each role can do all the roles before it can.
@@ -21,9 +22,14 @@ ROLES = {
 ROLE_ORDER = list(ROLES)
 
 
-class User(UserMixin, AuditedMixin, TimestampMixin, db.Model):
+class User(UserMixin, AuditedMixin, TimestampMixin, Model):
     __tablename__ = "users"
-    __audit_exclude__ = ("password_hash", "last_login_at", "updated_at", "created_at")
+    __audit_exclude__: ClassVar[tuple[str, ...]] = (
+        "password_hash",
+        "last_login_at",
+        "updated_at",
+        "created_at",
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

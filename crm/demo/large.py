@@ -188,7 +188,8 @@ def _partners(writer, rng, now, today, count, owners, area_ids) -> list[tuple]:
 
 def _contacts(writer, rng, now, count, pick_partner) -> dict[int, list[int]]:
     """Returns the contact ids of each partner."""
-    first, by_partner = _next_id(Contact), {}
+    first = _next_id(Contact)
+    by_partner: dict[int, list[int]] = {}
     for contact_id in range(first, first + count):
         partner_id = pick_partner()[0]
         (first_en, first_fa), (last_en, last_fa) = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -224,7 +225,8 @@ def _contacts(writer, rng, now, count, pick_partner) -> dict[int, list[int]]:
 
 def _agreements(writer, rng, now, today, count, owners, area_ids, pick_partner):
     """Returns the agreement ids of each partner that is a party."""
-    first, change_id, by_partner = _next_id(Agreement), _next_id(StageChange), {}
+    first, change_id = _next_id(Agreement), _next_id(StageChange)
+    by_partner: dict[int, list[int]] = {}
     for agreement_id in range(first, first + count):
         parties = {pick_partner() for _ in range(rng.choice([1, 1, 1, 2, 2, 3]))}
         lead = min(parties)

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from crm.exceptions import RuleBroken
+from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
 from crm.formatting import Formatter
 from crm.lists import sorted_by, stream_rows
@@ -144,7 +144,7 @@ def save_contact(
     actor = current_actor()
     if contact is None:
         if partner is None:
-            raise RuleBroken(_l("This partner does not exist."), "partner")
+            raise NotFound()
         ensure(actor, "create", Contact)
         ensure(actor, "view", partner)
         ensure_current(partner, _l("This partner is archived. Restore it before adding contacts."))
@@ -155,7 +155,7 @@ def save_contact(
     if errors:
         raise RuleBroken(errors=errors)
     if contact is None:
-        contact = Contact(partner_id=partner.id)
+        contact = Contact(partner_id=partner.id if partner else None)
         db.session.add(contact)
     for name in CONTACT_FIELDS:
         setattr(contact, name, (getattr(data, name) or "").strip())

@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import User
-from crm.extensions import db
+from crm.extensions import Model
 from crm.models import (
     ArchivableMixin,
     AuditedMixin,
@@ -49,7 +49,7 @@ partner_areas = area_link_table("partner_areas", "partners")
 
 
 class Partner(
-    BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, db.Model
+    BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     __tablename__ = "partners"
 
@@ -86,7 +86,7 @@ class Partner(
 
 
 class Contact(
-    BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, db.Model
+    BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     __tablename__ = "contacts"
 

@@ -1,6 +1,6 @@
 """Partners: the list, one partner, and saving one under the rules of the domain."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date
 from types import SimpleNamespace
@@ -147,11 +147,12 @@ def get_partner(partner_id: int | None, user: Any) -> Partner:
 
 
 def partner_names(
-    ids: list[int | None], fmt: Formatter, keep: list[int | None] | tuple = ()
+    ids: Iterable[int | None], fmt: Formatter, keep: Iterable[int | None] = ()
 ) -> list[tuple[int, str]]:
     """(id, name) of the partners among ``ids`` that may be chosen: current ones, and those in
     ``keep`` (already linked) even if archived since. Unknown ids are left out."""
     wanted = {int(i) for i in ids if i}
+    keep = set(keep)
     if not wanted:
         return []
     partners = db.session.scalars(select(Partner).where(Partner.id.in_(wanted)))
