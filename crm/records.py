@@ -4,6 +4,7 @@ Each goes through the permission layer with the acting user, so the same rules h
 page, a job, a command or the API.
 """
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
@@ -31,6 +32,24 @@ def ensure_current(record: Any, message: Any = None) -> None:
     """An archived record cannot be changed until it is restored."""
     if getattr(record, "archived", False):
         raise RuleBroken(message or _l("This record is archived. Restore it before you change it."))
+
+
+def check_save(
+    model: type, record: Any, archived: Any, problems: Callable[[], dict[str, Any]]
+) -> Any:
+    """What every save checks first: the acting user may create a ``model`` (``record`` is
+    None) or edit ``record``, which is not archived (else ``RuleBroken(archived)``), and the
+    data breaks none of the rules ``problems()`` finds. Returns the acting user."""
+    actor = current_actor()
+    if record is None:
+        ensure(actor, "create", model)
+    else:
+        ensure(actor, "edit", record)
+        ensure_current(record, archived)
+    errors = problems()
+    if errors:
+        raise RuleBroken(errors=errors)
+    return actor
 
 
 def archive(record: Any) -> bool:

@@ -11,6 +11,7 @@ from flask_sqlalchemy.pagination import Pagination
 from flask_wtf import FlaskForm
 from sqlalchemy import Select
 
+from crm import records
 from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.fields import form_values
@@ -105,3 +106,11 @@ def submit(
         db.session.rollback()
         show_errors(form, error)
         return None
+
+
+def archive_or_restore(record: Any, archive: bool, message: str) -> None:
+    """Archive (or restore) ``record`` as the signed-in user, commit and say ``message``;
+    nothing happens when it already was."""
+    if records.archive(record) if archive else records.restore(record):
+        db.session.commit()
+        flash(message, "success")

@@ -21,7 +21,7 @@ from crm.formatting import Formatter, local_to_utc, zone_of
 from crm.lists import stream_rows
 from crm.partners.models import Contact, Partner
 from crm.permissions import can, current_actor, ensure, visible
-from crm.records import ensure_current, get_or_not_found
+from crm.records import check_save, ensure_current, get_or_not_found
 from crm.reference import DOMAINS
 
 KIND_ICONS = {
@@ -319,15 +319,12 @@ def save_activity(activity: Activity | None, data: ActivityData) -> Activity:
     """Create (``activity`` is None) or change an activity as the acting user. The time is read
     in ``data.zone`` (the acting user's by default) and stored in UTC; the domain defaults to
     the partner's. Raises ``RuleBroken`` with a message per field. The caller commits."""
-    actor = current_actor()
-    if activity is None:
-        ensure(actor, "create", Activity)
-    else:
-        ensure(actor, "edit", activity)
-        ensure_current(activity, _l("This activity is archived. Restore it before editing."))
-    errors = activity_problems(activity, data)
-    if errors:
-        raise RuleBroken(errors=errors)
+    actor = check_save(
+        Activity,
+        activity,
+        _l("This activity is archived. Restore it before editing."),
+        lambda: activity_problems(activity, data),
+    )
     partner = db.session.get(Partner, data.partner_id) if data.partner_id else None
     participants = list(
         db.session.scalars(select(Contact).where(Contact.id.in_(data.participants or [0])))

@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from crm import records
 from crm.activities import bp, followups, options, services
 from crm.activities.forms import REMIND_CHOICES, ActivityFilterForm, ActivityForm, CompleteForm
 from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES, Activity
@@ -21,7 +20,7 @@ from crm.partners.services import get_partner, partner_names
 from crm.reference import DOMAINS
 from crm.security import require
 from crm.templating import register_globals
-from crm.web import csv_download, fmt, page_of, safe_next, show_errors, submit
+from crm.web import archive_or_restore, csv_download, fmt, page_of, safe_next, show_errors, submit
 
 EXPORT_COLUMNS = [
     Column(_l("Number"), lambda a, f: a.id),
@@ -281,9 +280,7 @@ def cancel(activity_id: int):
 @require("staff")
 def archive(activity_id: int):
     activity = services.get_activity(activity_id, current_user)
-    if records.archive(activity):
-        db.session.commit()
-        flash(_("The activity was archived."), "success")
+    archive_or_restore(activity, True, _("The activity was archived."))
     return redirect(url_for("activities.detail", activity_id=activity.id))
 
 
@@ -291,7 +288,5 @@ def archive(activity_id: int):
 @require("staff")
 def restore(activity_id: int):
     activity = services.get_activity(activity_id, current_user)
-    if records.restore(activity):
-        db.session.commit()
-        flash(_("The activity was restored."), "success")
+    archive_or_restore(activity, False, _("The activity was restored."))
     return redirect(url_for("activities.detail", activity_id=activity.id))

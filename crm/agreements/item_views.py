@@ -4,7 +4,6 @@ from flask import flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from crm import records
 from crm.agreements import bp, documents, services
 from crm.agreements.forms import DocumentForm, MilestoneForm
 from crm.agreements.views import _render_detail
@@ -12,7 +11,7 @@ from crm.auth.services import user_choices
 from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.security import require
-from crm.web import show_errors, submit
+from crm.web import archive_or_restore, show_errors, submit
 
 
 def _to_detail(agreement, anchor: str | None = None):
@@ -134,9 +133,9 @@ def download_document(agreement_id: int, document_id: int):
 @require("staff")
 def archive_document(agreement_id: int, document_id: int):
     agreement = services.get_agreement(agreement_id, current_user)
-    if records.archive(documents.get_document(agreement, document_id)):
-        db.session.commit()
-        flash(_("The document was archived."), "success")
+    archive_or_restore(
+        documents.get_document(agreement, document_id), True, _("The document was archived.")
+    )
     return _to_detail(agreement, "documents")
 
 
@@ -144,7 +143,7 @@ def archive_document(agreement_id: int, document_id: int):
 @require("staff")
 def restore_document(agreement_id: int, document_id: int):
     agreement = services.get_agreement(agreement_id, current_user)
-    if records.restore(documents.get_document(agreement, document_id)):
-        db.session.commit()
-        flash(_("The document was restored."), "success")
+    archive_or_restore(
+        documents.get_document(agreement, document_id), False, _("The document was restored.")
+    )
     return _to_detail(agreement, "documents")

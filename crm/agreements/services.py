@@ -31,7 +31,7 @@ from crm.lists import links, stream_rows
 from crm.models import CooperationArea
 from crm.partners.models import Partner
 from crm.permissions import can, current_actor, ensure, visible
-from crm.records import ensure_current, get_or_not_found
+from crm.records import check_save, ensure_current, get_or_not_found
 from crm.reference import all_areas
 
 SORTS = ("title", "stage", "expires_on", "signed_on", "updated")
@@ -334,15 +334,12 @@ def save_agreement(agreement: Agreement | None, data: AgreementData) -> Agreemen
     archived agreement. A new agreement starts at ``data.stage`` and gets its first
     stage-history row; later stage moves go through ``pipeline.move_stage``. The caller commits.
     """
-    actor = current_actor()
-    if agreement is None:
-        ensure(actor, "create", Agreement)
-    else:
-        ensure(actor, "edit", agreement)
-        ensure_current(agreement, _l("This agreement is archived. Restore it before you edit it."))
-    errors = agreement_problems(agreement, data)
-    if errors:
-        raise RuleBroken(errors=errors)
+    actor = check_save(
+        Agreement,
+        agreement,
+        _l("This agreement is archived. Restore it before you edit it."),
+        lambda: agreement_problems(agreement, data),
+    )
     parties = _parties(actor, agreement, data.party_ids)
     areas = _areas(data.area_ids)
     created = agreement is None

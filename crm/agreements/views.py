@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from crm import records
 from crm.agreements import bp, display, services
 from crm.agreements.forms import (
     AgreementFilterForm,
@@ -34,7 +33,7 @@ from crm.partners.services import partner_names
 from crm.reference import all_areas
 from crm.security import require
 from crm.templating import register_globals
-from crm.web import csv_download, fmt, page_of, show_errors, submit
+from crm.web import archive_or_restore, csv_download, fmt, page_of, show_errors, submit
 
 EXPORT_COLUMNS = [
     Column(_l("Number"), lambda a, f: a.id),
@@ -217,9 +216,9 @@ def edit(agreement_id: int):
 @require("staff")
 def archive(agreement_id: int):
     agreement = services.get_agreement(agreement_id, current_user)
-    if records.archive(agreement):
-        db.session.commit()
-        flash(_("The agreement was archived. You can restore it at any time."), "success")
+    archive_or_restore(
+        agreement, True, _("The agreement was archived. You can restore it at any time.")
+    )
     return redirect(url_for("agreements.detail", agreement_id=agreement.id))
 
 
@@ -227,9 +226,7 @@ def archive(agreement_id: int):
 @require("staff")
 def restore(agreement_id: int):
     agreement = services.get_agreement(agreement_id, current_user)
-    if records.restore(agreement):
-        db.session.commit()
-        flash(_("The agreement was restored."), "success")
+    archive_or_restore(agreement, False, _("The agreement was restored."))
     return redirect(url_for("agreements.detail", agreement_id=agreement.id))
 
 

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from crm import records
 from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
 from crm.fields import form_values
@@ -18,7 +17,7 @@ from crm.partners import contacts as contact_services
 from crm.partners.forms import ContactFilterForm, ContactForm
 from crm.partners.models import CONTACT_LANGUAGES, Partner
 from crm.security import require
-from crm.web import csv_download, fmt, page_of, submit
+from crm.web import archive_or_restore, csv_download, fmt, page_of, submit
 
 EXPORT_COLUMNS = [
     Column(_l("Number"), lambda c, f: c.id),
@@ -147,9 +146,7 @@ def make_primary(contact_id: int):
 @require("staff")
 def archive_contact(contact_id: int):
     record = contact_services.get_contact(contact_id, current_user)
-    if records.archive(record):
-        db.session.commit()
-        flash(_("%(name)s was archived.", name=fmt().name(record)), "success")
+    archive_or_restore(record, True, _("%(name)s was archived.", name=fmt().name(record)))
     return redirect(url_for("partners.contact", contact_id=record.id))
 
 
@@ -157,7 +154,5 @@ def archive_contact(contact_id: int):
 @require("staff")
 def restore_contact(contact_id: int):
     record = contact_services.get_contact(contact_id, current_user)
-    if records.restore(record):
-        db.session.commit()
-        flash(_("%(name)s was restored.", name=fmt().name(record)), "success")
+    archive_or_restore(record, False, _("%(name)s was restored.", name=fmt().name(record)))
     return redirect(url_for("partners.contact", contact_id=record.id))

@@ -8,13 +8,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from crm.exceptions import NotFound, RuleBroken
+from crm.exceptions import NotFound
 from crm.extensions import db
 from crm.formatting import Formatter
 from crm.lists import sorted_by, stream_rows
 from crm.partners.models import CONTACT_LANGUAGES, Contact, Partner
 from crm.permissions import current_actor, ensure
-from crm.records import ensure_current, get_or_not_found
+from crm.records import check_save, ensure_current, get_or_not_found
 from crm.text import search_words
 
 CONTACT_SORTS = ("name", "partner", "language", "updated")
@@ -141,19 +141,17 @@ def save_contact(
 ) -> Contact:
     """Create a contact of ``partner`` (``contact`` is None) or change one, as the acting user.
     The partner must be current; an archived contact cannot be changed. The caller commits."""
-    actor = current_actor()
     if contact is None:
         if partner is None:
             raise NotFound()
-        ensure(actor, "create", Contact)
-        ensure(actor, "view", partner)
+        ensure(current_actor(), "view", partner)
         ensure_current(partner, _l("This partner is archived. Restore it before adding contacts."))
-    else:
-        ensure(actor, "edit", contact)
-        ensure_current(contact, _l("This contact is archived. Restore it before editing."))
-    errors = contact_problems(contact, data)
-    if errors:
-        raise RuleBroken(errors=errors)
+    check_save(
+        Contact,
+        contact,
+        _l("This contact is archived. Restore it before editing."),
+        lambda: contact_problems(contact, data),
+    )
     if contact is None:
         contact = Contact(partner_id=partner.id if partner else None)
         db.session.add(contact)

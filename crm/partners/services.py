@@ -12,14 +12,13 @@ from sqlalchemy.orm import aliased, selectinload
 
 from crm.auth.models import User
 from crm.auth.services import check_owner
-from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.formatting import Formatter
 from crm.lists import links, sorted_by, stream_rows
 from crm.models import CooperationArea
 from crm.partners.models import PARTNER_KINDS, RELATIONSHIPS, Partner, partner_areas
-from crm.permissions import current_actor, ensure
-from crm.records import ensure_current, get_or_not_found
+from crm.permissions import current_actor
+from crm.records import check_save, get_or_not_found
 from crm.reference import DOMAINS, all_areas
 from crm.text import is_country
 
@@ -198,15 +197,12 @@ def save_partner(partner: Partner | None, data: PartnerData) -> Partner:
     """Create (``partner`` is None) or change a partner as the acting user. Raises
     ``RuleBroken`` with a message per field, ``Forbidden`` or ``RuleBroken`` (archived).
     The caller commits."""
-    actor = current_actor()
-    if partner is None:
-        ensure(actor, "create", Partner)
-    else:
-        ensure(actor, "edit", partner)
-        ensure_current(partner, _l("This partner is archived. Restore it before editing."))
-    errors = partner_problems(partner, data)
-    if errors:
-        raise RuleBroken(errors=errors)
+    check_save(
+        Partner,
+        partner,
+        _l("This partner is archived. Restore it before editing."),
+        lambda: partner_problems(partner, data),
+    )
     if partner is None:
         partner = Partner()
         db.session.add(partner)

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from crm import records
 from crm.extensions import db
 from crm.fields import form_values
 from crm.lists import Column
@@ -18,7 +17,7 @@ from crm.partners.models import CONTACT_LANGUAGES, PARTNER_KINDS, RELATIONSHIPS
 from crm.reference import DOMAINS
 from crm.security import require
 from crm.templating import register_globals
-from crm.web import csv_download, fmt, page_of, submit
+from crm.web import archive_or_restore, csv_download, fmt, page_of, submit
 
 EXPORT_COLUMNS = [
     Column(_l("Number"), lambda p, f: p.id),
@@ -134,15 +133,14 @@ def edit(partner_id: int):
 @require("staff")
 def archive(partner_id: int):
     partner = services.get_partner(partner_id, current_user)
-    if records.archive(partner):
-        db.session.commit()
-        flash(
-            _(
-                "%(name)s was archived. Its contacts, agreements and activities are kept.",
-                name=fmt().name(partner),
-            ),
-            "success",
-        )
+    archive_or_restore(
+        partner,
+        True,
+        _(
+            "%(name)s was archived. Its contacts, agreements and activities are kept.",
+            name=fmt().name(partner),
+        ),
+    )
     return redirect(url_for("partners.detail", partner_id=partner.id))
 
 
@@ -150,7 +148,5 @@ def archive(partner_id: int):
 @require("staff")
 def restore(partner_id: int):
     partner = services.get_partner(partner_id, current_user)
-    if records.restore(partner):
-        db.session.commit()
-        flash(_("%(name)s was restored.", name=fmt().name(partner)), "success")
+    archive_or_restore(partner, False, _("%(name)s was restored.", name=fmt().name(partner)))
     return redirect(url_for("partners.detail", partner_id=partner.id))
