@@ -9,14 +9,10 @@ from crm import records
 from crm.activities.models import Activity
 from crm.activities.services import ActivityData, NextStep, cancel, complete, save_activity
 from crm.agreements import documents
+from crm.agreements.milestones import MilestoneData, save_milestone
 from crm.agreements.models import Agreement
 from crm.agreements.pipeline import StageError, move_stage
-from crm.agreements.services import (
-    AgreementData,
-    MilestoneData,
-    save_agreement,
-    save_milestone,
-)
+from crm.agreements.services import AgreementData, save_agreement
 from crm.auth.models import User
 from crm.auth.services import UserData, update_user
 from crm.exceptions import Forbidden, NotFound, RuleBroken

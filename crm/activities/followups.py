@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select
 
+from crm.activities.lists import before, on_or_after, when_key, with_relations
 from crm.activities.models import Activity
-from crm.activities.services import before, on_or_after, when_key, with_relations
 from crm.extensions import db
 from crm.formatting import Formatter
 from crm.models import utcnow

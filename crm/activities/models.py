@@ -22,6 +22,16 @@ ACTIVITY_KINDS = {
     "event": _l("Event"),
     "task": _l("Task"),
 }
+KIND_ICONS = {
+    "meeting": "bi-people",
+    "call": "bi-telephone",
+    "email": "bi-envelope",
+    "letter": "bi-envelope-paper",
+    "visit_incoming": "bi-box-arrow-in-down",
+    "visit_outgoing": "bi-airplane",
+    "event": "bi-calendar-event",
+    "task": "bi-check2-square",
+}
 ACTIVITY_STATUSES = {
     "planned": _l("Planned"),
     "done": _l("Done"),

@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from crm.activities import bp, followups, options, services
+from crm.activities import bp, followups, lists, options, services
 from crm.activities.forms import REMIND_CHOICES, ActivityFilterForm, ActivityForm, CompleteForm
-from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES, Activity
+from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES, KIND_ICONS, Activity
 from crm.agreements.services import get_agreement
 from crm.auth.services import user_choices
 from crm.exceptions import NotFound, RuleBroken
@@ -49,23 +49,23 @@ def _template_globals(state) -> None:
         state.app,
         ACTIVITY_KINDS=ACTIVITY_KINDS,
         ACTIVITY_STATUSES=ACTIVITY_STATUSES,
-        KIND_ICONS=services.KIND_ICONS,
+        KIND_ICONS=KIND_ICONS,
     )
 
 
-def _filters() -> tuple[ActivityFilterForm, services.ActivityFilters]:
+def _filters() -> tuple[ActivityFilterForm, lists.ActivityFilters]:
     form = ActivityFilterForm(request.args)
     form.owner.choices = user_choices(_("Anyone"))
     form.validate()
-    sort = request.args.get("sort", services.DEFAULT_SORT)
-    return form, form_values(form, services.ActivityFilters, sort=sort)
+    sort = request.args.get("sort", lists.DEFAULT_SORT)
+    return form, form_values(form, lists.ActivityFilters, sort=sort)
 
 
 @bp.route("/")
 @require("viewer")
 def index():
     form, filters = _filters()
-    page = page_of(services.list_query(current_user, filters, fmt()))
+    page = page_of(lists.list_query(current_user, filters, fmt()))
     partner = None
     if filters.partner:
         try:
@@ -78,7 +78,7 @@ def index():
         page=page,
         sort=filters.sort,
         partner=partner,
-        activities=services.load_page(list(page.items)),
+        activities=lists.load_page(list(page.items)),
     )
 
 
@@ -89,7 +89,7 @@ def export():
     _form, filters = _filters()
     reader, user = fmt(), current_user._get_current_object()
     return csv_download(
-        "activities", EXPORT_COLUMNS, lambda: services.export_rows(user, filters, reader)
+        "activities", EXPORT_COLUMNS, lambda: lists.export_rows(user, filters, reader)
     )
 
 

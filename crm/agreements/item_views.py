@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from crm.agreements import bp, documents, services
+from crm.agreements import bp, documents, milestones, services
 from crm.agreements.forms import DocumentForm, MilestoneForm
 from crm.agreements.views import _render_detail
 from crm.auth.services import user_choices
@@ -34,9 +34,9 @@ def add_milestone(agreement_id: int):
     form.responsible_id.choices = user_choices(_("Nobody yet"))
     if submit(
         form,
-        services.MilestoneData,
-        lambda data: services.save_milestone(agreement, None, data),
-        lambda data: services.milestone_problems(None, data),
+        milestones.MilestoneData,
+        lambda data: milestones.save_milestone(agreement, None, data),
+        lambda data: milestones.milestone_problems(None, data),
     ):
         db.session.commit()
         flash(_("The milestone was added."), "success")
@@ -50,16 +50,16 @@ def add_milestone(agreement_id: int):
 @require("staff")
 def edit_milestone(agreement_id: int, milestone_id: int):
     agreement = services.get_agreement(agreement_id, current_user)
-    milestone = services.get_milestone(agreement, milestone_id)
+    milestone = milestones.get_milestone(agreement, milestone_id)
     if agreement.archived:
         return _archived_refusal(agreement)
     form = MilestoneForm(obj=milestone)
     form.responsible_id.choices = user_choices(_("Nobody yet"))
     if submit(
         form,
-        services.MilestoneData,
-        lambda data: services.save_milestone(agreement, milestone, data),
-        lambda data: services.milestone_problems(milestone, data),
+        milestones.MilestoneData,
+        lambda data: milestones.save_milestone(agreement, milestone, data),
+        lambda data: milestones.milestone_problems(milestone, data),
     ):
         db.session.commit()
         flash(_("The milestone was saved."), "success")
@@ -73,10 +73,10 @@ def edit_milestone(agreement_id: int, milestone_id: int):
 @require("staff")
 def milestone_done(agreement_id: int, milestone_id: int):
     agreement = services.get_agreement(agreement_id, current_user)
-    milestone = services.get_milestone(agreement, milestone_id)
+    milestone = milestones.get_milestone(agreement, milestone_id)
     if agreement.archived:
         return _archived_refusal(agreement)
-    services.mark_milestone_done(agreement, milestone)
+    milestones.mark_milestone_done(agreement, milestone)
     db.session.commit()
     flash(_("The milestone was marked as done."), "success")
     return _to_detail(agreement, "milestones")

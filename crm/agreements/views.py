@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from crm.agreements import bp, display, services
+from crm.agreements import bp, display, lists, milestones, services
 from crm.agreements.forms import (
     AgreementFilterForm,
     AgreementForm,
@@ -64,16 +64,16 @@ def _template_globals(state) -> None:
     )
 
 
-def _filters(form: AgreementFilterForm) -> services.AgreementFilters:
+def _filters(form: AgreementFilterForm) -> lists.AgreementFilters:
     """The valid filters; a field with an error is ignored (and shows its message)."""
     form.area_id.choices = choices(
         ((a.id, fmt().name(a)) for a in all_areas()), blank=_("All areas")
     )
     form.owner_id.choices = user_choices(_("Anyone"))
     form.validate()
-    sort = request.args.get("sort", services.DEFAULT_SORT)
-    sort = sort if sort.lstrip("-") in services.SORTS else services.DEFAULT_SORT
-    return form_values(form, services.AgreementFilters, sort=sort)
+    sort = request.args.get("sort", lists.DEFAULT_SORT)
+    sort = sort if sort.lstrip("-") in lists.SORTS else lists.DEFAULT_SORT
+    return form_values(form, lists.AgreementFilters, sort=sort)
 
 
 @bp.route("/")
@@ -82,8 +82,8 @@ def index():
     form = AgreementFilterForm(request.args)
     filters = _filters(form)
     reader = fmt()
-    page = page_of(services.list_query(current_user, filters, reader))
-    counts = services.stage_counts(current_user, filters, reader)
+    page = page_of(lists.list_query(current_user, filters, reader))
+    counts = lists.stage_counts(current_user, filters, reader)
     return render_template(
         "agreements/index.html",
         form=form,
@@ -101,7 +101,7 @@ def export():
     filters = _filters(AgreementFilterForm(request.args))
     reader, user = fmt(), current_user._get_current_object()
     return csv_download(
-        "agreements", EXPORT_COLUMNS, lambda: services.export_rows(user, filters, reader)
+        "agreements", EXPORT_COLUMNS, lambda: lists.export_rows(user, filters, reader)
     )
 
 
@@ -144,7 +144,7 @@ def _render_detail(
         ),
         pipeline=PIPELINE,
         reached=display.reached_position(agreement),
-        is_overdue=lambda milestone: services.is_overdue(milestone, today),
+        is_overdue=lambda milestone: milestones.is_overdue(milestone, today),
         renewal_notice_on=display.renewal_notice_on(agreement),
         extensions=", ".join(extensions),
         accept=",".join(f".{ext}" for ext in extensions),

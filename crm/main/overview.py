@@ -9,8 +9,8 @@ partner pages for the reader.
 from flask import render_template
 from flask_login import current_user
 
-from crm.activities.services import activities_with
-from crm.agreements.services import agreements_with_partner
+from crm.activities.lists import activities_with
+from crm.agreements.lists import agreements_with_partner
 from crm.history import change_history, form_labels
 from crm.models import utcnow
 from crm.partners import bp

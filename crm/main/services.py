@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.activities import followups
+from crm.activities.lists import MIN_QUERY, load_page, with_relations
 from crm.activities.models import Activity
-from crm.activities.services import MIN_QUERY, load_page, with_relations
 from crm.agreements.models import STAGES, Agreement
 from crm.extensions import db
 from crm.formatting import Formatter
