@@ -1,4 +1,5 @@
-"""What every record kind shares: get it or "not found", archive and restore.
+"""What every record kind shares: get it or "not found", the checks before saving, archive and
+restore.
 
 Each goes through the permission layer with the acting user, so the same rules hold from a
 page, a job, a command or the API.

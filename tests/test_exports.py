@@ -65,3 +65,34 @@ def test_export_links_keep_the_filters_but_not_the_page(auth, client, make_partn
     make_partner()
     page = client.get("/partners/?domain=cities&page=1").get_data(as_text=True)
     assert 'href="/partners/export.csv?domain=cities"' in page
+
+
+def _fill(make_partner, make_contact, make_agreement, make_activity, count):
+    for n in range(count):
+        partner = make_partner(name_en=f"City {n}", areas=["tourism", "health"])
+        make_contact(partner=partner, name_latin=f"Contact {n}")
+        agreement = make_agreement(parties=[partner, make_partner(name_en=f"Twin {n}")])
+        make_activity(partner=partner, subject=f"Visit {n}", agreement_id=agreement.id)
+
+
+def test_an_export_costs_the_same_queries_for_a_few_rows_or_many(
+    app, auth, client, make_partner, make_contact, make_agreement, make_activity
+):
+    from tests.conftest import count_queries
+
+    auth.login("manager")
+    urls = [f"/{name}/export.csv" for name in ("partners", "contacts", "agreements", "activities")]
+    _fill(make_partner, make_contact, make_agreement, make_activity, 2)
+    few = {}
+    for url in urls:
+        with count_queries(app) as statements:
+            rows_of(client.get(url))
+        few[url] = len(statements)
+    _fill(make_partner, make_contact, make_agreement, make_activity, 12)
+    for url in urls:
+        with count_queries(app) as statements:
+            rows = rows_of(client.get(url))
+        assert len(rows) > 12, url
+        assert len(statements) == few[url], (url, few[url], len(statements))
+    parties = rows_of(client.get("/agreements/export.csv"))[1][6]
+    assert ", " in parties  # two parties, named, in one cell
