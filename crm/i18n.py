@@ -1,7 +1,7 @@
 """The request's language and formatter: the web side of ``crm.formatting``.
 
-Locale order: the user's setting, then ``?lang=`` (kept in the session), then Accept-Language,
-then the default. Code outside a request (jobs, commands, PDFs) never comes here: it makes a
+Locale order: ``?lang=`` (for that page view when signed in, kept in the session before sign-in),
+then the user's setting, then the session's, then Accept-Language, then the default. Code outside a request (jobs, commands, PDFs) never comes here: it makes a
 ``Formatter`` for its reader.
 """
 
@@ -23,12 +23,14 @@ def select_locale() -> str | None:
     if not has_request_context():
         return None
     supported = current_app.config["CRM_LOCALES"]
-    if current_user and current_user.is_authenticated and current_user.locale in supported:
-        return current_user.locale
     asked = request.args.get("lang")
+    signed_in = bool(current_user and current_user.is_authenticated)
     if asked in supported:
-        session["lang"] = asked
+        if not signed_in:  # a signed-in user's saved setting stays as it is
+            session["lang"] = asked
         return asked
+    if signed_in and current_user.locale in supported:
+        return current_user.locale
     if session.get("lang") in supported:
         return session["lang"]
     return request.accept_languages.best_match(supported) or default_locale()

@@ -136,7 +136,19 @@ def test_locale_order_setting_then_query_then_header_then_default(client, auth, 
     )
     # the user's own setting beats both
     auth.login("viewer", locale="fa")
-    assert 'lang="fa"' in client.get("/?lang=en").get_data(as_text=True)
+    assert 'lang="fa"' in client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_lang_in_the_address_shows_one_page_in_that_language_when_signed_in(client, auth, app):
+    from crm.auth.models import User
+    from crm.extensions import db
+
+    user = auth.login("staff", locale="fa")
+    english = client.get("/partners/?lang=en").get_data(as_text=True)
+    assert '<html lang="en" dir="ltr">' in english and "Partners" in english
+    assert '<html lang="fa" dir="rtl">' in client.get("/partners/").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, user.id).locale == "fa"  # the saved setting is unchanged
 
 
 def test_default_locale_when_nothing_is_asked(client, app):
