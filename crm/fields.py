@@ -32,6 +32,12 @@ def form_values(form: Any, cls: type[T], **extra: Any) -> T:
     return cls(**{**values, **extra})
 
 
+def timezone_choices(blank: Any = None) -> list[SelectChoice]:
+    """Every time zone as its city in the reader's language with today's offset, west to
+    east; the value is the IANA name."""
+    return choices(current_formatter().timezones(), blank=blank)
+
+
 def choices(options, blank=None) -> list[SelectChoice]:
     """Select options from a ``{value: label}`` mapping or ``(value, label)`` pairs.
 

@@ -8,19 +8,23 @@ for ``en``, times in the reader's zone. Nothing here reads the request.
 """
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import jdatetime
+import phonenumbers
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
+from babel.dates import get_timezone, get_timezone_location
 from babel.numbers import format_decimal
 from flask import current_app, has_app_context
 from flask_babel import force_locale, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as ngettext
 
 from crm.text import parse_date, to_persian_digits
 
@@ -71,6 +75,22 @@ def local_to_utc(day: dt.date, at: dt.time | None, zone: dt.tzinfo) -> dt.dateti
     return dt.datetime.combine(day, at or dt.time(0, 0), tzinfo=zone).astimezone(dt.UTC)
 
 
+@lru_cache(maxsize=16)
+def _zone_names(locale: str, day: dt.date) -> dict[str, tuple[dt.timedelta, str]]:
+    """Each time zone's offset on ``day`` and its city named in ``locale`` (Babel)."""
+    names = {}
+    for name in available_timezones():
+        if "/" not in name or name.startswith(("Etc/", "SystemV/", "posix/", "right/")):
+            continue
+        try:
+            city = get_timezone_location(get_timezone(name), locale=locale, return_city=True)
+        except LookupError:
+            continue
+        noon = dt.datetime.combine(day, dt.time(12), tzinfo=zone_of(name))
+        names[name] = (noon.utcoffset() or dt.timedelta(0), str(city))
+    return names
+
+
 @lru_cache(maxsize=8)
 def _countries(locale: str) -> tuple[tuple[str, str], ...]:
     names = Locale.parse(locale).territories
@@ -80,6 +100,20 @@ def _countries(locale: str) -> tuple[tuple[str, str], ...]:
         if isinstance(c, str) and len(c) == 2 and c.isalpha() and c not in NOT_COUNTRIES
     ]
     return tuple(sorted(((c, str(names[c])) for c in codes), key=lambda item: item[1]))
+
+
+class LocalNumber:
+    """A number inside a translatable message, written when the message is shown in the digits
+    of whoever reads it: ``_l("Use at least %(num)s characters.", num=LocalNumber(10))``
+    reads «۱۰» in Persian. Services can build such messages without knowing the reader."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        from crm.i18n import current_formatter  # the reader of this moment (request or job)
+
+        return current_formatter().number(self.value)
 
 
 class Formatter:
@@ -183,6 +217,50 @@ class Formatter:
     def countries(self) -> tuple[tuple[str, str], ...]:
         """ISO 3166 alpha-2 countries named in the reader's language, sorted by that name."""
         return _countries(self.locale)
+
+    def offset(self, delta: dt.timedelta) -> str:
+        """``UTC+03:30``, in the reader's digits."""
+        minutes = int(delta.total_seconds() // 60)
+        sign = "−" if minutes < 0 else "+"
+        return self.digits(f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}")
+
+    def timezone(self, name: str | None) -> str:
+        """A time zone as people say it: ``Tehran (UTC+03:30)``, the city in the reader's
+        language and today's offset; an unknown name as it is."""
+        if not name:
+            return ""
+        known = _zone_names(self.locale, self.today()).get(name)
+        if known is None:
+            return name
+        delta, city = known
+        return f"{city} ({self.offset(delta)})"
+
+    def timezones(self) -> Sequence[tuple[str, str]]:
+        """Every time zone (IANA name, readable label), west to east, then by city."""
+        zones = _zone_names(self.locale, self.today())
+        ordered = sorted(zones.items(), key=lambda item: (item[1][0], item[1][1]))
+        return [(name, f"{city} ({self.offset(delta)})") for name, (delta, city) in ordered]
+
+    def phone(self, e164: str | None) -> str:
+        """A stored E.164 number grouped for reading: ``+90 212 455 00 00``."""
+        if not e164:
+            return ""
+        try:
+            number = phonenumbers.parse(e164)
+        except phonenumbers.NumberParseException:
+            return e164
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+    def filesize(self, size: int | None) -> str:
+        """``812 bytes``, ``12.5 KB``, ``3.4 MB``, in the reader's language and digits."""
+        if size is None:
+            return ""
+        if size < 1024:
+            message = ngettext("%(count)s byte", "%(count)s bytes", size, count=self.number(size))
+            return self.translate(message)
+        if size < 1024 * 1024:
+            return self.translate(_l("%(size)s KB", size=self.number(round(size / 1024, 1))))
+        return self.translate(_l("%(size)s MB", size=self.number(round(size / 1024 / 1024, 1))))
 
     # --- dates and times -----------------------------------------------------------------------
     def local(self, value: dt.datetime) -> dt.datetime:

@@ -1,8 +1,9 @@
 """The request's language and formatter: the web side of ``crm.formatting``.
 
 Locale order: ``?lang=`` (for that page view when signed in, kept in the session before sign-in),
-then the user's setting, then the session's, then Accept-Language, then the default. Code outside a request (jobs, commands, PDFs) never comes here: it makes a
-``Formatter`` for its reader.
+then the user's setting, then the session's, then Accept-Language, then the default. Code
+outside a request (jobs, commands, PDFs) never comes here: it makes a ``Formatter`` for its
+reader.
 """
 
 from collections.abc import Iterator

@@ -53,7 +53,7 @@ def test_upload_stores_checksum_size_and_download_returns_same_bytes(
     assert "attachment" in download.headers["Content-Disposition"]
     download.close()
     page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
-    assert "تفاهم‌نامه امضا شده.pdf" in page and "2,700 bytes" in page
+    assert "تفاهم‌نامه امضا شده.pdf" in page and "2.6 KB" in page
 
 
 def test_too_large_file_is_refused_with_a_message(app, auth, client, make_agreement):

@@ -56,7 +56,7 @@ def test_new_contact_phone_is_stored_in_e164_with_partner_country(app, auth, cli
     assert contact.language == "tr" and contact.email == "mehmet@ibb.istanbul"
     page = page_of(client, response.headers["Location"])
     assert "The contact Mehmet Öz was added to Istanbul." in page
-    assert 'dir="ltr" class="ltr">+902125550101<' in page
+    assert 'dir="ltr" class="ltr">+90 212 555 01 01<' in page
 
 
 def test_phone_with_persian_digits_for_an_iranian_partner(app, auth, client, make_partner):

@@ -59,7 +59,7 @@ def test_partner_page_shows_profile_contacts_agreements_and_activities(
         "İstanbul",
         "Marmara",
         "15,600,000",
-        "Europe/Istanbul",
+        "Istanbul (UTC+03:00)",
         "https://ibb.istanbul",
         "May 2, 1997",
         "Owner Olga",
@@ -71,7 +71,7 @@ def test_partner_page_shows_profile_contacts_agreements_and_activities(
     ):
         assert text in page, text
     assert page.index("Ahmet Demir") < page.index("Zeynep Kaya")  # primary first
-    assert 'dir="ltr" class="ltr">+902125550101<' in page
+    assert 'dir="ltr" class="ltr">+90 212 555 01 01<' in page
     assert '<span class="badge stage-badge stage-negotiation">' in page
     assert 'href="/agreements/' in page and "Metro memorandum" in page
     assert page.index("Send the draft") < page.index("Call about dates")  # soonest first

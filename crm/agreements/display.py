@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as ngettext
 
 from crm.agreements.models import Agreement
 from crm.agreements.pipeline import PIPELINE, stage_position
@@ -35,7 +36,10 @@ def expiry_text(
     if days == 1:
         return fmt.translate(_l("Expires tomorrow")), "danger"
     colour = "danger" if days <= 30 else "warning" if days <= 90 else "success"
-    return fmt.translate(_l("Expires in %(days)s days", days=fmt.number(days))), colour
+    message = ngettext(
+        "Expires in %(count)s day", "Expires in %(count)s days", days, count=fmt.number(days)
+    )
+    return fmt.translate(message), colour
 
 
 def renewal_notice_on(agreement: Agreement) -> date | None:

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from crm.agreements.models import Agreement, Document
 from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
+from crm.formatting import LocalNumber
 from crm.models import utcnow
 from crm.permissions import current_actor, ensure
 
@@ -97,7 +98,7 @@ def store_upload(
                     raise DocumentError(
                         _l(
                             "The file is larger than %(size)s MB.",
-                            size=current_app.config["CRM_MAX_DOCUMENT_MB"],
+                            size=LocalNumber(current_app.config["CRM_MAX_DOCUMENT_MB"]),
                         )
                     )
                 digest.update(chunk)

@@ -1,7 +1,5 @@
 """Login, settings and user-administration forms."""
 
-from zoneinfo import available_timezones
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
@@ -9,12 +7,9 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
 from crm.auth.models import ROLES
 from crm.auth.services import MIN_PASSWORD
-from crm.fields import ChoiceField, choices
+from crm.fields import ChoiceField, choices, timezone_choices
+from crm.formatting import LocalNumber
 from crm.i18n import LANGUAGE_NAMES
-
-
-def timezone_choices() -> list[tuple[str, str]]:
-    return choices((tz, tz) for tz in sorted(available_timezones()) if "/" in tz)
 
 
 class LoginForm(FlaskForm):
@@ -38,7 +33,7 @@ class PasswordForm(FlaskForm):
             Length(
                 min=MIN_PASSWORD,
                 max=200,
-                message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD),
+                message=_l("Use at least %(num)s characters.", num=LocalNumber(MIN_PASSWORD)),
             ),
         ],
     )
@@ -62,7 +57,7 @@ class UserForm(FlaskForm):
             Length(
                 min=MIN_PASSWORD,
                 max=200,
-                message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD),
+                message=_l("Use at least %(num)s characters.", num=LocalNumber(MIN_PASSWORD)),
             ),
         ],
         description=_l("Leave empty to keep the current password."),

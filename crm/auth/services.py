@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from crm.auth.models import ROLES, User
 from crm.exceptions import RuleBroken
 from crm.extensions import db
+from crm.formatting import LocalNumber
 from crm.models import utcnow
 from crm.permissions import current_acting, current_actor, ensure
 
@@ -62,7 +63,7 @@ def user_problems(user: User | None, data: UserData) -> dict[str, Any]:
     if user is None and not data.password:
         errors["password"] = _l("A new user needs a password.")
     elif data.password and len(data.password) < MIN_PASSWORD:
-        errors["password"] = _l("Use at least %(num)d characters.", num=MIN_PASSWORD)
+        errors["password"] = _l("Use at least %(num)s characters.", num=LocalNumber(MIN_PASSWORD))
     acting = current_acting()
     myself = user is not None and acting is not None and getattr(acting.user, "id", 0) == user.id
     if myself and (data.role != "admin" or not data.active):
@@ -148,7 +149,9 @@ def change_own_password(data: PasswordData) -> User:
     if not user.check_password(data.current):
         raise RuleBroken(_l("The current password is not right."), "current")
     if len(data.new) < MIN_PASSWORD:
-        raise RuleBroken(_l("Use at least %(num)d characters.", num=MIN_PASSWORD), "new")
+        raise RuleBroken(
+            _l("Use at least %(num)s characters.", num=LocalNumber(MIN_PASSWORD)), "new"
+        )
     user.set_password(data.new)
     db.session.flush()
     return user

@@ -1,7 +1,6 @@
 """Partner and contact forms, and the filter forms of their lists."""
 
 from urllib.parse import urlsplit
-from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -16,6 +15,7 @@ from crm.fields import (
     choices,
     normalize_phone,
     optional_int,
+    timezone_choices,
 )
 from crm.i18n import current_formatter
 from crm.partners.models import CONTACT_LANGUAGES, PARTNER_KINDS, RELATIONSHIPS
@@ -23,12 +23,6 @@ from crm.reference import DOMAINS, all_areas
 from crm.text import to_latin_digits
 
 ANY = _l("Any")
-
-
-def timezone_options() -> list:
-    return choices(
-        ((tz, tz) for tz in sorted(available_timezones()) if "/" in tz), blank=_l("Not set")
-    )
 
 
 def area_options(blank=None) -> list:
@@ -93,7 +87,7 @@ class PartnerForm(FlaskForm):
     country = ChoiceField(_l("Country"))
     region = StringField(_l("Region or province"), validators=[Length(max=120)])
     population = CountField(_l("Population"), render_kw={"inputmode": "numeric"})
-    timezone = ChoiceField(_l("Time zone"), choices=timezone_options)
+    timezone = ChoiceField(_l("Time zone"), choices=lambda: timezone_choices(_l("Not set")))
     website = StringField(_l("Website"), validators=[Length(max=300)])
     relationship_type = ChoiceField(
         _l("Relationship"), choices=choices(RELATIONSHIPS), default="prospect"
