@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from crm.auth import sessions
 from crm.auth.models import ROLES, User
 from crm.exceptions import RuleBroken
 from crm.extensions import db
@@ -106,6 +107,10 @@ def update_user(user: User, data: UserData) -> User:
     user.active = data.active
     if data.password:
         user.set_password(data.password)
+    if data.password or not data.active:
+        # A reset password or a deactivated user: every browser signed in as them is signed
+        # out (an administrator who changes their own password stays signed in here).
+        sessions.end_others(user)
     db.session.flush()
     return user
 
@@ -143,13 +148,15 @@ def update_own_settings(data: SettingsData) -> User:
 
 
 def change_own_password(data: PasswordData) -> User:
-    """The acting user changes their password, proving they know the current one."""
+    """The acting user changes their password, proving they know the current one. Every
+    other session of theirs ends; the one they changed it in goes on."""
     user = current_actor()
     if not user.check_password(data.current):
         raise RuleBroken(_l("The current password is not right."), "current")
     if len(data.new) < MIN_PASSWORD:
         raise RuleBroken(_l("Use at least %(num)d characters.", num=MIN_PASSWORD), "new")
     user.set_password(data.new)
+    sessions.end_others(user)
     db.session.flush()
     return user
 

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from crm.auth import bp, services
+from crm.auth import bp, services, sessions
 from crm.auth.forms import LocaleForm, LoginForm, PasswordForm, SettingsForm, UserForm
 from crm.auth.models import User
 from crm.extensions import db, limiter
@@ -39,6 +39,7 @@ def login():
             flash(_("The email or password is not right."), "danger")
         else:
             session.clear()  # a fresh session on login: no fixation
+            sessions.start(user, form.remember.data)
             login_user(user, remember=form.remember.data)
             db.session.commit()
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
@@ -48,8 +49,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @require("viewer")
 def logout():
-    logout_user()
+    sessions.end(current_user._get_current_object())
+    db.session.commit()
     session.clear()
+    logout_user()  # after clear(): it also has the remember cookie deleted
     flash(_("You have signed out."), "success")
     return redirect(url_for("auth.login"))
 
