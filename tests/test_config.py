@@ -2,6 +2,7 @@
 line naming the variable, whether it starts under flask, gunicorn or the tests."""
 
 import os
+import secrets
 import subprocess
 import sys
 from datetime import timedelta
@@ -231,6 +232,64 @@ def test_the_flask_command_prints_one_line_and_no_traceback(tmp_path):
     assert result.stderr.strip() == (
         'Configuration error: CRM_PAGE_SIZE must be a whole number from 1 to 500, not "abc".'
     )
+
+
+def _flask(tmp_path, *args: str, **variables: str) -> subprocess.CompletedProcess:
+    """``flask --app app …`` run in the checkout as the README shows it, without SECRET_KEY."""
+    env = _clean_env(tmp_path, **variables)
+    del env["SECRET_KEY"]
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_readme_commands_use_the_key_make_wrote_in_the_instance_folder(tmp_path):
+    """A checkout made by `make run`: no SECRET_KEY in the shell, instance/secret_key on disk."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "secret_key").write_text(secrets.token_hex(32) + "\n")
+    database = f"sqlite:///{instance / 'crm.db'}"
+    result = _flask(tmp_path, "crm", "seed-demo", "--help", DATABASE_URL=database)
+    assert result.returncode == 0, result.stderr
+    assert "--if-empty" in result.stdout
+    assert _flask(tmp_path, "db", "upgrade", DATABASE_URL=database).returncode == 0
+    result = _flask(
+        tmp_path,
+        *("crm", "create-user", "--email", "it@example.org", "--name", "IT", "--role", "admin"),
+        *("--password", "olive-lantern-quietly-7"),
+        DATABASE_URL=database,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Created it@example.org (admin)." in result.stdout
+
+
+def test_without_a_key_anywhere_the_command_says_so_in_one_line(tmp_path):
+    result = _flask(tmp_path, "crm", "seed-demo", "--help")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Configuration error: SECRET_KEY must be a random value")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_weak_key_in_the_instance_folder_is_refused_naming_the_file(environ, tmp_path):
+    environ.delenv("SECRET_KEY")
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "secret_key").write_text("dev\n")
+    with pytest.raises(ConfigError, match=r"SECRET_KEY \(read from .*instance/secret_key\)"):
+        create_app(Config)
+
+
+def test_a_key_in_the_environment_wins_over_the_instance_folder(environ, tmp_path):
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "secret_key").write_text("f" * 64)
+    assert create_app(Config).config["SECRET_KEY"] == STRONG_KEY
+    environ.delenv("SECRET_KEY")
+    assert create_app(Config).config["SECRET_KEY"] == "f" * 64
 
 
 def test_gunicorn_stops_once_with_the_line_instead_of_restarting_workers(tmp_path):
