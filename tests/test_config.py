@@ -328,3 +328,17 @@ def test_a_request_larger_than_the_largest_document_is_refused(database_url, tmp
     response = app.test_client().post("/login", data={"email": "x" * 3 * 1024 * 1024})
     assert response.status_code == 413
     assert "The file is larger than the allowed size." in response.get_data(as_text=True)
+
+
+def test_one_list_of_languages_serves_the_settings_the_service_and_the_command():
+    """The README's "Adding a language" edits LOCALES in crm/config.py and the language's name
+    in crm/i18n.py; nothing else keeps a list of its own."""
+    from crm.auth import services
+    from crm.cli import create_user_command
+    from crm.config import LOCALES
+    from crm.i18n import LANGUAGE_NAMES
+
+    assert services.LOCALES is LOCALES
+    option = next(param for param in create_user_command.params if param.name == "locale")
+    assert tuple(option.type.choices) == LOCALES
+    assert tuple(LANGUAGE_NAMES) == LOCALES

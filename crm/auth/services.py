@@ -13,12 +13,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from crm.auth import sessions
 from crm.auth.models import ROLES, User
 from crm.auth.passwords import password_problem
+from crm.config import LOCALES
 from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.models import utcnow
 from crm.permissions import current_acting, current_actor, ensure
-
-LOCALES = ("fa", "en")
 
 
 @dataclass
