@@ -4,6 +4,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from crm.config import LOCALES
 from crm.extensions import db
 
 crm_cli = AppGroup("crm", help="Sister-city CRM commands.")
@@ -18,7 +19,7 @@ crm_cli = AppGroup("crm", help="Sister-city CRM commands.")
     default="staff",
     show_default=True,
 )
-@click.option("--locale", type=click.Choice(["fa", "en"]), default="fa", show_default=True)
+@click.option("--locale", type=click.Choice(LOCALES), default="fa", show_default=True)
 @click.option("--timezone", default="Asia/Tehran", show_default=True)
 @click.password_option()
 def create_user_command(email, display_name, role, locale, timezone, password):

@@ -194,16 +194,31 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def check_secret_key(settings: dict[str, Any]) -> None:
-    """Outside debug mode and tests the key must be long and not a well-known word."""
+def key_file(instance: Path) -> Path:
+    """Where ``make`` keeps the secret key of a development checkout."""
+    return instance / "secret_key"
+
+
+def _read_key(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:  # missing or unreadable: as if there were none
+        return ""
+
+
+def check_secret_key(settings: dict[str, Any], source: Path | None = None) -> None:
+    """Outside debug mode and tests the key must be long and not a well-known word.
+    ``source``: the file the key was read from, named in the message when it will not do."""
     key = settings.get("SECRET_KEY") or ""
     if settings.get("DEBUG") or settings.get("TESTING"):
         settings["SECRET_KEY"] = key or os.urandom(32).hex()
     elif key.lower() in WEAK_KEYS or len(key) < 32:
+        where = f" (read from {source})" if source else ""
         raise ConfigError(
-            "SECRET_KEY must be a random value of at least 32 characters outside debug mode "
-            '(e.g. the output of python -c "import secrets; print(secrets.token_hex(32))"), '
-            "not a missing, short or well-known one."
+            f"SECRET_KEY{where} must be a random value of at least 32 characters outside debug "
+            'mode (e.g. the output of python -c "import secrets; print(secrets.token_hex(32))"), '
+            "not a missing, short or well-known one; in a checkout, make db writes one to "
+            "instance/secret_key."
         )
 
 
@@ -220,7 +235,11 @@ def load_settings(config_class: type) -> dict[str, Any]:
     settings["UPLOAD_FOLDER"] = settings["UPLOAD_FOLDER"] or str(instance / "uploads")
     # A request may carry a document of the largest size and the form around it.
     settings.setdefault("MAX_CONTENT_LENGTH", (settings["CRM_MAX_DOCUMENT_MB"] + 1) * 1024 * 1024)
-    check_secret_key(settings)
+    source = None
+    if not settings["SECRET_KEY"] and (key := _read_key(key_file(instance))):
+        # A development checkout: the key `make` wrote, so `flask --app app …` works as is.
+        settings["SECRET_KEY"], source = key, key_file(instance)
+    check_secret_key(settings, source)
     return settings
 
 

@@ -2,6 +2,7 @@
 line naming the variable, whether it starts under flask, gunicorn or the tests."""
 
 import os
+import secrets
 import subprocess
 import sys
 from datetime import timedelta
@@ -233,6 +234,64 @@ def test_the_flask_command_prints_one_line_and_no_traceback(tmp_path):
     )
 
 
+def _flask(tmp_path, *args: str, **variables: str) -> subprocess.CompletedProcess:
+    """``flask --app app …`` run in the checkout as the README shows it, without SECRET_KEY."""
+    env = _clean_env(tmp_path, **variables)
+    del env["SECRET_KEY"]
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_readme_commands_use_the_key_make_wrote_in_the_instance_folder(tmp_path):
+    """A checkout made by `make run`: no SECRET_KEY in the shell, instance/secret_key on disk."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "secret_key").write_text(secrets.token_hex(32) + "\n")
+    database = f"sqlite:///{instance / 'crm.db'}"
+    result = _flask(tmp_path, "crm", "seed-demo", "--help", DATABASE_URL=database)
+    assert result.returncode == 0, result.stderr
+    assert "--if-empty" in result.stdout
+    assert _flask(tmp_path, "db", "upgrade", DATABASE_URL=database).returncode == 0
+    result = _flask(
+        tmp_path,
+        *("crm", "create-user", "--email", "it@example.org", "--name", "IT", "--role", "admin"),
+        *("--password", "olive-lantern-quietly-7"),
+        DATABASE_URL=database,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Created it@example.org (admin)." in result.stdout
+
+
+def test_without_a_key_anywhere_the_command_says_so_in_one_line(tmp_path):
+    result = _flask(tmp_path, "crm", "seed-demo", "--help")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Configuration error: SECRET_KEY must be a random value")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_weak_key_in_the_instance_folder_is_refused_naming_the_file(environ, tmp_path):
+    environ.delenv("SECRET_KEY")
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "secret_key").write_text("dev\n")
+    with pytest.raises(ConfigError, match=r"SECRET_KEY \(read from .*instance/secret_key\)"):
+        create_app(Config)
+
+
+def test_a_key_in_the_environment_wins_over_the_instance_folder(environ, tmp_path):
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "secret_key").write_text("f" * 64)
+    assert create_app(Config).config["SECRET_KEY"] == STRONG_KEY
+    environ.delenv("SECRET_KEY")
+    assert create_app(Config).config["SECRET_KEY"] == "f" * 64
+
+
 def test_gunicorn_stops_once_with_the_line_instead_of_restarting_workers(tmp_path):
     """gunicorn.conf.py builds the app in the master first; otherwise every worker would fail
     with the message and the master would start new ones forever."""
@@ -269,3 +328,17 @@ def test_a_request_larger_than_the_largest_document_is_refused(database_url, tmp
     response = app.test_client().post("/login", data={"email": "x" * 3 * 1024 * 1024})
     assert response.status_code == 413
     assert "The file is larger than the allowed size." in response.get_data(as_text=True)
+
+
+def test_one_list_of_languages_serves_the_settings_the_service_and_the_command():
+    """The README's "Adding a language" edits LOCALES in crm/config.py and the language's name
+    in crm/i18n.py; nothing else keeps a list of its own."""
+    from crm.auth import services
+    from crm.cli import create_user_command
+    from crm.config import LOCALES
+    from crm.i18n import LANGUAGE_NAMES
+
+    assert services.LOCALES is LOCALES
+    option = next(param for param in create_user_command.params if param.name == "locale")
+    assert tuple(option.type.choices) == LOCALES
+    assert tuple(LANGUAGE_NAMES) == LOCALES

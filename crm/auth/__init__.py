@@ -8,16 +8,14 @@ bp = Blueprint("auth", __name__)
 def init_login(app) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from crm.auth.models import User
-    from crm.extensions import db, login_manager
+    from crm.auth import sessions
+    from crm.extensions import login_manager
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        if not user_id.isdigit():
-            return None
-        return db.session.get(User, int(user_id))
+    # The session and the remember cookie carry a sign-in's token (User.get_id), not the
+    # user's id: an unknown, expired or ended sign-in loads no one.
+    login_manager.user_loader(sessions.load)

@@ -3,17 +3,17 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from crm.auth.models import ROLES
-from crm.auth.services import MIN_PASSWORD
+from crm.auth.passwords import MIN_PASSWORD
 from crm.fields import ChoiceField, choices, timezone_choices
 from crm.formatting import LocalNumber
 from crm.i18n import LANGUAGE_NAMES
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[InputRequired(), Email()])
+    email = EmailField(_l("Email"), validators=[InputRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[InputRequired()])
     remember = BooleanField(_l("Keep me signed in on this computer"))
 
@@ -26,16 +26,15 @@ class SettingsForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[InputRequired()])
+    # Length and strength are rules of the service (crm.auth.passwords), for every caller.
     new = PasswordField(
         _l("New password"),
-        validators=[
-            InputRequired(),
-            Length(
-                min=MIN_PASSWORD,
-                max=200,
-                message=_l("Use at least %(num)s characters.", num=LocalNumber(MIN_PASSWORD)),
-            ),
-        ],
+        validators=[InputRequired()],
+        description=_l(
+            "At least %(num)s characters and hard to guess: three or four unrelated words "
+            "work well.",
+            num=LocalNumber(MIN_PASSWORD),
+        ),
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
@@ -50,16 +49,8 @@ class UserForm(FlaskForm):
     locale = ChoiceField(_l("Language"), choices=choices(LANGUAGE_NAMES))
     timezone = ChoiceField(_l("Time zone"), choices=timezone_choices, default="Asia/Tehran")
     active = BooleanField(_l("Active (can sign in)"), default=True)
-    password = PasswordField(
+    password = PasswordField(  # checked by the service's rules (crm.auth.passwords)
         _l("Password"),
-        validators=[
-            Optional(),
-            Length(
-                min=MIN_PASSWORD,
-                max=200,
-                message=_l("Use at least %(num)s characters.", num=LocalNumber(MIN_PASSWORD)),
-            ),
-        ],
         description=_l("Leave empty to keep the current password."),
     )
 

@@ -1,21 +1,23 @@
 """Users: signing in, and creating and changing users under the rules of the office."""
 
 from dataclasses import dataclass
+from functools import cache
+from secrets import token_hex
 from typing import Any
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from crm.auth import sessions
 from crm.auth.models import ROLES, User
+from crm.auth.passwords import password_problem
+from crm.config import LOCALES
 from crm.exceptions import RuleBroken
 from crm.extensions import db
-from crm.formatting import LocalNumber
 from crm.models import utcnow
 from crm.permissions import current_acting, current_actor, ensure
-
-MIN_PASSWORD = 10
-LOCALES = ("fa", "en")
 
 
 @dataclass
@@ -35,10 +37,21 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
+@cache
+def _unknown_user_hash() -> str:
+    return generate_password_hash(token_hex(16))
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (the same for every failure)."""
+    """The active user with this email and password, or None (the same for every failure).
+
+    A password is checked against a hash even when no user has this email, so the answer
+    takes as long and does not tell whether the email exists."""
     user = find_by_email(email)
-    if user is None or not user.active or not user.check_password(password):
+    if user is None:
+        check_password_hash(_unknown_user_hash(), password)
+        return None
+    if not user.check_password(password) or not user.active:
         return None
     user.last_login_at = utcnow()
     return user
@@ -62,8 +75,10 @@ def user_problems(user: User | None, data: UserData) -> dict[str, Any]:
         errors["timezone"] = _l("Choose from the list.")
     if user is None and not data.password:
         errors["password"] = _l("A new user needs a password.")
-    elif data.password and len(data.password) < MIN_PASSWORD:
-        errors["password"] = _l("Use at least %(num)s characters.", num=LocalNumber(MIN_PASSWORD))
+    elif data.password and (
+        problem := password_problem(data.password, data.email, data.display_name)
+    ):
+        errors["password"] = problem
     acting = current_acting()
     myself = user is not None and acting is not None and getattr(acting.user, "id", 0) == user.id
     if myself and (data.role != "admin" or not data.active):
@@ -107,6 +122,10 @@ def update_user(user: User, data: UserData) -> User:
     user.active = data.active
     if data.password:
         user.set_password(data.password)
+    if data.password or not data.active:
+        # A reset password or a deactivated user: every browser signed in as them is signed
+        # out (an administrator who changes their own password stays signed in here).
+        sessions.end_others(user)
     db.session.flush()
     return user
 
@@ -144,15 +163,15 @@ def update_own_settings(data: SettingsData) -> User:
 
 
 def change_own_password(data: PasswordData) -> User:
-    """The acting user changes their password, proving they know the current one."""
+    """The acting user changes their password, proving they know the current one. Every
+    other session of theirs ends; the one they changed it in goes on."""
     user = current_actor()
     if not user.check_password(data.current):
         raise RuleBroken(_l("The current password is not right."), "current")
-    if len(data.new) < MIN_PASSWORD:
-        raise RuleBroken(
-            _l("Use at least %(num)s characters.", num=LocalNumber(MIN_PASSWORD)), "new"
-        )
+    if problem := password_problem(data.new, user.email, user.display_name):
+        raise RuleBroken(problem, "new")
     user.set_password(data.new)
+    sessions.end_others(user)
     db.session.flush()
     return user
 

@@ -1,45 +1,58 @@
 """Login, logout, personal settings and user administration."""
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from crm.auth import bp, services
+from crm.auth import bp, services, sessions, throttle
 from crm.auth.forms import LocaleForm, LoginForm, PasswordForm, SettingsForm, UserForm
 from crm.auth.models import User
 from crm.extensions import db, limiter
 from crm.records import get_or_not_found
 from crm.security import require
-from crm.web import safe_next, submit
+from crm.web import fmt, safe_next, submit
 
 
 def _login_limit() -> str:
     return current_app.config["CRM_LOGIN_LIMIT"]
 
 
-def _login_email() -> str:
-    return "login-email:" + (request.form.get("email") or "").strip().lower()
+def _failed(_response) -> bool:
+    return g.get("login_failed", False)
 
 
-def _failed(response) -> bool:
-    return response.status_code != 302
-
-
+# The per-address limit refuses an address after CRM_LOGIN_LIMIT wrong sign-ins; the account's
+# own limit (crm.auth.throttle) only slows attempts down, so nobody can lock a colleague out.
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, key_func=_login_email)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        email, remember = form.email.data, form.remember.data
+        if wait := throttle.wait_before_attempt(email):
+            message = ngettext(
+                "Too many failed sign-ins for this account. Try again in %(seconds)s second.",
+                "Too many failed sign-ins for this account. Try again in %(seconds)s seconds.",
+                wait,
+                seconds=fmt().number(wait),
+            )
+            flash(message, "warning")
+            page = render_template("auth/login.html", form=form)
+            return page, 429, {"Retry-After": str(wait)}
+        user = services.authenticate(email, form.password.data)
         if user is None:
+            g.login_failed = True
+            throttle.failed(email)
             flash(_("The email or password is not right."), "danger")
         else:
+            throttle.succeeded(email)
             session.clear()  # a fresh session on login: no fixation
-            login_user(user, remember=form.remember.data)
+            sessions.start(user, remember)
+            login_user(user, remember=remember)
             db.session.commit()
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
     return render_template("auth/login.html", form=form)
@@ -48,8 +61,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @require("viewer")
 def logout():
-    logout_user()
+    sessions.end(current_user._get_current_object())
+    db.session.commit()
     session.clear()
+    logout_user()  # after clear(): it also has the remember cookie deleted
     flash(_("You have signed out."), "success")
     return redirect(url_for("auth.login"))
 
