@@ -1,7 +1,9 @@
-"""Pages follow the reader's language and direction in their details: history arrows and the
-dash of an empty value (the browser side is in test_browser_keyboard.py)."""
+"""Pages follow the reader's language and direction in their details: history arrows, the dash
+of an empty value, the time and file fields, and filter forms that wait
+for the user (the browser side is in test_browser_keyboard.py)."""
 
 import re
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -84,3 +86,73 @@ def test_free_text_keeps_its_own_direction(auth, client, make_agreement):
     page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
     [(found, _)] = [e for e in elements(page, "div") if e[1] == "Ayşe Yılmaz, Mayor of Istanbul"]
     assert found["dir"] == "auto"
+
+
+def test_time_field_in_persian_has_persian_digits_and_no_am_pm(
+    auth, client, make_partner, make_activity
+):
+    auth.login("staff", locale="fa", timezone="Asia/Tehran")
+    activity = make_activity(
+        make_partner(), starts_at=datetime(2026, 12, 1, 10, 0, tzinfo=UTC), due_on=None
+    )
+    time = element(
+        client.get(f"/activities/{activity.id}/edit").get_data(as_text=True), id="at_time"
+    )
+    assert time["type"] == "text"  # the native input would follow the browser: AM/PM, 1:30
+    assert time["value"] == "۱۳:۳۰"
+    assert time["placeholder"] == "۱۴:۳۰" and time["inputmode"] == "numeric"
+    assert re.fullmatch(time["pattern"], "۹:۰۵") and re.fullmatch(time["pattern"], "14:30")
+    assert not re.fullmatch(time["pattern"], "2:30 PM")
+
+
+def test_time_field_in_english_is_the_native_time_input(auth, client):
+    auth.login("staff", locale="en")
+    time = element(client.get("/activities/new").get_data(as_text=True), id="at_time")
+    assert time["type"] == "time" and "placeholder" not in time
+
+
+@pytest.mark.parametrize(("typed", "hour", "minute"), [("۹:۰۵", 5, 35), ("09:05", 5, 35)])
+def test_time_typed_with_a_one_digit_hour_is_understood(
+    auth, client, app, make_partner, typed, hour, minute
+):
+    from crm.activities.models import Activity
+
+    user = auth.login("staff", locale="fa", timezone="Asia/Tehran")
+    form = {"kind": "meeting", "subject": "دیدار", "status": "planned", "owner_id": user.id}
+    form.update(partner_id=make_partner().id, on_date="۱۴۰۵/۰۹/۱۰", at_time=typed)
+    assert client.post("/activities/new", data=form).status_code == 302
+    with app.app_context():
+        [activity] = db.session.scalars(db.select(Activity)).all()
+        assert (activity.starts_at.hour, activity.starts_at.minute) == (hour, minute)  # UTC
+
+
+@pytest.mark.parametrize(
+    ("locale", "button", "none"),
+    [
+        ("fa", "انتخاب پرونده", "پرونده‌ای انتخاب نشده"),
+        ("en", "Choose a file", "No file chosen"),
+    ],
+)
+def test_file_chooser_is_in_the_page_language(auth, client, make_agreement, locale, button, none):
+    agreement = make_agreement()
+    auth.login("staff", locale=locale)
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    chooser = element(page, "input", type="file")
+    assert "visually-hidden" in chooser["class"].split()  # hidden, still focusable
+    assert chooser["aria-labelledby"] == "file-label file-button"
+    assert chooser["aria-describedby"].split()[0] == "file-name"
+    assert element(page, "label", for_="file")["class"] == "file-picker input-group"
+    assert elements(page, "span", id="file-button")[0][1] == button
+    assert elements(page, "span", id="file-name")[0][1] == none
+
+
+@pytest.mark.parametrize("path", ["/partners/", "/contacts/", "/agreements/", "/activities/"])
+def test_filter_forms_wait_for_the_user_and_are_named_search_regions(auth, client, path):
+    auth.login("staff", locale="en")
+    page = client.get(path).get_data(as_text=True)
+    [form] = [f for f, _ in elements(page, "form", role="search") if "filters" in f["class"]]
+    assert "data-autosubmit" not in form  # a changed select no longer submits (WCAG 3.2.2)
+    inside = page.split(f'aria-label="{form["aria-label"]}"', 1)[1].split("</form>", 1)[0]
+    assert 'type="submit"' in inside  # the button that applies them (Enter does too)
+    names = [found.get("aria-label") for found, _ in elements(page, role="search")]
+    assert len(names) == len(set(names)) == 2 and None not in names  # and the navbar's search

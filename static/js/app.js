@@ -57,9 +57,15 @@
     });
   });
 
-  // Filter forms: a changed select submits the form.
-  document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.requestSubmit(); });
+  // A file chooser in the page's language: the native button speaks the browser's, so it is
+  // hidden (still focusable) behind a translated label; this shows the chosen file's name.
+  document.querySelectorAll("input[type=file][data-file-name]").forEach(function (input) {
+    var name = document.getElementById(input.dataset.fileName);
+    var none = name.textContent;
+    input.addEventListener("change", function () {
+      var files = Array.prototype.map.call(input.files, function (file) { return file.name; });
+      name.textContent = files.length ? files.join(", ") : none;
+    });
   });
 
   // Buttons that ask before they act (archive, restore, stage moves).
