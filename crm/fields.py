@@ -57,6 +57,8 @@ class LookupSelect(Select):
         kwargs.setdefault("data-lookup", url_for(self.endpoint))
         kwargs.setdefault("data-placeholder", str(_l("Type a name to search")))
         kwargs.setdefault("data-no-results", str(_l("No matches")))
+        kwargs.setdefault("data-clear-label", str(_l("Clear the choice")))
+        kwargs.setdefault("data-remove-label", str(_l("Remove")))
         return super().__call__(field, **kwargs)
 
 

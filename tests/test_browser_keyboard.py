@@ -1,6 +1,6 @@
 """The keyboard, screen readers and small screens, in a real browser over the demo data: the
 agreement page fits a phone, filters wait for the user, the navbar's focus ring shows, and the
-file chooser speaks the page's language."""
+pickers and the file chooser speak the page's language."""
 
 import re
 
@@ -132,3 +132,24 @@ def test_file_chooser_speaks_the_page_language(demo_site, records, page, tmp_pat
     page.locator("#documents form button[type=submit]").last.click()
     page.wait_for_load_state()
     assert "گزارش سفر.pdf" in page.locator("#documents table").inner_text()
+
+
+def test_picker_buttons_are_named_in_the_page_language(demo_site, records, page):
+    _sign_in(page, demo_site, "fa")
+    page.goto(f"{demo_site.url}/activities/{records['activity']}/edit")
+    combobox = page.locator("#partner_id-ts-control")
+    help_id = combobox.get_attribute("aria-describedby")
+    assert help_id and "برای کار داخلی" in page.locator(f"#{help_id}").inner_text()
+    select = page.locator("select#partner_id")
+    assert select.get_attribute("aria-hidden") == "true"
+    assert select.get_attribute("aria-describedby") is None
+
+    combobox.focus()
+    clear = page.get_by_role("button", name="پاک کردن انتخاب")
+    assert clear.is_visible()
+    clear.press("Enter")  # a real button: the keyboard works it
+    assert page.locator("select#partner_id").input_value() == ""
+
+    page.goto(f"{demo_site.url}/agreements/{records['agreement']}/edit")
+    remove = page.locator("#party_ids + .ts-wrapper .remove").first
+    assert remove.get_attribute("aria-label") == "حذف"

@@ -1,5 +1,5 @@
 """Pages follow the reader's language and direction in their details: history arrows, the dash
-of an empty value, the time and file fields, and filter forms that wait
+of an empty value, the time and file fields, the pickers' buttons, and filter forms that wait
 for the user (the browser side is in test_browser_keyboard.py)."""
 
 import re
@@ -144,6 +144,13 @@ def test_file_chooser_is_in_the_page_language(auth, client, make_agreement, loca
     assert element(page, "label", for_="file")["class"] == "file-picker input-group"
     assert elements(page, "span", id="file-button")[0][1] == button
     assert elements(page, "span", id="file-name")[0][1] == none
+
+
+def test_pickers_name_their_buttons_in_the_page_language(auth, client):
+    auth.login("staff", locale="fa")
+    picker = element(client.get("/agreements/new").get_data(as_text=True), id="party_ids")
+    assert picker["data-remove-label"] == "حذف"
+    assert picker["data-clear-label"] == "پاک کردن انتخاب"
 
 
 @pytest.mark.parametrize("path", ["/partners/", "/contacts/", "/agreements/", "/activities/"])
