@@ -63,6 +63,8 @@ class LookupSelect(Select):
         kwargs.setdefault("data-lookup", url_for(self.endpoint))
         kwargs.setdefault("data-placeholder", str(_l("Type a name to search")))
         kwargs.setdefault("data-no-results", str(_l("No matches")))
+        kwargs.setdefault("data-clear-label", str(_l("Clear the choice")))
+        kwargs.setdefault("data-remove-label", str(_l("Remove")))
         return super().__call__(field, **kwargs)
 
 
@@ -104,17 +106,32 @@ class LocalDateField(Field):
             raise ValueError(str(error.args[0])) from None
 
 
+class LocalTimeInput(TextInput):
+    """A 24-hour time in the page's language. The native time input follows the browser's
+    locale (AM/PM, Latin digits) whatever the page says, so Persian gets a text input with
+    Persian digits instead; English keeps the native one."""
+
+    def __call__(self, field, **kwargs):
+        if current_formatter().persian:
+            kwargs.setdefault("placeholder", "۱۴:۳۰")
+            kwargs.setdefault("inputmode", "numeric")
+            kwargs.setdefault("pattern", "[0-9۰-۹]{1,2}:[0-9۰-۹]{2}")
+            kwargs.setdefault("autocomplete", "off")
+            self.input_type = "text"
+        else:
+            self.input_type = "time"
+        return super().__call__(field, **kwargs)
+
+
 class LocalTimeField(StringField):
     """A wall-clock time (HH:MM) in the user's time zone; Persian digits are accepted."""
 
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("render_kw", {"type": "time"})
-        super().__init__(label, validators, **kwargs)
+    widget = LocalTimeInput()
 
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
-        return self.data.strftime("%H:%M") if self.data else ""
+        return current_formatter().digits(self.data.strftime("%H:%M")) if self.data else ""
 
     def process_formdata(self, valuelist):
         try:

@@ -61,9 +61,12 @@ def parse_date(text: str | None, jalali: bool) -> date | None:
 
 
 def parse_time(text: str | None) -> time | None:
+    """Parse a typed 24-hour time such as 14:30 or 9:05; Persian digits are accepted."""
     text = to_latin_digits(text or "").strip()
     if not text:
         return None
+    if re.fullmatch(r"[0-9]:[0-9]{2}", text):
+        text = "0" + text  # a one-digit hour, as people type it
     try:
         return time.fromisoformat(text)
     except ValueError:

@@ -11,14 +11,18 @@ detached objects whose columns are loaded. Tests that call services directly use
 """
 
 import os
+import shutil
+import threading
 import uuid
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from crm import create_app
 from crm.config import TestConfig
@@ -136,24 +140,33 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
+@contextmanager
+def scratch_app(database_url: str, folder: Path):
+    """An app on the suite's database, its files in ``folder``; its rows go at the end."""
     config = type(
         "Config",
         (TestConfig,),
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
-            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-            "CRM_INSTANCE_PATH": str(tmp_path / "instance"),
+            "UPLOAD_FOLDER": str(folder / "uploads"),
+            "CRM_INSTANCE_PATH": str(folder / "instance"),
         },
     )
     app = create_app(config)
     limiter.reset()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        _empty_tables()
-        db.engine.dispose()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            _empty_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    with scratch_app(database_url, tmp_path) as app:
+        yield app
 
 
 @pytest.fixture
@@ -369,3 +382,83 @@ def postgres_database(postgres_server_url):
     url = create_scratch_database(postgres_server_url)
     yield url
     drop_scratch_database(postgres_server_url, url)
+
+
+# --- browser tests: Debian's Chromium through Playwright, against a live server --------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def serve(app):
+    """Serve ``app`` on a free local port with CSRF protection on; yields its base URL."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app):
+    with serve(app) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which("chromium") and not shutil.which(CHROMIUM):
+        need_service("Chromium", "install Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop-sized page that fails the test on any script error or failed request."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    yield page
+    context.close()
+    assert errors == [], f"the browser reported errors: {errors}"
+
+
+def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/")
+
+
+@pytest.fixture(scope="module")
+def demo_site(database_url, tmp_path_factory):
+    """A live server over the demo data (``crm seed-demo``) for one module's tests: ``.url``,
+    and ``.app`` for a look at the records. The demo users' password is
+    ``crm.demo.data.DEMO_PASSWORD``. Keep tests that use ``app`` (which empties the tables
+    after each test) out of such a module."""
+    with scratch_app(database_url, tmp_path_factory.mktemp("demo")) as app:
+        result = app.test_cli_runner().invoke(args=["crm", "seed-demo"])
+        assert result.exit_code == 0, result.output
+        with serve(app) as url:
+            yield SimpleNamespace(url=url, app=app)

@@ -18,14 +18,16 @@
   if (window.TomSelect) {
     document.querySelectorAll("select[data-lookup]").forEach(function (select) {
       var url = select.dataset.lookup;
-      new window.TomSelect(select, {
+      var picker = new window.TomSelect(select, {
         valueField: "value",
         labelField: "text",
         searchField: [],
         maxOptions: 20,
         loadThrottle: 250,
         placeholder: select.dataset.placeholder,
-        plugins: select.multiple ? ["remove_button"] : ["clear_button"],
+        plugins: select.multiple
+          ? { remove_button: { title: select.dataset.removeLabel, html: removeButton } }
+          : { clear_button: { title: select.dataset.clearLabel, html: clearButton } },
         score: function () { return function () { return 1; }; },
         shouldLoad: function (query) { return query.length > 0; },
         load: function (query, callback) {
@@ -45,7 +47,45 @@
           },
         },
       });
+      speakThroughPicker(select, picker.control_input);
     });
+  }
+
+  // The picker's buttons, named in the page's language ("×" alone is no name).
+  function clearButton(data) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = data.className;
+    button.title = data.title;
+    button.setAttribute("aria-label", data.title);
+    button.innerHTML = "<span aria-hidden=\"true\">&times;</span>";
+    return button;
+  }
+
+  function removeButton(data) {
+    var button = document.createElement("span");
+    button.className = data.className;
+    button.title = data.title;
+    button.setAttribute("role", "button");
+    button.setAttribute("aria-label", data.title);
+    button.tabIndex = -1;
+    button.innerHTML = "<span aria-hidden=\"true\">&times;</span>";
+    return button;
+  }
+
+  // The hidden select behind a picker keeps the form's value only: the help text and the error
+  // go to the box the user types in, and the select leaves the accessibility tree (still named
+  // by the field's label, for tools that look at it anyway).
+  function speakThroughPicker(select, input) {
+    ["aria-describedby", "aria-invalid"].forEach(function (name) {
+      if (select.hasAttribute(name)) {
+        input.setAttribute(name, select.getAttribute(name));
+        select.removeAttribute(name);
+      }
+    });
+    var label = document.querySelector("label[for=\"" + input.id + "\"]");
+    if (label) { select.setAttribute("aria-labelledby", label.id); }
+    select.setAttribute("aria-hidden", "true");
   }
 
   // A select whose choice changes other parts of its form (the activity's partner: its
@@ -57,9 +97,15 @@
     });
   });
 
-  // Filter forms: a changed select submits the form.
-  document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.requestSubmit(); });
+  // A file chooser in the page's language: the native button speaks the browser's, so it is
+  // hidden (still focusable) behind a translated label; this shows the chosen file's name.
+  document.querySelectorAll("input[type=file][data-file-name]").forEach(function (input) {
+    var name = document.getElementById(input.dataset.fileName);
+    var none = name.textContent;
+    input.addEventListener("change", function () {
+      var files = Array.prototype.map.call(input.files, function (file) { return file.name; });
+      name.textContent = files.length ? files.join(", ") : none;
+    });
   });
 
   // Buttons that ask before they act (archive, restore, stage moves).

@@ -1,0 +1,48 @@
+"""Demo records whose pages show the most, for the browser tests over the demo data."""
+
+import io
+
+import sqlalchemy as sa
+
+ADMIN = "admin@demo.tehran.ir"  # Persian, sees every record
+
+
+def demo_records(app) -> dict[str, int]:
+    """Ids of an agreement with the most milestones (given a document too), one of its
+    parties with contacts, that contact, an activity on an agreement, and a user other than
+    the demo administrator."""
+    from crm.activities.models import Activity
+    from crm.agreements.documents import store_upload
+    from crm.agreements.models import Agreement, Milestone
+    from crm.auth.models import User
+    from crm.extensions import db
+    from crm.partners.models import Contact
+    from crm.permissions import acting_as
+
+    with app.test_request_context():
+        admin = db.session.scalar(sa.select(User).where(User.email == ADMIN))
+        agreement = db.session.scalars(
+            sa.select(Agreement)
+            .join(Milestone)
+            .where(Agreement.confidentiality != "confidential")
+            .group_by(Agreement.id)
+            .order_by(sa.func.count(Milestone.id).desc(), Agreement.id)
+        ).first()
+        with acting_as(admin):
+            store_upload(agreement, io.BytesIO(b"%PDF-1.4\n"), "تفاهم‌نامهٔ امضاشده.pdf", "امضاشده")
+        db.session.commit()
+        parties = [partner.id for partner in agreement.parties]
+        contact = db.session.scalars(
+            sa.select(Contact).where(Contact.partner_id.in_(parties)).order_by(Contact.id)
+        ).first()
+        activity = db.session.scalars(
+            sa.select(Activity).where(Activity.agreement_id.is_not(None)).order_by(Activity.id)
+        ).first()
+        return {
+            "partner": contact.partner_id,
+            "contact": contact.id,
+            "agreement": agreement.id,
+            "milestone": agreement.milestones[0].id,
+            "activity": activity.id,
+            "user": db.session.scalar(sa.select(User.id).where(User.email != ADMIN).limit(1)),
+        }
