@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Blueprint, Flask
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.config import ROOT, Config, ConfigError, load_settings
@@ -92,12 +92,8 @@ def _register_blueprints(app: Flask) -> None:
     from crm.partners import contact_views as _contact_views  # noqa: F401
     from crm.partners import views as _partner_views  # noqa: F401
 
-    # Front-end packages installed from the npm registry by `make`, served by the app itself.
-    vendor = Blueprint(
-        "vendor",
-        __name__,
-        static_folder=str(ROOT / "node_modules"),
-        static_url_path="/static/vendor",
-    )
-    for bp in (main_bp, auth_bp, partners_bp, agreements_bp, activities_bp, vendor):
+    # The front-end files from npm that the pages use (crm/vendor.py lists them).
+    from crm.vendor import bp as vendor_bp
+
+    for bp in (main_bp, auth_bp, partners_bp, agreements_bp, activities_bp, vendor_bp):
         app.register_blueprint(bp)
