@@ -2,7 +2,6 @@
 redirects, and a service's rule messages shown on the form they belong to."""
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -39,10 +38,11 @@ def csv_download(
     name: str, columns: Sequence[Column], rows: Callable[[], Iterable[Any]]
 ) -> Response:
     """The rows that ``rows()`` gives, streamed as ``name``-today.csv for the signed-in
-    reader. ``rows`` is called once the download starts: by then the request's database
+    reader, today being the reader's day in the reader's calendar (``activities-1405-09-06.csv``
+    in Persian). ``rows`` is called once the download starts: by then the request's database
     session is a fresh one."""
     reader = fmt()
-    filename = f"{name}-{date.today().isoformat()}.csv"
+    filename = f"{name}-{reader.file_date()}.csv"
 
     def generate() -> Iterator[str]:
         yield from write_csv(columns, rows(), reader)
