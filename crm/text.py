@@ -25,8 +25,21 @@ def to_persian_digits(text: str) -> str:
     return text.translate(_TO_PERSIAN)
 
 
+# Invisible marks that come with text copied from Persian pages: the direction marks (LRM, RLM,
+# ALM), the embeddings, overrides and isolates, zero-width spaces and joiners, the BOM.
+INVISIBLE = "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+INVISIBLE += "\u2066\u2067\u2068\u2069\ufeff"
+_NO_INVISIBLE = str.maketrans("", "", INVISIBLE)
+
+
+def without_invisible(text: str) -> str:
+    """``text`` without direction marks and other invisible characters."""
+    return text.translate(_NO_INVISIBLE)
+
+
 # --- typed dates and times -----------------------------------------------------------------------
 _DATE_RE = re.compile(r"^\s*(\d{1,4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*$")
+JALALI_YEARS = range(1300, 1500)  # years that can only be Jalali in a Gregorian field
 
 
 class DateParseError(ValueError):
@@ -36,10 +49,12 @@ class DateParseError(ValueError):
 def parse_date(text: str | None, jalali: bool) -> date | None:
     """Parse a typed date; Persian and Arabic-Indic digits are accepted.
 
-    Jalali (year/month/day) when ``jalali``, else ISO (year-month-day). An empty text is None;
-    anything else that is not a real date raises DateParseError with a translated message.
+    Jalali (year/month/day) when ``jalali``, else ISO (year-month-day); invisible direction
+    marks that come with pasted Persian text are ignored. An empty text is None; anything else
+    that is not a real date raises DateParseError with a translated message, among them a
+    Gregorian year in a Jalali date and a Jalali year (13xx, 14xx) in a Gregorian one.
     """
-    text = to_latin_digits(text or "").strip()
+    text = without_invisible(to_latin_digits(text or "")).strip()
     if not text:
         return None
     match = _DATE_RE.match(text)
@@ -52,6 +67,13 @@ def parse_date(text: str | None, jalali: bool) -> date | None:
     year, month, day = (int(part) for part in match.groups())
     if jalali and year > 1700:
         raise DateParseError(_l("This looks like a Gregorian year; enter a Jalali date."))
+    if not jalali and year in JALALI_YEARS:
+        raise DateParseError(
+            _l(
+                "This looks like a Jalali (Persian calendar) year; enter a Gregorian date "
+                "or switch the language to Persian."
+            )
+        )
     try:
         if jalali:
             return jdatetime.date(year, month, day).togregorian()
@@ -61,7 +83,7 @@ def parse_date(text: str | None, jalali: bool) -> date | None:
 
 
 def parse_time(text: str | None) -> time | None:
-    text = to_latin_digits(text or "").strip()
+    text = without_invisible(to_latin_digits(text or "")).strip()
     if not text:
         return None
     try:

@@ -1,0 +1,84 @@
+"""Typed text: dates pasted from Persian pages, years of the other calendar, search keys."""
+
+from datetime import date, time
+
+import pytest
+
+from crm.formatting import Formatter
+from crm.text import DateParseError, parse_date, parse_time
+
+# The direction marks of /work/shared/fixtures/persian.json: LRM, RLM, ALM, LRE..RLO, LRI..PDI.
+BIDI = [
+    "\u200e",  # LRM
+    "\u200f",  # RLM
+    "\u061c",  # ALM
+    "\u202a",  # LRE
+    "\u202b",  # RLE
+    "\u202c",  # PDF
+    "\u202d",  # LRO
+    "\u202e",  # RLO
+    "\u2066",  # LRI
+    "\u2067",  # RLI
+    "\u2068",  # FSI
+    "\u2069",  # PDI
+]
+
+
+@pytest.mark.parametrize("mark", BIDI)
+def test_pasted_dates_ignore_direction_marks(mark):
+    pasted = f"{mark}۱۴۰۲{mark}/۰۱/{mark}۱۵{mark}"
+    assert parse_date(pasted, jalali=True) == date(2023, 4, 4)
+    assert parse_date(f"{mark}2023-04-04{mark}", jalali=False) == date(2023, 4, 4)
+    assert parse_time(f"{mark}۱۴:۳۰{mark}") == time(14, 30)
+    assert parse_date(mark * 3, jalali=True) is None  # only marks: nothing was typed
+
+
+@pytest.mark.parametrize("text", ["1402-01-15", "1399-12-30", "1405/9/5", "۱۴۰۵-۰۹-۰۵"])
+def test_a_jalali_year_in_an_english_date_gets_a_clear_message(ctx, text):
+    with pytest.raises(DateParseError) as refused:
+        parse_date(text, jalali=False)
+    message = refused.value.args[0]
+    assert "Jalali (Persian calendar) year" in Formatter("en").translate(message)
+    assert "شمسی" in Formatter("fa").translate(message)
+
+
+def test_gregorian_years_around_the_jalali_range_still_parse():
+    assert parse_date("1299-05-01", jalali=False) == date(1299, 5, 1)
+    assert parse_date("1500-05-01", jalali=False) == date(1500, 5, 1)
+    assert parse_date("2026-11-26", jalali=False) == date(2026, 11, 26)
+
+
+@pytest.mark.parametrize(
+    "locale, typed, shown",
+    [
+        ("en", "1402-01-15", "This looks like a Jalali (Persian calendar) year"),
+        ("fa", "\u200f۱۴۰۲/۰۱/۱۵\u200e", None),
+    ],
+)
+def test_the_partner_form_takes_pasted_dates_and_explains_jalali_years(
+    auth, client, app, locale, typed, shown
+):
+    from sqlalchemy import select
+
+    from crm.extensions import db
+    from crm.partners.models import Partner
+
+    auth.login("staff", locale=locale)
+    response = client.post(
+        "/partners/new",
+        data={
+            "name_en": "Shiraz",
+            "kind": "city",
+            "domain": "cities",
+            "relationship_type": "friendship",
+            "relationship_since": typed,
+        },
+    )
+    with app.app_context():
+        saved = db.session.scalar(select(Partner.relationship_since))
+    if shown:
+        assert response.status_code == 400 and shown in response.get_data(as_text=True)
+        assert saved is None
+    else:
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        assert saved == date(2023, 4, 4)
