@@ -77,7 +77,8 @@ class SearchableMixin:
     @classmethod
     def matching(cls, text: str | None) -> ColumnElement[bool]:
         """A WHERE clause: every word of ``text`` occurs in the search key. Both sides are
-        normalised, so Arabic and Persian letters, diacritics and ZWNJ do not matter."""
+        normalised, so Arabic and Persian letters, diacritics and ZWNJ do not matter, and the
+        key's joined form lets «میروم» find «می‌روم» (see ``crm.text.search_key``)."""
         words = search_words(text)
         return and_(true(), *(cls.search_key.contains(w, autoescape=True) for w in words))
 

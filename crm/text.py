@@ -5,6 +5,7 @@ Pure functions of their arguments: they serve forms, services, imports and jobs 
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import date, time
 
 import jdatetime
@@ -104,20 +105,34 @@ _TERRITORIES = Locale("en").territories
 
 # --- search normalisation ------------------------------------------------------------------------
 _ARABIC_TO_PERSIAN = str.maketrans(
-    {"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "أ": "ا", "إ": "ا", "ٱ": "ا", "ؤ": "و"}
+    {
+        "ي": "ی",
+        "ى": "ی",
+        "ك": "ک",
+        "ة": "ه",
+        "ۀ": "ه",
+        "ە": "ه",
+        "أ": "ا",
+        "إ": "ا",
+        "ٱ": "ا",
+        "ؤ": "و",
+    }
 )
-_SPACES = re.compile(r"[\s\u200c\u200d\u200e\u200f\u00a0_\-]+")
+_SPACES = re.compile(r"[\s\u200c\u200d\u00a0_\-]+")  # the zero-width (non-)joiner too
+_UNSEEN = str.maketrans("", "", INVISIBLE.replace("\u200c", "").replace("\u200d", ""))
+_PERSIAN_GAP = re.compile(r"(?<=[\u0600-\u06ff]) (?=[\u0600-\u06ff])")
 
 
 def normalize_search(text: str | None) -> str:
     """The form in which search keys are stored and queries compared.
 
-    Arabic yeh and kaf become Persian ones, diacritics and tatweel go, the zero-width non-joiner
-    counts as a space, digits become Latin and letters lower case.
+    Arabic yeh and kaf become Persian ones (and ۀ, ة a plain ه), diacritics, tatweel and
+    direction marks go, the zero-width non-joiner counts as a space, digits become Latin and
+    letters lower case.
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFKD", str(text))
+    text = unicodedata.normalize("NFKD", str(text).translate(_UNSEEN))
     text = "".join(
         ch
         for ch in text
@@ -133,3 +148,18 @@ def normalize_search(text: str | None) -> str:
 def search_words(text: str | None) -> list[str]:
     """The normalised words of a query."""
     return normalize_search(text).split()
+
+
+def search_key(values: Iterable[str | None]) -> str:
+    """The stored search key of a record's texts (its ``search_values()``).
+
+    The normalised text, then, when it differs, the same text with the spaces between Persian
+    letters taken out. A query matches when each of its words occurs in the key, a plain
+    substring test (which a trigram index can serve), and so a word written joined finds the
+    same word written with a zero-width non-joiner or a space, and the other way round:
+    «میروم» finds «می‌روم» and «می روم» in the joined half; «می روم» and «می‌روم» find «میروم»
+    word by word; «کتابها», «کتاب‌ها» and «کتاب ها» all find each other.
+    """
+    text = normalize_search(" ".join(value for value in values if value))
+    joined = _PERSIAN_GAP.sub("", text)
+    return text if joined == text else f"{text} {joined}"

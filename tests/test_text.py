@@ -82,3 +82,54 @@ def test_the_partner_form_takes_pasted_dates_and_explains_jalali_years(
     else:
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
         assert saved == date(2023, 4, 4)
+
+
+# --- search keys -------------------------------------------------------------------------------
+ZWNJ = "\u200c"
+SAME_WORDS = [
+    # joined, with a zero-width non-joiner, with a space: one word, three spellings
+    ("میروم", f"می{ZWNJ}روم", "می روم"),  # the prefix می
+    ("کتابها", f"کتاب{ZWNJ}ها", "کتاب ها"),  # the suffix ها
+    ("نمیدانم", f"نمی{ZWNJ}دانم", "نمی دانم"),
+    ("شهرداریها", f"شهرداری{ZWNJ}ها", "شهرداری ها"),
+]
+
+
+def _finds(stored: str, typed: str) -> bool:
+    from crm.text import search_key, search_words
+
+    key = search_key([stored])
+    return all(word in key for word in search_words(typed))
+
+
+@pytest.mark.parametrize("spellings", SAME_WORDS)
+def test_a_word_written_joined_apart_or_with_zwnj_finds_every_spelling(spellings):
+    for stored in spellings:
+        for typed in spellings:
+            assert _finds(stored, typed), (stored, typed)
+            assert _finds(f"بازدید {stored} امروز", typed), (stored, typed)
+
+
+@pytest.mark.parametrize(
+    "stored, typed",
+    [
+        ("خانۀ فرهنگ", "خانه فرهنگ"),  # heh with yeh above
+        ("خانه فرهنگ", "خانۀ فرهنگ"),
+        ("مدرسة", "مدرسه"),  # teh marbuta
+        ("کتابخانە", "کتابخانه"),  # Arabic letter AE
+        ("\u200fتهران\u200e", "تهران"),  # direction marks
+        ("ته\u061cران", "تهران"),  # ALM inside a word
+        ("كتاب‌هاي", "کتابهای"),  # Arabic kaf and yeh, and ZWNJ
+    ],
+)
+def test_letter_variants_and_invisible_marks_do_not_matter(stored, typed):
+    assert _finds(stored, typed) and _finds(typed, stored)
+
+
+def test_the_joined_form_is_added_only_where_persian_words_meet():
+    from crm.text import search_key
+
+    assert search_key(["Tehran", "تهران"]) == "tehran تهران"
+    assert search_key(["New York"]) == "new york"
+    assert search_key([f"می{ZWNJ}روم", None, ""]) == "می روم میروم"
+    assert not _finds("Tehran Municipality", "tehranmunicipality")
