@@ -41,6 +41,9 @@ def create_app(config_class: type = Config) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     login_manager.init_app(app)
 
+    from crm.web import IdConverter
+
+    app.url_map.converters["id"] = IdConverter  # <id:…>, every record id in a path
     _import_models()
     _register_permissions()
     _register_blueprints(app)

@@ -14,7 +14,16 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import Select, TextInput
 
 from crm.i18n import current_formatter
-from crm.text import DateParseError, parse_time, to_latin_digits
+from crm.text import (
+    DB_INT_MAX,
+    DateParseError,
+    parse_id,
+    parse_time,
+    range_problem,
+    to_latin_digits,
+    whole_number,
+    without_invisible,
+)
 
 T = TypeVar("T")
 
@@ -135,7 +144,7 @@ class IdMultipleField(SelectMultipleField):
     """A multiple select of database ids; unknown ids are refused with a clear message."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("coerce", int)
+        kwargs.setdefault("coerce", optional_int)
         super().__init__(label, validators, **kwargs)
 
     def pre_validate(self, form):
@@ -145,11 +154,58 @@ class IdMultipleField(SelectMultipleField):
                 raise ValidationError(CHOOSE)
 
     def process_formdata(self, valuelist):
-        try:
-            self.data = [int(to_latin_digits(v)) for v in valuelist]
-        except ValueError:
+        ids = [parse_id(value) for value in valuelist]
+        if None in ids:
             self.data = []
-            raise ValueError(CHOOSE) from None
+            raise ValueError(CHOOSE)
+        self.data = ids
+
+
+class IdField(StringField):
+    """One record id, typed or in a hidden input (a list's partner filter): what cannot be an
+    id (see ``crm.text.parse_id``) is refused with ``message``."""
+
+    def __init__(self, label=None, validators=None, message=CHOOSE, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.message = message
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+    def process_formdata(self, valuelist):
+        text = valuelist[0] if valuelist else ""
+        self.data = parse_id(text)
+        if self.data is None and text.strip():
+            raise ValueError(self.message)
+
+
+class WholeNumberField(StringField):
+    """A whole number from ``low`` to ``high``, typed with Latin, Persian or Arabic-Indic
+    digits and the marks that group thousands (``250,000``, ``۲۵۰٬۰۰۰``). Anything else, or a
+    number out of range, is refused with a message that gives the range in the reader's
+    digits. ``high`` is at most what the database's integer holds."""
+
+    def __init__(self, label=None, validators=None, low=0, high=DB_INT_MAX, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "numeric"})
+        super().__init__(label, validators, **kwargs)
+        self.low, self.high = low, min(high, DB_INT_MAX)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+    def process_formdata(self, valuelist):
+        text = valuelist[0] if valuelist else ""
+        self.data = whole_number(text, thousands=True)
+        if self.data is None and not without_invisible(text).strip():
+            return
+        if self.data is None or not self.low <= self.data <= self.high:
+            self.data = None
+            reader = current_formatter()
+            raise ValueError(range_problem(reader.number(self.low), reader.number(self.high)))
 
 
 def normalize_phone(text: str, region: str | None = None) -> str:
@@ -180,7 +236,11 @@ def not_before(other_field: str, message):
 
 
 def optional_int(value) -> int | None:
-    """``coerce`` for a select whose first choice ("") means none."""
-    if value in (None, "", "None"):
+    """``coerce`` for a select of ids (or other positive whole numbers) whose first choice
+    ("") means none; what cannot be an id (see ``crm.text.parse_id``) is refused."""
+    if value is None or value in ("", "None"):
         return None
-    return int(to_latin_digits(str(value)))
+    number = parse_id(value)
+    if number is None:
+        raise ValueError(CHOOSE)
+    return number

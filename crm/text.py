@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import date, time
+from typing import Any
 
 import jdatetime
 from babel import Locale
@@ -24,6 +25,42 @@ def to_latin_digits(text: str) -> str:
 
 def to_persian_digits(text: str) -> str:
     return text.translate(_TO_PERSIAN)
+
+
+# --- typed whole numbers and ids -----------------------------------------------------------------
+# The largest value of PostgreSQL's ``integer`` (SQLite's is 64-bit): the stricter limit holds
+# for every id and every whole number we store, on both databases.
+DB_INT_MAX = 2_147_483_647
+_THOUSANDS_MARKS = str.maketrans("", "", ",٬، \u00a0\u202f_'")
+
+
+def whole_number(text: object, thousands: bool = False) -> int | None:
+    """A whole number of zero or more written only with Latin, Persian or Arabic-Indic digits
+    (with ``thousands``, also with the marks that group them: ``250,000``, ``۲۵۰٬۰۰۰``), or
+    None. Signs, decimals and the other characters that ``str.isdigit`` takes for digits but
+    ``int`` refuses (², ①) are not numbers here; neither is a number with more than 30 digits."""
+    text = without_invisible(to_latin_digits(str(text))).strip()
+    if thousands:
+        text = text.translate(_THOUSANDS_MARKS)
+    if not text or not text.isascii() or not text.isdigit() or len(text.lstrip("0")) > 30:
+        return None
+    return int(text)
+
+
+def parse_id(value: object) -> int | None:
+    """A record id as it comes in a path, a query string or a form (Persian digits too), or
+    None when it cannot be one: not a whole number, zero, or beyond ``DB_INT_MAX``. What the
+    database could never hold is "not found" before any query is sent."""
+    if isinstance(value, bool):
+        return None
+    number = value if isinstance(value, int) else whole_number(value)
+    return number if number is not None and 1 <= number <= DB_INT_MAX else None
+
+
+def range_problem(low: str, high: str) -> Any:
+    """The message for a whole number that is not one from ``low`` to ``high`` (written with
+    the reader's digits, ``Formatter.number``)."""
+    return _l("Enter a whole number from %(low)s to %(high)s.", low=low, high=high)
 
 
 # Invisible marks that come with text copied from Persian pages: the direction marks (LRM, RLM,

@@ -8,6 +8,7 @@ from flask_wtf.csrf import generate_csrf
 
 from crm.auth.models import ROLE_ORDER
 from crm.security import PUBLIC_ENDPOINTS
+from crm.web import IdConverter
 
 ID_VALUE = 987654  # an id that does not exist
 
@@ -17,7 +18,7 @@ def _routes(app):
         if rule.endpoint in PUBLIC_ENDPOINTS:
             continue
         args = {
-            arg: ID_VALUE if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "x"
+            arg: ID_VALUE if isinstance(rule._converters[arg], IdConverter) else "x"
             for arg in rule.arguments
         }
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):

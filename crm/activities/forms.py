@@ -3,13 +3,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import BooleanField, HiddenField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import Select, html_params
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput, Select, html_params
 
 from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES
 from crm.fields import (
     ChoiceField,
+    IdField,
     IdMultipleField,
     LocalDateField,
     LocalTimeField,
@@ -71,17 +72,13 @@ class ActivityFilterForm(FlaskForm):
         default="",
     )
     owner = ChoiceField(_l("Owner"), coerce=str, default="")
-    partner = HiddenField(_l("Partner"))
+    partner = IdField(_l("Partner"), widget=HiddenInput())
     date_from = LocalDateField(_l("From"))
     date_to = LocalDateField(
         _l("To"),
         validators=[not_before("date_from", _l("The end of the range is before its start."))],
     )
     archived = BooleanField(_l("Show archived"))
-
-    def validate_partner(self, field) -> None:
-        if field.data and not str(field.data).isdigit():
-            raise ValidationError(_l("Choose from the list."))
 
 
 class ParticipantsField(IdMultipleField):

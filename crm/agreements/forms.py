@@ -3,34 +3,29 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, IntegerField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from crm.agreements.models import AGREEMENT_TYPES, CONFIDENTIALITY, MILESTONE_STATUSES, STAGES
+from crm.agreements.models import (
+    AGREEMENT_TYPES,
+    CONFIDENTIALITY,
+    MAX_RENEWAL_NOTICE_DAYS,
+    MILESTONE_STATUSES,
+    STAGES,
+)
 from crm.agreements.pipeline import INITIAL_STAGES
 from crm.fields import (
     ChoiceField,
+    IdField,
     IdMultipleField,
     LocalDateField,
     LookupSelect,
+    WholeNumberField,
     choices,
     optional_int,
 )
 from crm.reference import DOMAINS
-from crm.text import to_latin_digits
-
-
-class LocalIntegerField(IntegerField):
-    """An integer typed with Latin, Persian or Arabic-Indic digits."""
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            valuelist = [to_latin_digits(valuelist[0]).strip()]
-        if valuelist and valuelist[0] == "":
-            self.data = None
-            return
-        super().process_formdata(valuelist)
 
 
 class AgreementFilterForm(FlaskForm):
@@ -56,7 +51,7 @@ class AgreementFilterForm(FlaskForm):
         default="",
     )
     party = StringField(_l("Party"), validators=[Optional(), Length(max=200)])
-    partner_id = LocalIntegerField(validators=[Optional()], widget=HiddenInput())
+    partner_id = IdField(validators=[Optional()], widget=HiddenInput())
     domain = ChoiceField(
         _l("Domain"),
         choices=choices(DOMAINS, _l("All domains")),
@@ -67,8 +62,8 @@ class AgreementFilterForm(FlaskForm):
         _l("Cooperation area"), coerce=optional_int, validators=[Optional()], default=""
     )
     owner_id = ChoiceField(_l("Owner"), coerce=optional_int, validators=[Optional()], default="")
-    expiring = LocalIntegerField(
-        _l("Expiring within (days)"), validators=[Optional(), NumberRange(min=1, max=3650)]
+    expiring = WholeNumberField(
+        _l("Expiring within (days)"), validators=[Optional()], low=1, high=3650
     )
     show = ChoiceField(
         _l("Archive"),
@@ -114,9 +109,10 @@ class AgreementForm(FlaskForm):
     signed_on = LocalDateField(_l("Signed on"))
     effective_on = LocalDateField(_l("Effective from"))
     expires_on = LocalDateField(_l("Expires on"))
-    renewal_notice_days = LocalIntegerField(
+    renewal_notice_days = WholeNumberField(
         _l("Renewal notice (days)"),
         default=90,
+        high=MAX_RENEWAL_NOTICE_DAYS,
         validators=[InputRequired(_l("Enter the number of days."))],
         description=_l("How many days before expiry the renewal should be prepared."),
     )

@@ -56,6 +56,7 @@ MILESTONE_STATUSES = {
     "done": _l("Done"),
     "cancelled": _l("Cancelled"),
 }
+MAX_RENEWAL_NOTICE_DAYS = 730  # two years
 
 agreement_parties = Table(
     "agreement_parties",

@@ -7,20 +7,22 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Email, Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from crm.auth.services import user_choices
 from crm.fields import (
     ChoiceField,
+    IdField,
     IdMultipleField,
     LocalDateField,
+    WholeNumberField,
     choices,
     normalize_phone,
     optional_int,
 )
 from crm.i18n import current_formatter
-from crm.partners.models import CONTACT_LANGUAGES, PARTNER_KINDS, RELATIONSHIPS
+from crm.partners.models import CONTACT_LANGUAGES, MAX_POPULATION, PARTNER_KINDS, RELATIONSHIPS
 from crm.reference import DOMAINS, all_areas
-from crm.text import to_latin_digits
 
 ANY = _l("Any")
 
@@ -37,27 +39,6 @@ def area_options(blank=None) -> list:
 
 def country_options(blank) -> list:
     return choices(current_formatter().countries(), blank=blank)
-
-
-class CountField(StringField):
-    """A whole number >= 0, typed with Persian or Latin digits and optional thousands marks."""
-
-    def process_formdata(self, valuelist):
-        text = to_latin_digits(valuelist[0] if valuelist else "").strip()
-        for mark in (",", "٬", "،", " ", "\u00a0", "\u202f", "_"):
-            text = text.replace(mark, "")
-        if not text:
-            self.data = None
-            return
-        if not text.isdigit():
-            self.data = None
-            raise ValueError(_l("Enter a whole number that is zero or more, for example 250000."))
-        self.data = int(text)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
 
 
 def normalize_website(text: str) -> str:
@@ -92,7 +73,7 @@ class PartnerForm(FlaskForm):
     domain = ChoiceField(_l("Domain"), choices=choices(DOMAINS), default="cities")
     country = ChoiceField(_l("Country"))
     region = StringField(_l("Region or province"), validators=[Length(max=120)])
-    population = CountField(_l("Population"), render_kw={"inputmode": "numeric"})
+    population = WholeNumberField(_l("Population"), high=MAX_POPULATION)
     timezone = ChoiceField(_l("Time zone"), choices=timezone_options)
     website = StringField(_l("Website"), validators=[Length(max=300)])
     relationship_type = ChoiceField(
@@ -186,17 +167,7 @@ class PartnerFilterForm(FilterForm):
 
 
 class ContactFilterForm(FilterForm):
-    partner = HiddenField()
+    partner = IdField(widget=HiddenInput(), message=_l("This partner does not exist."))
     domain = ChoiceField(_l("Partner's domain"), choices=choices(DOMAINS, blank=ANY))
     language = ChoiceField(_l("Preferred language"), choices=choices(CONTACT_LANGUAGES, blank=ANY))
     primary = BooleanField(_l("Primary contacts only"))
-
-    def validate_partner(self, field):
-        text = to_latin_digits(field.data or "").strip()
-        if not text:
-            field.data = None
-        elif not text.isdigit():
-            field.data = None
-            raise ValidationError(_l("This partner does not exist."))
-        else:
-            field.data = int(text)

@@ -44,6 +44,9 @@ CONTACT_LANGUAGES = {
     "es": _l("Spanish"),
     "other": _l("Other"),
 }
+# The largest population a partner may have: above the largest city and below what the
+# database's integer holds (a country-wide organisation counts its members, not the world).
+MAX_POPULATION = 2_000_000_000
 
 partner_areas = area_link_table("partner_areas", "partners")
 
