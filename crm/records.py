@@ -14,13 +14,15 @@ from sqlalchemy import select
 from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
 from crm.permissions import current_actor, ensure, visible
+from crm.text import parse_id
 
 T = TypeVar("T")
 
 
 def get_or_not_found(model: type[T], record_id: int | None, user: Any, *options: Any) -> T:
-    """The record with this id if it exists and ``user`` may see it, else ``NotFound``."""
-    if record_id is None:
+    """The record with this id if it exists and ``user`` may see it, else ``NotFound`` (also
+    for an id the database could not hold: callers outside a request pass them too)."""
+    if parse_id(record_id) is None:
         raise NotFound()
     stmt = select(model).where(model.id == record_id, visible(model, user))  # type: ignore[attr-defined]
     record = db.session.scalar(stmt.options(*options))

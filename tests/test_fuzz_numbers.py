@@ -226,3 +226,13 @@ def test_odd_numbers_get_a_translated_message_and_odd_ids_a_404(
         assert response.status_code == 404, path
     partner = make_partner()
     assert client.get(f"/partners/{to_persian_digits(str(partner.id))}").status_code == 200
+
+
+def test_services_treat_an_id_the_database_cannot_hold_as_not_found(ctx, make_user):
+    from crm.exceptions import NotFound
+    from crm.partners.services import get_partner
+
+    viewer = make_user("viewer")
+    for odd in (DB_INT_MAX + 1, 10**30, 0, -3):
+        with pytest.raises(NotFound):
+            get_partner(odd, viewer)

@@ -133,3 +133,40 @@ def test_the_joined_form_is_added_only_where_persian_words_meet():
     assert search_key(["New York"]) == "new york"
     assert search_key([f"می{ZWNJ}روم", None, ""]) == "می روم میروم"
     assert not _finds("Tehran Municipality", "tehranmunicipality")
+
+
+# --- whole numbers and ids ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, number, id_",
+    [
+        ("12", 12, 12),
+        ("۱۲", 12, 12),  # Persian digits
+        ("١٢", 12, 12),  # Arabic-Indic digits
+        (" 12\u200f", 12, 12),
+        ("0", 0, None),
+        ("2147483647", 2147483647, 2147483647),  # PostgreSQL's largest integer
+        ("2147483648", 2147483648, None),
+        ("9" * 40, None, None),
+        ("²", None, None),  # str.isdigit says yes, int says no
+        ("①", None, None),
+        ("１２", None, None),  # full-width
+        ("-1", None, None),
+        ("+1", None, None),
+        ("1e3", None, None),
+        ("12.0", None, None),
+        ("", None, None),
+    ],
+)
+def test_whole_numbers_and_ids_are_only_what_the_database_can_hold(text, number, id_):
+    from crm.text import parse_id, whole_number
+
+    assert whole_number(text) == number
+    assert parse_id(text) == id_
+
+
+def test_thousands_marks_are_allowed_where_asked():
+    from crm.text import whole_number
+
+    assert whole_number("۲۵۰٬۰۰۰", thousands=True) == 250_000
+    assert whole_number("250,000", thousands=True) == 250_000
+    assert whole_number("250,000") is None
