@@ -32,8 +32,9 @@ def create_app(config_class: type = Config) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
 
-    from crm import i18n
+    from crm import i18n, security
 
+    app.before_request(security.refuse_oversized_bodies)  # first: before the CSRF check
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
@@ -52,7 +53,7 @@ def create_app(config_class: type = Config) -> Flask:
 
     init_login(app)
 
-    from crm import cli, errors, security, templating
+    from crm import cli, errors, templating
 
     security.init_security(app)
     templating.init_templating(app)

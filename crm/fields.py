@@ -10,10 +10,11 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import Length, ValidationError
 from wtforms.widgets import Select, TextInput
 
 from crm.i18n import current_formatter
+from crm.models import max_length
 from crm.text import (
     DB_INT_MAX,
     DateParseError,
@@ -21,6 +22,7 @@ from crm.text import (
     parse_time,
     range_problem,
     to_latin_digits,
+    too_long_problem,
     whole_number,
     without_invisible,
 )
@@ -128,6 +130,28 @@ class LocalTimeField(StringField):
 
 
 CHOOSE = _l("Choose from the list.")
+MAX_QUERY = 200  # the longest search text a list's filter takes
+
+
+class MaxLength(Length):
+    """At most ``limit`` characters: a number, or a model's text column (``Partner.summary``:
+    its ``crm.models.max_length``, which the services' rules check as well). The message is
+    ours, translated, with the reader's digits; the input gets ``maxlength``, so a browser
+    stops there too."""
+
+    def __init__(self, limit: Any):
+        number = limit if isinstance(limit, int) else max_length(limit)
+        if number is None:
+            raise ValueError(f"{limit!r} has no maximum length")
+        super().__init__(max=number)
+
+    def __call__(self, form, field):
+        length = len(field.data) if isinstance(field.data, str) else 0
+        if length > self.max:
+            reader = current_formatter()
+            raise ValidationError(
+                str(too_long_problem(reader.number(self.max), reader.number(length)))
+            )
 
 
 class ChoiceField(SelectField):

@@ -86,6 +86,16 @@ class SearchableMixin:
         raise NotImplementedError
 
 
+def max_length(attribute: Any) -> int | None:
+    """The most characters a text column holds: ``n`` of ``String(n)``, or for ``Text`` its
+    ``info={"max_length": …}`` (free text: summaries, notes, outcomes). Forms and the
+    services' rules both read it, so a form, an import and the API refuse the same text."""
+    columns = getattr(attribute.property, "columns", None)
+    if not columns:
+        return None
+    return columns[0].info.get("max_length") or getattr(columns[0].type, "length", None)
+
+
 class AuditedMixin:
     """Creates, changes, archives and restores of these models are written to the audit log."""
 

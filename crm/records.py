@@ -5,16 +5,20 @@ Each goes through the permission layer with the acting user, so the same rules h
 page, a job, a command or the API.
 """
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
-from crm.permissions import current_actor, ensure, visible
-from crm.text import parse_id
+from crm.formatting import Formatter
+from crm.models import max_length
+from crm.permissions import current_acting, current_actor, ensure, visible
+from crm.text import parse_id, too_long_problem
 
 T = TypeVar("T")
 
@@ -73,3 +77,20 @@ def restore(record: Any) -> bool:
     record.restore()
     db.session.flush()
     return True
+
+
+def length_problems(model: type, data: Any) -> dict[str, Any]:
+    """The texts of ``data`` (a ``…Data``) longer than ``model``'s column of the same name
+    holds (``crm.models.max_length``), by field: a rule of the data, so a form, an import and
+    the API all meet it. The message speaks the acting user's digits."""
+    acting = current_acting()
+    reader = Formatter.for_user(acting.user) if acting and acting.user else Formatter.default()
+    errors: dict[str, Any] = {}
+    for item in dataclasses.fields(data):
+        value, attribute = getattr(data, item.name), getattr(model, item.name, None)
+        if not isinstance(value, str) or not isinstance(attribute, InstrumentedAttribute):
+            continue
+        limit, length = max_length(attribute), len(value.strip())
+        if limit is not None and length > limit:
+            errors[item.name] = too_long_problem(reader.number(limit), reader.number(length))
+    return errors

@@ -63,6 +63,12 @@ def range_problem(low: str, high: str) -> Any:
     return _l("Enter a whole number from %(low)s to %(high)s.", low=low, high=high)
 
 
+def too_long_problem(limit: str, length: str) -> Any:
+    """The message for a text longer than ``limit`` characters (both numbers written with
+    the reader's digits, ``Formatter.number``)."""
+    return _l("Use at most %(max)s characters; this has %(length)s.", max=limit, length=length)
+
+
 # Invisible marks that come with text copied from Persian pages: the direction marks (LRM, RLM,
 # ALM), the embeddings, overrides and isolates, zero-width spaces and joiners, the BOM.
 INVISIBLE = "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"

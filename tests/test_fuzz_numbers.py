@@ -20,6 +20,7 @@ from wtforms.fields.core import UnboundField
 
 import crm
 from crm.security import PUBLIC_ENDPOINTS
+from tests.app_forms import app_forms, unbound_fields
 
 DB_INT_MAX = 2**31 - 1
 ODD_DIGITS = "²³¹⁰①②⑩۱۲٣٤１２१२๓"
@@ -147,25 +148,12 @@ def _is_numeric(field: UnboundField) -> bool:
 
 
 def _forms() -> dict[str, dict[str, UnboundField]]:
-    """Every form class of the app and its numeric fields (found by looking, not listed)."""
-    import importlib
-
-    from flask_wtf import FlaskForm
-
-    for module in ("partners", "agreements", "activities", "auth"):
-        importlib.import_module(f"crm.{module}.forms")
-    found, todo = {}, list(FlaskForm.__subclasses__())
-    while todo:
-        cls = todo.pop()
-        todo.extend(cls.__subclasses__())
-        if cls.__module__.startswith("crm."):
-            numeric = {
-                name: value
-                for name in dir(cls)
-                if isinstance(value := getattr(cls, name), UnboundField) and _is_numeric(value)
-            }
-            if numeric:
-                found[cls.__name__] = numeric
+    """Every form class of the app with its numeric fields (found by looking, not listed)."""
+    found = {}
+    for name, cls in app_forms().items():
+        numeric = {n: f for n, f in unbound_fields(cls).items() if _is_numeric(f)}
+        if numeric:
+            found[name] = numeric
     return found
 
 
@@ -183,10 +171,11 @@ def test_every_numeric_field_and_query_argument_is_fuzzed():
 @given(value=BAD)
 @hand_picked
 def test_odd_numbers_in_forms_and_query_strings_never_fail(app, client, admin, value):
+    forms = _forms()
     for form, pages in FORM_PAGES.items():
         numbers = {
             name: [value, "1"] if "Multiple" in field.field_class.__name__ else value
-            for name, field in _forms()[form].items()
+            for name, field in forms[form].items()
         }
         for method, url in pages:
             url = url.format(**admin)

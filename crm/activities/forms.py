@@ -4,17 +4,19 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import BooleanField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput, Select, html_params
 
-from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES
+from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES, Activity
 from crm.fields import (
+    MAX_QUERY,
     ChoiceField,
     IdField,
     IdMultipleField,
     LocalDateField,
     LocalTimeField,
     LookupSelect,
+    MaxLength,
     choices,
     not_before,
     optional_int,
@@ -55,7 +57,7 @@ class ActivityFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+    q = StringField(_l("Search"), validators=[Optional(), MaxLength(MAX_QUERY)])
     kind = ChoiceField(
         _l("Kind"),
         choices=choices(ACTIVITY_KINDS, blank=_l("All kinds")),
@@ -98,7 +100,8 @@ class ActivityForm(FlaskForm):
         default="meeting",
     )
     subject = StringField(
-        _l("Subject"), validators=[InputRequired(message=_l("Enter a subject.")), Length(max=300)]
+        _l("Subject"),
+        validators=[InputRequired(message=_l("Enter a subject.")), MaxLength(Activity.subject)],
     )
     partner_id = ChoiceField(
         _l("Partner"),
@@ -127,7 +130,7 @@ class ActivityForm(FlaskForm):
             "For a task without a fixed time: give a due date instead of a date and time."
         ),
     )
-    location = StringField(_l("Location"), validators=[Optional(), Length(max=300)])
+    location = StringField(_l("Location"), validators=[Optional(), MaxLength(Activity.location)])
     status = ChoiceField(
         _l("Status"),
         choices=choices(ACTIVITY_STATUSES),
@@ -139,17 +142,23 @@ class ActivityForm(FlaskForm):
         coerce=optional_int,
         default="",
     )
-    notes = TextAreaField(_l("Notes"), render_kw={"rows": 4})
-    outcome = TextAreaField(_l("Outcome"), render_kw={"rows": 3})
+    notes = TextAreaField(
+        _l("Notes"), validators=[MaxLength(Activity.notes)], render_kw={"rows": 4}
+    )
+    outcome = TextAreaField(
+        _l("Outcome"), validators=[MaxLength(Activity.outcome)], render_kw={"rows": 3}
+    )
 
 
 class CompleteForm(FlaskForm):
     """Mark an activity done, optionally planning the next step."""
 
-    outcome = TextAreaField(_l("Outcome"), render_kw={"rows": 3})
+    outcome = TextAreaField(
+        _l("Outcome"), validators=[MaxLength(Activity.outcome)], render_kw={"rows": 3}
+    )
     next_subject = StringField(
         _l("Next step"),
-        validators=[Optional(), Length(max=300)],
+        validators=[Optional(), MaxLength(Activity.subject)],
         description=_l("Optional: creates the following activity."),
     )
     next_kind = ChoiceField(

@@ -24,7 +24,7 @@ from crm.formatting import Formatter
 from crm.models import CooperationArea
 from crm.partners.models import Partner
 from crm.permissions import can, current_actor
-from crm.records import check_save, get_or_not_found
+from crm.records import check_save, get_or_not_found, length_problems
 from crm.text import range_problem
 
 # While an agreement is in force its key dates are facts, not plans: they cannot be emptied.
@@ -135,6 +135,8 @@ def agreement_problems(agreement: Agreement | None, data: AgreementData) -> dict
         errors["party_ids"] = _l("Choose from the list.")
     if len(_areas(data.area_ids)) != len(set(data.area_ids)):
         errors["area_ids"] = _l("Choose from the list.")
+    for name, message in length_problems(Agreement, data).items():
+        errors.setdefault(name, message)
     return errors
 
 

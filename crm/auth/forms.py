@@ -7,9 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
-from crm.auth.models import ROLES
+from crm.auth.models import ROLES, User
 from crm.auth.services import MIN_PASSWORD
-from crm.fields import ChoiceField, choices
+from crm.fields import ChoiceField, MaxLength, choices
 from crm.i18n import LANGUAGE_NAMES
 
 
@@ -18,13 +18,15 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[InputRequired(), Email()])
+    email = EmailField(_l("Email"), validators=[InputRequired(), Email(), MaxLength(User.email)])
     password = PasswordField(_l("Password"), validators=[InputRequired()])
     remember = BooleanField(_l("Keep me signed in on this computer"))
 
 
 class SettingsForm(FlaskForm):
-    display_name = StringField(_l("Display name"), validators=[InputRequired(), Length(max=120)])
+    display_name = StringField(
+        _l("Display name"), validators=[InputRequired(), MaxLength(User.display_name)]
+    )
     locale = ChoiceField(_l("Language"), choices=choices(LANGUAGE_NAMES))
     timezone = ChoiceField(_l("Time zone"), choices=timezone_choices)
 
@@ -49,8 +51,10 @@ class PasswordForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[InputRequired(), Email(), Length(max=254)])
-    display_name = StringField(_l("Display name"), validators=[InputRequired(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[InputRequired(), Email(), MaxLength(User.email)])
+    display_name = StringField(
+        _l("Display name"), validators=[InputRequired(), MaxLength(User.display_name)]
+    )
     role = ChoiceField(_l("Role"), choices=choices(ROLES))
     locale = ChoiceField(_l("Language"), choices=choices(LANGUAGE_NAMES))
     timezone = ChoiceField(_l("Time zone"), choices=timezone_choices, default="Asia/Tehran")

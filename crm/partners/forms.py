@@ -6,22 +6,31 @@ from zoneinfo import available_timezones
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
-from wtforms.validators import Email, Length, Optional, ValidationError
+from wtforms.validators import Email, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from crm.auth.services import user_choices
 from crm.fields import (
+    MAX_QUERY,
     ChoiceField,
     IdField,
     IdMultipleField,
     LocalDateField,
+    MaxLength,
     WholeNumberField,
     choices,
     normalize_phone,
     optional_int,
 )
 from crm.i18n import current_formatter
-from crm.partners.models import CONTACT_LANGUAGES, MAX_POPULATION, PARTNER_KINDS, RELATIONSHIPS
+from crm.partners.models import (
+    CONTACT_LANGUAGES,
+    MAX_POPULATION,
+    PARTNER_KINDS,
+    RELATIONSHIPS,
+    Contact,
+    Partner,
+)
 from crm.reference import DOMAINS, all_areas
 
 ANY = _l("Any")
@@ -62,20 +71,20 @@ def normalize_website(text: str) -> str:
 
 
 class PartnerForm(FlaskForm):
-    name_en = StringField(_l("Name in English"), validators=[Length(max=200)])
-    name_fa = StringField(_l("Name in Persian"), validators=[Length(max=200)])
+    name_en = StringField(_l("Name in English"), validators=[MaxLength(Partner.name_en)])
+    name_fa = StringField(_l("Name in Persian"), validators=[MaxLength(Partner.name_fa)])
     name_local = StringField(
         _l("Name in its own language"),
-        validators=[Length(max=200)],
+        validators=[MaxLength(Partner.name_local)],
         description=_l("As the partner writes it, e.g. İstanbul or Москва."),
     )
     kind = ChoiceField(_l("Kind"), choices=choices(PARTNER_KINDS), default="city")
     domain = ChoiceField(_l("Domain"), choices=choices(DOMAINS), default="cities")
     country = ChoiceField(_l("Country"))
-    region = StringField(_l("Region or province"), validators=[Length(max=120)])
+    region = StringField(_l("Region or province"), validators=[MaxLength(Partner.region)])
     population = WholeNumberField(_l("Population"), high=MAX_POPULATION)
     timezone = ChoiceField(_l("Time zone"), choices=timezone_options)
-    website = StringField(_l("Website"), validators=[Length(max=300)])
+    website = StringField(_l("Website"), validators=[MaxLength(Partner.website)])
     relationship_type = ChoiceField(
         _l("Relationship"), choices=choices(RELATIONSHIPS), default="prospect"
     )
@@ -87,8 +96,12 @@ class PartnerForm(FlaskForm):
         description=_l("The colleague who looks after this relationship."),
     )
     areas = IdMultipleField(_l("Cooperation areas"), choices=area_options)  # check boxes
-    summary = TextAreaField(_l("Summary"), render_kw={"rows": 4})
-    talking_points = TextAreaField(_l("Talking points"), render_kw={"rows": 4})
+    summary = TextAreaField(
+        _l("Summary"), validators=[MaxLength(Partner.summary)], render_kw={"rows": 4}
+    )
+    talking_points = TextAreaField(
+        _l("Talking points"), validators=[MaxLength(Partner.talking_points)], render_kw={"rows": 4}
+    )
 
     def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,22 +117,24 @@ class PartnerForm(FlaskForm):
 
 
 class ContactForm(FlaskForm):
-    name_latin = StringField(_l("Name in Latin letters"), validators=[Length(max=200)])
-    name_fa = StringField(_l("Name in Persian"), validators=[Length(max=200)])
-    title = StringField(_l("Job title"), validators=[Length(max=200)])
-    department = StringField(_l("Department"), validators=[Length(max=200)])
+    name_latin = StringField(
+        _l("Name in Latin letters"), validators=[MaxLength(Contact.name_latin)]
+    )
+    name_fa = StringField(_l("Name in Persian"), validators=[MaxLength(Contact.name_fa)])
+    title = StringField(_l("Job title"), validators=[MaxLength(Contact.title)])
+    department = StringField(_l("Department"), validators=[MaxLength(Contact.department)])
     email = StringField(
         _l("Email"),
         validators=[
             Optional(),
-            Length(max=254),
+            MaxLength(Contact.email),
             Email(message=_l("Enter an email address such as name@example.org.")),
         ],
         render_kw={"type": "email", "autocomplete": "off"},
     )
     phone = StringField(
         _l("Phone"),
-        validators=[Length(max=40)],
+        validators=[MaxLength(40)],  # as typed, with spaces; stored in E.164
         description=_l("With the country code, e.g. +90 212 123 4567."),
         render_kw={"type": "tel"},
     )
@@ -127,7 +142,7 @@ class ContactForm(FlaskForm):
         _l("Preferred language"), choices=choices(CONTACT_LANGUAGES), default="en"
     )
     is_primary = BooleanField(_l("Primary contact of this partner"))
-    notes = TextAreaField(_l("Notes"), render_kw={"rows": 4})
+    notes = TextAreaField(_l("Notes"), validators=[MaxLength(Contact.notes)], render_kw={"rows": 4})
 
     def __init__(self, *args, region: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -146,7 +161,7 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search"))
+    q = StringField(_l("Search"), validators=[MaxLength(MAX_QUERY)])
     archived = BooleanField(_l("Show archived"))
     sort = HiddenField()
 

@@ -24,7 +24,7 @@ from crm.partners.models import (
     partner_areas,
 )
 from crm.permissions import current_actor
-from crm.records import check_save, get_or_not_found
+from crm.records import check_save, get_or_not_found, length_problems
 from crm.reference import DOMAINS, all_areas
 from crm.text import is_country, range_problem
 
@@ -197,6 +197,8 @@ def partner_problems(partner: Partner | None, data: PartnerData) -> dict[str, An
     )
     if set(data.areas) - known:
         errors["areas"] = _l("Choose from the list.")
+    for name, message in length_problems(Partner, data).items():
+        errors.setdefault(name, message)
     return errors
 
 
