@@ -27,6 +27,18 @@ def to_persian_digits(text: str) -> str:
     return text.translate(_TO_PERSIAN)
 
 
+# Invisible marks that come with text copied from Persian pages: the direction marks (LRM, RLM,
+# ALM), the embeddings, overrides and isolates, zero-width spaces and joiners, the BOM.
+INVISIBLE = "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+INVISIBLE += "\u2066\u2067\u2068\u2069\ufeff"
+_NO_INVISIBLE = str.maketrans("", "", INVISIBLE)
+
+
+def without_invisible(text: str) -> str:
+    """``text`` without direction marks and other invisible characters."""
+    return text.translate(_NO_INVISIBLE)
+
+
 # --- typed whole numbers and ids -----------------------------------------------------------------
 # The largest value of PostgreSQL's ``integer`` (SQLite's is 64-bit): the stricter limit holds
 # for every id and every whole number we store, on both databases.
@@ -67,18 +79,6 @@ def too_long_problem(limit: str, length: str) -> Any:
     """The message for a text longer than ``limit`` characters (both numbers written with
     the reader's digits, ``Formatter.number``)."""
     return _l("Use at most %(max)s characters; this has %(length)s.", max=limit, length=length)
-
-
-# Invisible marks that come with text copied from Persian pages: the direction marks (LRM, RLM,
-# ALM), the embeddings, overrides and isolates, zero-width spaces and joiners, the BOM.
-INVISIBLE = "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-INVISIBLE += "\u2066\u2067\u2068\u2069\ufeff"
-_NO_INVISIBLE = str.maketrans("", "", INVISIBLE)
-
-
-def without_invisible(text: str) -> str:
-    """``text`` without direction marks and other invisible characters."""
-    return text.translate(_NO_INVISIBLE)
 
 
 # --- typed dates and times -----------------------------------------------------------------------
