@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Blueprint, Flask
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.config import ROOT, Config, ConfigError, load_settings
@@ -32,8 +32,9 @@ def create_app(config_class: type = Config) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
 
-    from crm import i18n
+    from crm import i18n, security
 
+    app.before_request(security.refuse_oversized_bodies)  # first: before the CSRF check
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
@@ -41,6 +42,9 @@ def create_app(config_class: type = Config) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     login_manager.init_app(app)
 
+    from crm.web import IdConverter
+
+    app.url_map.converters["id"] = IdConverter  # <id:…>, every record id in a path
     _import_models()
     _register_permissions()
     _register_blueprints(app)
@@ -49,7 +53,7 @@ def create_app(config_class: type = Config) -> Flask:
 
     init_login(app)
 
-    from crm import cli, errors, security, templating
+    from crm import cli, errors, templating
 
     security.init_security(app)
     templating.init_templating(app)
@@ -92,12 +96,8 @@ def _register_blueprints(app: Flask) -> None:
     from crm.partners import contact_views as _contact_views  # noqa: F401
     from crm.partners import views as _partner_views  # noqa: F401
 
-    # Front-end packages installed from the npm registry by `make`, served by the app itself.
-    vendor = Blueprint(
-        "vendor",
-        __name__,
-        static_folder=str(ROOT / "node_modules"),
-        static_url_path="/static/vendor",
-    )
-    for bp in (main_bp, auth_bp, partners_bp, agreements_bp, activities_bp, vendor):
+    # The front-end files from npm that the pages use (crm/vendor.py lists them).
+    from crm.vendor import bp as vendor_bp
+
+    for bp in (main_bp, auth_bp, partners_bp, agreements_bp, activities_bp, vendor_bp):
         app.register_blueprint(bp)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from crm.extensions import Model, db
 from crm.models import AuditedMixin, SearchableMixin, UTCDateTime, utcnow
 from crm.permissions import current_acting
-from crm.text import normalize_search
+from crm.text import search_key
 
 ACTIONS = ("create", "update", "archive", "restore")
 
@@ -133,7 +133,7 @@ def audit_act(kind: str, summary: str = "") -> Iterator[AuditAct]:
 def _refresh_search_keys(session: Session, flush_context, instances) -> None:
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, SearchableMixin):
-            obj.search_key = normalize_search(" ".join(v for v in obj.search_values() if v))
+            obj.search_key = search_key(obj.search_values())
 
 
 def _action(first: str, changes: dict) -> str:

@@ -10,11 +10,22 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import Length, ValidationError
 from wtforms.widgets import Select, TextInput
 
 from crm.i18n import current_formatter
-from crm.text import DateParseError, parse_time, to_latin_digits
+from crm.models import max_length
+from crm.text import (
+    DB_INT_MAX,
+    DateParseError,
+    parse_id,
+    parse_time,
+    range_problem,
+    to_latin_digits,
+    too_long_problem,
+    whole_number,
+    without_invisible,
+)
 
 T = TypeVar("T")
 
@@ -142,6 +153,28 @@ class LocalTimeField(StringField):
 
 
 CHOOSE = _l("Choose from the list.")
+MAX_QUERY = 200  # the longest search text a list's filter takes
+
+
+class MaxLength(Length):
+    """At most ``limit`` characters: a number, or a model's text column (``Partner.summary``:
+    its ``crm.models.max_length``, which the services' rules check as well). The message is
+    ours, translated, with the reader's digits; the input gets ``maxlength``, so a browser
+    stops there too."""
+
+    def __init__(self, limit: Any):
+        number = limit if isinstance(limit, int) else max_length(limit)
+        if number is None:
+            raise ValueError(f"{limit!r} has no maximum length")
+        super().__init__(max=number)
+
+    def __call__(self, form, field):
+        length = len(field.data) if isinstance(field.data, str) else 0
+        if length > self.max:
+            reader = current_formatter()
+            raise ValidationError(
+                str(too_long_problem(reader.number(self.max), reader.number(length)))
+            )
 
 
 class ChoiceField(SelectField):
@@ -158,7 +191,7 @@ class IdMultipleField(SelectMultipleField):
     """A multiple select of database ids; unknown ids are refused with a clear message."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("coerce", int)
+        kwargs.setdefault("coerce", optional_int)
         super().__init__(label, validators, **kwargs)
 
     def pre_validate(self, form):
@@ -168,11 +201,58 @@ class IdMultipleField(SelectMultipleField):
                 raise ValidationError(CHOOSE)
 
     def process_formdata(self, valuelist):
-        try:
-            self.data = [int(to_latin_digits(v)) for v in valuelist]
-        except ValueError:
+        ids = [parse_id(value) for value in valuelist]
+        if None in ids:
             self.data = []
-            raise ValueError(CHOOSE) from None
+            raise ValueError(CHOOSE)
+        self.data = ids
+
+
+class IdField(StringField):
+    """One record id, typed or in a hidden input (a list's partner filter): what cannot be an
+    id (see ``crm.text.parse_id``) is refused with ``message``."""
+
+    def __init__(self, label=None, validators=None, message=CHOOSE, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.message = message
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+    def process_formdata(self, valuelist):
+        text = valuelist[0] if valuelist else ""
+        self.data = parse_id(text)
+        if self.data is None and text.strip():
+            raise ValueError(self.message)
+
+
+class WholeNumberField(StringField):
+    """A whole number from ``low`` to ``high``, typed with Latin, Persian or Arabic-Indic
+    digits and the marks that group thousands (``250,000``, ``۲۵۰٬۰۰۰``). Anything else, or a
+    number out of range, is refused with a message that gives the range in the reader's
+    digits. ``high`` is at most what the database's integer holds."""
+
+    def __init__(self, label=None, validators=None, low=0, high=DB_INT_MAX, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "numeric"})
+        super().__init__(label, validators, **kwargs)
+        self.low, self.high = low, min(high, DB_INT_MAX)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+    def process_formdata(self, valuelist):
+        text = valuelist[0] if valuelist else ""
+        self.data = whole_number(text, thousands=True)
+        if self.data is None and not without_invisible(text).strip():
+            return
+        if self.data is None or not self.low <= self.data <= self.high:
+            self.data = None
+            reader = current_formatter()
+            raise ValueError(range_problem(reader.number(self.low), reader.number(self.high)))
 
 
 def normalize_phone(text: str, region: str | None = None) -> str:
@@ -203,7 +283,11 @@ def not_before(other_field: str, message):
 
 
 def optional_int(value) -> int | None:
-    """``coerce`` for a select whose first choice ("") means none."""
-    if value in (None, "", "None"):
+    """``coerce`` for a select of ids (or other positive whole numbers) whose first choice
+    ("") means none; what cannot be an id (see ``crm.text.parse_id``) is refused."""
+    if value is None or value in ("", "None"):
         return None
-    return int(to_latin_digits(str(value)))
+    number = parse_id(value)
+    if number is None:
+        raise ValueError(CHOOSE)
+    return number

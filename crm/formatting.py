@@ -334,6 +334,26 @@ class Formatter:
             return jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d")
         return value.isoformat()
 
+    def datetime_input(self, value: dt.datetime | None) -> str:
+        """An instant as the reader's date (as ``date_input`` writes it) and 24-hour clock time,
+        in Latin digits: ``1405/09/05 14:30`` in fa, ``2026-11-26 14:30`` in en. For data that
+        is sorted and read again (exports), where every row must be written the same way."""
+        if value is None:
+            return ""
+        local = self.local(value)
+        return f"{self.date_input(local.date())} {local.strftime('%H:%M')}"
+
+    def file_date(self, value: dt.date | None = None) -> str:
+        """A date for a file name, in the reader's calendar (today in the reader's zone when
+        none is given): ``1405-09-06`` in fa, ``2026-11-27`` in en."""
+        return self.date_input(value or self.today()).replace("/", "-")
+
+    def yes_no(self, value: bool | None) -> str:
+        """``Yes`` or ``No`` in the reader's language; nothing for an unknown value."""
+        if value is None:
+            return ""
+        return self.translate(_l("Yes") if value else _l("No"))
+
     def parse_date(self, text: str | None) -> dt.date | None:
         """A typed date in the reader's calendar (raises ``DateParseError``)."""
         return parse_date(text, jalali=self.persian)

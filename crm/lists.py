@@ -11,6 +11,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
@@ -53,18 +54,28 @@ class Column:
     value: Callable[[Any, Formatter], Any]
 
 
+# What a spreadsheet program takes for the start of a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def cell(value: Any, fmt: Formatter) -> str:
-    """A value as a spreadsheet cell: dates as the reader types them (Jalali in Persian),
-    times in the reader's zone, numbers as plain digits."""
+    """A value as a spreadsheet cell, written one way per language so that columns sort and
+    sum: dates in the reader's calendar (``1405/09/05`` in Persian, ``2026-11-26`` in English),
+    times in the reader's zone on a 24-hour clock, numbers in plain Latin digits, yes or no as
+    words. Text that a spreadsheet would run as a formula starts with an apostrophe, which
+    makes it text: ``'=HYPERLINK(…)``, ``'+98 21 …``."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "1" if value else "0"
+        return fmt.yes_no(value)
+    if isinstance(value, int | float | Decimal):
+        return str(value)
     if isinstance(value, datetime):
-        return fmt.datetime(value)
+        return fmt.datetime_input(value)
     if isinstance(value, date):
         return fmt.date_input(value)
-    return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def write_csv(columns: Sequence[Column], rows: Iterable[Any], fmt: Formatter) -> Iterator[str]:

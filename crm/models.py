@@ -77,12 +77,23 @@ class SearchableMixin:
     @classmethod
     def matching(cls, text: str | None) -> ColumnElement[bool]:
         """A WHERE clause: every word of ``text`` occurs in the search key. Both sides are
-        normalised, so Arabic and Persian letters, diacritics and ZWNJ do not matter."""
+        normalised, so Arabic and Persian letters, diacritics and ZWNJ do not matter, and the
+        key's joined form lets «میروم» find «می‌روم» (see ``crm.text.search_key``)."""
         words = search_words(text)
         return and_(true(), *(cls.search_key.contains(w, autoescape=True) for w in words))
 
     def search_values(self) -> list[str | None]:  # pragma: no cover - overridden
         raise NotImplementedError
+
+
+def max_length(attribute: Any) -> int | None:
+    """The most characters a text column holds: ``n`` of ``String(n)``, or for ``Text`` its
+    ``info={"max_length": …}`` (free text: summaries, notes, outcomes). Forms and the
+    services' rules both read it, so a form, an import and the API refuse the same text."""
+    columns = getattr(attribute.property, "columns", None)
+    if not columns:
+        return None
+    return columns[0].info.get("max_length") or getattr(columns[0].type, "length", None)
 
 
 class AuditedMixin:

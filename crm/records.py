@@ -5,22 +5,28 @@ Each goes through the permission layer with the acting user, so the same rules h
 page, a job, a command or the API.
 """
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
-from crm.permissions import current_actor, ensure, visible
+from crm.formatting import Formatter
+from crm.models import max_length
+from crm.permissions import current_acting, current_actor, ensure, visible
+from crm.text import parse_id, too_long_problem
 
 T = TypeVar("T")
 
 
 def get_or_not_found(model: type[T], record_id: int | None, user: Any, *options: Any) -> T:
-    """The record with this id if it exists and ``user`` may see it, else ``NotFound``."""
-    if record_id is None:
+    """The record with this id if it exists and ``user`` may see it, else ``NotFound`` (also
+    for an id the database could not hold: callers outside a request pass them too)."""
+    if parse_id(record_id) is None:
         raise NotFound()
     stmt = select(model).where(model.id == record_id, visible(model, user))  # type: ignore[attr-defined]
     record = db.session.scalar(stmt.options(*options))
@@ -71,3 +77,20 @@ def restore(record: Any) -> bool:
     record.restore()
     db.session.flush()
     return True
+
+
+def length_problems(model: type, data: Any) -> dict[str, Any]:
+    """The texts of ``data`` (a ``…Data``) longer than ``model``'s column of the same name
+    holds (``crm.models.max_length``), by field: a rule of the data, so a form, an import and
+    the API all meet it. The message speaks the acting user's digits."""
+    acting = current_acting()
+    reader = Formatter.for_user(acting.user) if acting and acting.user else Formatter.default()
+    errors: dict[str, Any] = {}
+    for item in dataclasses.fields(data):
+        value, attribute = getattr(data, item.name), getattr(model, item.name, None)
+        if not isinstance(value, str) or not isinstance(attribute, InstrumentedAttribute):
+            continue
+        limit, length = max_length(attribute), len(value.strip())
+        if limit is not None and length > limit:
+            errors[item.name] = too_long_problem(reader.number(limit), reader.number(length))
+    return errors

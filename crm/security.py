@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 
 from crm.permissions import acting_as
@@ -48,6 +48,16 @@ def require(role: str) -> Callable:
         return wrapped
 
     return decorator
+
+
+def refuse_oversized_bodies() -> None:
+    """A body larger than MAX_CONTENT_LENGTH (the largest document and the form around it) is
+    refused with the translated 413 before a byte of it is read, whatever its type and whether
+    or not the view would read it. ``create_app`` runs it before every other hook (the CSRF
+    check reads the form)."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413)
 
 
 def init_security(app: Flask) -> None:

@@ -1,8 +1,8 @@
-"""What the views share: the reader's formatter, pages of a list, CSV downloads, safe
-redirects, and a service's rule messages shown on the form they belong to."""
+"""What the views share: the id converter of paths, the reader's formatter, pages of a list,
+CSV downloads, safe redirects, and a service's rule messages shown on the form they belong
+to."""
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -10,6 +10,7 @@ from flask import Response, current_app, flash, request, stream_with_context
 from flask_sqlalchemy.pagination import Pagination
 from flask_wtf import FlaskForm
 from sqlalchemy import Select
+from werkzeug.routing import BaseConverter, ValidationError
 
 from crm import records
 from crm.exceptions import RuleBroken
@@ -18,9 +19,28 @@ from crm.fields import form_values
 from crm.formatting import Formatter
 from crm.i18n import current_formatter
 from crm.lists import Column, paginate, write_csv
+from crm.text import parse_id, whole_number
 
 D = TypeVar("D")
 R = TypeVar("R")
+
+
+class IdConverter(BaseConverter):
+    """``<id:partner_id>``: the one converter of record ids in paths (registered as ``id`` in
+    ``create_app``). A path whose id could not be a record's (beyond the database's integer,
+    ², ①) matches no route, so it is a 404 before any query is sent."""
+
+    regex = r"[^/]+"
+    weight = 50  # as werkzeug's own number converters: a literal path segment wins
+
+    def to_python(self, value: str) -> int:
+        number = parse_id(value)
+        if number is None:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
 
 
 def fmt() -> Formatter:
@@ -30,19 +50,19 @@ def fmt() -> Formatter:
 
 def page_of(stmt: Select) -> Pagination:
     """The page of ``stmt`` that ``?page=`` asks for (bad numbers give the first or last)."""
-    return paginate(
-        stmt, request.args.get("page", 1, type=int), current_app.config["CRM_PAGE_SIZE"]
-    )
+    page = whole_number(request.args.get("page", ""))
+    return paginate(stmt, page, current_app.config["CRM_PAGE_SIZE"])
 
 
 def csv_download(
     name: str, columns: Sequence[Column], rows: Callable[[], Iterable[Any]]
 ) -> Response:
     """The rows that ``rows()`` gives, streamed as ``name``-today.csv for the signed-in
-    reader. ``rows`` is called once the download starts: by then the request's database
+    reader, today being the reader's day in the reader's calendar (``activities-1405-09-06.csv``
+    in Persian). ``rows`` is called once the download starts: by then the request's database
     session is a fresh one."""
     reader = fmt()
-    filename = f"{name}-{date.today().isoformat()}.csv"
+    filename = f"{name}-{reader.file_date()}.csv"
 
     def generate() -> Iterator[str]:
         yield from write_csv(columns, rows(), reader)

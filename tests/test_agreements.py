@@ -325,7 +325,7 @@ def test_renewal_notice_days_accepts_persian_digits_and_checks_range(
     auth.login("staff")
     partner = make_partner()
     bad = client.post("/agreements/new", data=_form([partner.id], renewal_notice_days="900"))
-    assert "Enter a number from 0 to 730." in bad.get_data(as_text=True)
+    assert "Enter a whole number from 0 to 730." in bad.get_data(as_text=True)
     good = client.post("/agreements/new", data=_form([partner.id], renewal_notice_days="۶۰"))
     assert good.status_code == 302
     assert _rows(app, Agreement)[0].renewal_notice_days == 60

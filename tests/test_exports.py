@@ -4,6 +4,8 @@ import csv
 import io
 from datetime import date
 
+import pytest
+
 
 def rows_of(response):
     assert response.status_code == 200
@@ -55,7 +57,8 @@ def test_contact_and_activity_exports_follow_the_filters(
     make_activity(partner=partner, subject="Tram visit", kind="visit_incoming")
     make_activity(partner=partner, subject="Call about tourism", kind="call")
     contacts = rows_of(client.get(f"/contacts/export.csv?partner={partner.id}"))
-    assert contacts[1][1] == "Ayşe Yılmaz" and "+902124550000" in contacts[1]
+    assert contacts[1][1] == "Ayşe Yılmaz"
+    assert "'+902124550000" in contacts[1]  # the apostrophe keeps the plus (and no formula)
     activities = rows_of(client.get("/activities/export.csv?kind=call"))
     assert [row[2] for row in activities[1:]] == ["Call about tourism"]
 
@@ -96,3 +99,130 @@ def test_an_export_costs_the_same_queries_for_a_few_rows_or_many(
         assert len(statements) == few[url], (url, few[url], len(statements))
     parties = rows_of(client.get("/agreements/export.csv"))[1][6]
     assert ", " in parties  # two parties, named, in one cell
+
+
+HOSTILE = ['=HYPERLINK("http://evil.example")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]
+HOSTILE_CONTROL = ["\t=1+1", "\r=1+1"]
+
+
+def _hostile_records(export, make_partner, make_contact, make_agreement, make_activity):
+    """A record of each export whose text columns start as formulas; returns its columns."""
+    a, b, c, d = HOSTILE
+    tab, cr = HOSTILE_CONTROL
+    if export == "partners":
+        make_partner(name_en=a, name_fa=b, name_local=c, region=d, website=tab, population=250000)
+        return ["Name in English", "Name in Persian", "Name in its own language"] + [
+            "Region or province",
+            "Website",
+        ]
+    if export == "contacts":
+        make_contact(name_latin=a, name_fa=b, title=c, department=d, email=tab, phone=cr)
+        return ["Name in Latin letters", "Name in Persian", "Job title", "Department"] + [
+            "Email",
+            "Phone",
+        ]
+    if export == "agreements":
+        make_agreement(title_en=a, title_fa=b, reference=c)
+        return ["Title (English)", "Title (Persian)", "Reference number"]
+    make_activity(subject=a, location=b, outcome=c)
+    return ["Subject", "Location", "Outcome"]
+
+
+@pytest.mark.parametrize("export", ["partners", "contacts", "agreements", "activities"])
+def test_every_export_neutralises_text_that_a_spreadsheet_would_run_as_a_formula(
+    auth, client, make_partner, make_contact, make_agreement, make_activity, export
+):
+    auth.login("manager")
+    columns = _hostile_records(export, make_partner, make_contact, make_agreement, make_activity)
+    rows = rows_of(client.get(f"/{export}/export.csv"))
+    record = dict(zip(rows[0], rows[-1], strict=True))
+    for column in columns:
+        value = record[column]
+        assert value.startswith("'") and value[1:2] in "=+-@\t\r", (column, value)
+        assert value[1:] in HOSTILE + HOSTILE_CONTROL, (column, value)
+    assert record["Number"].isdigit()  # numbers stay numbers
+    if export == "partners":
+        assert record["Population"] == "250000"
+
+
+def test_numbers_stay_numbers_and_plain_text_stays_as_typed(ctx):
+    from crm.formatting import Formatter
+    from crm.lists import cell
+
+    fmt = Formatter("en", "UTC")
+    assert cell(-12, fmt) == "-12" and cell(2.5, fmt) == "2.5" and cell(0, fmt) == "0"
+    assert cell("-12", fmt) == "'-12"  # typed as text: could be a formula
+    assert cell("Tehran = Teheran", fmt) == "Tehran = Teheran"
+    assert cell("", fmt) == "" and cell(None, fmt) == ""
+
+
+# --- one format per language -----------------------------------------------------------------
+def _dated_records(make_partner, make_contact, make_agreement, make_activity):
+    from datetime import UTC, datetime
+
+    partner = make_partner(
+        name_en="Istanbul", population=15_655_924, relationship_since=date(2026, 11, 26)
+    )
+    make_contact(partner=partner, is_primary=True)
+    make_agreement(parties=[partner], signed_on=date(2026, 11, 26), expires_on=date(2027, 3, 21))
+    make_activity(
+        partner=partner,
+        starts_at=datetime(2026, 11, 26, 11, 0, tzinfo=UTC),  # 14:30 in Tehran
+        due_on=date(2026, 11, 26),
+    )
+
+
+EXPECTED = {
+    # language: a date, an instant (11:00 UTC, 14:30 in Tehran), yes, Nowruz 1406
+    "en": ("2026-11-26", "2026-11-26 14:30", "Yes", "2027-03-21"),
+    "fa": ("1405/09/05", "1405/09/05 14:30", "بله", "1406/01/01"),
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "fa"])
+def test_exports_write_dates_times_numbers_and_yes_no_one_way_per_language(
+    auth, client, make_partner, make_contact, make_agreement, make_activity, locale
+):
+    from crm.text import PERSIAN_DIGITS
+
+    day, instant, yes, nowruz = EXPECTED[locale]
+    auth.login("manager", locale=locale, timezone="Asia/Tehran")
+    _dated_records(make_partner, make_contact, make_agreement, make_activity)
+    partner = rows_of(client.get("/partners/export.csv"))[1]
+    assert partner[8] == "15655924"  # population: Latin digits, no separators
+    assert partner[10] == day
+    contact = rows_of(client.get("/contacts/export.csv"))[1]
+    assert contact[-1] == yes
+    agreement = rows_of(client.get("/agreements/export.csv"))[1]
+    assert agreement[8] == day and agreement[10] == nowruz
+    activity = rows_of(client.get("/activities/export.csv"))[1]
+    assert activity[5] == instant and activity[6] == day
+    for name in ("partners", "contacts", "agreements", "activities"):
+        text = client.get(f"/{name}/export.csv").get_data(as_text=True)
+        assert not set(text) & set(PERSIAN_DIGITS + "٬٫"), name  # sortable, summable
+
+
+@pytest.mark.parametrize(
+    "locale, zone, expected",
+    [
+        ("en", "Asia/Tehran", "2026-11-27"),
+        ("fa", "Asia/Tehran", "1405-09-06"),
+        ("en", "Pacific/Honolulu", "2026-11-26"),  # still yesterday there
+    ],
+)
+def test_export_file_names_carry_today_in_the_readers_calendar_and_zone(
+    auth, client, monkeypatch, locale, zone, expected
+):
+    from datetime import UTC, datetime
+
+    from crm import formatting
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 11, 26, 22, 0, tzinfo=UTC).astimezone(tz)
+
+    monkeypatch.setattr(formatting.dt, "datetime", Clock)
+    auth.login("viewer", locale=locale, timezone=zone)
+    response = client.get("/activities/export.csv")
+    assert f'filename="activities-{expected}.csv"' in response.headers["Content-Disposition"]

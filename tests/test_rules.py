@@ -147,7 +147,7 @@ def test_agreement_dates_and_reference_rules(people, make_partner, make_agreemen
         "reference": "Another agreement already uses this reference number.",
         "effective_on": "The agreement cannot take effect before it is signed.",
         "expires_on": "The expiry date must be after the date the agreement takes effect.",
-        "renewal_notice_days": "Enter a number from 0 to 730.",
+        "renewal_notice_days": "Enter a whole number from 0 to 730.",
     }
 
 

@@ -114,3 +114,40 @@ def test_search_links_to_the_filtered_lists(auth, client, make_partner):
     assert page.count("/partners/") >= 10 and "Porto 11" not in page
     assert "/partners/?q=porto" in page
     assert "/activities/?q=porto" not in page  # no activities matched: no link
+
+
+SPELLINGS = ["کتابها", "کتاب\u200cها", "کتاب ها"]
+
+
+@pytest.mark.parametrize("typed", [*SPELLINGS, "كتاب\u200cها"])  # the last with an Arabic kaf
+def test_joined_spaced_and_zwnj_spellings_find_each_other_everywhere(
+    auth, client, make_partner, make_contact, make_agreement, make_activity, typed
+):
+    """In the lists, the global search and the partner picker, every spelling finds all three."""
+    auth.login("manager", locale="fa")
+    partners = [make_partner(name_en="", name_fa=f"خانه {s}", country="IR") for s in SPELLINGS]
+    contacts = [make_contact(partners[0], name_latin="", name_fa=f"مسئول {s}") for s in SPELLINGS]
+    agreements = [make_agreement(title_en="", title_fa=f"تفاهم {s}") for s in SPELLINGS]
+    activities = [make_activity(partners[0], subject=f"اهدای {s}") for s in SPELLINGS]
+    lists = {
+        "/partners/": (partners, "/partners/{}"),
+        "/contacts/": (contacts, "/contacts/{}"),
+        "/agreements/": (agreements, "/agreements/{}"),
+        "/activities/": (activities, "/activities/{}"),
+    }
+    found = _search(client, typed)
+    for url, (records, link) in lists.items():
+        page = client.get(url, query_string={"q": typed}).get_data(as_text=True)
+        for record in records:
+            assert link.format(record.id) + '"' in page, (url, typed, record.id)
+            assert link.format(record.id) + '"' in found, ("search", typed, record.id)
+    picked = client.get("/partners/lookup", query_string={"q": typed}).get_json()
+    assert {item["value"] for item in picked} == {p.id for p in partners}
+
+
+def test_heh_with_yeh_above_finds_heh_and_back(auth, client, make_partner):
+    auth.login("viewer", locale="fa")
+    with_yeh = make_partner(name_en="", name_fa="خانۀ فرهنگ", country="IR")
+    plain = make_partner(name_en="", name_fa="خانه هنر", country="IR")
+    assert f"/partners/{with_yeh.id}" in _search(client, "خانه فرهنگ")
+    assert f"/partners/{plain.id}" in _search(client, "خانۀ هنر")

@@ -1,10 +1,14 @@
 """The login wall, role checks on every route, CSRF and the security headers."""
 
+import posixpath
+import re
+
 import pytest
 from flask_wtf.csrf import generate_csrf
 
 from crm.auth.models import ROLE_ORDER
 from crm.security import PUBLIC_ENDPOINTS
+from crm.web import IdConverter
 
 ID_VALUE = 987654  # an id that does not exist
 
@@ -14,7 +18,7 @@ def _routes(app):
         if rule.endpoint in PUBLIC_ENDPOINTS:
             continue
         args = {
-            arg: ID_VALUE if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "x"
+            arg: ID_VALUE if isinstance(rule._converters[arg], IdConverter) else "x"
             for arg in rule.arguments
         }
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -169,3 +173,57 @@ def test_behind_a_proxy_the_client_address_counts_for_throttling(app, make_user)
     assert blocked.status_code == 429 and allowed.status_code == 302
     with proxied.app_context():
         db.engine.dispose()
+
+
+def _linked_vendor_files(client, html: str) -> set[str]:
+    """The npm files a page links, and the fonts and source maps those load, transitively."""
+    prefix = "/static/vendor/"
+    found = set(re.findall(r'(?:href|src)="/static/vendor/([^"?#]+)', html))
+    todo = list(found)
+    while todo:
+        name = todo.pop()
+        response = client.get(prefix + name)
+        assert response.status_code == 200, name
+        if name.endswith((".css", ".js")):
+            text = response.get_data(as_text=True)
+            refs = re.findall(r"url\(\s*['\"]?([^'\")]+)", text)
+            refs += re.findall(r"sourceMappingURL=(\S+?)(?:\s|\*/|$)", text)
+            for ref in refs:
+                if ref.startswith("data:"):
+                    continue
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(name), ref))
+                target = target.split("?")[0].split("#")[0]
+                if target not in found:
+                    found.add(target)
+                    todo.append(target)
+        response.close()
+    return found
+
+
+def test_only_the_front_end_files_the_pages_use_are_served(app, client, auth):
+    from crm.vendor import FILES
+
+    used: set[str] = set()
+    for locale in ("fa", "en"):
+        used |= _linked_vendor_files(client, client.get(f"/login?lang={locale}").get_data(True))
+    auth.login("staff", locale="fa")
+    used |= _linked_vendor_files(client, client.get("/activities/new").get_data(as_text=True))
+    assert "@majidh1/jalalidatepicker/dist/jalalidatepicker.min.js" in used
+    assert "vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2" in used
+    assert "bootstrap-icons/font/fonts/bootstrap-icons.woff2" in used
+    assert used == FILES, "the allow-list in crm/vendor.py lists exactly what the pages load"
+    for name in (
+        "bootstrap/package.json",
+        "bootstrap/README.md",
+        ".package-lock.json",
+        "axe-core/axe.min.js",
+        "axe-core/package.json",
+        "bootstrap/dist/css/bootstrap.css",
+        "bootstrap/scss/_variables.scss",
+        "tom-select/dist/js/tom-select.base.js.map",
+        "../package.json",
+        "%2e%2e/package.json",
+    ):
+        response = client.get(f"/static/vendor/{name}")
+        assert response.status_code == 404, name
+        response.close()

@@ -3,17 +3,20 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import BooleanField, HiddenField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import Select, html_params
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional
+from wtforms.widgets import HiddenInput, Select, html_params
 
-from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES
+from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES, Activity
 from crm.fields import (
+    MAX_QUERY,
     ChoiceField,
+    IdField,
     IdMultipleField,
     LocalDateField,
     LocalTimeField,
     LookupSelect,
+    MaxLength,
     choices,
     not_before,
     optional_int,
@@ -54,7 +57,7 @@ class ActivityFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+    q = StringField(_l("Search"), validators=[Optional(), MaxLength(MAX_QUERY)])
     kind = ChoiceField(
         _l("Kind"),
         choices=choices(ACTIVITY_KINDS, blank=_l("All kinds")),
@@ -71,17 +74,13 @@ class ActivityFilterForm(FlaskForm):
         default="",
     )
     owner = ChoiceField(_l("Owner"), coerce=str, default="")
-    partner = HiddenField(_l("Partner"))
+    partner = IdField(_l("Partner"), widget=HiddenInput())
     date_from = LocalDateField(_l("From"))
     date_to = LocalDateField(
         _l("To"),
         validators=[not_before("date_from", _l("The end of the range is before its start."))],
     )
     archived = BooleanField(_l("Show archived"))
-
-    def validate_partner(self, field) -> None:
-        if field.data and not str(field.data).isdigit():
-            raise ValidationError(_l("Choose from the list."))
 
 
 class ParticipantsField(IdMultipleField):
@@ -101,7 +100,8 @@ class ActivityForm(FlaskForm):
         default="meeting",
     )
     subject = StringField(
-        _l("Subject"), validators=[InputRequired(message=_l("Enter a subject.")), Length(max=300)]
+        _l("Subject"),
+        validators=[InputRequired(message=_l("Enter a subject.")), MaxLength(Activity.subject)],
     )
     partner_id = ChoiceField(
         _l("Partner"),
@@ -130,7 +130,7 @@ class ActivityForm(FlaskForm):
             "For a task without a fixed time: give a due date instead of a date and time."
         ),
     )
-    location = StringField(_l("Location"), validators=[Optional(), Length(max=300)])
+    location = StringField(_l("Location"), validators=[Optional(), MaxLength(Activity.location)])
     status = ChoiceField(
         _l("Status"),
         choices=choices(ACTIVITY_STATUSES),
@@ -142,17 +142,23 @@ class ActivityForm(FlaskForm):
         coerce=optional_int,
         default="",
     )
-    notes = TextAreaField(_l("Notes"), render_kw={"rows": 4})
-    outcome = TextAreaField(_l("Outcome"), render_kw={"rows": 3})
+    notes = TextAreaField(
+        _l("Notes"), validators=[MaxLength(Activity.notes)], render_kw={"rows": 4}
+    )
+    outcome = TextAreaField(
+        _l("Outcome"), validators=[MaxLength(Activity.outcome)], render_kw={"rows": 3}
+    )
 
 
 class CompleteForm(FlaskForm):
     """Mark an activity done, optionally planning the next step."""
 
-    outcome = TextAreaField(_l("Outcome"), render_kw={"rows": 3})
+    outcome = TextAreaField(
+        _l("Outcome"), validators=[MaxLength(Activity.outcome)], render_kw={"rows": 3}
+    )
     next_subject = StringField(
         _l("Next step"),
-        validators=[Optional(), Length(max=300)],
+        validators=[Optional(), MaxLength(Activity.subject)],
         description=_l("Optional: creates the following activity."),
     )
     next_kind = ChoiceField(

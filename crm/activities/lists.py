@@ -31,7 +31,7 @@ class ActivityFilters:
     status: str | None = None
     domain: str | None = None
     owner: str | None = None  # a user id, or "none" for activities nobody owns
-    partner: str | None = None  # a partner id
+    partner: int | None = None  # a partner id
     date_from: date | None = None
     date_to: date | None = None
     archived: bool = False
@@ -85,7 +85,7 @@ def _filtered(stmt: Select, user: Any, filters: ActivityFilters, zone: ZoneInfo)
     elif filters.owner:
         stmt = stmt.where(Activity.owner_id == int(filters.owner))
     if filters.partner:
-        stmt = stmt.where(Activity.partner_id == int(filters.partner))
+        stmt = stmt.where(Activity.partner_id == filters.partner)
     if filters.date_from:
         stmt = stmt.where(on_or_after(filters.date_from, zone))
     if filters.date_to:

@@ -56,7 +56,7 @@ class Activity(SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, M
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
     subject: Mapped[str] = mapped_column(String(300))
-    notes: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="", info={"max_length": 10000})
     domain: Mapped[str] = mapped_column(String(20), index=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
     agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"), index=True)
@@ -65,7 +65,7 @@ class Activity(SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, M
     due_on: Mapped[date | None] = mapped_column(index=True)
     location: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(20), default="planned", index=True)
-    outcome: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="", info={"max_length": 10000})
     remind_before_minutes: Mapped[int | None]
     previous_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id"))
 

@@ -17,7 +17,7 @@ from crm.extensions import db
 from crm.formatting import Formatter, local_to_utc, zone_of
 from crm.partners.models import Contact, Partner
 from crm.permissions import can, current_actor, ensure, visible
-from crm.records import check_save, ensure_current, get_or_not_found
+from crm.records import check_save, ensure_current, get_or_not_found, length_problems
 from crm.reference import DOMAINS
 
 
@@ -141,6 +141,8 @@ def activity_problems(current: Activity | None, data: ActivityData) -> dict[str,
         wrong = found != len(set(data.participants)) or owners - {data.partner_id}
         if wrong or not data.partner_id:
             errors["participants"] = _l("Only contacts of the chosen partner can take part.")
+    for name, message in length_problems(Activity, data).items():
+        errors.setdefault(name, message)
     return errors
 
 

@@ -20,6 +20,7 @@ from crm.partners.services import get_partner, partner_names
 from crm.reference import DOMAINS
 from crm.security import require
 from crm.templating import register_globals
+from crm.text import parse_id
 from crm.web import archive_or_restore, csv_download, fmt, page_of, safe_next, show_errors, submit
 
 EXPORT_COLUMNS = [
@@ -69,7 +70,7 @@ def index():
     partner = None
     if filters.partner:
         try:
-            partner = get_partner(int(filters.partner), current_user)
+            partner = get_partner(filters.partner, current_user)
         except NotFound:
             partner = None
     return render_template(
@@ -100,7 +101,7 @@ def mine():
     return render_template("activities/mine.html", result=result)
 
 
-@bp.route("/<int:activity_id>")
+@bp.route("/<id:activity_id>")
 @require("viewer")
 def detail(activity_id: int):
     return _detail_page(
@@ -197,13 +198,13 @@ def _prefill() -> dict:
     initial: dict = {"owner_id": current_user.id}
     agreement = partner = None
     try:
-        agreement = get_agreement(request.args.get("agreement_id", type=int), current_user)
+        agreement = get_agreement(request.args.get("agreement_id", type=parse_id), current_user)
     except NotFound:
         pass
     else:
         if not agreement.archived:
             initial["agreement_id"] = agreement.id
-    partner_id = request.args.get("partner_id", type=int)
+    partner_id = request.args.get("partner_id", type=parse_id)
     if partner_id is None and agreement is not None and len(agreement.parties) == 1:
         partner_id = agreement.parties[0].id
     try:
@@ -222,7 +223,7 @@ def new():
     return _form_page(ActivityForm(data=_prefill() if request.method == "GET" else None), None)
 
 
-@bp.route("/<int:activity_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:activity_id>/edit", methods=["GET", "POST"])
 @require("staff")
 def edit(activity_id: int):
     activity = services.get_activity(activity_id, current_user)
@@ -233,7 +234,7 @@ def edit(activity_id: int):
     return _form_page(form, activity)
 
 
-@bp.route("/<int:activity_id>/complete", methods=["POST"])
+@bp.route("/<id:activity_id>/complete", methods=["POST"])
 @require("staff")
 def complete(activity_id: int):
     activity = services.get_activity(activity_id, current_user)
@@ -261,7 +262,7 @@ def complete(activity_id: int):
     return redirect(safe_next(request.form.get("next"), default))
 
 
-@bp.route("/<int:activity_id>/cancel", methods=["POST"])
+@bp.route("/<id:activity_id>/cancel", methods=["POST"])
 @require("staff")
 def cancel(activity_id: int):
     activity = services.get_activity(activity_id, current_user)
@@ -276,7 +277,7 @@ def cancel(activity_id: int):
     return redirect(url_for("activities.detail", activity_id=activity.id))
 
 
-@bp.route("/<int:activity_id>/archive", methods=["POST"])
+@bp.route("/<id:activity_id>/archive", methods=["POST"])
 @require("staff")
 def archive(activity_id: int):
     activity = services.get_activity(activity_id, current_user)
@@ -284,7 +285,7 @@ def archive(activity_id: int):
     return redirect(url_for("activities.detail", activity_id=activity.id))
 
 
-@bp.route("/<int:activity_id>/restore", methods=["POST"])
+@bp.route("/<id:activity_id>/restore", methods=["POST"])
 @require("staff")
 def restore(activity_id: int):
     activity = services.get_activity(activity_id, current_user)

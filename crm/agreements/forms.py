@@ -3,34 +3,35 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, IntegerField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from crm.agreements.models import AGREEMENT_TYPES, CONFIDENTIALITY, MILESTONE_STATUSES, STAGES
+from crm.agreements.models import (
+    AGREEMENT_TYPES,
+    CONFIDENTIALITY,
+    MAX_RENEWAL_NOTICE_DAYS,
+    MILESTONE_STATUSES,
+    STAGES,
+    Agreement,
+    Document,
+    Milestone,
+    StageChange,
+)
 from crm.agreements.pipeline import INITIAL_STAGES
 from crm.fields import (
+    MAX_QUERY,
     ChoiceField,
+    IdField,
     IdMultipleField,
     LocalDateField,
     LookupSelect,
+    MaxLength,
+    WholeNumberField,
     choices,
     optional_int,
 )
 from crm.reference import DOMAINS
-from crm.text import to_latin_digits
-
-
-class LocalIntegerField(IntegerField):
-    """An integer typed with Latin, Persian or Arabic-Indic digits."""
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            valuelist = [to_latin_digits(valuelist[0]).strip()]
-        if valuelist and valuelist[0] == "":
-            self.data = None
-            return
-        super().process_formdata(valuelist)
 
 
 class AgreementFilterForm(FlaskForm):
@@ -39,7 +40,7 @@ class AgreementFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+    q = StringField(_l("Search"), validators=[Optional(), MaxLength(MAX_QUERY)])
     stage = ChoiceField(
         _l("Stage"), choices=choices(STAGES, _l("All stages")), validators=[Optional()], default=""
     )
@@ -55,8 +56,8 @@ class AgreementFilterForm(FlaskForm):
         validators=[Optional()],
         default="",
     )
-    party = StringField(_l("Party"), validators=[Optional(), Length(max=200)])
-    partner_id = LocalIntegerField(validators=[Optional()], widget=HiddenInput())
+    party = StringField(_l("Party"), validators=[Optional(), MaxLength(MAX_QUERY)])
+    partner_id = IdField(validators=[Optional()], widget=HiddenInput())
     domain = ChoiceField(
         _l("Domain"),
         choices=choices(DOMAINS, _l("All domains")),
@@ -67,8 +68,8 @@ class AgreementFilterForm(FlaskForm):
         _l("Cooperation area"), coerce=optional_int, validators=[Optional()], default=""
     )
     owner_id = ChoiceField(_l("Owner"), coerce=optional_int, validators=[Optional()], default="")
-    expiring = LocalIntegerField(
-        _l("Expiring within (days)"), validators=[Optional(), NumberRange(min=1, max=3650)]
+    expiring = WholeNumberField(
+        _l("Expiring within (days)"), validators=[Optional()], low=1, high=3650
     )
     show = ChoiceField(
         _l("Archive"),
@@ -85,8 +86,8 @@ class AgreementFilterForm(FlaskForm):
 
 
 class AgreementForm(FlaskForm):
-    title_en = StringField(_l("Title (English)"), validators=[Length(max=300)])
-    title_fa = StringField(_l("Title (Persian)"), validators=[Length(max=300)])
+    title_en = StringField(_l("Title (English)"), validators=[MaxLength(Agreement.title_en)])
+    title_fa = StringField(_l("Title (Persian)"), validators=[MaxLength(Agreement.title_fa)])
     type = ChoiceField(
         _l("Type"),
         choices=choices(AGREEMENT_TYPES, _l("Choose a type")),
@@ -95,7 +96,7 @@ class AgreementForm(FlaskForm):
     )
     reference = StringField(
         _l("Reference number"),
-        validators=[Optional(), Length(max=60)],
+        validators=[Optional(), MaxLength(Agreement.reference)],
         description=_l("The registry number, if it has one."),
     )
     party_ids = IdMultipleField(
@@ -104,7 +105,9 @@ class AgreementForm(FlaskForm):
         widget=LookupSelect("partners.lookup", multiple=True),
     )
     area_ids = IdMultipleField(_l("Cooperation areas"))
-    terms_summary = TextAreaField(_l("Summary of terms"), validators=[Length(max=20000)])
+    terms_summary = TextAreaField(
+        _l("Summary of terms"), validators=[MaxLength(Agreement.terms_summary)]
+    )
     stage = ChoiceField(
         _l("Starting stage"),
         choices=choices((s, STAGES[s]) for s in INITIAL_STAGES),
@@ -114,16 +117,17 @@ class AgreementForm(FlaskForm):
     signed_on = LocalDateField(_l("Signed on"))
     effective_on = LocalDateField(_l("Effective from"))
     expires_on = LocalDateField(_l("Expires on"))
-    renewal_notice_days = LocalIntegerField(
+    renewal_notice_days = WholeNumberField(
         _l("Renewal notice (days)"),
         default=90,
+        high=MAX_RENEWAL_NOTICE_DAYS,
         validators=[InputRequired(_l("Enter the number of days."))],
         description=_l("How many days before expiry the renewal should be prepared."),
     )
     auto_renew = BooleanField(_l("Renews automatically"))
     signatories = TextAreaField(
         _l("Signatories"),
-        validators=[Length(max=5000)],
+        validators=[MaxLength(Agreement.signatories)],
         description=_l("One per line: name, position, organisation."),
     )
     owner_id = ChoiceField(_l("Owner"), coerce=optional_int, validators=[Optional()], default="")
@@ -142,25 +146,25 @@ class StageForm(FlaskForm):
     signed_on = LocalDateField(
         _l("Signed on"), description=_l("Required when the agreement moves to Signed.")
     )
-    note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
+    note = TextAreaField(_l("Note"), validators=[MaxLength(StageChange.note)])
 
 
 class MilestoneForm(FlaskForm):
     title = StringField(
         _l("Milestone or obligation"),
-        validators=[InputRequired(_l("Describe the milestone.")), Length(max=300)],
+        validators=[InputRequired(_l("Describe the milestone.")), MaxLength(Milestone.title)],
     )
     due_on = LocalDateField(_l("Due on"))
     responsible_id = ChoiceField(
         _l("Responsible"), coerce=optional_int, validators=[Optional()], default=""
     )
     status = ChoiceField(_l("Status"), choices=choices(MILESTONE_STATUSES), default="open")
-    notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
+    notes = TextAreaField(_l("Notes"), validators=[MaxLength(Milestone.notes)])
 
 
 class DocumentForm(FlaskForm):
     file = FileField(_l("File"))
-    description = StringField(_l("Description"), validators=[Length(max=300)])
+    description = StringField(_l("Description"), validators=[MaxLength(Document.description)])
 
     def validate_file(self, field):
         if not field.data or not getattr(field.data, "filename", ""):

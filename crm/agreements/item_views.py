@@ -24,7 +24,7 @@ def _archived_refusal(agreement):
 
 
 # --- milestones ------------------------------------------------------------------------------
-@bp.route("/<int:agreement_id>/milestones", methods=["POST"])
+@bp.route("/<id:agreement_id>/milestones", methods=["POST"])
 @require("staff")
 def add_milestone(agreement_id: int):
     agreement = services.get_agreement(agreement_id, current_user, full=True)
@@ -46,7 +46,7 @@ def add_milestone(agreement_id: int):
     return _render_detail(agreement, milestone_form=form, status=400)
 
 
-@bp.route("/<int:agreement_id>/milestones/<int:milestone_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:agreement_id>/milestones/<id:milestone_id>/edit", methods=["GET", "POST"])
 @require("staff")
 def edit_milestone(agreement_id: int, milestone_id: int):
     agreement = services.get_agreement(agreement_id, current_user)
@@ -69,7 +69,7 @@ def edit_milestone(agreement_id: int, milestone_id: int):
     ), 400 if form.errors else 200
 
 
-@bp.route("/<int:agreement_id>/milestones/<int:milestone_id>/done", methods=["POST"])
+@bp.route("/<id:agreement_id>/milestones/<id:milestone_id>/done", methods=["POST"])
 @require("staff")
 def milestone_done(agreement_id: int, milestone_id: int):
     agreement = services.get_agreement(agreement_id, current_user)
@@ -83,7 +83,7 @@ def milestone_done(agreement_id: int, milestone_id: int):
 
 
 # --- documents -------------------------------------------------------------------------------
-@bp.route("/<int:agreement_id>/documents", methods=["POST"])
+@bp.route("/<id:agreement_id>/documents", methods=["POST"])
 @require("staff")
 def upload_document(agreement_id: int):
     agreement = services.get_agreement(agreement_id, current_user, full=True)
@@ -110,7 +110,7 @@ def upload_document(agreement_id: int):
     return _render_detail(agreement, document_form=form, status=400)
 
 
-@bp.route("/<int:agreement_id>/documents/<int:document_id>")
+@bp.route("/<id:agreement_id>/documents/<id:document_id>")
 @require("viewer")
 def download_document(agreement_id: int, document_id: int):
     agreement = services.get_agreement(agreement_id, current_user)
@@ -129,7 +129,7 @@ def download_document(agreement_id: int, document_id: int):
     )
 
 
-@bp.route("/<int:agreement_id>/documents/<int:document_id>/archive", methods=["POST"])
+@bp.route("/<id:agreement_id>/documents/<id:document_id>/archive", methods=["POST"])
 @require("staff")
 def archive_document(agreement_id: int, document_id: int):
     agreement = services.get_agreement(agreement_id, current_user)
@@ -139,7 +139,7 @@ def archive_document(agreement_id: int, document_id: int):
     return _to_detail(agreement, "documents")
 
 
-@bp.route("/<int:agreement_id>/documents/<int:document_id>/restore", methods=["POST"])
+@bp.route("/<id:agreement_id>/documents/<id:document_id>/restore", methods=["POST"])
 @require("staff")
 def restore_document(agreement_id: int, document_id: int):
     agreement = services.get_agreement(agreement_id, current_user)

@@ -15,7 +15,7 @@ from crm.auth.services import check_owner
 from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
 from crm.permissions import current_actor, ensure
-from crm.records import ensure_current
+from crm.records import ensure_current, length_problems
 
 
 @dataclass
@@ -44,6 +44,8 @@ def milestone_problems(milestone: Milestone | None, data: MilestoneData) -> dict
     message = check_owner(data.responsible_id, milestone.responsible_id if milestone else None)
     if message:
         errors["responsible_id"] = message
+    for name, message in length_problems(Milestone, data).items():
+        errors.setdefault(name, message)
     return errors
 
 

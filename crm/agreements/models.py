@@ -56,6 +56,7 @@ MILESTONE_STATUSES = {
     "done": _l("Done"),
     "cancelled": _l("Cancelled"),
 }
+MAX_RENEWAL_NOTICE_DAYS = 730  # two years
 
 agreement_parties = Table(
     "agreement_parties",
@@ -78,14 +79,14 @@ class Agreement(
     title_en: Mapped[str] = mapped_column(String(300), default="")
     title_fa: Mapped[str] = mapped_column(String(300), default="")
     reference: Mapped[str | None] = mapped_column(String(60), unique=True)
-    terms_summary: Mapped[str] = mapped_column(Text, default="")
+    terms_summary: Mapped[str] = mapped_column(Text, default="", info={"max_length": 20000})
     stage: Mapped[str] = mapped_column(String(20), default="idea", index=True)
     signed_on: Mapped[date | None]
     effective_on: Mapped[date | None]
     expires_on: Mapped[date | None] = mapped_column(index=True)
     renewal_notice_days: Mapped[int] = mapped_column(default=90)
     auto_renew: Mapped[bool] = mapped_column(default=False)
-    signatories: Mapped[str] = mapped_column(Text, default="")
+    signatories: Mapped[str] = mapped_column(Text, default="", info={"max_length": 5000})
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     confidentiality: Mapped[str] = mapped_column(String(20), default="internal", index=True)
 
@@ -124,7 +125,7 @@ class StageChange(Model):
     to_stage: Mapped[str] = mapped_column(String(20))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="", info={"max_length": 2000})
 
     agreement: Mapped[Agreement] = relationship(back_populates="history")
     changed_by: Mapped[User | None] = relationship()
@@ -144,7 +145,7 @@ class Milestone(AuditedMixin, TimestampMixin, Model):
     due_on: Mapped[date | None] = mapped_column(index=True)
     responsible_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(20), default="open")
-    notes: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="", info={"max_length": 5000})
 
     agreement: Mapped[Agreement] = relationship(back_populates="milestones")
     responsible: Mapped[User | None] = relationship()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from crm.agreements.models import (
     AGREEMENT_TYPES,
     CONFIDENTIALITY,
+    MAX_RENEWAL_NOTICE_DAYS,
     STAGES,
     Agreement,
     Milestone,
@@ -19,10 +20,12 @@ from crm.agreements.models import (
 from crm.agreements.pipeline import INITIAL_STAGES, record_initial_stage
 from crm.auth.services import check_owner
 from crm.extensions import db
+from crm.formatting import Formatter
 from crm.models import CooperationArea
 from crm.partners.models import Partner
 from crm.permissions import can, current_actor
-from crm.records import check_save, get_or_not_found
+from crm.records import check_save, get_or_not_found, length_problems
+from crm.text import range_problem
 
 # While an agreement is in force its key dates are facts, not plans: they cannot be emptied.
 IN_FORCE = ("signed", "active", "renewal")
@@ -104,8 +107,11 @@ def agreement_problems(agreement: Agreement | None, data: AgreementData) -> dict
     if reference_taken(data.reference.strip(), agreement.id if agreement else None):
         # The same words whoever holds the number: they never reveal a confidential agreement.
         errors["reference"] = _l("Another agreement already uses this reference number.")
-    if not 0 <= data.renewal_notice_days <= 730:
-        errors["renewal_notice_days"] = _l("Enter a number from 0 to 730.")
+    if not 0 <= data.renewal_notice_days <= MAX_RENEWAL_NOTICE_DAYS:
+        reader = Formatter.for_user(actor)
+        errors["renewal_notice_days"] = range_problem(
+            reader.number(0), reader.number(MAX_RENEWAL_NOTICE_DAYS)
+        )
     if data.signed_on and data.effective_on and data.effective_on < data.signed_on:
         errors["effective_on"] = _l("The agreement cannot take effect before it is signed.")
     start = data.effective_on or data.signed_on
@@ -129,6 +135,8 @@ def agreement_problems(agreement: Agreement | None, data: AgreementData) -> dict
         errors["party_ids"] = _l("Choose from the list.")
     if len(_areas(data.area_ids)) != len(set(data.area_ids)):
         errors["area_ids"] = _l("Choose from the list.")
+    for name, message in length_problems(Agreement, data).items():
+        errors.setdefault(name, message)
     return errors
 
 

@@ -33,6 +33,7 @@ from crm.partners.services import partner_names
 from crm.reference import all_areas
 from crm.security import require
 from crm.templating import register_globals
+from crm.text import parse_id
 from crm.web import archive_or_restore, csv_download, fmt, page_of, show_errors, submit
 
 EXPORT_COLUMNS = [
@@ -105,7 +106,7 @@ def export():
     )
 
 
-@bp.route("/<int:agreement_id>")
+@bp.route("/<id:agreement_id>")
 @require("viewer")
 def detail(agreement_id: int):
     agreement = services.get_agreement(agreement_id, current_user, full=True)
@@ -161,8 +162,8 @@ def _agreement_form(agreement: Agreement | None) -> AgreementForm:
             form.party_ids.data = [p.id for p in agreement.parties]
             form.area_ids.data = [a.id for a in agreement.areas]
     elif request.method == "GET":
-        partner_id = request.args.get("partner_id", "")
-        form.party_ids.data = [int(partner_id)] if partner_id.isdigit() else []
+        partner_id = request.args.get("partner_id", type=parse_id)
+        form.party_ids.data = [partner_id] if partner_id else []
         form.owner_id.data = current_user.id
     keep = [p.id for p in agreement.parties] if agreement else []
     form.party_ids.choices = choices(partner_names(form.party_ids.data or [], reader, keep=keep))
@@ -202,7 +203,7 @@ def new():
     return _save(None)
 
 
-@bp.route("/<int:agreement_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:agreement_id>/edit", methods=["GET", "POST"])
 @require("staff")
 def edit(agreement_id: int):
     agreement = services.get_agreement(agreement_id, current_user, full=True)
@@ -212,7 +213,7 @@ def edit(agreement_id: int):
     return _save(agreement)
 
 
-@bp.route("/<int:agreement_id>/archive", methods=["POST"])
+@bp.route("/<id:agreement_id>/archive", methods=["POST"])
 @require("staff")
 def archive(agreement_id: int):
     agreement = services.get_agreement(agreement_id, current_user)
@@ -222,7 +223,7 @@ def archive(agreement_id: int):
     return redirect(url_for("agreements.detail", agreement_id=agreement.id))
 
 
-@bp.route("/<int:agreement_id>/restore", methods=["POST"])
+@bp.route("/<id:agreement_id>/restore", methods=["POST"])
 @require("staff")
 def restore(agreement_id: int):
     agreement = services.get_agreement(agreement_id, current_user)
@@ -230,7 +231,7 @@ def restore(agreement_id: int):
     return redirect(url_for("agreements.detail", agreement_id=agreement.id))
 
 
-@bp.route("/<int:agreement_id>/stage", methods=["POST"])
+@bp.route("/<id:agreement_id>/stage", methods=["POST"])
 @require("staff")
 def stage(agreement_id: int):
     agreement = services.get_agreement(agreement_id, current_user, full=True)

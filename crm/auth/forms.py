@@ -3,23 +3,25 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms.validators import Email, EqualTo, InputRequired
 
-from crm.auth.models import ROLES
+from crm.auth.models import ROLES, User
 from crm.auth.passwords import MIN_PASSWORD
-from crm.fields import ChoiceField, choices, timezone_choices
+from crm.fields import ChoiceField, MaxLength, choices, timezone_choices
 from crm.formatting import LocalNumber
 from crm.i18n import LANGUAGE_NAMES
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[InputRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[InputRequired(), Email(), MaxLength(User.email)])
     password = PasswordField(_l("Password"), validators=[InputRequired()])
     remember = BooleanField(_l("Keep me signed in on this computer"))
 
 
 class SettingsForm(FlaskForm):
-    display_name = StringField(_l("Display name"), validators=[InputRequired(), Length(max=120)])
+    display_name = StringField(
+        _l("Display name"), validators=[InputRequired(), MaxLength(User.display_name)]
+    )
     locale = ChoiceField(_l("Language"), choices=choices(LANGUAGE_NAMES))
     timezone = ChoiceField(_l("Time zone"), choices=timezone_choices)
 
@@ -43,8 +45,10 @@ class PasswordForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[InputRequired(), Email(), Length(max=254)])
-    display_name = StringField(_l("Display name"), validators=[InputRequired(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[InputRequired(), Email(), MaxLength(User.email)])
+    display_name = StringField(
+        _l("Display name"), validators=[InputRequired(), MaxLength(User.display_name)]
+    )
     role = ChoiceField(_l("Role"), choices=choices(ROLES))
     locale = ChoiceField(_l("Language"), choices=choices(LANGUAGE_NAMES))
     timezone = ChoiceField(_l("Time zone"), choices=timezone_choices, default="Asia/Tehran")

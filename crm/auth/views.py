@@ -125,7 +125,7 @@ def new_user():
     return render_template("auth/user_form.html", form=form, user=None)
 
 
-@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>/edit", methods=["GET", "POST"])
 @require("admin")
 def edit_user(user_id: int):
     user = get_or_not_found(User, user_id, current_user)

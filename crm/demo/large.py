@@ -1,7 +1,7 @@
 """The large data set for benchmarks: Core bulk inserts, seeded random, on SQLite or PostgreSQL.
 
 Core inserts bypass the ORM flush hook, so search keys are computed here with the same
-``normalize_search`` and the same fields as each model's ``search_values()``; no audit rows are
+``search_key`` and the same fields as each model's ``search_values()``; no audit rows are
 written for these rows on purpose. Ids are assigned here (after the current maximum) so the
 link tables can be filled without reading ids back; PostgreSQL sequences are moved past them.
 """
@@ -30,7 +30,7 @@ from crm.demo.small import at_tehran, tehran_today
 from crm.extensions import db
 from crm.models import CooperationArea, utcnow
 from crm.partners.models import Contact, Partner, partner_areas
-from crm.text import normalize_search
+from crm.text import search_key
 
 SIZES = {"partners": 10_000, "contacts": 50_000, "agreements": 5_000, "activities": 100_000}
 BULK_USERS = 40
@@ -92,7 +92,7 @@ def _next_id(model) -> int:
 
 
 def _key(*values: str | None) -> str:
-    return normalize_search(" ".join(v for v in values if v))
+    return search_key(values)
 
 
 def seed_large(scale: float = 1.0, seed: int = 1404, today: date | None = None) -> dict[str, int]:

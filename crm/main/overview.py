@@ -23,7 +23,7 @@ from crm.security import require
 from crm.web import fmt
 
 
-@bp.route("/partners/<int:partner_id>")
+@bp.route("/partners/<id:partner_id>")
 @require("viewer")
 def detail(partner_id: int):
     reader = fmt()
@@ -49,7 +49,7 @@ def detail(partner_id: int):
     )
 
 
-@bp.route("/contacts/<int:contact_id>")
+@bp.route("/contacts/<id:contact_id>")
 @require("viewer")
 def contact(contact_id: int):
     record = get_contact(contact_id, current_user)

@@ -97,7 +97,7 @@ def _form_page(partner: Partner, contact=None):
     ), status
 
 
-@bp.route("/partners/<int:partner_id>/contacts/new", methods=["GET", "POST"])
+@bp.route("/partners/<id:partner_id>/contacts/new", methods=["GET", "POST"])
 @require("staff")
 def new_contact(partner_id: int):
     partner = services.get_partner(partner_id, current_user)
@@ -107,7 +107,7 @@ def new_contact(partner_id: int):
     return _form_page(partner)
 
 
-@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@bp.route("/contacts/<id:contact_id>/edit", methods=["GET", "POST"])
 @require("staff")
 def edit_contact(contact_id: int):
     record = contact_services.get_contact(contact_id, current_user)
@@ -117,7 +117,7 @@ def edit_contact(contact_id: int):
     return _form_page(record.partner, record)
 
 
-@bp.route("/contacts/<int:contact_id>/primary", methods=["POST"])
+@bp.route("/contacts/<id:contact_id>/primary", methods=["POST"])
 @require("staff")
 def make_primary(contact_id: int):
     record = contact_services.get_contact(contact_id, current_user)
@@ -142,7 +142,7 @@ def make_primary(contact_id: int):
     return redirect(url_for("partners.contact", contact_id=record.id))
 
 
-@bp.route("/contacts/<int:contact_id>/archive", methods=["POST"])
+@bp.route("/contacts/<id:contact_id>/archive", methods=["POST"])
 @require("staff")
 def archive_contact(contact_id: int):
     record = contact_services.get_contact(contact_id, current_user)
@@ -150,7 +150,7 @@ def archive_contact(contact_id: int):
     return redirect(url_for("partners.contact", contact_id=record.id))
 
 
-@bp.route("/contacts/<int:contact_id>/restore", methods=["POST"])
+@bp.route("/contacts/<id:contact_id>/restore", methods=["POST"])
 @require("staff")
 def restore_contact(contact_id: int):
     record = contact_services.get_contact(contact_id, current_user)

@@ -14,7 +14,7 @@ from crm.formatting import Formatter
 from crm.lists import sorted_by, stream_rows
 from crm.partners.models import CONTACT_LANGUAGES, Contact, Partner
 from crm.permissions import current_actor, ensure
-from crm.records import check_save, ensure_current, get_or_not_found
+from crm.records import check_save, ensure_current, get_or_not_found, length_problems
 from crm.text import search_words
 
 CONTACT_SORTS = ("name", "partner", "language", "updated")
@@ -133,6 +133,8 @@ def contact_problems(contact: Contact | None, data: ContactData) -> dict[str, An
         errors["name_latin"] = _l("Enter the name in Latin letters or in Persian (or both).")
     if data.language not in CONTACT_LANGUAGES:
         errors["language"] = _l("Choose from the list.")
+    for name, message in length_problems(Contact, data).items():
+        errors.setdefault(name, message)
     return errors
 
 

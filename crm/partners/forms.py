@@ -5,22 +5,33 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
-from wtforms.validators import Email, Length, Optional, ValidationError
+from wtforms.validators import Email, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from crm.auth.services import user_choices
 from crm.fields import (
+    MAX_QUERY,
     ChoiceField,
+    IdField,
     IdMultipleField,
     LocalDateField,
+    MaxLength,
+    WholeNumberField,
     choices,
     normalize_phone,
     optional_int,
     timezone_choices,
 )
 from crm.i18n import current_formatter
-from crm.partners.models import CONTACT_LANGUAGES, PARTNER_KINDS, RELATIONSHIPS
+from crm.partners.models import (
+    CONTACT_LANGUAGES,
+    MAX_POPULATION,
+    PARTNER_KINDS,
+    RELATIONSHIPS,
+    Contact,
+    Partner,
+)
 from crm.reference import DOMAINS, all_areas
-from crm.text import to_latin_digits
 
 ANY = _l("Any")
 
@@ -31,27 +42,6 @@ def area_options(blank=None) -> list:
 
 def country_options(blank) -> list:
     return choices(current_formatter().countries(), blank=blank)
-
-
-class CountField(StringField):
-    """A whole number >= 0, typed with Persian or Latin digits and optional thousands marks."""
-
-    def process_formdata(self, valuelist):
-        text = to_latin_digits(valuelist[0] if valuelist else "").strip()
-        for mark in (",", "٬", "،", " ", "\u00a0", "\u202f", "_"):
-            text = text.replace(mark, "")
-        if not text:
-            self.data = None
-            return
-        if not text.isdigit():
-            self.data = None
-            raise ValueError(_l("Enter a whole number that is zero or more, for example 250000."))
-        self.data = int(text)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
 
 
 def normalize_website(text: str) -> str:
@@ -75,20 +65,20 @@ def normalize_website(text: str) -> str:
 
 
 class PartnerForm(FlaskForm):
-    name_en = StringField(_l("Name in English"), validators=[Length(max=200)])
-    name_fa = StringField(_l("Name in Persian"), validators=[Length(max=200)])
+    name_en = StringField(_l("Name in English"), validators=[MaxLength(Partner.name_en)])
+    name_fa = StringField(_l("Name in Persian"), validators=[MaxLength(Partner.name_fa)])
     name_local = StringField(
         _l("Name in its own language"),
-        validators=[Length(max=200)],
+        validators=[MaxLength(Partner.name_local)],
         description=_l("As the partner writes it, e.g. İstanbul or Москва."),
     )
     kind = ChoiceField(_l("Kind"), choices=choices(PARTNER_KINDS), default="city")
     domain = ChoiceField(_l("Domain"), choices=choices(DOMAINS), default="cities")
     country = ChoiceField(_l("Country"))
-    region = StringField(_l("Region or province"), validators=[Length(max=120)])
-    population = CountField(_l("Population"), render_kw={"inputmode": "numeric"})
+    region = StringField(_l("Region or province"), validators=[MaxLength(Partner.region)])
+    population = WholeNumberField(_l("Population"), high=MAX_POPULATION)
     timezone = ChoiceField(_l("Time zone"), choices=lambda: timezone_choices(_l("Not set")))
-    website = StringField(_l("Website"), validators=[Length(max=300)])
+    website = StringField(_l("Website"), validators=[MaxLength(Partner.website)])
     relationship_type = ChoiceField(
         _l("Relationship"), choices=choices(RELATIONSHIPS), default="prospect"
     )
@@ -100,8 +90,12 @@ class PartnerForm(FlaskForm):
         description=_l("The colleague who looks after this relationship."),
     )
     areas = IdMultipleField(_l("Cooperation areas"), choices=area_options)  # check boxes
-    summary = TextAreaField(_l("Summary"), render_kw={"rows": 4})
-    talking_points = TextAreaField(_l("Talking points"), render_kw={"rows": 4})
+    summary = TextAreaField(
+        _l("Summary"), validators=[MaxLength(Partner.summary)], render_kw={"rows": 4}
+    )
+    talking_points = TextAreaField(
+        _l("Talking points"), validators=[MaxLength(Partner.talking_points)], render_kw={"rows": 4}
+    )
 
     def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -117,22 +111,24 @@ class PartnerForm(FlaskForm):
 
 
 class ContactForm(FlaskForm):
-    name_latin = StringField(_l("Name in Latin letters"), validators=[Length(max=200)])
-    name_fa = StringField(_l("Name in Persian"), validators=[Length(max=200)])
-    title = StringField(_l("Job title"), validators=[Length(max=200)])
-    department = StringField(_l("Department"), validators=[Length(max=200)])
+    name_latin = StringField(
+        _l("Name in Latin letters"), validators=[MaxLength(Contact.name_latin)]
+    )
+    name_fa = StringField(_l("Name in Persian"), validators=[MaxLength(Contact.name_fa)])
+    title = StringField(_l("Job title"), validators=[MaxLength(Contact.title)])
+    department = StringField(_l("Department"), validators=[MaxLength(Contact.department)])
     email = StringField(
         _l("Email"),
         validators=[
             Optional(),
-            Length(max=254),
+            MaxLength(Contact.email),
             Email(message=_l("Enter an email address such as name@example.org.")),
         ],
         render_kw={"type": "email", "autocomplete": "off"},
     )
     phone = StringField(
         _l("Phone"),
-        validators=[Length(max=40)],
+        validators=[MaxLength(40)],  # as typed, with spaces; stored in E.164
         description=_l("With the country code, e.g. +90 212 123 4567."),
         render_kw={"type": "tel"},
     )
@@ -140,7 +136,7 @@ class ContactForm(FlaskForm):
         _l("Preferred language"), choices=choices(CONTACT_LANGUAGES), default="en"
     )
     is_primary = BooleanField(_l("Primary contact of this partner"))
-    notes = TextAreaField(_l("Notes"), render_kw={"rows": 4})
+    notes = TextAreaField(_l("Notes"), validators=[MaxLength(Contact.notes)], render_kw={"rows": 4})
 
     def __init__(self, *args, region: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -159,7 +155,7 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search"))
+    q = StringField(_l("Search"), validators=[MaxLength(MAX_QUERY)])
     archived = BooleanField(_l("Show archived"))
     sort = HiddenField()
 
@@ -180,17 +176,7 @@ class PartnerFilterForm(FilterForm):
 
 
 class ContactFilterForm(FilterForm):
-    partner = HiddenField()
+    partner = IdField(widget=HiddenInput(), message=_l("This partner does not exist."))
     domain = ChoiceField(_l("Partner's domain"), choices=choices(DOMAINS, blank=ANY))
     language = ChoiceField(_l("Preferred language"), choices=choices(CONTACT_LANGUAGES, blank=ANY))
     primary = BooleanField(_l("Primary contacts only"))
-
-    def validate_partner(self, field):
-        text = to_latin_digits(field.data or "").strip()
-        if not text:
-            field.data = None
-        elif not text.isdigit():
-            field.data = None
-            raise ValidationError(_l("This partner does not exist."))
-        else:
-            field.data = int(text)

@@ -44,6 +44,9 @@ CONTACT_LANGUAGES = {
     "es": _l("Spanish"),
     "other": _l("Other"),
 }
+# The largest population a partner may have: above the largest city and below what the
+# database's integer holds (a country-wide organisation counts its members, not the world).
+MAX_POPULATION = 2_000_000_000
 
 partner_areas = area_link_table("partner_areas", "partners")
 
@@ -67,8 +70,8 @@ class Partner(
     relationship_type: Mapped[str] = mapped_column(String(20), default="prospect", index=True)
     relationship_since: Mapped[date | None]
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    summary: Mapped[str] = mapped_column(Text, default="")
-    talking_points: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="", info={"max_length": 5000})
+    talking_points: Mapped[str] = mapped_column(Text, default="", info={"max_length": 5000})
 
     owner: Mapped[User | None] = relationship()
     areas: Mapped[list[CooperationArea]] = relationship(
@@ -99,7 +102,7 @@ class Contact(
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(20), default="")  # E.164
     language: Mapped[str] = mapped_column(String(8), default="en")
-    notes: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="", info={"max_length": 5000})
     is_primary: Mapped[bool] = mapped_column(default=False)
 
     partner: Mapped[Partner] = relationship(back_populates="contacts")

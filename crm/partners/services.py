@@ -16,11 +16,17 @@ from crm.extensions import db
 from crm.formatting import Formatter
 from crm.lists import links, sorted_by, stream_rows
 from crm.models import CooperationArea
-from crm.partners.models import PARTNER_KINDS, RELATIONSHIPS, Partner, partner_areas
+from crm.partners.models import (
+    MAX_POPULATION,
+    PARTNER_KINDS,
+    RELATIONSHIPS,
+    Partner,
+    partner_areas,
+)
 from crm.permissions import current_actor
-from crm.records import check_save, get_or_not_found
+from crm.records import check_save, get_or_not_found, length_problems
 from crm.reference import DOMAINS, all_areas
-from crm.text import is_country
+from crm.text import is_country, range_problem
 
 PARTNER_SORTS = ("name", "country", "relationship", "updated")
 EXPORTED = (
@@ -165,7 +171,8 @@ def partner_names(
 def partner_problems(partner: Partner | None, data: PartnerData) -> dict[str, Any]:
     """What is wrong with ``data`` for ``partner`` (None: a new one), by field: the rules the
     acting user's save would break. Saving checks them; a form shows them all at once."""
-    today = Formatter.for_user(current_actor()).today()
+    reader = Formatter.for_user(current_actor())
+    today = reader.today()
     errors: dict[str, Any] = {}
     if not data.name_en.strip() and not data.name_fa.strip():
         errors["name_en"] = _l("Enter the name in English or in Persian (or both).")
@@ -178,8 +185,8 @@ def partner_problems(partner: Partner | None, data: PartnerData) -> dict[str, An
             errors[name] = _l("Choose from the list.")
     if data.country and not is_country(data.country):
         errors["country"] = _l("Choose from the list.")
-    if data.population is not None and data.population < 0:
-        errors["population"] = _l("Enter a whole number that is zero or more, for example 250000.")
+    if data.population is not None and not 0 <= data.population <= MAX_POPULATION:
+        errors["population"] = range_problem(reader.number(0), reader.number(MAX_POPULATION))
     if data.relationship_since and data.relationship_since > today:
         errors["relationship_since"] = _l("This date is in the future.")
     owner_error = check_owner(data.owner_id, partner.owner_id if partner else None)
@@ -190,6 +197,8 @@ def partner_problems(partner: Partner | None, data: PartnerData) -> dict[str, An
     )
     if set(data.areas) - known:
         errors["areas"] = _l("Choose from the list.")
+    for name, message in length_problems(Partner, data).items():
+        errors.setdefault(name, message)
     return errors
 
 

@@ -119,7 +119,7 @@ def new():
     return _form_page(None)
 
 
-@bp.route("/partners/<int:partner_id>/edit", methods=["GET", "POST"])
+@bp.route("/partners/<id:partner_id>/edit", methods=["GET", "POST"])
 @require("staff")
 def edit(partner_id: int):
     partner = services.get_partner(partner_id, current_user)
@@ -129,7 +129,7 @@ def edit(partner_id: int):
     return _form_page(partner)
 
 
-@bp.route("/partners/<int:partner_id>/archive", methods=["POST"])
+@bp.route("/partners/<id:partner_id>/archive", methods=["POST"])
 @require("staff")
 def archive(partner_id: int):
     partner = services.get_partner(partner_id, current_user)
@@ -144,7 +144,7 @@ def archive(partner_id: int):
     return redirect(url_for("partners.detail", partner_id=partner.id))
 
 
-@bp.route("/partners/<int:partner_id>/restore", methods=["POST"])
+@bp.route("/partners/<id:partner_id>/restore", methods=["POST"])
 @require("staff")
 def restore(partner_id: int):
     partner = services.get_partner(partner_id, current_user)

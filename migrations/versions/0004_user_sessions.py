@@ -4,7 +4,7 @@ Cookies made before this revision carry a user id, which names no session: every
 once more after the upgrade.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-27 15:27:47.060585
 
 """
@@ -16,7 +16,7 @@ import crm.models
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
