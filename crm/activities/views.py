@@ -10,7 +10,7 @@ from crm.activities import bp, followups, lists, options, services
 from crm.activities.forms import REMIND_CHOICES, ActivityFilterForm, ActivityForm, CompleteForm
 from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES, KIND_ICONS, Activity
 from crm.agreements.services import get_agreement
-from crm.auth.services import user_choices
+from crm.auth.services import colleague_choices, user_choices
 from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
 from crm.fields import choices, form_values
@@ -55,7 +55,7 @@ def _template_globals(state) -> None:
 
 def _filters() -> tuple[ActivityFilterForm, lists.ActivityFilters]:
     form = ActivityFilterForm(request.args)
-    form.owner.choices = user_choices(_("Anyone"))
+    form.owner.choices = colleague_choices(_("Anyone"))
     form.validate()
     sort = request.args.get("sort", lists.DEFAULT_SORT)
     return form, form_values(form, lists.ActivityFilters, sort=sort)
@@ -165,7 +165,7 @@ def _set_choices(form: ActivityForm, activity: Activity | None) -> None:
     form.participants.choices = options.contact_choices(
         partner_id, reader, [c.id for c in current.participants] if activity else []
     )
-    form.owner_id.choices = user_choices(_("Nobody"))
+    form.owner_id.choices = user_choices(_("Nobody"), keep=current.owner_id)
 
 
 def _form_page(form: ActivityForm, activity: Activity | None):

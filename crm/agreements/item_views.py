@@ -54,7 +54,7 @@ def edit_milestone(agreement_id: int, milestone_id: int):
     if agreement.archived:
         return _archived_refusal(agreement)
     form = MilestoneForm(obj=milestone)
-    form.responsible_id.choices = user_choices(_("Nobody yet"))
+    form.responsible_id.choices = user_choices(_("Nobody yet"), keep=milestone.responsible_id)
     if submit(
         form,
         milestones.MilestoneData,

@@ -22,7 +22,7 @@ from crm.agreements.models import (
     Agreement,
 )
 from crm.agreements.pipeline import PIPELINE, allowed_stages, move_stage
-from crm.auth.services import user_choices
+from crm.auth.services import colleague_choices, user_choices
 from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.fields import choices, form_values
@@ -69,7 +69,7 @@ def _filters(form: AgreementFilterForm) -> lists.AgreementFilters:
     form.area_id.choices = choices(
         ((a.id, fmt().name(a)) for a in all_areas()), blank=_("All areas")
     )
-    form.owner_id.choices = user_choices(_("Anyone"))
+    form.owner_id.choices = colleague_choices(_("Anyone"))
     form.validate()
     sort = request.args.get("sort", lists.DEFAULT_SORT)
     sort = sort if sort.lstrip("-") in lists.SORTS else lists.DEFAULT_SORT
@@ -167,7 +167,9 @@ def _agreement_form(agreement: Agreement | None) -> AgreementForm:
     keep = [p.id for p in agreement.parties] if agreement else []
     form.party_ids.choices = choices(partner_names(form.party_ids.data or [], reader, keep=keep))
     form.area_ids.choices = choices((a.id, reader.name(a)) for a in all_areas())
-    form.owner_id.choices = user_choices(_("Nobody"))
+    form.owner_id.choices = user_choices(
+        _("Nobody"), keep=agreement.owner_id if agreement else None
+    )
     return form
 
 
