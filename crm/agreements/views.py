@@ -11,7 +11,9 @@ from crm.agreements.forms import (
     AgreementFilterForm,
     AgreementForm,
     DocumentForm,
+    EndForm,
     MilestoneForm,
+    ReopenForm,
     StageForm,
 )
 from crm.agreements.models import (
@@ -21,7 +23,15 @@ from crm.agreements.models import (
     STAGES,
     Agreement,
 )
-from crm.agreements.pipeline import PIPELINE, allowed_stages, move_stage
+from crm.agreements.pipeline import (
+    ENDING_STAGES,
+    PIPELINE,
+    allowed_stages,
+    can_reopen,
+    move_stage,
+    reopen,
+    stage_left,
+)
 from crm.auth.services import colleague_choices, user_choices
 from crm.exceptions import RuleBroken
 from crm.extensions import db
@@ -117,13 +127,21 @@ def _render_detail(
     stage_form: StageForm | None = None,
     milestone_form: MilestoneForm | None = None,
     document_form: DocumentForm | None = None,
+    end_form: EndForm | None = None,
+    reopen_form: ReopenForm | None = None,
     status: int = 200,
 ):
     """The agreement page; the forms on it are passed in when one came back with errors."""
     reader = fmt()
     targets = allowed_stages(agreement, current_user)
+    moves = [s for s in targets if s not in ENDING_STAGES]
+    ending = next((s for s in targets if s in ENDING_STAGES), None)
     stage_form = stage_form or StageForm(formdata=None, signed_on=agreement.signed_on)
-    stage_form.stage.choices = choices(((s, STAGES[s]) for s in targets), blank=_("Choose a stage"))
+    stage_form.stage.choices = choices(((s, STAGES[s]) for s in moves), blank=_("Choose a stage"))
+    end_form = end_form or EndForm(formdata=None, prefix="end", stage=ending)
+    reopen_form = reopen_form or ReopenForm(formdata=None, prefix="reopen")
+    for form in (end_form, reopen_form):
+        form.note.flags.required = True  # a rule of the pipeline, shown on the form
     milestone_form = milestone_form or MilestoneForm(formdata=None)
     milestone_form.responsible_id.choices = user_choices(_("Nobody yet"))
     today = reader.today()
@@ -132,7 +150,12 @@ def _render_detail(
         "agreements/detail.html",
         agreement=agreement,
         targets=targets,
+        moves=moves,
+        ending=ending,
         stage_form=stage_form,
+        end_form=end_form,
+        reopen_form=reopen_form,
+        reopen_to=stage_left(agreement) if can_reopen(agreement, current_user) else None,
         milestone_form=milestone_form,
         document_form=document_form or DocumentForm(formdata=None),
         audit=change_history(
@@ -232,22 +255,58 @@ def restore(agreement_id: int):
     return redirect(url_for("agreements.detail", agreement_id=agreement.id))
 
 
-@bp.route("/<int:agreement_id>/stage", methods=["POST"])
-@require("staff")
-def stage(agreement_id: int):
+def _change_stage(agreement_id: int, form, change, form_name: str):
+    """Validate ``form``, ``change`` the agreement's stage through the pipeline, commit and
+    show the agreement; or show its page again with the form's messages."""
     agreement = services.get_agreement(agreement_id, current_user, full=True)
-    form = StageForm()
-    form.stage.choices = choices(STAGES, blank=_("Choose a stage"))
     if form.validate_on_submit():
         try:
-            move_stage(agreement, form.stage.data, form.note.data, signed_on=form.signed_on.data)
+            change(agreement)
         except RuleBroken as error:
             db.session.rollback()
             show_errors(form, error)
             flash(str(error), "danger")
         else:
             db.session.commit()
-            flash(_("The agreement moved to %(stage)s.", stage=STAGES[form.stage.data]), "success")
+            flash(_("The agreement moved to %(stage)s.", stage=STAGES[agreement.stage]), "success")
             return redirect(url_for("agreements.detail", agreement_id=agreement.id))
     agreement = services.get_agreement(agreement_id, current_user, full=True)
-    return _render_detail(agreement, stage_form=form, status=400)
+    return _render_detail(agreement, status=400, **{form_name: form})
+
+
+@bp.route("/<int:agreement_id>/stage", methods=["POST"])
+@require("staff")
+def stage(agreement_id: int):
+    form = StageForm()
+    form.stage.choices = choices(STAGES, blank=_("Choose a stage"))
+    return _change_stage(
+        agreement_id,
+        form,
+        lambda agreement: move_stage(
+            agreement, form.stage.data, form.note.data, signed_on=form.signed_on.data
+        ),
+        "stage_form",
+    )
+
+
+@bp.route("/<int:agreement_id>/end", methods=["POST"])
+@require("staff")
+def end(agreement_id: int):
+    """Reject or terminate the agreement: the page asks to confirm, the pipeline wants a
+    reason (so without JavaScript the reason is still required)."""
+    form = EndForm(prefix="end")
+    return _change_stage(
+        agreement_id,
+        form,
+        lambda agreement: move_stage(agreement, form.stage.data or "", form.note.data),
+        "end_form",
+    )
+
+
+@bp.route("/<int:agreement_id>/reopen", methods=["POST"], endpoint="reopen")
+@require("manager")
+def reopen_agreement(agreement_id: int):
+    form = ReopenForm(prefix="reopen")
+    return _change_stage(
+        agreement_id, form, lambda agreement: reopen(agreement, form.note.data), "reopen_form"
+    )
