@@ -1,21 +1,17 @@
-"""Agreement pages: the pipeline list, the agreement page, create/edit, archive and stage moves."""
+"""Agreement pages: the pipeline list, its export, create/edit, archive and restore.
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+The agreement page itself (and its stage, milestone and document forms) gathers from more than
+one domain, so it lives above them: ``crm.main.agreement_page``.
+"""
+
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from crm.agreements import bp, display, lists, milestones, services
-from crm.agreements.forms import (
-    AgreementFilterForm,
-    AgreementForm,
-    DocumentForm,
-    EndForm,
-    MilestoneForm,
-    ReopenForm,
-    StageForm,
-)
+from crm.agreements import bp, display, lists, services
+from crm.agreements.forms import AgreementFilterForm, AgreementForm
 from crm.agreements.models import (
     AGREEMENT_TYPES,
     CONFIDENTIALITY,
@@ -23,27 +19,16 @@ from crm.agreements.models import (
     STAGES,
     Agreement,
 )
-from crm.agreements.pipeline import (
-    ENDING_STAGES,
-    PIPELINE,
-    allowed_stages,
-    can_reopen,
-    move_stage,
-    reopen,
-    stage_left,
-)
 from crm.auth.services import colleague_choices, user_choices
-from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.fields import choices, form_values
-from crm.history import change_history, form_labels
 from crm.i18n import current_formatter
 from crm.lists import Column
 from crm.partners.services import partner_names
 from crm.reference import all_areas
 from crm.security import require
 from crm.templating import register_globals
-from crm.web import archive_or_restore, csv_download, fmt, page_of, show_errors, submit
+from crm.web import archive_or_restore, csv_download, fmt, page_of, submit
 
 EXPORT_COLUMNS = [
     Column(_l("Number"), lambda a, f: a.id),
@@ -113,66 +98,6 @@ def export():
     return csv_download(
         "agreements", EXPORT_COLUMNS, lambda: lists.export_rows(user, filters, reader)
     )
-
-
-@bp.route("/<int:agreement_id>")
-@require("viewer")
-def detail(agreement_id: int):
-    agreement = services.get_agreement(agreement_id, current_user, full=True)
-    return _render_detail(agreement)
-
-
-def _render_detail(
-    agreement: Agreement,
-    stage_form: StageForm | None = None,
-    milestone_form: MilestoneForm | None = None,
-    document_form: DocumentForm | None = None,
-    end_form: EndForm | None = None,
-    reopen_form: ReopenForm | None = None,
-    status: int = 200,
-):
-    """The agreement page; the forms on it are passed in when one came back with errors."""
-    reader = fmt()
-    targets = allowed_stages(agreement, current_user)
-    moves = [s for s in targets if s not in ENDING_STAGES]
-    ending = next((s for s in targets if s in ENDING_STAGES), None)
-    stage_form = stage_form or StageForm(formdata=None, signed_on=agreement.signed_on)
-    stage_form.stage.choices = choices(((s, STAGES[s]) for s in moves), blank=_("Choose a stage"))
-    end_form = end_form or EndForm(formdata=None, prefix="end", stage=ending)
-    reopen_form = reopen_form or ReopenForm(formdata=None, prefix="reopen")
-    for form in (end_form, reopen_form):
-        form.note.flags.required = True  # a rule of the pipeline, shown on the form
-    milestone_form = milestone_form or MilestoneForm(formdata=None)
-    milestone_form.responsible_id.choices = user_choices(_("Nobody yet"))
-    today = reader.today()
-    extensions = current_app.config["CRM_DOCUMENT_EXTENSIONS"]
-    return render_template(
-        "agreements/detail.html",
-        agreement=agreement,
-        targets=targets,
-        moves=moves,
-        ending=ending,
-        stage_form=stage_form,
-        end_form=end_form,
-        reopen_form=reopen_form,
-        reopen_to=stage_left(agreement) if can_reopen(agreement, current_user) else None,
-        milestone_form=milestone_form,
-        document_form=document_form or DocumentForm(formdata=None),
-        audit=change_history(
-            agreement,
-            current_user,
-            reader,
-            form_labels(AgreementForm),
-            {"stage": STAGES, "type": AGREEMENT_TYPES, "confidentiality": CONFIDENTIALITY},
-        ),
-        pipeline=PIPELINE,
-        reached=display.reached_position(agreement),
-        is_overdue=lambda milestone: milestones.is_overdue(milestone, today),
-        renewal_notice_on=display.renewal_notice_on(agreement),
-        extensions=", ".join(extensions),
-        accept=",".join(f".{ext}" for ext in extensions),
-        max_mb=current_app.config["CRM_MAX_DOCUMENT_MB"],
-    ), status
 
 
 def _agreement_form(agreement: Agreement | None) -> AgreementForm:
@@ -253,60 +178,3 @@ def restore(agreement_id: int):
     agreement = services.get_agreement(agreement_id, current_user)
     archive_or_restore(agreement, False, _("The agreement was restored."))
     return redirect(url_for("agreements.detail", agreement_id=agreement.id))
-
-
-def _change_stage(agreement_id: int, form, change, form_name: str):
-    """Validate ``form``, ``change`` the agreement's stage through the pipeline, commit and
-    show the agreement; or show its page again with the form's messages."""
-    agreement = services.get_agreement(agreement_id, current_user, full=True)
-    if form.validate_on_submit():
-        try:
-            change(agreement)
-        except RuleBroken as error:
-            db.session.rollback()
-            show_errors(form, error)
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("The agreement moved to %(stage)s.", stage=STAGES[agreement.stage]), "success")
-            return redirect(url_for("agreements.detail", agreement_id=agreement.id))
-    agreement = services.get_agreement(agreement_id, current_user, full=True)
-    return _render_detail(agreement, status=400, **{form_name: form})
-
-
-@bp.route("/<int:agreement_id>/stage", methods=["POST"])
-@require("staff")
-def stage(agreement_id: int):
-    form = StageForm()
-    form.stage.choices = choices(STAGES, blank=_("Choose a stage"))
-    return _change_stage(
-        agreement_id,
-        form,
-        lambda agreement: move_stage(
-            agreement, form.stage.data, form.note.data, signed_on=form.signed_on.data
-        ),
-        "stage_form",
-    )
-
-
-@bp.route("/<int:agreement_id>/end", methods=["POST"])
-@require("staff")
-def end(agreement_id: int):
-    """Reject or terminate the agreement: the page asks to confirm, the pipeline wants a
-    reason (so without JavaScript the reason is still required)."""
-    form = EndForm(prefix="end")
-    return _change_stage(
-        agreement_id,
-        form,
-        lambda agreement: move_stage(agreement, form.stage.data or "", form.note.data),
-        "end_form",
-    )
-
-
-@bp.route("/<int:agreement_id>/reopen", methods=["POST"], endpoint="reopen")
-@require("manager")
-def reopen_agreement(agreement_id: int):
-    form = ReopenForm(prefix="reopen")
-    return _change_stage(
-        agreement_id, form, lambda agreement: reopen(agreement, form.note.data), "reopen_form"
-    )
