@@ -105,7 +105,9 @@ def export():
 @require("viewer")
 def mine():
     result = followups.my_followups(current_user, fmt())
-    return render_template("activities/mine.html", result=result)
+    return render_template(
+        "activities/mine.html", result=result, complete_form=CompleteForm(formdata=None)
+    )
 
 
 @bp.route("/<int:activity_id>")
@@ -195,6 +197,8 @@ def _form_page(form: ActivityForm, activity: Activity | None):
                 _("The activity was saved.") if activity else _("The activity was created."),
                 "success",
             )
+            if saved.status == "done" and (form.next_subject.data or "").strip():
+                flash(_("The next step was planned."), "success")
             return redirect(url_for("activities.detail", activity_id=saved.id))
     return render_template("activities/form.html", form=form, activity=activity), status
 
@@ -261,12 +265,12 @@ def complete(activity_id: int):
         flash(str(error), "warning")
         return redirect(url_for("activities.detail", activity_id=activity.id))
     db.session.commit()
+    back = request.form.get("next")  # e.g. my follow-ups, to carry on down the list
     if follow is not None:
         flash(_("Done. The next step was planned."), "success")
-        return redirect(url_for("activities.detail", activity_id=follow.id))
+        return redirect(safe_next(back, url_for("activities.detail", activity_id=follow.id)))
     flash(_("The activity was marked as done."), "success")
-    default = url_for("activities.detail", activity_id=activity.id)
-    return redirect(safe_next(request.form.get("next"), default))
+    return redirect(safe_next(back, url_for("activities.detail", activity_id=activity.id)))
 
 
 @bp.route("/<int:activity_id>/cancel", methods=["POST"])
