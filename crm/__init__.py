@@ -81,7 +81,8 @@ def _register_permissions() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     # Views are imported here, after every model. The pages that gather from every domain
-    # (the start page, a partner's 360° view) are in crm.main, above the domains.
+    # (the start page, a partner's 360° view, an agreement's page) are in crm.main, above the
+    # domains.
     from crm.activities import bp as activities_bp
     from crm.activities import views as _activity_views  # noqa: F401
     from crm.agreements import bp as agreements_bp
@@ -89,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.agreements import views as _agreement_views  # noqa: F401
     from crm.auth import bp as auth_bp
     from crm.auth import views as _auth_views  # noqa: F401
+    from crm.main import agreement_page as _agreement_page  # noqa: F401
     from crm.main import bp as main_bp
     from crm.main import overview as _overview  # noqa: F401
     from crm.main import views as _main_views  # noqa: F401

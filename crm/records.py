@@ -83,14 +83,20 @@ def length_problems(model: type, data: Any) -> dict[str, Any]:
     """The texts of ``data`` (a ``…Data``) longer than ``model``'s column of the same name
     holds (``crm.models.max_length``), by field: a rule of the data, so a form, an import and
     the API all meet it. The message speaks the acting user's digits."""
+    texts = {item.name: getattr(data, item.name) for item in dataclasses.fields(data)}
+    return text_problems(model, **texts)
+
+
+def text_problems(model: type, **texts: Any) -> dict[str, Any]:
+    """``length_problems`` for loose values: ``text_problems(Activity, outcome=text)``."""
     acting = current_acting()
     reader = Formatter.for_user(acting.user) if acting and acting.user else Formatter.default()
     errors: dict[str, Any] = {}
-    for item in dataclasses.fields(data):
-        value, attribute = getattr(data, item.name), getattr(model, item.name, None)
+    for name, value in texts.items():
+        attribute = getattr(model, name, None)
         if not isinstance(value, str) or not isinstance(attribute, InstrumentedAttribute):
             continue
         limit, length = max_length(attribute), len(value.strip())
         if limit is not None and length > limit:
-            errors[item.name] = too_long_problem(reader.number(limit), reader.number(length))
+            errors[name] = too_long_problem(reader.number(limit), reader.number(length))
     return errors

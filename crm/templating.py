@@ -6,10 +6,12 @@ recipient. Code tables (stages, kinds…) are template globals, each registered 
 domain with ``register_globals``.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, request, url_for
 from flask_login import current_user
+from jinja2 import pass_context
 from wtforms.widgets import Select
 
 from crm import i18n, permissions
@@ -55,20 +57,33 @@ def forward_arrow() -> str:
     return "bi-arrow-left" if _fmt().direction == "rtl" else "bi-arrow-right"
 
 
+def _for_reader(format_value: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter that formats for the reader of this rendering. It takes the context, so Jinja
+    never works it out once when it compiles a template (``90 | number`` would otherwise keep
+    the digits of whoever's page was rendered first)."""
+
+    @pass_context
+    def apply(_context: Any, *args: Any) -> Any:
+        return format_value(*args)
+
+    return apply
+
+
 def init_templating(app: Flask) -> None:
-    app.jinja_env.filters.update(
-        date=lambda value, style="short": _fmt().date(value, style),
-        datetime=lambda value, style="short": _fmt().datetime(value, style),
-        time=lambda value: _fmt().time(value),
-        number=lambda value: _fmt().number(value),
-        digits=lambda value: _fmt().digits(value),
-        country=lambda code: _fmt().country(code),
-        format_list=lambda items: _fmt().list(items),
-        name=lambda record: _fmt().name(record),
-        timezone=lambda name: _fmt().timezone(name),
-        phone=lambda number: _fmt().phone(number),
-        filesize=lambda size: _fmt().filesize(size),
-    )
+    filters: dict[str, Callable[..., Any]] = {
+        "date": lambda value, style="short": _fmt().date(value, style),
+        "datetime": lambda value, style="short": _fmt().datetime(value, style),
+        "time": lambda value: _fmt().time(value),
+        "number": lambda value: _fmt().number(value),
+        "digits": lambda value: _fmt().digits(value),
+        "country": lambda code: _fmt().country(code),
+        "format_list": lambda items: _fmt().list(items),
+        "name": lambda record: _fmt().name(record),
+        "timezone": lambda name: _fmt().timezone(name),
+        "phone": lambda number: _fmt().phone(number),
+        "filesize": lambda size: _fmt().filesize(size),
+    }
+    app.jinja_env.filters.update({name: _for_reader(f) for name, f in filters.items()})
     register_globals(
         app,
         url_with=url_with,

@@ -74,8 +74,8 @@ def test_start_page_shows_my_overdue_and_upcoming_followups(
     assert "Missed call" in overdue
     assert "Visit tomorrow" in page.split("Coming up")[1]
     assert "Expiring twinning" in page and "in 20 days" in page
-    assert "Not mine" in page.split("Recent activities")[1]  # recent shows everyone's
-    assert "Not mine" not in page.split("Recent activities")[0]
+    assert "Not mine" in page.split('id="recent-heading"')[1]  # the office's activities
+    assert "Not mine" not in page.split('id="recent-heading"')[0]
 
 
 def test_start_page_in_persian(auth, client, make_partner):

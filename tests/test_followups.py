@@ -54,15 +54,17 @@ def test_followups_are_grouped_by_the_users_local_day(ctx, make_user, make_activ
 
     groups, result = _groups(user.id, now)
     assert result.today == date(2026, 12, 1)
-    assert groups["overdue"] == ["yesterday task"]
-    assert sorted(groups["today"]) == ["due today", "late tonight", "this morning"]
+    # This morning's meeting (09:00 in Tehran) was not marked done: at 22:30 it is overdue,
+    # as on every page; a task due today is not overdue before the day is over.
+    assert groups["overdue"] == ["this morning", "yesterday task"]
+    assert sorted(groups["today"]) == ["due today", "late tonight"]
     assert sorted(groups["week"]) == ["friday", "just after midnight"]
     assert groups["later"] == ["next saturday"]
-    assert result.counts == {"overdue": 1, "today": 3, "week": 2, "later": 1}
+    assert result.counts == {"overdue": 2, "today": 2, "week": 2, "later": 1}
 
-    # An hour later it is 00:30 on the 2nd in Tehran: last night's meeting is now overdue,
-    # although it is still the 1st in UTC.
-    groups, result = _groups(user.id, now + timedelta(hours=2))
+    # 100 minutes later it is 00:10 on the 2nd in Tehran: yesterday's task and last night's
+    # meeting are now overdue, although it is still the 1st in UTC.
+    groups, result = _groups(user.id, now + timedelta(minutes=100))
     assert result.today == date(2026, 12, 2)
     assert sorted(groups["overdue"]) == [
         "due today",
@@ -85,7 +87,7 @@ def test_my_followups_page_shows_groups_in_users_zone(auth, client, make_activit
     user = auth.login("staff", locale="fa", timezone="Asia/Tehran")
     today = datetime.now(TEHRAN).date()
     late_tonight = datetime.combine(
-        today, datetime.min.time().replace(hour=23, minute=30), tzinfo=TEHRAN
+        today, datetime.min.time().replace(hour=23, minute=59), tzinfo=TEHRAN
     ).astimezone(UTC)
     make_activity(
         subject="Late call to Kazan", owner_id=user.id, starts_at=late_tonight, due_on=None
@@ -94,7 +96,7 @@ def test_my_followups_page_shows_groups_in_users_zone(auth, client, make_activit
     page = client.get("/activities/mine").get_data(as_text=True)
     today_section = page.split('id="group-today"')[1]
     overdue_section = page.split('id="group-overdue"')[1].split('id="group-today"')[0]
-    assert "Late call to Kazan" in today_section and "۲۳:۳۰" in today_section
+    assert "Late call to Kazan" in today_section and "۲۳:۵۹" in today_section
     assert "Forgotten letter" in overdue_section
     assert 'action="/activities/' in page and "/complete" in page  # quick "done"
 

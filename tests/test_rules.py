@@ -284,3 +284,18 @@ def test_an_administrator_cannot_lock_themselves_out(people):
         assert "role" in broken(lambda: update_user(admin, data))
     with acting_as(people["manager"]), pytest.raises(Forbidden):
         update_user(people["staff"], data)
+
+
+def test_every_service_refuses_text_longer_than_its_column(people, make_agreement, make_activity):
+    long = "x" * 20_001
+    agreement = load(Agreement, make_agreement(stage="drafting"))
+    planned = load(Activity, make_activity())
+    with acting_as(people["staff"]):
+        assert "note" in broken(lambda: move_stage(agreement, "negotiation", long))
+        assert "outcome" in broken(lambda: complete(planned, long))
+        step = NextStep("y" * 301, due_on=date.today())
+        assert "next_subject" in broken(lambda: complete(planned, "", step))
+    admin = people["admin"]
+    data = UserData(admin.email, "n" * 121, "admin", "en", "Asia/Tehran", True)
+    with acting_as(admin):
+        assert "display_name" in broken(lambda: update_user(admin, data))

@@ -1,9 +1,10 @@
 """My follow-ups: a user's planned activities grouped by day in the user's own time zone.
 
-Groups are overdue (before today), today, this week (the rest of the current calendar week
-after today: the Persian week runs Saturday to Friday, the English one Monday to Sunday) and
-later. "Today" is the user's local day, so a meeting at 23:30 in Tehran belongs to that day
-even though it is 20:00 UTC.
+Groups are overdue (its time has come: due before today or started before now, as on every
+page, ``crm.activities.lists.overdue``), today (the rest of today), this week (the rest of the
+current calendar week after today: the Persian week runs Saturday to Friday, the English one
+Monday to Sunday) and later. "Today" is the user's local day, so a meeting at 23:30 in Tehran
+belongs to that day even though it is 20:00 UTC.
 """
 
 from dataclasses import dataclass, field
@@ -13,7 +14,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select
 
-from crm.activities.lists import before, on_or_after, when_key, with_relations
+from crm.activities.lists import (
+    before,
+    on_or_after,
+    overdue,
+    still_ahead,
+    when_key,
+    with_relations,
+)
 from crm.activities.models import Activity
 from crm.extensions import db
 from crm.formatting import Formatter
@@ -35,11 +43,11 @@ class FollowUps:
         return sum(self.counts.values())
 
 
-def _conditions(today: date, last: date, zone: ZoneInfo) -> dict:
+def _conditions(today: date, last: date, zone: ZoneInfo, now: datetime) -> dict:
     tomorrow, after_week = today + timedelta(days=1), last + timedelta(days=1)
     return {
-        "overdue": before(today, zone),
-        "today": and_(on_or_after(today, zone), before(tomorrow, zone)),
+        "overdue": overdue(today, now),
+        "today": and_(still_ahead(today, now), before(tomorrow, zone)),
         "week": and_(on_or_after(tomorrow, zone), before(after_week, zone)),
         "later": on_or_after(after_week, zone),
     }
@@ -68,10 +76,10 @@ def my_followups(
     Always the same queries: one grouped count and one list per group (partner, agreement and
     owner joined in), whatever the data.
     """
-    zone = fmt.zone
-    today = (now or utcnow()).astimezone(zone).date()
+    zone, now = fmt.zone, now or utcnow()
+    today = now.astimezone(zone).date()
     result = FollowUps(today=today, week_end=fmt.week_end(today))
-    conditions = _conditions(today, result.week_end, zone)
+    conditions = _conditions(today, result.week_end, zone, now)
     label = case(*((cond, name) for name, cond in conditions.items()), else_="later")
     grouped = select(label.label("grp")).where(*mine(user)).subquery()
     rows = db.session.execute(select(grouped.c.grp, func.count()).group_by(grouped.c.grp))
@@ -101,13 +109,13 @@ def overdue_and_upcoming(
     user: Any, fmt: Formatter, limit: int = 5, now: datetime | None = None
 ) -> tuple[list[Activity], list[Activity]]:
     """For the start page: the user's latest overdue and next upcoming follow-ups."""
-    zone = fmt.zone
-    today = (now or utcnow()).astimezone(zone).date()
+    now = now or utcnow()
+    today = now.astimezone(fmt.zone).date()
     base = with_relations(select(Activity)).where(*mine(user))
-    overdue = db.session.scalars(
-        base.where(before(today, zone)).order_by(*_order("overdue"), Activity.id).limit(limit)
+    late = db.session.scalars(
+        base.where(overdue(today, now)).order_by(*_order("overdue"), Activity.id).limit(limit)
     )
     upcoming = db.session.scalars(
-        base.where(on_or_after(today, zone)).order_by(*_order("today"), Activity.id).limit(limit)
+        base.where(still_ahead(today, now)).order_by(*_order("today"), Activity.id).limit(limit)
     )
-    return list(overdue.unique()), list(upcoming.unique())
+    return list(late.unique()), list(upcoming.unique())

@@ -90,6 +90,20 @@ class ParticipantsField(IdMultipleField):
         return None
 
 
+def _next_step_fields(description) -> tuple:
+    """The next step's subject, kind and due date: the same fields wherever an activity is
+    done."""
+    return (
+        StringField(
+            _l("Next step"),
+            validators=[Optional(), MaxLength(Activity.subject)],
+            description=description,
+        ),
+        ChoiceField(_l("Kind of the next step"), choices=choices(ACTIVITY_KINDS), default="task"),
+        LocalDateField(_l("Due date of the next step")),
+    )
+
+
 class ActivityForm(FlaskForm):
     """Create or edit an activity. Links between partner, agreement and participants are
     checked by ``services.activity_problems``; the choices are filled in by the view."""
@@ -148,6 +162,10 @@ class ActivityForm(FlaskForm):
     outcome = TextAreaField(
         _l("Outcome"), validators=[MaxLength(Activity.outcome)], render_kw={"rows": 3}
     )
+    # Logging an activity that is already done, in one pass (as "Mark as done" does).
+    next_subject, next_kind, next_due_on = _next_step_fields(
+        _l("Only for an activity saved as done: creates the following activity.")
+    )
 
 
 class CompleteForm(FlaskForm):
@@ -156,14 +174,6 @@ class CompleteForm(FlaskForm):
     outcome = TextAreaField(
         _l("Outcome"), validators=[MaxLength(Activity.outcome)], render_kw={"rows": 3}
     )
-    next_subject = StringField(
-        _l("Next step"),
-        validators=[Optional(), MaxLength(Activity.subject)],
-        description=_l("Optional: creates the following activity."),
+    next_subject, next_kind, next_due_on = _next_step_fields(
+        _l("Optional: creates the following activity.")
     )
-    next_kind = ChoiceField(
-        _l("Kind of the next step"),
-        choices=choices(ACTIVITY_KINDS),
-        default="task",
-    )
-    next_due_on = LocalDateField(_l("Due date of the next step"))

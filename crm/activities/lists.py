@@ -1,5 +1,5 @@
-"""Activities in lists: filtering and sorting by the reader's days, the list, its export,
-and the activities of a partner or a contact."""
+"""Activities in lists: filtering and sorting by the reader's days, what is overdue, the list,
+its export, and the activities of a partner, a contact or an agreement."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -62,6 +62,37 @@ def before(day: date, zone: ZoneInfo) -> ColumnElement[bool]:
         Activity.starts_at < day_start(day, zone),
         and_(Activity.starts_at.is_(None), Activity.due_on < day),
     )
+
+
+# --- overdue: decided here for every page --------------------------------------------------------
+def happened(today: date, now: datetime) -> ColumnElement[bool]:
+    """Its time has come: it started before ``now``, or was due before the reader's ``today``
+    (a due date lasts the whole day)."""
+    return or_(
+        Activity.starts_at < now, and_(Activity.starts_at.is_(None), Activity.due_on < today)
+    )
+
+
+def still_ahead(today: date, now: datetime) -> ColumnElement[bool]:
+    """The opposite of ``happened``: it starts at ``now`` or later, or is due today or later."""
+    return or_(
+        Activity.starts_at >= now, and_(Activity.starts_at.is_(None), Activity.due_on >= today)
+    )
+
+
+def overdue(today: date, now: datetime) -> ColumnElement[bool]:
+    """Overdue: planned, current, and its time has come (``today`` in the reader's zone). The
+    SQL twin of ``is_overdue``: every page and group decides overdue with one of the two."""
+    return and_(Activity.status == "planned", Activity.archived_at.is_(None), happened(today, now))
+
+
+def is_overdue(activity: Activity, today: date, now: datetime) -> bool:
+    """``overdue`` for a loaded activity (the badge on every page)."""
+    if activity.status != "planned" or activity.archived:
+        return False
+    if activity.starts_at is not None:
+        return activity.starts_at < now
+    return activity.due_on is not None and activity.due_on < today
 
 
 def with_relations(stmt: Select) -> Select:
@@ -149,16 +180,19 @@ def activities_with(
     *,
     partner: Partner | None = None,
     contact: Contact | None = None,
+    agreement: Agreement | None = None,
     planned: bool | None = None,
     limit: int = 20,
 ) -> list[Activity]:
-    """Current activities with a partner or a contact that ``user`` may see: planned ones the
-    earliest first, the others (or all) the newest first."""
+    """Current activities with a partner, a contact or about an agreement that ``user`` may
+    see: planned ones the earliest first, the others (or all) the newest first."""
     stmt = with_relations(select(Activity)).where(
         Activity.archived_at.is_(None), visible(Activity, user)
     )
     if partner is not None:
         stmt = stmt.where(Activity.partner_id == partner.id)
+    if agreement is not None:
+        stmt = stmt.where(Activity.agreement_id == agreement.id)
     if contact is not None:
         stmt = stmt.join(
             activity_participants, activity_participants.c.activity_id == Activity.id

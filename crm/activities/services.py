@@ -17,14 +17,15 @@ from crm.extensions import db
 from crm.formatting import Formatter, local_to_utc, zone_of
 from crm.partners.models import Contact, Partner
 from crm.permissions import can, current_actor, ensure, visible
-from crm.records import check_save, ensure_current, get_or_not_found, length_problems
+from crm.records import check_save, ensure_current, get_or_not_found, length_problems, text_problems
 from crm.reference import DOMAINS
 
 
 @dataclass
 class ActivityData:
     """What an activity is made of. It happens at ``on_date`` and ``at_time``, a wall-clock
-    time in ``zone`` (by default the acting user's own), or is due on ``due_on``."""
+    time in ``zone`` (by default the acting user's own), or is due on ``due_on``. One saved as
+    done may name its next step (``next_subject``…), which becomes the following activity."""
 
     kind: str = "meeting"
     subject: str = ""
@@ -42,6 +43,13 @@ class ActivityData:
     remind_before: int | None = None
     notes: str = ""
     outcome: str = ""
+    next_subject: str = ""
+    next_kind: str = "task"
+    next_due_on: date | None = None
+
+    @property
+    def next_step(self) -> "NextStep":
+        return NextStep(self.next_subject, self.next_kind, self.next_due_on)
 
 
 @dataclass
@@ -49,6 +57,21 @@ class NextStep:
     subject: str = ""
     kind: str = "task"
     due_on: date | None = None
+
+
+def next_step_problems(next_step: NextStep | None) -> dict[str, Any]:
+    """What is wrong with a next step, by field (``next_kind``, ``next_due_on``); none when
+    it has no subject (there is no next step)."""
+    errors: dict[str, Any] = {}
+    if next_step is None or not next_step.subject.strip():
+        return errors
+    if next_step.kind not in ACTIVITY_KINDS:
+        errors["next_kind"] = _l("Choose from the list.")
+    if next_step.due_on is None:
+        errors["next_due_on"] = _l("Give the next step a due date.")
+    if problem := text_problems(Activity, subject=next_step.subject).get("subject"):
+        errors["next_subject"] = problem
+    return errors
 
 
 def partner_local_time(activity: Activity, fmt: Formatter) -> tuple[datetime, str] | None:
@@ -143,6 +166,11 @@ def activity_problems(current: Activity | None, data: ActivityData) -> dict[str,
             errors["participants"] = _l("Only contacts of the chosen partner can take part.")
     for name, message in length_problems(Activity, data).items():
         errors.setdefault(name, message)
+    if data.next_subject.strip() and data.status != "done":
+        errors["next_subject"] = _l(
+            "A next step follows a done activity: set the status to Done, or leave it empty."
+        )
+    errors |= next_step_problems(data.next_step)
     return errors
 
 
@@ -177,6 +205,8 @@ def save_activity(activity: Activity | None, data: ActivityData) -> Activity:
     activity.notes, activity.outcome = data.notes or "", data.outcome or ""
     activity.participants = participants
     db.session.flush()
+    if data.status == "done":
+        _follow_up(activity, data.next_step)
     return activity
 
 
@@ -191,16 +221,19 @@ def complete(activity: Activity, outcome: str = "", next_step: NextStep | None =
     """Mark a planned activity done as the acting user; a next step becomes the following
     activity (same partner, agreement, domain and owner) and is returned."""
     _ensure_planned(activity)
-    if next_step and next_step.subject.strip():
-        if next_step.kind not in ACTIVITY_KINDS:
-            raise RuleBroken(_l("Choose from the list."), "next_kind")
-        if next_step.due_on is None:
-            raise RuleBroken(_l("Give the next step a due date."), "next_due_on")
+    errors = next_step_problems(next_step) | text_problems(Activity, outcome=outcome)
+    if errors:
+        raise RuleBroken(errors=errors)
     activity.status = "done"
     if outcome:
         activity.outcome = outcome.strip()
-    if not next_step or not next_step.subject.strip():
-        db.session.flush()
+    db.session.flush()
+    return _follow_up(activity, next_step)
+
+
+def _follow_up(activity: Activity, next_step: NextStep | None) -> Activity | None:
+    """The following activity a done one's next step becomes, or None without a next step."""
+    if next_step is None or not next_step.subject.strip():
         return None
     follow = Activity(
         kind=next_step.kind,

@@ -10,12 +10,14 @@ from crm.activities import bp, followups, lists, options, services
 from crm.activities.forms import REMIND_CHOICES, ActivityFilterForm, ActivityForm, CompleteForm
 from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES, KIND_ICONS, Activity
 from crm.agreements.services import get_agreement
-from crm.auth.services import user_choices
+from crm.auth.services import colleague_choices, user_choices
 from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
 from crm.fields import choices, form_values
 from crm.history import change_history, form_labels
+from crm.i18n import current_formatter
 from crm.lists import Column
+from crm.models import utcnow
 from crm.partners.services import get_partner, partner_names
 from crm.reference import DOMAINS
 from crm.security import require
@@ -51,12 +53,18 @@ def _template_globals(state) -> None:
         ACTIVITY_KINDS=ACTIVITY_KINDS,
         ACTIVITY_STATUSES=ACTIVITY_STATUSES,
         KIND_ICONS=KIND_ICONS,
+        activity_overdue=_is_overdue,
     )
+
+
+def _is_overdue(activity: Activity) -> bool:
+    """For templates: is ``activity`` overdue for the reader, now (the badge on every page)?"""
+    return lists.is_overdue(activity, current_formatter().today(), utcnow())
 
 
 def _filters() -> tuple[ActivityFilterForm, lists.ActivityFilters]:
     form = ActivityFilterForm(request.args)
-    form.owner.choices = user_choices(_("Anyone"))
+    form.owner.choices = colleague_choices(_("Anyone"))
     form.validate()
     sort = request.args.get("sort", lists.DEFAULT_SORT)
     return form, form_values(form, lists.ActivityFilters, sort=sort)
@@ -98,7 +106,9 @@ def export():
 @require("viewer")
 def mine():
     result = followups.my_followups(current_user, fmt())
-    return render_template("activities/mine.html", result=result)
+    return render_template(
+        "activities/mine.html", result=result, complete_form=CompleteForm(formdata=None)
+    )
 
 
 @bp.route("/<id:activity_id>")
@@ -166,7 +176,7 @@ def _set_choices(form: ActivityForm, activity: Activity | None) -> None:
     form.participants.choices = options.contact_choices(
         partner_id, reader, [c.id for c in current.participants] if activity else []
     )
-    form.owner_id.choices = user_choices(_("Nobody"))
+    form.owner_id.choices = user_choices(_("Nobody"), keep=current.owner_id)
 
 
 def _form_page(form: ActivityForm, activity: Activity | None):
@@ -188,6 +198,8 @@ def _form_page(form: ActivityForm, activity: Activity | None):
                 _("The activity was saved.") if activity else _("The activity was created."),
                 "success",
             )
+            if saved.status == "done" and (form.next_subject.data or "").strip():
+                flash(_("The next step was planned."), "success")
             return redirect(url_for("activities.detail", activity_id=saved.id))
     return render_template("activities/form.html", form=form, activity=activity), status
 
@@ -254,12 +266,12 @@ def complete(activity_id: int):
         flash(str(error), "warning")
         return redirect(url_for("activities.detail", activity_id=activity.id))
     db.session.commit()
+    back = request.form.get("next")  # e.g. my follow-ups, to carry on down the list
     if follow is not None:
         flash(_("Done. The next step was planned."), "success")
-        return redirect(url_for("activities.detail", activity_id=follow.id))
+        return redirect(safe_next(back, url_for("activities.detail", activity_id=follow.id)))
     flash(_("The activity was marked as done."), "success")
-    default = url_for("activities.detail", activity_id=activity.id)
-    return redirect(safe_next(request.form.get("next"), default))
+    return redirect(safe_next(back, url_for("activities.detail", activity_id=activity.id)))
 
 
 @bp.route("/<id:activity_id>/cancel", methods=["POST"])

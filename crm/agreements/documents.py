@@ -21,6 +21,7 @@ from crm.extensions import db
 from crm.formatting import LocalNumber
 from crm.models import utcnow
 from crm.permissions import current_actor, ensure
+from crm.records import text_problems
 
 CHUNK = 64 * 1024
 # Letters and digits of any script (Persian included), spaces and a few harmless marks.
@@ -76,6 +77,8 @@ def store_upload(
     """
     user = current_actor()
     ensure(user, "upload", agreement)
+    if problem := text_problems(Document, description=description or "").get("description"):
+        raise DocumentError(problem, "description")
     if agreement.archived:
         raise DocumentError(_l("Restore the agreement before you add documents."))
     display = clean_filename(filename)
@@ -117,7 +120,7 @@ def store_upload(
         sha256=digest.hexdigest(),
         uploaded_at=utcnow(),
         uploaded_by_id=user.id,
-        description=(description or "").strip()[:300],
+        description=(description or "").strip(),
     )
     db.session.add(document)
     db.session.flush()

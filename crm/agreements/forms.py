@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
@@ -147,6 +147,28 @@ class StageForm(FlaskForm):
         _l("Signed on"), description=_l("Required when the agreement moves to Signed.")
     )
     note = TextAreaField(_l("Note"), validators=[MaxLength(StageChange.note)])
+
+
+class EndForm(FlaskForm):
+    """Reject or terminate the agreement (``stage``); the pipeline requires the reason. The
+    page renders it with the prefix "end", beside the stage form."""
+
+    stage = HiddenField()
+    note = TextAreaField(
+        _l("Reason"),
+        validators=[MaxLength(StageChange.note)],
+        description=_l("Required. It is kept in the stage history."),
+    )
+
+
+class ReopenForm(FlaskForm):
+    """A manager reopens a rejected or terminated agreement; the reason is required."""
+
+    note = TextAreaField(
+        _l("Reason"),
+        validators=[MaxLength(StageChange.note)],
+        description=_l("Required. It is kept in the stage history."),
+    )
 
 
 class MilestoneForm(FlaskForm):

@@ -1,7 +1,7 @@
 """Who may see and change agreements: confidential ones are for managers and administrators
 only (to everyone else they do not exist, nor do their milestones, documents and activities);
-staff and above change the others; only managers mark one confidential or approve past
-internal approval (``crm.agreements.pipeline``)."""
+staff and above change the others; only managers mark one confidential, approve past
+internal approval or reopen an ended agreement (``crm.agreements.pipeline``)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +32,7 @@ register(
     restore=role("staff"),
     move_stage=role("staff"),
     approve=role("manager"),
+    reopen=role("manager"),  # a rejected or terminated agreement (crm.agreements.pipeline)
     make_confidential=role("manager"),
     upload=role("staff"),
 )

@@ -7,6 +7,9 @@ except that an expired agreement may enter renewal.
 
 Moves that touch the part of the pipeline past internal approval (into, out of or within it)
 need a manager: the office's approval is what separates a draft from a commitment.
+
+Ending an agreement (``rejected``, ``terminated``) needs a reason, and only a manager can undo
+it: ``reopen`` returns the agreement to the stage it left, read from its stage history.
 """
 
 from datetime import date
@@ -19,6 +22,7 @@ from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.formatting import Formatter
 from crm.permissions import can, current_actor, ensure
+from crm.records import text_problems
 
 PIPELINE = [
     "idea",
@@ -35,6 +39,8 @@ PIPELINE = [
 PRE_SIGNING = PIPELINE[: PIPELINE.index("signed")]
 INITIAL_STAGES = PIPELINE[: PIPELINE.index("internal_approval") + 1]
 FINAL_STAGES = {"rejected", "terminated", "expired"}
+# Stages that end an agreement: moving there needs a reason; a manager can reopen it.
+ENDING_STAGES = ("rejected", "terminated")
 # Stages past internal approval; entering, leaving or moving between them needs a manager.
 MANAGER_STAGES = {"ready_to_sign", "signed", "active", "renewal", "expired", "terminated"}
 
@@ -129,6 +135,8 @@ def move_stage(
         )
     if needs_manager(from_stage, to_stage) and not can(user, "approve", agreement):
         raise StageError(_l("Only a manager can move an agreement past internal approval."))
+    if to_stage in ENDING_STAGES and not (note or "").strip():
+        raise StageError(_l("Give the reason for ending the agreement."), "note")
     if to_stage == "signed":
         signed_on = signed_on or agreement.signed_on
         if signed_on is None:
@@ -136,14 +144,67 @@ def move_stage(
         if signed_on > Formatter.for_user(user).today():
             raise StageError(_l("The signing date cannot be in the future."), "signed_on")
         agreement.signed_on = signed_on
-    agreement.stage = to_stage
+    return _record(agreement, to_stage, note, user)
+
+
+def stage_left(agreement: Agreement) -> str | None:
+    """The stage a rejected or terminated agreement left to get there (from its stage
+    history), or None when it is not ended or the history does not say."""
+    if agreement.stage not in ENDING_STAGES:
+        return None
+    endings = [
+        change
+        for change in agreement.history
+        if change.to_stage == agreement.stage and change.from_stage
+    ]
+    if not endings:
+        return None
+    return max(endings, key=lambda change: (change.changed_at, change.id)).from_stage
+
+
+def can_reopen(agreement: Agreement, user: Any) -> bool:
+    """Whether ``user`` may reopen the agreement now (the page offers it only then)."""
+    return (
+        not agreement.archived
+        and can(user, "reopen", agreement)
+        and stage_left(agreement) is not None
+    )
+
+
+def reopen(agreement: Agreement, note: str = "") -> StageChange:
+    """Reopen a rejected or terminated agreement as the acting user (a manager): it returns to
+    the stage it left, and the stage history records who did it, when and why.
+
+    Raises Forbidden for anyone but a manager, and StageError when the agreement is archived,
+    not ended, its history does not say which stage it left, or no reason is given. The caller
+    commits.
+    """
+    user = current_actor()
+    ensure(user, "reopen", agreement)
+    if agreement.archived:
+        raise StageError(_l("Restore the agreement before you change its stage."))
+    if agreement.stage not in ENDING_STAGES:
+        raise StageError(_l("Only a rejected or terminated agreement can be reopened."))
+    back = stage_left(agreement)
+    if back is None:
+        raise StageError(_l("The stage history does not say where this agreement stopped."))
+    if not (note or "").strip():
+        raise StageError(_l("Give the reason for reopening the agreement."), "note")
+    return _record(agreement, back, note, user)
+
+
+def _record(agreement: Agreement, to_stage: str, note: str, user: Any) -> StageChange:
+    """Move the agreement and add the row of its stage history."""
+    if problem := text_problems(StageChange, note=note or "").get("note"):
+        raise StageError(problem, "note")
     change = StageChange(
         agreement=agreement,
-        from_stage=from_stage,
+        from_stage=agreement.stage,
         to_stage=to_stage,
         changed_by_id=user.id,
         note=(note or "").strip(),
     )
+    agreement.stage = to_stage
     db.session.add(change)
     db.session.flush()
     return change

@@ -1,19 +1,17 @@
-"""Agreement pages: the pipeline list, the agreement page, create/edit, archive and stage moves."""
+"""Agreement pages: the pipeline list, its export, create/edit, archive and restore.
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+The agreement page itself (and its stage, milestone and document forms) gathers from more than
+one domain, so it lives above them: ``crm.main.agreement_page``.
+"""
+
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from crm.agreements import bp, display, lists, milestones, services
-from crm.agreements.forms import (
-    AgreementFilterForm,
-    AgreementForm,
-    DocumentForm,
-    MilestoneForm,
-    StageForm,
-)
+from crm.agreements import bp, display, lists, services
+from crm.agreements.forms import AgreementFilterForm, AgreementForm
 from crm.agreements.models import (
     AGREEMENT_TYPES,
     CONFIDENTIALITY,
@@ -21,12 +19,9 @@ from crm.agreements.models import (
     STAGES,
     Agreement,
 )
-from crm.agreements.pipeline import PIPELINE, allowed_stages, move_stage
-from crm.auth.services import user_choices
-from crm.exceptions import RuleBroken
+from crm.auth.services import colleague_choices, user_choices
 from crm.extensions import db
 from crm.fields import choices, form_values
-from crm.history import change_history, form_labels
 from crm.i18n import current_formatter
 from crm.lists import Column
 from crm.partners.services import partner_names
@@ -34,7 +29,7 @@ from crm.reference import all_areas
 from crm.security import require
 from crm.templating import register_globals
 from crm.text import parse_id
-from crm.web import archive_or_restore, csv_download, fmt, page_of, show_errors, submit
+from crm.web import archive_or_restore, csv_download, fmt, page_of, submit
 
 EXPORT_COLUMNS = [
     Column(_l("Number"), lambda a, f: a.id),
@@ -70,7 +65,7 @@ def _filters(form: AgreementFilterForm) -> lists.AgreementFilters:
     form.area_id.choices = choices(
         ((a.id, fmt().name(a)) for a in all_areas()), blank=_("All areas")
     )
-    form.owner_id.choices = user_choices(_("Anyone"))
+    form.owner_id.choices = colleague_choices(_("Anyone"))
     form.validate()
     sort = request.args.get("sort", lists.DEFAULT_SORT)
     sort = sort if sort.lstrip("-") in lists.SORTS else lists.DEFAULT_SORT
@@ -106,53 +101,6 @@ def export():
     )
 
 
-@bp.route("/<id:agreement_id>")
-@require("viewer")
-def detail(agreement_id: int):
-    agreement = services.get_agreement(agreement_id, current_user, full=True)
-    return _render_detail(agreement)
-
-
-def _render_detail(
-    agreement: Agreement,
-    stage_form: StageForm | None = None,
-    milestone_form: MilestoneForm | None = None,
-    document_form: DocumentForm | None = None,
-    status: int = 200,
-):
-    """The agreement page; the forms on it are passed in when one came back with errors."""
-    reader = fmt()
-    targets = allowed_stages(agreement, current_user)
-    stage_form = stage_form or StageForm(formdata=None, signed_on=agreement.signed_on)
-    stage_form.stage.choices = choices(((s, STAGES[s]) for s in targets), blank=_("Choose a stage"))
-    milestone_form = milestone_form or MilestoneForm(formdata=None)
-    milestone_form.responsible_id.choices = user_choices(_("Nobody yet"))
-    today = reader.today()
-    extensions = current_app.config["CRM_DOCUMENT_EXTENSIONS"]
-    return render_template(
-        "agreements/detail.html",
-        agreement=agreement,
-        targets=targets,
-        stage_form=stage_form,
-        milestone_form=milestone_form,
-        document_form=document_form or DocumentForm(formdata=None),
-        audit=change_history(
-            agreement,
-            current_user,
-            reader,
-            form_labels(AgreementForm),
-            {"stage": STAGES, "type": AGREEMENT_TYPES, "confidentiality": CONFIDENTIALITY},
-        ),
-        pipeline=PIPELINE,
-        reached=display.reached_position(agreement),
-        is_overdue=lambda milestone: milestones.is_overdue(milestone, today),
-        renewal_notice_on=display.renewal_notice_on(agreement),
-        extensions=", ".join(extensions),
-        accept=",".join(f".{ext}" for ext in extensions),
-        max_mb=current_app.config["CRM_MAX_DOCUMENT_MB"],
-    ), status
-
-
 def _agreement_form(agreement: Agreement | None) -> AgreementForm:
     reader = fmt()
     form = AgreementForm(obj=agreement)
@@ -168,7 +116,9 @@ def _agreement_form(agreement: Agreement | None) -> AgreementForm:
     keep = [p.id for p in agreement.parties] if agreement else []
     form.party_ids.choices = choices(partner_names(form.party_ids.data or [], reader, keep=keep))
     form.area_ids.choices = choices((a.id, reader.name(a)) for a in all_areas())
-    form.owner_id.choices = user_choices(_("Nobody"))
+    form.owner_id.choices = user_choices(
+        _("Nobody"), keep=agreement.owner_id if agreement else None
+    )
     return form
 
 
@@ -229,24 +179,3 @@ def restore(agreement_id: int):
     agreement = services.get_agreement(agreement_id, current_user)
     archive_or_restore(agreement, False, _("The agreement was restored."))
     return redirect(url_for("agreements.detail", agreement_id=agreement.id))
-
-
-@bp.route("/<id:agreement_id>/stage", methods=["POST"])
-@require("staff")
-def stage(agreement_id: int):
-    agreement = services.get_agreement(agreement_id, current_user, full=True)
-    form = StageForm()
-    form.stage.choices = choices(STAGES, blank=_("Choose a stage"))
-    if form.validate_on_submit():
-        try:
-            move_stage(agreement, form.stage.data, form.note.data, signed_on=form.signed_on.data)
-        except RuleBroken as error:
-            db.session.rollback()
-            show_errors(form, error)
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("The agreement moved to %(stage)s.", stage=STAGES[form.stage.data]), "success")
-            return redirect(url_for("agreements.detail", agreement_id=agreement.id))
-    agreement = services.get_agreement(agreement_id, current_user, full=True)
-    return _render_detail(agreement, stage_form=form, status=400)

@@ -7,17 +7,21 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.auth import sessions
-from crm.auth.models import ROLES, User
+from crm.auth.models import ROLE_ORDER, ROLES, User
 from crm.auth.passwords import password_problem
 from crm.config import LOCALES
 from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.models import utcnow
 from crm.permissions import current_acting, current_actor, ensure
+from crm.records import text_problems
+
+# Owners and responsible people must be able to act on the record: staff and above.
+ASSIGNABLE_ROLE = "staff"
 
 
 @dataclass
@@ -79,6 +83,10 @@ def user_problems(user: User | None, data: UserData) -> dict[str, Any]:
         problem := password_problem(data.password, data.email, data.display_name)
     ):
         errors["password"] = problem
+    for name, message in text_problems(
+        User, email=data.email, display_name=data.display_name
+    ).items():
+        errors.setdefault(name, message)
     acting = current_acting()
     myself = user is not None and acting is not None and getattr(acting.user, "id", 0) == user.id
     if myself and (data.role != "admin" or not data.active):
@@ -176,26 +184,60 @@ def change_own_password(data: PasswordData) -> User:
     return user
 
 
-def check_owner(user_id: int | None, current_id: int | None = None):
-    """The message for an owner or responsible person who cannot be chosen (unknown or
-    deactivated, unless already chosen before), or None when the choice is fine."""
+def check_owner(user_id: int | None, current_id: int | None = None) -> Any:
+    """The message for an owner or responsible person who cannot be chosen, or None when the
+    choice is fine. Only an active colleague who can edit (staff and above) can be given a
+    record: a viewer could not act on it. The person already chosen (``current_id``) may stay,
+    whoever they are, so editing a record never fails on its old owner."""
     if user_id is None or user_id == current_id:
         return None
     user = db.session.get(User, user_id)
     if user is None or not user.active:
         return _l("Choose from the list.")
+    if not user.has_role(ASSIGNABLE_ROLE):
+        return _l(
+            "%(name)s can only read records; choose a colleague who can edit them.",
+            name=user.display_name,
+        )
     return None
 
 
 def active_users() -> list[User]:
-    """Users who can own records, by name (for owner and responsible-person choices)."""
+    """Every active user, by name (for the owner filters of the lists)."""
     return list(
         db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name))
     )
 
 
-def user_choices(blank_label=None) -> list:
-    """Select options of active users; ``blank_label`` adds a first "no one" option ("")."""
+def assignable_users(keep: int | None = None) -> list[User]:
+    """Users a record can be given to (active, staff and above), by name, and ``keep``, the
+    one it already has, whoever they are."""
+    can_edit = and_(
+        User.active.is_(True), User.role.in_(ROLE_ORDER[ROLE_ORDER.index(ASSIGNABLE_ROLE) :])
+    )
+    where = or_(can_edit, User.id == keep) if keep else can_edit
+    return list(db.session.scalars(select(User).where(where).order_by(User.display_name)))
+
+
+def _assignee_label(user: User) -> Any:
+    if not user.active:
+        return _l("%(name)s (deactivated)", name=user.display_name)
+    if not user.has_role(ASSIGNABLE_ROLE):
+        return _l("%(name)s (viewer, can only read)", name=user.display_name)
+    return user.display_name
+
+
+def user_choices(blank_label=None, keep: int | None = None) -> list:
+    """Select options of an owner or responsible-person picker: the colleagues who can edit,
+    and ``keep`` (the one already chosen), marked when they are a viewer or deactivated.
+    ``blank_label`` adds a first "no one" option ("")."""
+    from crm.fields import choices
+
+    return choices(((u.id, _assignee_label(u)) for u in assignable_users(keep)), blank=blank_label)
+
+
+def colleague_choices(blank_label=None) -> list:
+    """Select options of every active user (the owner filters of the lists)."""
     from crm.fields import choices
 
     return choices(((u.id, u.display_name) for u in active_users()), blank=blank_label)

@@ -12,7 +12,6 @@ from flask_login import current_user
 from crm.activities.lists import activities_with
 from crm.agreements.lists import agreements_with_partner
 from crm.history import change_history, form_labels
-from crm.models import utcnow
 from crm.partners import bp
 from crm.partners.contacts import archived_contact_count, get_contact, partner_contacts
 from crm.partners.forms import ContactForm, PartnerForm
@@ -44,8 +43,6 @@ def detail(partner_id: int):
             {"kind": PARTNER_KINDS, "domain": DOMAINS, "relationship_type": RELATIONSHIPS},
             limit=20,
         ),
-        today=reader.today(),
-        now=utcnow(),
     )
 
 

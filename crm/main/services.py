@@ -1,18 +1,26 @@
 """The start page's figures and the global search."""
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.activities import followups
-from crm.activities.lists import MIN_QUERY, load_page, with_relations
+from crm.activities.lists import (
+    MIN_QUERY,
+    happened,
+    load_page,
+    still_ahead,
+    when_key,
+    with_relations,
+)
 from crm.activities.models import Activity
 from crm.agreements.models import STAGES, Agreement
 from crm.extensions import db
 from crm.formatting import Formatter
+from crm.models import utcnow
 from crm.partners.models import Contact, Partner
 from crm.permissions import visible
 from crm.reference import DOMAINS
@@ -21,6 +29,7 @@ from crm.text import normalize_search
 EXPIRY_WINDOW_DAYS = 90
 LIVE_STAGES = ("signed", "active", "renewal")
 SEARCH_LIMIT = 10
+RECENT = 5  # activities coming up and past, on the start page
 
 
 @dataclass
@@ -30,7 +39,8 @@ class Dashboard:
     expiring: list[Agreement]
     overdue: list[Activity]
     upcoming: list[Activity]
-    recent: list[Activity]
+    coming: list[Activity]  # everyone's (visible) activities still ahead, the soonest first
+    past: list[Activity]  # and those whose time has come, the latest first
     today: date
 
     @property
@@ -42,10 +52,11 @@ class Dashboard:
         return sum(self.agreements_by_stage.values())
 
 
-def dashboard(user: Any, fmt: Formatter, top: int = 5) -> Dashboard:
+def dashboard(user: Any, fmt: Formatter, top: int = 5, now: datetime | None = None) -> Dashboard:
     """The start page of ``user``, in the days of the reader of ``fmt``: a fixed handful of
     grouped queries, whatever the data."""
-    today = fmt.today()
+    now = now or utcnow()
+    today = now.astimezone(fmt.zone).date()
     per_domain = dict(
         db.session.execute(
             select(Partner.domain, func.count(Partner.id))
@@ -73,20 +84,29 @@ def dashboard(user: Any, fmt: Formatter, top: int = 5) -> Dashboard:
         .order_by(Agreement.expires_on, Agreement.id)
         .limit(10)
     )
-    overdue, upcoming = followups.overdue_and_upcoming(user, fmt, limit=top)
-    recent_ids = db.session.scalars(
-        select(Activity.id)
-        .where(Activity.archived_at.is_(None), visible(Activity, user))
-        .order_by(Activity.id.desc())
-        .limit(8)
+    overdue, upcoming = followups.overdue_and_upcoming(user, fmt, limit=top, now=now)
+    current = select(Activity.id).where(Activity.archived_at.is_(None), visible(Activity, user))
+    coming_ids = list(
+        db.session.scalars(
+            current.where(still_ahead(today, now)).order_by(when_key(), Activity.id).limit(RECENT)
+        )
     )
+    past_ids = list(
+        db.session.scalars(
+            current.where(happened(today, now))
+            .order_by(when_key().desc(), Activity.id.desc())
+            .limit(RECENT)
+        )
+    )
+    loaded = {a.id: a for a in load_page(coming_ids + past_ids)}
     return Dashboard(
         partners_by_domain={code: per_domain.get(code, 0) for code in DOMAINS},
         agreements_by_stage={code: per_stage.get(code, 0) for code in STAGES},
         expiring=list(expiring),
         overdue=overdue,
         upcoming=upcoming,
-        recent=load_page(list(recent_ids)),
+        coming=[loaded[i] for i in coming_ids if i in loaded],
+        past=[loaded[i] for i in past_ids if i in loaded],
         today=today,
     )
 

@@ -8,7 +8,7 @@ from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Email, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from crm.auth.services import user_choices
+from crm.auth.services import colleague_choices, user_choices
 from crm.fields import (
     MAX_QUERY,
     ChoiceField,
@@ -100,11 +100,9 @@ class PartnerForm(FlaskForm):
     def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = country_options(_l("Not set"))
-        owners = user_choices(_l("No one"))
-        # An inactive current owner stays choosable, so editing never fails on it.
-        if owner is not None and all(c.value != owner.id for c in owners):
-            owners += choices([(owner.id, owner.display_name)])
-        self.owner_id.choices = owners
+        # The current owner stays choosable (marked when a viewer or deactivated), so
+        # editing never fails on it.
+        self.owner_id.choices = user_choices(_l("No one"), keep=owner.id if owner else None)
 
     def validate_website(self, field):
         field.data = normalize_website(field.data)
@@ -172,7 +170,7 @@ class PartnerFilterForm(FilterForm):
         super().__init__(*args, **kwargs)
         self.country.choices = country_options(ANY)
         self.area.choices = area_options(blank=ANY)
-        self.owner.choices = user_choices(ANY)
+        self.owner.choices = colleague_choices(ANY)
 
 
 class ContactFilterForm(FilterForm):

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, select
+from sqlalchemy import Select, case, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from crm.auth.models import User
@@ -26,7 +26,7 @@ from crm.partners.models import (
 from crm.permissions import current_actor
 from crm.records import check_save, get_or_not_found, length_problems
 from crm.reference import DOMAINS, all_areas
-from crm.text import is_country, range_problem
+from crm.text import is_country, normalize_search, range_problem
 
 PARTNER_SORTS = ("name", "country", "relationship", "updated")
 EXPORTED = (
@@ -165,6 +165,41 @@ def partner_names(
         ((p.id, fmt.name(p)) for p in partners if not p.archived or p.id in keep),
         key=lambda item: item[1].casefold(),
     )
+
+
+def _name_keys(*names: str | None) -> set[str]:
+    """The names as search normalises them (letters, diacritics, ZWNJ, case), empty ones left
+    out."""
+    return {normalize_search(name) for name in names} - {""}
+
+
+def duplicate_partners(
+    data: PartnerData, partner: Partner | None = None, limit: int = 5
+) -> list[Partner]:
+    """The partners, archived ones too, that ``data`` probably is already: the same country
+    (or neither has one) and a name equal to one of theirs, in any of English, Persian or
+    its own language, once normalised for search (Arabic or Persian letters, diacritics, ZWNJ
+    or space and case do not matter). ``partner`` is the one being edited: never its own
+    duplicate, and an edit that keeps its names and country finds none. The partner form warns
+    with these before saving; an import asks the same."""
+    keys = _name_keys(data.name_en, data.name_fa, data.name_local)
+    country = (data.country or "").upper() or None
+    unchanged = (
+        partner is not None
+        and partner.country == country
+        and keys == _name_keys(partner.name_en, partner.name_fa, partner.name_local)
+    )
+    if not keys or unchanged:
+        return []
+    stmt = select(Partner).where(
+        Partner.country == country if country else Partner.country.is_(None),
+        or_(*(Partner.matching(key) for key in keys)),  # narrows to the few worth comparing
+    )
+    if partner is not None:
+        stmt = stmt.where(Partner.id != partner.id)
+    candidates = db.session.scalars(stmt.order_by(Partner.archived_at.is_not(None), Partner.id))
+    found = [p for p in candidates if keys & _name_keys(p.name_en, p.name_fa, p.name_local)]
+    return found[:limit]
 
 
 # --- writing -------------------------------------------------------------------------------------

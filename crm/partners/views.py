@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.fields import form_values
 from crm.lists import Column
@@ -94,11 +95,22 @@ def _form_page(partner):
     form = PartnerForm(obj=partner, owner=partner.owner if partner else None)
     if partner is not None and not form.is_submitted():
         form.areas.data = [area.id for area in partner.areas]  # obj gives objects, not ids
+    duplicates: list = []
+
+    def save(data: services.PartnerData):
+        """Save, unless the partner seems to exist already and the user has not said "save
+        anyway": then the form comes back with the look-alikes (and any other message)."""
+        if "save_anyway" not in request.form:
+            duplicates.extend(services.duplicate_partners(data, partner))
+        if not duplicates:
+            return services.save_partner(partner, data)
+        errors = services.partner_problems(partner, data)
+        if errors:
+            raise RuleBroken(errors=errors)
+        return None
+
     saved = submit(
-        form,
-        services.PartnerData,
-        lambda data: services.save_partner(partner, data),
-        lambda data: services.partner_problems(partner, data),
+        form, services.PartnerData, save, lambda data: services.partner_problems(partner, data)
     )
     if saved:
         db.session.commit()
@@ -109,8 +121,11 @@ def _form_page(partner):
         )
         flash(message, "success")
         return redirect(url_for("partners.detail", partner_id=saved.id))
-    status = 400 if form.is_submitted() else 200
-    return render_template("partners/form.html", form=form, partner=partner), status
+    asking = duplicates and not form.errors  # nothing wrong: a question, not an error
+    status = 400 if form.is_submitted() and not asking else 200
+    return render_template(
+        "partners/form.html", form=form, partner=partner, duplicates=duplicates
+    ), status
 
 
 @bp.route("/partners/new", methods=["GET", "POST"])
