@@ -49,6 +49,14 @@ def timezone_choices(blank: Any = None) -> list[SelectChoice]:
     return choices(current_formatter().timezones(), blank=blank)
 
 
+def area_choices(blank: Any = None) -> list[SelectChoice]:
+    """The cooperation areas, in their order, named in the reader's language."""
+    from crm.reference import all_areas
+
+    fmt = current_formatter()
+    return choices(((area.id, fmt.name(area)) for area in all_areas()), blank=blank)
+
+
 def choices(options, blank=None) -> list[SelectChoice]:
     """Select options from a ``{value: label}`` mapping or ``(value, label)`` pairs.
 

@@ -206,6 +206,19 @@ class Formatter:
                 return str(value)
         return f"#{getattr(record, 'id', '')}"
 
+    @property
+    def other_locale(self) -> str:
+        """The other of the two languages every record is named in."""
+        return "en" if self.persian else "fa"
+
+    def other_name(self, record: Any) -> str:
+        """The record's name in the other language, when it has a different one (shown under
+        the name, for colleagues who write it the other way)."""
+        if record is None or not hasattr(record, "name_in"):
+            return ""
+        other = record.name_in(self.other_locale)
+        return "" if other == self.name(record) else other
+
     def pick(self, en: str | None, fa: str | None, *others: str | None) -> str:
         return pick(self.locale, en, fa, *others)
 

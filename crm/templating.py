@@ -79,6 +79,7 @@ def init_templating(app: Flask) -> None:
         "country": lambda code: _fmt().country(code),
         "format_list": lambda items: _fmt().list(items),
         "name": lambda record: _fmt().name(record),
+        "other_name": lambda record: _fmt().other_name(record),
         "timezone": lambda name: _fmt().timezone(name),
         "phone": lambda number: _fmt().phone(number),
         "filesize": lambda size: _fmt().filesize(size),

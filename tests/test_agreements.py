@@ -369,7 +369,7 @@ def test_edit_changes_fields_and_writes_audit(app, auth, client, make_agreement)
     )
     assert entries and entries[0].changes["title_en"][1] == "Renamed"
     page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
-    assert "Renamed" in page and "Change log" in page
+    assert "Renamed" in page and "Change history" in page
 
 
 def test_viewer_cannot_create_edit_or_archive(auth, client, make_agreement):

@@ -100,14 +100,14 @@ def test_changing_a_filter_select_waits_for_the_apply_button(demo_site, page):
         ("/agreements/", "#stage"),
         ("/activities/", "#status"),
     ]:
-        page.goto(demo_site.url + path)
+        page.goto(demo_site.url + path, wait_until="load")
         value = page.locator(f"{select} option").nth(1).get_attribute("value")
         page.select_option(select, value)
         page.wait_for_timeout(300)
         assert page.url == demo_site.url + path, f"{path}: a changed select submitted the form"
         page.locator(select).press("Tab")  # the user goes on, and applies with Enter
-        page.locator("form.filters input[type=search]").first.press("Enter")
-        page.wait_for_url(re.compile(re.escape(demo_site.url + path) + r"\?.*"))
+        with page.expect_navigation(url=re.compile(re.escape(demo_site.url + path) + r"\?.*")):
+            page.locator("form.filters input[type=search]").first.press("Enter")
         assert f"={value}" in page.url
 
 

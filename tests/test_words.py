@@ -46,3 +46,40 @@ def test_phone_numbers_are_grouped_and_file_sizes_scaled(app, auth, client, make
             "3.3 MB",
         ]
         assert fa.filesize(12_800) == "۱۲٫۵ کیلوبایت"
+
+
+RETIRED = {
+    "Nobody": "No one",
+    "Nobody yet": "No one",
+    "Any": "All … / Anyone",
+    "Filter": "Apply filters",
+    "History": "Change history",
+    "Change log": "Change history",
+}
+
+
+def test_one_word_per_concept_in_both_catalogues():
+    """Owners, empty filters, filter buttons and history titles each have one name."""
+    from babel.messages.pofile import read_po
+
+    from tests.conftest import ROOT
+
+    with (ROOT / "translations/fa/LC_MESSAGES/messages.po").open("rb") as source:
+        catalogue = read_po(source)
+    ids = {m.id for m in catalogue if isinstance(m.id, str)}
+    assert not ids & set(RETIRED), {word: RETIRED[word] for word in ids & set(RETIRED)}
+    persian = {m.id: m.string for m in catalogue if isinstance(m.id, str)}
+    assert persian["All areas"] != persian["All domains"]  # cooperation area ≠ domain
+
+
+def test_names_in_the_other_language_show_under_the_name(auth, client, make_partner):
+    make_partner(name_en="Kazan", name_fa="کازان", areas=["tourism"])
+    auth.login("viewer", locale="fa")
+    persian = client.get("/partners/").get_data(as_text=True)
+    assert "کازان" in persian and "<bdi>Kazan</bdi>" in persian
+    auth.logout()
+    auth.login("staff", locale="en")
+    english = client.get("/partners/").get_data(as_text=True)
+    assert "<bdi>کازان</bdi>" in english
+    form = client.get("/partners/new").get_data(as_text=True)
+    assert "Tourism" in form and "گردشگری" not in form

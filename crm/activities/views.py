@@ -10,7 +10,7 @@ from crm.activities import bp, followups, lists, options, services
 from crm.activities.forms import REMIND_CHOICES, ActivityFilterForm, ActivityForm, CompleteForm
 from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES, KIND_ICONS, Activity
 from crm.agreements.services import get_agreement
-from crm.auth.services import colleague_choices, user_choices
+from crm.auth.services import NO_ONE, colleague_choices, user_choices
 from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
 from crm.fields import choices, form_values
@@ -176,7 +176,7 @@ def _set_choices(form: ActivityForm, activity: Activity | None) -> None:
     form.participants.choices = options.contact_choices(
         partner_id, reader, [c.id for c in current.participants] if activity else []
     )
-    form.owner_id.choices = user_choices(_("Nobody"), keep=current.owner_id)
+    form.owner_id.choices = user_choices(NO_ONE, keep=current.owner_id)
 
 
 def _form_page(form: ActivityForm, activity: Activity | None):

@@ -52,7 +52,7 @@ class AgreementFilterForm(FlaskForm):
     )
     confidentiality = ChoiceField(
         _l("Confidentiality"),
-        choices=choices(CONFIDENTIALITY, _l("Any")),
+        choices=choices(CONFIDENTIALITY, _l("All levels")),
         validators=[Optional()],
         default="",
     )

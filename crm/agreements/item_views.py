@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from crm.agreements import bp, documents, milestones, services
 from crm.agreements.forms import MilestoneForm
-from crm.auth.services import user_choices
+from crm.auth.services import NO_ONE, user_choices
 from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.security import require
@@ -32,7 +32,7 @@ def edit_milestone(agreement_id: int, milestone_id: int):
     if agreement.archived:
         return archived_refusal(agreement)
     form = MilestoneForm(obj=milestone)
-    form.responsible_id.choices = user_choices(_("Nobody yet"), keep=milestone.responsible_id)
+    form.responsible_id.choices = user_choices(NO_ONE, keep=milestone.responsible_id)
     if submit(
         form,
         milestones.MilestoneData,

@@ -19,13 +19,12 @@ from crm.agreements.models import (
     STAGES,
     Agreement,
 )
-from crm.auth.services import colleague_choices, user_choices
+from crm.auth.services import NO_ONE, colleague_choices, user_choices
 from crm.extensions import db
-from crm.fields import choices, form_values
+from crm.fields import area_choices, choices, form_values
 from crm.i18n import current_formatter
 from crm.lists import Column
 from crm.partners.services import partner_names
-from crm.reference import all_areas
 from crm.security import require
 from crm.templating import register_globals
 from crm.text import parse_id
@@ -62,9 +61,7 @@ def _template_globals(state) -> None:
 
 def _filters(form: AgreementFilterForm) -> lists.AgreementFilters:
     """The valid filters; a field with an error is ignored (and shows its message)."""
-    form.area_id.choices = choices(
-        ((a.id, fmt().name(a)) for a in all_areas()), blank=_("All areas")
-    )
+    form.area_id.choices = area_choices(blank=_("All areas"))
     form.owner_id.choices = colleague_choices(_("Anyone"))
     form.validate()
     sort = request.args.get("sort", lists.DEFAULT_SORT)
@@ -115,10 +112,8 @@ def _agreement_form(agreement: Agreement | None) -> AgreementForm:
         form.owner_id.data = current_user.id
     keep = [p.id for p in agreement.parties] if agreement else []
     form.party_ids.choices = choices(partner_names(form.party_ids.data or [], reader, keep=keep))
-    form.area_ids.choices = choices((a.id, reader.name(a)) for a in all_areas())
-    form.owner_id.choices = user_choices(
-        _("Nobody"), keep=agreement.owner_id if agreement else None
-    )
+    form.area_ids.choices = area_choices()
+    form.owner_id.choices = user_choices(NO_ONE, keep=agreement.owner_id if agreement else None)
     return form
 
 

@@ -20,6 +20,8 @@ from crm.models import utcnow
 from crm.permissions import current_acting, current_actor, ensure
 from crm.records import text_problems
 
+# The blank choice of every owner and responsible-person picker.
+NO_ONE = _l("No one")
 # Owners and responsible people must be able to act on the record: staff and above.
 ASSIGNABLE_ROLE = "staff"
 

@@ -31,7 +31,7 @@ from crm.agreements.pipeline import (
     reopen,
     stage_left,
 )
-from crm.auth.services import user_choices
+from crm.auth.services import NO_ONE, user_choices
 from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.fields import choices
@@ -68,7 +68,7 @@ def render_page(
     for form in (end_form, reopen_form):
         form.note.flags.required = True  # a rule of the pipeline, shown on the form
     milestone_form = milestone_form or MilestoneForm(formdata=None)
-    milestone_form.responsible_id.choices = user_choices(_("Nobody yet"))
+    milestone_form.responsible_id.choices = user_choices(NO_ONE)
     today = reader.today()
     extensions = current_app.config["CRM_DOCUMENT_EXTENSIONS"]
     return render_template(
@@ -167,7 +167,7 @@ def add_milestone(agreement_id: int):
     if agreement.archived:
         return archived_refusal(agreement)
     form = MilestoneForm()
-    form.responsible_id.choices = user_choices(_("Nobody yet"))
+    form.responsible_id.choices = user_choices(NO_ONE)
     if submit(
         form,
         milestones.MilestoneData,

@@ -8,7 +8,7 @@ from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Email, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from crm.auth.services import colleague_choices, user_choices
+from crm.auth.services import NO_ONE, colleague_choices, user_choices
 from crm.fields import (
     MAX_QUERY,
     ChoiceField,
@@ -17,6 +17,7 @@ from crm.fields import (
     LocalDateField,
     MaxLength,
     WholeNumberField,
+    area_choices,
     choices,
     normalize_phone,
     optional_int,
@@ -31,13 +32,10 @@ from crm.partners.models import (
     Contact,
     Partner,
 )
-from crm.reference import DOMAINS, all_areas
+from crm.reference import DOMAINS
 
-ANY = _l("Any")
-
-
-def area_options(blank=None) -> list:
-    return choices(((a.id, a.name) for a in all_areas()), blank=blank)
+# One word per "no filter" across the lists: "All …" for a code, "Anyone" for people.
+ANYONE = _l("Anyone")
 
 
 def country_options(blank) -> list:
@@ -89,7 +87,7 @@ class PartnerForm(FlaskForm):
         default=None,
         description=_l("The colleague who looks after this relationship."),
     )
-    areas = IdMultipleField(_l("Cooperation areas"), choices=area_options)  # check boxes
+    areas = IdMultipleField(_l("Cooperation areas"), choices=area_choices)  # check boxes
     summary = TextAreaField(
         _l("Summary"), validators=[MaxLength(Partner.summary)], render_kw={"rows": 4}
     )
@@ -102,7 +100,7 @@ class PartnerForm(FlaskForm):
         self.country.choices = country_options(_l("Not set"))
         # The current owner stays choosable (marked when a viewer or deactivated), so
         # editing never fails on it.
-        self.owner_id.choices = user_choices(_l("No one"), keep=owner.id if owner else None)
+        self.owner_id.choices = user_choices(NO_ONE, keep=owner.id if owner else None)
 
     def validate_website(self, field):
         field.data = normalize_website(field.data)
@@ -159,22 +157,26 @@ class FilterForm(FlaskForm):
 
 
 class PartnerFilterForm(FilterForm):
-    domain = ChoiceField(_l("Domain"), choices=choices(DOMAINS, blank=ANY))
-    kind = ChoiceField(_l("Kind"), choices=choices(PARTNER_KINDS, blank=ANY))
+    domain = ChoiceField(_l("Domain"), choices=choices(DOMAINS, blank=_l("All domains")))
+    kind = ChoiceField(_l("Kind"), choices=choices(PARTNER_KINDS, blank=_l("All kinds")))
     country = ChoiceField(_l("Country"))
-    relationship = ChoiceField(_l("Relationship"), choices=choices(RELATIONSHIPS, blank=ANY))
+    relationship = ChoiceField(
+        _l("Relationship"), choices=choices(RELATIONSHIPS, blank=_l("All relationships"))
+    )
     area = ChoiceField(_l("Cooperation area"), coerce=optional_int, default=None)
     owner = ChoiceField(_l("Owner"), coerce=optional_int, default=None)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = country_options(ANY)
-        self.area.choices = area_options(blank=ANY)
-        self.owner.choices = colleague_choices(ANY)
+        self.country.choices = country_options(_l("All countries"))
+        self.area.choices = area_choices(blank=_l("All areas"))
+        self.owner.choices = colleague_choices(ANYONE)
 
 
 class ContactFilterForm(FilterForm):
     partner = IdField(widget=HiddenInput(), message=_l("This partner does not exist."))
-    domain = ChoiceField(_l("Partner's domain"), choices=choices(DOMAINS, blank=ANY))
-    language = ChoiceField(_l("Preferred language"), choices=choices(CONTACT_LANGUAGES, blank=ANY))
+    domain = ChoiceField(_l("Partner's domain"), choices=choices(DOMAINS, blank=_l("All domains")))
+    language = ChoiceField(
+        _l("Preferred language"), choices=choices(CONTACT_LANGUAGES, blank=_l("All languages"))
+    )
     primary = BooleanField(_l("Primary contacts only"))
