@@ -87,25 +87,30 @@ class LookupSelect(Select):
         return super().__call__(field, **kwargs)
 
 
-class LocalDateInput(TextInput):
-    """A text input with the Jalali date picker in Persian, a native date input in English."""
+class LocalInput(TextInput):
+    """A native input (``native``: date, time) in English; in Persian a text input with Persian
+    hints, since the native date and time inputs follow the browser's locale (Latin digits,
+    AM/PM) whatever the page's language."""
+
+    def __init__(self, native: str, **persian: str) -> None:
+        super().__init__()
+        self.native, self.persian = native, persian
 
     def __call__(self, field, **kwargs):
         if current_formatter().persian:
-            kwargs.setdefault("data-jdp", "")
-            kwargs.setdefault("placeholder", "۱۴۰۴/۰۱/۱۵")
-            kwargs.setdefault("inputmode", "numeric")
+            for name, value in {**self.persian, "inputmode": "numeric"}.items():
+                kwargs.setdefault(name, value)
             kwargs.setdefault("autocomplete", "off")
-            self.input_type = "text"
+            kwargs.setdefault("type", "text")
         else:
-            self.input_type = "date"
+            kwargs.setdefault("type", self.native)
         return super().__call__(field, **kwargs)
 
 
 class LocalDateField(Field):
     """A date typed in Jalali (fa) or Gregorian (en), with Persian or Latin digits."""
 
-    widget = LocalDateInput()
+    widget = LocalInput("date", **{"data-jdp": "", "placeholder": "۱۴۰۴/۰۱/۱۵"})
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, **kwargs)
@@ -125,27 +130,10 @@ class LocalDateField(Field):
             raise ValueError(str(error.args[0])) from None
 
 
-class LocalTimeInput(TextInput):
-    """A 24-hour time in the page's language. The native time input follows the browser's
-    locale (AM/PM, Latin digits) whatever the page says, so Persian gets a text input with
-    Persian digits instead; English keeps the native one."""
-
-    def __call__(self, field, **kwargs):
-        if current_formatter().persian:
-            kwargs.setdefault("placeholder", "۱۴:۳۰")
-            kwargs.setdefault("inputmode", "numeric")
-            kwargs.setdefault("pattern", "[0-9۰-۹]{1,2}:[0-9۰-۹]{2}")
-            kwargs.setdefault("autocomplete", "off")
-            self.input_type = "text"
-        else:
-            self.input_type = "time"
-        return super().__call__(field, **kwargs)
-
-
 class LocalTimeField(StringField):
     """A wall-clock time (HH:MM) in the user's time zone; Persian digits are accepted."""
 
-    widget = LocalTimeInput()
+    widget = LocalInput("time", placeholder="۱۴:۳۰", pattern="[0-9۰-۹]{1,2}:[0-9۰-۹]{2}")
 
     def _value(self) -> str:
         if self.raw_data:

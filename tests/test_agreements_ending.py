@@ -4,31 +4,15 @@ a reason; a manager can reopen it at the stage it left, recorded in the stage hi
 import re
 
 import pytest
-import sqlalchemy as sa
 
-from crm.agreements.models import Agreement, StageChange
+from crm.agreements.models import Agreement
 from crm.agreements.pipeline import StageError, move_stage, reopen
 from crm.auth.models import User
 from crm.exceptions import Forbidden
 from crm.extensions import db
 from crm.models import utcnow
 from crm.permissions import acting_as
-
-
-def _history(app, agreement_id):
-    with app.app_context():
-        return list(
-            db.session.execute(
-                sa.select(
-                    StageChange.from_stage,
-                    StageChange.to_stage,
-                    StageChange.changed_by_id,
-                    StageChange.note,
-                )
-                .where(StageChange.agreement_id == agreement_id)
-                .order_by(StageChange.id)
-            )
-        )
+from tests.test_agreements_pipeline import _history
 
 
 def _stage(app, agreement_id):
