@@ -204,18 +204,22 @@ class IdMultipleField(SelectMultipleField):
         self.data = ids
 
 
-class IdField(StringField):
+class _NumberText(StringField):
+    """A number typed as text: shown back as typed, or as the stored number."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+
+class IdField(_NumberText):
     """One record id, typed or in a hidden input (a list's partner filter): what cannot be an
     id (see ``crm.text.parse_id``) is refused with ``message``."""
 
     def __init__(self, label=None, validators=None, message=CHOOSE, **kwargs):
         super().__init__(label, validators, **kwargs)
         self.message = message
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
 
     def process_formdata(self, valuelist):
         text = valuelist[0] if valuelist else ""
@@ -224,7 +228,7 @@ class IdField(StringField):
             raise ValueError(self.message)
 
 
-class WholeNumberField(StringField):
+class WholeNumberField(_NumberText):
     """A whole number from ``low`` to ``high``, typed with Latin, Persian or Arabic-Indic
     digits and the marks that group thousands (``250,000``, ``۲۵۰٬۰۰۰``). Anything else, or a
     number out of range, is refused with a message that gives the range in the reader's
@@ -234,11 +238,6 @@ class WholeNumberField(StringField):
         kwargs.setdefault("render_kw", {"inputmode": "numeric"})
         super().__init__(label, validators, **kwargs)
         self.low, self.high = low, min(high, DB_INT_MAX)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
 
     def process_formdata(self, valuelist):
         text = valuelist[0] if valuelist else ""
