@@ -131,6 +131,7 @@ class Formatter:
         self._territories = self.babel_locale.territories
         self._dates: dict[tuple[dt.date, str], str] = {}
         self._times: dict[tuple[int, int], str] = {}
+        self._date_inputs: dict[dt.date, str] = {}
         self._labels: dict[int, dict[Any, str]] = {}
 
     @classmethod
@@ -343,9 +344,13 @@ class Formatter:
         """The text a date input shows for editing: Jalali ``1405/09/05`` in fa, ISO in en."""
         if value is None:
             return ""
-        if self.persian:
-            return jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d")
-        return value.isoformat()
+        if not self.persian:
+            return value.isoformat()
+        text = self._date_inputs.get(value)
+        if text is None:  # the Jalali conversion is slow, and an export repeats its dates
+            text = jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d")
+            self._date_inputs[value] = text
+        return text
 
     def datetime_input(self, value: dt.datetime | None) -> str:
         """An instant as the reader's date (as ``date_input`` writes it) and 24-hour clock time,

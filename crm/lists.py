@@ -8,6 +8,7 @@ it is (XLSX will be a second writer over the same columns).
 
 import csv
 import io
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -64,6 +65,8 @@ def cell(value: Any, fmt: Formatter) -> str:
     times in the reader's zone on a 24-hour clock, numbers in plain Latin digits, yes or no as
     words. Text that a spreadsheet would run as a formula starts with an apostrophe, which
     makes it text: ``'=HYPERLINK(…)``, ``'+98 21 …``."""
+    if type(value) is str:  # the most common cell first
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -103,6 +106,33 @@ def links(table: Table, owner: str, target: str, owners: Select) -> dict[int, li
     for owner_id, target_id in db.session.execute(stmt.order_by(table.c[target])):
         found.setdefault(owner_id, []).append(target_id)
     return found
+
+
+def linked_names(found: dict[int, list[int]], names: dict[int, str]) -> Callable[[Any], list[str]]:
+    """For a row, the names of the ids ``links`` found for it, in the order of ``names``; each
+    combination of ids is worked out once per export."""
+    order = {i: position for position, i in enumerate(names)}
+    memo: dict[tuple[int, ...], list[str]] = {}
+
+    def of(row: Any) -> list[str]:
+        ids = tuple(found.get(row.id, ()))
+        result = memo.get(ids)
+        if result is None:
+            known = sorted((i for i in ids if i in order), key=order.__getitem__)
+            result = memo[ids] = [names[i] for i in known]
+        return result
+
+    return of
+
+
+def with_fields(rows: Iterable[Any], **computed: Callable[[Any], Any]) -> Iterator[Any]:
+    """Each of ``rows`` (Core rows) with more fields computed from it, as a light named tuple:
+    an export reads the parties or the areas of a row as it reads the row's own columns."""
+    shape: Any = None
+    for row in rows:
+        if shape is None:
+            shape = namedtuple("ExportRow", [*row._fields, *computed])  # type: ignore[misc,no-redef]
+        yield shape(*row, *(compute(row) for compute in computed.values()))
 
 
 def stream_rows(stmt: Select, batch: int = 1000) -> Iterator[Any]:

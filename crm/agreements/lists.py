@@ -3,7 +3,6 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Select, case, func, select
@@ -18,7 +17,7 @@ from crm.agreements.pipeline import PIPELINE
 from crm.auth.models import User
 from crm.extensions import db
 from crm.formatting import Formatter
-from crm.lists import links, stream_rows
+from crm.lists import linked_names, links, stream_rows, with_fields
 from crm.models import CooperationArea
 from crm.partners.models import Partner
 from crm.permissions import visible
@@ -112,7 +111,7 @@ def list_query(user: Any, f: AgreementFilters, fmt: Formatter) -> Select:
     )
 
 
-def export_rows(user: Any, f: AgreementFilters, fmt: Formatter) -> Iterator[SimpleNamespace]:
+def export_rows(user: Any, f: AgreementFilters, fmt: Formatter) -> Iterator[Any]:
     """The rows of the list's export with the names of the parties, areas and owner: three
     queries (the parties and areas of all the agreements at once, then the agreements
     streamed), however many rows."""
@@ -145,12 +144,12 @@ def export_rows(user: Any, f: AgreementFilters, fmt: Formatter) -> Iterator[Simp
         owner.display_name.label("owner"),
         maintain_column_froms=True,
     )
-    for row in stream_rows(stmt):
-        yield SimpleNamespace(
-            **row._mapping,
-            parties=sorted(partner_names[i] for i in parties.get(row.id, ())),
-            areas=[name for i, name in area_names.items() if i in areas.get(row.id, ())],
-        )
+    by_name = dict(sorted(partner_names.items(), key=lambda item: item[1]))
+    yield from with_fields(
+        stream_rows(stmt),
+        parties=linked_names(parties, by_name),
+        areas=linked_names(areas, area_names),
+    )
 
 
 def stage_counts(user: Any, f: AgreementFilters, fmt: Formatter) -> dict[str, int]:

@@ -3,7 +3,6 @@
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -14,7 +13,7 @@ from crm.auth.models import User
 from crm.auth.services import check_owner
 from crm.extensions import db
 from crm.formatting import Formatter
-from crm.lists import links, sorted_by, stream_rows
+from crm.lists import linked_names, links, sorted_by, stream_rows, with_fields
 from crm.models import CooperationArea
 from crm.partners.models import (
     MAX_POPULATION,
@@ -120,7 +119,7 @@ def partner_query(filters: PartnerFilters, fmt: Formatter) -> Select:
     return _partners(filters, fmt).options(selectinload(Partner.owner), selectinload(Partner.areas))
 
 
-def export_rows(filters: PartnerFilters, fmt: Formatter) -> Iterator[SimpleNamespace]:
+def export_rows(filters: PartnerFilters, fmt: Formatter) -> Iterator[Any]:
     """The rows of the list's export, with the owner's name and the areas' names: two queries
     (the areas of all the partners at once, then the partners streamed), however many rows."""
     partners = _partners(filters, fmt)
@@ -131,10 +130,7 @@ def export_rows(filters: PartnerFilters, fmt: Formatter) -> Iterator[SimpleNames
     stmt = partners.outerjoin(owner, owner.id == Partner.owner_id).with_only_columns(
         *EXPORTED, owner.display_name.label("owner"), maintain_column_froms=True
     )
-    for row in stream_rows(stmt):
-        yield SimpleNamespace(
-            **row._mapping, areas=[name for i, name in names.items() if i in areas.get(row.id, ())]
-        )
+    yield from with_fields(stream_rows(stmt), areas=linked_names(areas, names))
 
 
 def lookup_partners(q: str, fmt: Formatter, limit: int = 20) -> list[Partner]:
