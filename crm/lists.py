@@ -39,10 +39,16 @@ def clean_sort(sort: str | None, allowed: Iterable[str], default: str) -> str:
 
 
 def sorted_by(stmt: Select, sort: str, columns: dict[str, Any], default: str, tie: Any) -> Select:
-    """Order by a whitelisted sort key of ``columns``; unknown keys use ``default``."""
+    """Order by a whitelisted sort key of ``columns``, then by ``tie`` in the same direction
+    (an index on both serves either); unknown keys use ``default``. A value of ``columns`` may
+    be a function that makes the column, called only when sorting by it."""
     sort = clean_sort(sort, columns, default)
     column = columns[sort.lstrip("-")]
-    return stmt.order_by(column.desc() if sort.startswith("-") else column.asc(), tie)
+    if callable(column):
+        column = column()
+    if sort.startswith("-"):
+        return stmt.order_by(column.desc(), tie.desc())
+    return stmt.order_by(column.asc(), tie.asc())
 
 
 # --- exports -------------------------------------------------------------------------------------

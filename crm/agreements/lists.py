@@ -99,10 +99,13 @@ def _agreements(user: Any, f: AgreementFilters, fmt: Formatter) -> Select:
     if key not in SORTS:
         key = DEFAULT_SORT.lstrip("-")
     column = _sort_column(key, fmt.locale)
-    order = column.desc() if f.sort.startswith("-") else column.asc()
+    descending = f.sort.startswith("-")
+    order = column.desc() if descending else column.asc()
     if key in {"expires_on", "signed_on"}:
         order = order.nulls_last()
-    return stmt.order_by(order, Agreement.id.desc())
+    # Equal titles go by id in the title's direction: the title index holds both.
+    ascending_id = key == "title" and not descending
+    return stmt.order_by(order, Agreement.id.asc() if ascending_id else Agreement.id.desc())
 
 
 def list_query(user: Any, f: AgreementFilters, fmt: Formatter) -> Select:
