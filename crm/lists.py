@@ -38,17 +38,17 @@ def clean_sort(sort: str | None, allowed: Iterable[str], default: str) -> str:
     return sort if sort and sort.lstrip("-") in allowed else default
 
 
-def sorted_by(stmt: Select, sort: str, columns: dict[str, Any], default: str, tie: Any) -> Select:
-    """Order by a whitelisted sort key of ``columns``, then by ``tie`` in the same direction
-    (an index on both serves either); unknown keys use ``default``. A value of ``columns`` may
-    be a function that makes the column, called only when sorting by it."""
+def sorted_by(stmt: Select, sort: str, columns: dict[str, Any], default: str, *ties: Any) -> Select:
+    """Order by a whitelisted sort key of ``columns``, then by ``ties`` in the same direction
+    (an index on them all serves either); unknown keys use ``default``. A value of ``columns``
+    may be a function that makes the column, called only when sorting by it."""
     sort = clean_sort(sort, columns, default)
     column = columns[sort.lstrip("-")]
     if callable(column):
         column = column()
     if sort.startswith("-"):
-        return stmt.order_by(column.desc(), tie.desc())
-    return stmt.order_by(column.asc(), tie.asc())
+        return stmt.order_by(column.desc(), *(tie.desc() for tie in ties))
+    return stmt.order_by(column.asc(), *(tie.asc() for tie in ties))
 
 
 # --- exports -------------------------------------------------------------------------------------

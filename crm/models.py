@@ -53,9 +53,13 @@ class TimestampMixin:
 
 
 class ArchivableMixin:
-    """Records are archived and restored, never deleted."""
+    """Records are archived and restored, never deleted.
 
-    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    ``archived_at`` has no index of its own: nearly every row is current, so an index on it
+    matches almost everything, and SQLite's planner takes it over the partial indexes
+    ``WHERE archived_at IS NULL`` that serve each list's order (``sort_indexes``)."""
+
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def archived(self) -> bool:
@@ -136,6 +140,9 @@ class BilingualNameMixin:
 SortKey = String(SORT_KEY_LENGTH).with_variant(String(SORT_KEY_LENGTH, collation="C"), "postgresql")
 
 
+CURRENT = "archived_at IS NULL"
+
+
 class SortKeysMixin:
     """Stored alphabetical sort keys (``crm.text.sort_key``), kept current by crm.audit's
     flush hook and written by the bulk seed; each list sorts by one, through an index."""
@@ -161,20 +168,12 @@ class SortedNameMixin(SortKeysMixin, BilingualNameMixin):
         return cls.sort_fa if locale == "fa" else cls.sort_en
 
 
-def sort_indexes(table: str, *columns: str) -> tuple[Index, ...]:
-    """One index per sort key of ``table``, with the id as the tie, over current records only
-    (lists show archived records only when asked)."""
-    current = text("archived_at IS NULL")
-    return tuple(
-        Index(
-            f"ix_{table}_{column}_current",
-            column,
-            "id",
-            sqlite_where=current,
-            postgresql_where=current,
-        )
-        for column in columns
-    )
+def sort_indexes(table: str, *columns: str, current: bool = True) -> tuple[Index, ...]:
+    """One index per sort key of ``table``, with the id as the tie: over current records only
+    (lists show archived records only when asked), or with ``current=False`` over all."""
+    where = {"sqlite_where": text(CURRENT), "postgresql_where": text(CURRENT)} if current else {}
+    suffix = "_current" if current else ""
+    return tuple(Index(f"ix_{table}_{column}{suffix}", column, "id", **where) for column in columns)
 
 
 class CooperationArea(BilingualNameMixin, Model):

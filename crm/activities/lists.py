@@ -127,9 +127,8 @@ def _filtered(stmt: Select, user: Any, filters: ActivityFilters, zone: ZoneInfo)
 def _ordered(stmt: Select, sort: str) -> Select:
     key = sort.lstrip("-") if sort.lstrip("-") in SORTS else DEFAULT_SORT.lstrip("-")
     descending = sort.startswith("-") if sort.lstrip("-") in SORTS else True
-    column = {"when": when_key(), "subject": Activity.sort_subject}.get(key) or getattr(
-        Activity, key
-    )
+    columns = {"when": when_key, "subject": lambda: Activity.sort_subject}
+    column = columns[key]() if key in columns else getattr(Activity, key)
     order = column.desc() if descending else column.asc()
     return stmt.order_by(order, Activity.id.desc() if descending else Activity.id)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from crm.exceptions import NotFound
 from crm.extensions import db
 from crm.formatting import Formatter
-from crm.lists import sorted_by, stream_rows
+from crm.lists import clean_sort, sorted_by, stream_rows
 from crm.partners.models import CONTACT_LANGUAGES, Contact, Partner
 from crm.permissions import current_actor, ensure
 from crm.records import check_save, ensure_current, get_or_not_found, length_problems
@@ -70,7 +70,10 @@ def _contacts(filters: ContactFilters, fmt: Formatter) -> Select:
         "language": Contact.language,
         "updated": Contact.updated_at,
     }
-    return sorted_by(stmt, filters.sort, columns, "name", Contact.id)
+    # By partner: a partner's contacts together, so the partners' sort index serves the order.
+    by_partner = clean_sort(filters.sort, columns, "name").lstrip("-") == "partner"
+    ties = (Partner.id, Contact.id) if by_partner else (Contact.id,)
+    return sorted_by(stmt, filters.sort, columns, "name", *ties)
 
 
 def contact_query(filters: ContactFilters, fmt: Formatter) -> Select:

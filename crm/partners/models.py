@@ -56,7 +56,8 @@ class Partner(
     SortedNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     __tablename__ = "partners"
-    __table_args__ = sort_indexes("partners", "sort_en", "sort_fa")
+    # Over every partner: the contact list sorted by partner shows archived partners' contacts.
+    __table_args__ = sort_indexes("partners", "sort_en", "sort_fa", current=False)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)

@@ -6,6 +6,10 @@ on PostgreSQL they compare byte by byte (``COLLATE "C"``). The keys of the exist
 computed in Python, a batch of rows at a time, with the functions the flush hook uses. Each key
 gets an index with the id, over current (not archived) records.
 
+The single-column ``archived_at`` indexes go (SQLite's planner would take them over the sort
+indexes, and they match nearly every row). Revision 0006 (time order) drops them too: both do
+it only where they still exist, so the two revisions run in either order.
+
 Revision ID: 0007
 Revises: 0004
 Create Date: 2026-11-27 18:00:00
@@ -34,6 +38,7 @@ NAMES = {
 KEYS = {name: ('sort_en', 'sort_fa') for name in NAMES} | {'activities': ('sort_subject',)}
 BATCH = 1000
 CURRENT = sa.text('archived_at IS NULL')
+ARCHIVABLE = ('partners', 'contacts', 'agreements', 'activities', 'agreement_documents')
 
 
 def _keys(table: str, row) -> dict:
@@ -80,6 +85,8 @@ def _key_type():
 
 
 def upgrade():
+    for name in ARCHIVABLE:
+        op.execute(f'DROP INDEX IF EXISTS ix_{name}_archived_at')
     for name, keys in KEYS.items():
         with op.batch_alter_table(name) as batch_op:
             for key in keys:
@@ -106,3 +113,5 @@ def downgrade():
         with op.batch_alter_table(name) as batch_op:
             for key in keys:
                 batch_op.drop_column(key)
+    for name in ARCHIVABLE:
+        op.execute(f'CREATE INDEX IF NOT EXISTS ix_{name}_archived_at ON {name} (archived_at)')
