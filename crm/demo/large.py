@@ -29,9 +29,9 @@ from crm.demo.large_words import (
 )
 from crm.demo.small import at_tehran, tehran_today
 from crm.extensions import db
+from crm.formatting import pick
 from crm.models import CooperationArea, utcnow
 from crm.partners.models import Contact, Partner, partner_areas
-from crm.formatting import pick
 from crm.text import search_key, sort_key
 
 SIZES = {"partners": 10_000, "contacts": 50_000, "agreements": 5_000, "activities": 100_000}
