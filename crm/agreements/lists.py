@@ -164,18 +164,25 @@ def stage_counts(user: Any, f: AgreementFilters, fmt: Formatter) -> dict[str, in
     return {stage: count for stage, count in db.session.execute(stmt)}
 
 
-def agreements_with_partner(partner: Partner, user: Any, limit: int = 50) -> list[Agreement]:
-    """Current agreements the partner is a party to, as far as ``user`` may see them."""
+def _with_partner(stmt: Select, partner: Partner, user: Any) -> Select:
+    return stmt.join(agreement_parties, agreement_parties.c.agreement_id == Agreement.id).where(
+        agreement_parties.c.partner_id == partner.id,
+        Agreement.archived_at.is_(None),
+        visible(Agreement, user),
+    )
+
+
+def agreements_with_partner(partner: Partner, user: Any, limit: int = 10) -> list[Agreement]:
+    """Current agreements the partner is a party to, as far as ``user`` may see them: the
+    ``limit`` last changed."""
+    stmt = _with_partner(select(Agreement), partner, user)
     return list(
         db.session.scalars(
-            select(Agreement)
-            .join(agreement_parties, agreement_parties.c.agreement_id == Agreement.id)
-            .where(
-                agreement_parties.c.partner_id == partner.id,
-                Agreement.archived_at.is_(None),
-                visible(Agreement, user),
-            )
-            .order_by(Agreement.updated_at.desc(), Agreement.id.desc())
-            .limit(limit)
+            stmt.order_by(Agreement.updated_at.desc(), Agreement.id.desc()).limit(limit)
         )
     )
+
+
+def count_agreements_with_partner(partner: Partner, user: Any) -> int:
+    """How many agreements ``agreements_with_partner`` would show without a limit."""
+    return db.session.scalar(_with_partner(select(func.count(Agreement.id)), partner, user)) or 0
