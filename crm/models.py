@@ -171,9 +171,12 @@ class SortedNameMixin(SortKeysMixin, BilingualNameMixin):
 def sort_indexes(table: str, *columns: str, current: bool = True) -> tuple[Index, ...]:
     """One index per sort key of ``table``, with the id as the tie: over current records only
     (lists show archived records only when asked), or with ``current=False`` over all."""
-    where = {"sqlite_where": text(CURRENT), "postgresql_where": text(CURRENT)} if current else {}
+    where: dict[str, Any] = {"sqlite_where": text(CURRENT), "postgresql_where": text(CURRENT)}
     suffix = "_current" if current else ""
-    return tuple(Index(f"ix_{table}_{column}{suffix}", column, "id", **where) for column in columns)
+    return tuple(
+        Index(f"ix_{table}_{column}{suffix}", column, "id", **(where if current else {}))
+        for column in columns
+    )
 
 
 class CooperationArea(BilingualNameMixin, Model):
