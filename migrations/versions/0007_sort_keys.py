@@ -4,7 +4,8 @@ Partners, contacts and agreements get ``sort_en`` and ``sort_fa`` (the name an E
 Persian reader sees, as ``crm.text.sort_key`` makes it sortable), activities ``sort_subject``;
 on PostgreSQL they compare byte by byte (``COLLATE "C"``). The keys of the existing rows are
 computed in Python, a batch of rows at a time, with the functions the flush hook uses. Each key
-gets an index with the id, over current (not archived) records.
+gets an index with the id, over current (not archived) records; a partner's over every partner,
+as the contact list sorted by partner shows the contacts of archived partners too.
 
 The single-column ``archived_at`` indexes go (SQLite's planner would take them over the sort
 indexes, and they match nearly every row). Revision 0006 (time order) drops them too: both do
@@ -97,19 +98,23 @@ def upgrade():
         fill_sort_keys(op.get_bind())
     for name, keys in KEYS.items():
         for key in keys:
-            op.create_index(
-                f'ix_{name}_{key}_current',
-                name,
-                [key, 'id'],
-                sqlite_where=CURRENT,
-                postgresql_where=CURRENT,
-            )
+            if name == 'partners':
+                op.create_index(f'ix_{name}_{key}', name, [key, 'id'])
+            else:
+                op.create_index(
+                    f'ix_{name}_{key}_current',
+                    name,
+                    [key, 'id'],
+                    sqlite_where=CURRENT,
+                    postgresql_where=CURRENT,
+                )
 
 
 def downgrade():
     for name, keys in KEYS.items():
         for key in keys:
-            op.drop_index(f'ix_{name}_{key}_current', table_name=name)
+            suffix = '' if name == 'partners' else '_current'
+            op.drop_index(f'ix_{name}_{key}{suffix}', table_name=name)
         with op.batch_alter_table(name) as batch_op:
             for key in keys:
                 batch_op.drop_column(key)
