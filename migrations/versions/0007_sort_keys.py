@@ -108,6 +108,9 @@ def upgrade():
                     sqlite_where=CURRENT,
                     postgresql_where=CURRENT,
                 )
+    if context.get_context().dialect.name == 'postgresql':  # every row was rewritten
+        for name in KEYS:
+            op.execute(f'ANALYZE {name}')
 
 
 def downgrade():
