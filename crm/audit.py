@@ -17,7 +17,7 @@ from sqlalchemy import JSON, ForeignKey, String, Table, Text, event, insert, ins
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from crm.extensions import Model, db
-from crm.models import AuditedMixin, SearchableMixin, UTCDateTime, utcnow
+from crm.models import AuditedMixin, SearchableMixin, SortKeysMixin, UTCDateTime, utcnow
 from crm.permissions import current_acting
 from crm.text import search_key
 
@@ -134,6 +134,9 @@ def _refresh_search_keys(session: Session, flush_context, instances) -> None:
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, SearchableMixin):
             obj.search_key = search_key(obj.search_values())
+        if isinstance(obj, SortKeysMixin):
+            for column, key in obj.sort_keys().items():
+                setattr(obj, column, key)
 
 
 def _action(first: str, changes: dict) -> str:

@@ -2,16 +2,18 @@
 a form hands its values to a service."""
 
 import dataclasses
+from collections.abc import Callable, Hashable, Iterable
 from datetime import date
 from typing import Any, TypeVar
 
 import phonenumbers
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import Field, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
-from wtforms.widgets import Select, TextInput
+from wtforms.widgets import Select, TextInput, html_params
 
 from crm.i18n import current_formatter
 from crm.models import max_length
@@ -43,18 +45,61 @@ def form_values(form: Any, cls: type[T], **extra: Any) -> T:
     return cls(**{**values, **extra})
 
 
+class SharedChoices(list):
+    """Select options that many requests share (countries, time zones, areas, colleagues),
+    each option's HTML rendered once: ``SharedSelect`` joins them, marking the chosen one."""
+
+    def __init__(self, items: Iterable[SelectChoice]) -> None:
+        super().__init__(items)
+        self.html = [
+            Markup('<option value="%s">%s</option>') % (c.value, c.label or c.value) for c in self
+        ]
+        self.positions = {str(c.value): i for i, c in enumerate(self)}
+
+
+MAX_SHARED = 200  # kinds × languages × blanks × versions; beyond it the cache starts afresh
+
+
+def shared_choices(key: tuple[Hashable, ...], build: Callable[[], list]) -> SharedChoices:
+    """The options under ``key`` from this application's cache, or ``build()`` once. The key
+    names the kind, the reader's language, the blank option and whatever else changes the
+    options (today for time-zone offsets, a version of the users for colleagues)."""
+    cache = current_app.extensions.setdefault("crm_shared_choices", {})
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= MAX_SHARED:
+            cache.clear()
+        found = cache[key] = SharedChoices(build())
+    return found
+
+
+def _shared(kind: str, options: Callable[[], Any], blank: Any, *version: Hashable) -> Any:
+    fmt = current_formatter()
+    label = None if blank is None else str(blank)
+    return shared_choices(
+        (kind, fmt.locale, label, *version), lambda: choices(options(), blank=blank)
+    )
+
+
 def timezone_choices(blank: Any = None) -> list[SelectChoice]:
     """Every time zone as its city in the reader's language with today's offset, west to
     east; the value is the IANA name."""
-    return choices(current_formatter().timezones(), blank=blank)
+    fmt = current_formatter()
+    return _shared("timezones", fmt.timezones, blank, fmt.today())
+
+
+def country_choices(blank: Any = None) -> list[SelectChoice]:
+    """ISO 3166 countries named and sorted in the reader's language."""
+    return _shared("countries", current_formatter().countries, blank)
 
 
 def area_choices(blank: Any = None) -> list[SelectChoice]:
-    """The cooperation areas, in their order, named in the reader's language."""
+    """The cooperation areas, in their order, named in the reader's language. A reference
+    table that changes only with a deployment: read once per application."""
     from crm.reference import all_areas
 
     fmt = current_formatter()
-    return choices(((area.id, fmt.name(area)) for area in all_areas()), blank=blank)
+    return _shared("areas", lambda: [(area.id, fmt.name(area)) for area in all_areas()], blank)
 
 
 def choices(options, blank=None) -> list[SelectChoice]:
@@ -173,8 +218,30 @@ class MaxLength(Length):
             )
 
 
+class SharedSelect(Select):
+    """WTForms' select, faster for ``SharedChoices``: their options' HTML is joined, not
+    rendered again (the same markup, ``<option selected value="…">`` for the chosen one)."""
+
+    def __call__(self, field, **kwargs):
+        options = field.choices
+        if not isinstance(options, SharedChoices) or self.multiple:
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for name in self.validation_attrs:
+            if name not in kwargs and getattr(flags, name, False):
+                kwargs[name] = getattr(flags, name)
+        html = list(options.html)
+        chosen = options.positions.get("" if field.data is None else str(field.data))
+        if chosen is not None:
+            html[chosen] = Markup("<option selected ") + html[chosen][len("<option ") :]
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{''.join(html)}</select>")
+
+
 class ChoiceField(SelectField):
     """A select whose wrong values get our translated message instead of WTForms' own."""
+
+    widget = SharedSelect()
 
     def __init__(self, label=None, validators=None, **kwargs):
         kwargs.setdefault("invalid_value_message", CHOOSE)

@@ -26,7 +26,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as ngettext
 
-from crm.text import parse_date, to_persian_digits
+from crm.text import parse_date, sort_key, to_persian_digits
 
 FALLBACK_LOCALE, FALLBACK_ZONE = "fa", "Asia/Tehran"
 _PERSIAN_SEPARATORS = str.maketrans({",": "٬", ".": "٫"})
@@ -99,7 +99,8 @@ def _countries(locale: str) -> tuple[tuple[str, str], ...]:
         for c in names
         if isinstance(c, str) and len(c) == 2 and c.isalpha() and c not in NOT_COUNTRIES
     ]
-    return tuple(sorted(((c, str(names[c])) for c in codes), key=lambda item: item[1]))
+    # Alphabetical in the locale's own rules (crm.text.sort_key): the Persian alphabet in fa.
+    return tuple(sorted(((c, str(names[c])) for c in codes), key=lambda item: sort_key(item[1])))
 
 
 class LocalNumber:

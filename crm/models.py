@@ -8,11 +8,12 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Table,
     Text,
     and_,
-    func,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,7 +21,7 @@ from sqlalchemy.types import TypeDecorator
 
 from crm.extensions import Model, db
 from crm.formatting import default_locale, pick
-from crm.text import search_words
+from crm.text import SORT_KEY_LENGTH, search_words, sort_key
 
 
 def utcnow() -> datetime:
@@ -52,9 +53,13 @@ class TimestampMixin:
 
 
 class ArchivableMixin:
-    """Records are archived and restored, never deleted."""
+    """Records are archived and restored, never deleted.
 
-    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    ``archived_at`` has no index of its own: nearly every row is current, so an index on it
+    matches almost everything, and SQLite's planner takes it over the partial indexes
+    ``WHERE archived_at IS NULL`` that serve each list's order (``sort_indexes``)."""
+
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def archived(self) -> bool:
@@ -99,7 +104,14 @@ def max_length(attribute: Any) -> int | None:
 class AuditedMixin:
     """Creates, changes, archives and restores of these models are written to the audit log."""
 
-    __audit_exclude__: ClassVar[tuple[str, ...]] = ("search_key", "updated_at", "created_at")
+    __audit_exclude__: ClassVar[tuple[str, ...]] = (
+        "search_key",
+        "sort_en",
+        "sort_fa",
+        "sort_subject",
+        "updated_at",
+        "created_at",
+    )
 
     if TYPE_CHECKING:  # every audited model has them
         __tablename__: str
@@ -122,14 +134,49 @@ class BilingualNameMixin:
     def name(self) -> str:
         return self.name_in(default_locale())
 
+
+# Sort keys compare byte by byte: SQLite's default; PostgreSQL's "C" collation (a locale's
+# collation would reorder what crm.text.sort_key ordered).
+SortKey = String(SORT_KEY_LENGTH).with_variant(String(SORT_KEY_LENGTH, collation="C"), "postgresql")
+
+
+CURRENT = "archived_at IS NULL"
+
+
+class SortKeysMixin:
+    """Stored alphabetical sort keys (``crm.text.sort_key``), kept current by crm.audit's
+    flush hook and written by the bulk seed; each list sorts by one, through an index."""
+
+    def sort_keys(self) -> dict[str, str]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class SortedNameMixin(SortKeysMixin, BilingualNameMixin):
+    """A bilingual name with a stored sort key per reader's language: ``sort_fa`` sorts the
+    name a Persian reader sees (Persian, falling back to English, then the others), ``sort_en``
+    the one everyone else sees; the same fallback as ``name_in``."""
+
+    sort_en: Mapped[str] = mapped_column(SortKey, default="", server_default="")
+    sort_fa: Mapped[str] = mapped_column(SortKey, default="", server_default="")
+
+    def sort_keys(self) -> dict[str, str]:
+        return {"sort_en": sort_key(self.name_in("en")), "sort_fa": sort_key(self.name_in("fa"))}
+
     @classmethod
     def name_order(cls, locale: str) -> Any:
-        """The SQL twin of ``name_in``: a sort key for lists in ``locale``."""
-        en, fa, *others = (getattr(cls, column) for column in cls.__name_columns__)
-        first, second = (fa, en) if locale == "fa" else (en, fa)
-        return func.lower(
-            func.coalesce(*(func.nullif(c, "") for c in (first, second, *others)), "")
-        )
+        """The SQL twin of ``name_in``: what a list in ``locale`` sorts by."""
+        return cls.sort_fa if locale == "fa" else cls.sort_en
+
+
+def sort_indexes(table: str, *columns: str, current: bool = True) -> tuple[Index, ...]:
+    """One index per sort key of ``table``, with the id as the tie: over current records only
+    (lists show archived records only when asked), or with ``current=False`` over all."""
+    where: dict[str, Any] = {"sqlite_where": text(CURRENT), "postgresql_where": text(CURRENT)}
+    suffix = "_current" if current else ""
+    return tuple(
+        Index(f"ix_{table}_{column}{suffix}", column, "id", **(where if current else {}))
+        for column in columns
+    )
 
 
 class CooperationArea(BilingualNameMixin, Model):

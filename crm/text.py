@@ -209,3 +209,28 @@ def search_key(values: Iterable[str | None]) -> str:
     text = normalize_search(" ".join(value for value in values if value))
     joined = _PERSIAN_GAP.sub("", text)
     return text if joined == text else f"{text} {joined}"
+
+
+# --- alphabetical order --------------------------------------------------------------------------
+PERSIAN_ALPHABET = "ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی"
+# The alphabet's letters take the code points of the same letters sorted by code point, in
+# alphabet order: a permutation inside the Arabic block (ب stays, پ takes ت's place, …), so no
+# other character is displaced and binary comparison of keys follows the alphabet. آ takes the
+# code point of آ itself, which normalisation otherwise turns into ا: just before ا.
+_ALPHABET_ORDER = str.maketrans(
+    dict(zip(PERSIAN_ALPHABET, sorted(PERSIAN_ALPHABET), strict=True)) | {"\ue000": "\u0622"}
+)
+SORT_KEY_LENGTH = 120
+
+
+def sort_key(text: str | None) -> str:
+    """The stored key that sorts a name alphabetically by plain binary comparison (SQLite's
+    default, PostgreSQL's ``COLLATE "C"``, Python's ``<``), the same on every database.
+
+    Persian by the Persian alphabet (پ after ب, چ after ج, ژ after ز, گ after ک; آ just before
+    ا; Arabic ي and ك, ة and ۀ as their Persian letters, hamza forms as their base letter),
+    English by its letters with case and accents not deciding; the normalisation is search's
+    (``normalize_search``), so a ZWNJ counts as a space and digits are Latin. Latin letters
+    come before Persian ones. Cut to ``SORT_KEY_LENGTH`` characters."""
+    text = normalize_search((text or "").replace("آ", "\ue000"))
+    return text.translate(_ALPHABET_ORDER)[:SORT_KEY_LENGTH]

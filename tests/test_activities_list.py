@@ -138,6 +138,7 @@ def test_list_query_count_does_not_grow(
             make_activity(partner, agreement_id=agreement.id, owner_id=user.id)
 
     fill(1)
+    client.get("/activities/")  # the first request fills the shared filter options
     with count_queries(app) as few:
         client.get("/activities/")
     fill(8)

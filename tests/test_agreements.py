@@ -177,6 +177,7 @@ def test_list_query_count_does_not_grow_with_data(
             )
 
     add(3)
+    client.get("/agreements/")  # the first request fills the shared filter options
     with count_queries(app) as few:
         assert client.get("/agreements/").status_code == 200
     add(27)

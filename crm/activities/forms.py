@@ -75,6 +75,7 @@ class ActivityFilterForm(FlaskForm):
     )
     owner = ChoiceField(_l("Owner"), coerce=str, default="")
     partner = IdField(_l("Partner"), widget=HiddenInput())
+    agreement = IdField(_l("Agreement"), widget=HiddenInput())
     date_from = LocalDateField(_l("From"))
     date_to = LocalDateField(
         _l("To"),

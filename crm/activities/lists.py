@@ -32,6 +32,7 @@ class ActivityFilters:
     domain: str | None = None
     owner: str | None = None  # a user id, or "none" for activities nobody owns
     partner: int | None = None  # a partner id
+    agreement: int | None = None  # an agreement id
     date_from: date | None = None
     date_to: date | None = None
     archived: bool = False
@@ -117,6 +118,8 @@ def _filtered(stmt: Select, user: Any, filters: ActivityFilters, zone: ZoneInfo)
         stmt = stmt.where(Activity.owner_id == int(filters.owner))
     if filters.partner:
         stmt = stmt.where(Activity.partner_id == filters.partner)
+    if filters.agreement:
+        stmt = stmt.where(Activity.agreement_id == filters.agreement)
     if filters.date_from:
         stmt = stmt.where(on_or_after(filters.date_from, zone))
     if filters.date_to:
@@ -127,7 +130,8 @@ def _filtered(stmt: Select, user: Any, filters: ActivityFilters, zone: ZoneInfo)
 def _ordered(stmt: Select, sort: str) -> Select:
     key = sort.lstrip("-") if sort.lstrip("-") in SORTS else DEFAULT_SORT.lstrip("-")
     descending = sort.startswith("-") if sort.lstrip("-") in SORTS else True
-    column = when_key() if key == "when" else getattr(Activity, key)
+    columns = {"when": when_key, "subject": lambda: Activity.sort_subject}
+    column = columns[key]() if key in columns else getattr(Activity, key)
     order = column.desc() if descending else column.asc()
     return stmt.order_by(order, Activity.id.desc() if descending else Activity.id)
 
@@ -175,6 +179,25 @@ def export_rows(user: Any, filters: ActivityFilters, fmt: Formatter) -> Iterator
     return stream_rows(_ordered(_filtered(stmt, user, filters, fmt.zone), filters.sort))
 
 
+def _about(
+    stmt: Select,
+    user: Any,
+    partner: Partner | None,
+    contact: Contact | None,
+    agreement: Agreement | None,
+) -> Select:
+    stmt = stmt.where(Activity.archived_at.is_(None), visible(Activity, user))
+    if partner is not None:
+        stmt = stmt.where(Activity.partner_id == partner.id)
+    if agreement is not None:
+        stmt = stmt.where(Activity.agreement_id == agreement.id)
+    if contact is not None:
+        stmt = stmt.join(
+            activity_participants, activity_participants.c.activity_id == Activity.id
+        ).where(activity_participants.c.contact_id == contact.id)
+    return stmt
+
+
 def activities_with(
     user: Any,
     *,
@@ -186,17 +209,7 @@ def activities_with(
 ) -> list[Activity]:
     """Current activities with a partner, a contact or about an agreement that ``user`` may
     see: planned ones the earliest first, the others (or all) the newest first."""
-    stmt = with_relations(select(Activity)).where(
-        Activity.archived_at.is_(None), visible(Activity, user)
-    )
-    if partner is not None:
-        stmt = stmt.where(Activity.partner_id == partner.id)
-    if agreement is not None:
-        stmt = stmt.where(Activity.agreement_id == agreement.id)
-    if contact is not None:
-        stmt = stmt.join(
-            activity_participants, activity_participants.c.activity_id == Activity.id
-        ).where(activity_participants.c.contact_id == contact.id)
+    stmt = _about(with_relations(select(Activity)), user, partner, contact, agreement)
     when = when_key()
     if planned is True:
         stmt = stmt.where(Activity.status == "planned").order_by(
@@ -207,3 +220,14 @@ def activities_with(
             stmt = stmt.where(Activity.status != "planned")
         stmt = stmt.order_by(when.desc(), Activity.id.desc())
     return list(db.session.scalars(stmt.limit(limit)).unique())
+
+
+def count_activities_with(
+    user: Any, *, partner: Partner | None = None, agreement: Agreement | None = None
+) -> tuple[int, int]:
+    """How many planned and how many other activities ``activities_with`` would show without
+    a limit (one query)."""
+    planned = Activity.status == "planned"
+    stmt = select(func.count(Activity.id).filter(planned), func.count(Activity.id).filter(~planned))
+    counts = db.session.execute(_about(stmt, user, partner, None, agreement)).one()
+    return counts[0], counts[1]

@@ -9,8 +9,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.agreements.models import Agreement
 from crm.auth.models import User
 from crm.extensions import Model, db
-from crm.models import ArchivableMixin, AuditedMixin, SearchableMixin, TimestampMixin, UTCDateTime
+from crm.models import (
+    ArchivableMixin,
+    AuditedMixin,
+    SearchableMixin,
+    SortKey,
+    SortKeysMixin,
+    TimestampMixin,
+    UTCDateTime,
+    sort_indexes,
+)
 from crm.partners.models import Contact, Partner
+from crm.text import sort_key
 
 ACTIVITY_KINDS = {
     "meeting": _l("Meeting"),
@@ -48,14 +58,18 @@ activity_participants = Table(
 )
 
 
-class Activity(SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model):
+class Activity(
+    SortKeysMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
+):
     """A follow-up. It happens at ``starts_at`` (UTC) or is due on ``due_on`` (a plain date)."""
 
     __tablename__ = "activities"
+    __table_args__ = sort_indexes("activities", "sort_subject")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
     subject: Mapped[str] = mapped_column(String(300))
+    sort_subject: Mapped[str] = mapped_column(SortKey, default="", server_default="")
     notes: Mapped[str] = mapped_column(Text, default="", info={"max_length": 10000})
     domain: Mapped[str] = mapped_column(String(20), index=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
@@ -77,6 +91,9 @@ class Activity(SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, M
 
     def search_values(self) -> list[str | None]:
         return [self.subject, self.notes, self.location, self.outcome]
+
+    def sort_keys(self) -> dict[str, str]:
+        return {"sort_subject": sort_key(self.subject)}
 
     def __repr__(self) -> str:
         return f"<Activity {self.id} {self.kind} {self.status}>"

@@ -75,18 +75,24 @@ def _filters() -> tuple[ActivityFilterForm, lists.ActivityFilters]:
 def index():
     form, filters = _filters()
     page = page_of(lists.list_query(current_user, filters, fmt()))
-    partner = None
+    partner = agreement = None
     if filters.partner:
         try:
             partner = get_partner(filters.partner, current_user)
         except NotFound:
             partner = None
+    if filters.agreement:
+        try:
+            agreement = get_agreement(filters.agreement, current_user)
+        except NotFound:
+            agreement = None
     return render_template(
         "activities/index.html",
         form=form,
         page=page,
         sort=filters.sort,
         partner=partner,
+        agreement=agreement,
         activities=lists.load_page(list(page.items)),
     )
 

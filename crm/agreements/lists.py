@@ -98,10 +98,13 @@ def _agreements(user: Any, f: AgreementFilters, fmt: Formatter) -> Select:
     if key not in SORTS:
         key = DEFAULT_SORT.lstrip("-")
     column = _sort_column(key, fmt.locale)
-    order = column.desc() if f.sort.startswith("-") else column.asc()
+    descending = f.sort.startswith("-")
+    order = column.desc() if descending else column.asc()
     if key in {"expires_on", "signed_on"}:
         order = order.nulls_last()
-    return stmt.order_by(order, Agreement.id.desc())
+    # Equal titles go by id in the title's direction: the title index holds both.
+    ascending_id = key == "title" and not descending
+    return stmt.order_by(order, Agreement.id.asc() if ascending_id else Agreement.id.desc())
 
 
 def list_query(user: Any, f: AgreementFilters, fmt: Formatter) -> Select:
@@ -160,18 +163,25 @@ def stage_counts(user: Any, f: AgreementFilters, fmt: Formatter) -> dict[str, in
     return {stage: count for stage, count in db.session.execute(stmt)}
 
 
-def agreements_with_partner(partner: Partner, user: Any, limit: int = 50) -> list[Agreement]:
-    """Current agreements the partner is a party to, as far as ``user`` may see them."""
+def _with_partner(stmt: Select, partner: Partner, user: Any) -> Select:
+    return stmt.join(agreement_parties, agreement_parties.c.agreement_id == Agreement.id).where(
+        agreement_parties.c.partner_id == partner.id,
+        Agreement.archived_at.is_(None),
+        visible(Agreement, user),
+    )
+
+
+def agreements_with_partner(partner: Partner, user: Any, limit: int = 10) -> list[Agreement]:
+    """Current agreements the partner is a party to, as far as ``user`` may see them: the
+    ``limit`` last changed."""
+    stmt = _with_partner(select(Agreement), partner, user)
     return list(
         db.session.scalars(
-            select(Agreement)
-            .join(agreement_parties, agreement_parties.c.agreement_id == Agreement.id)
-            .where(
-                agreement_parties.c.partner_id == partner.id,
-                Agreement.archived_at.is_(None),
-                visible(Agreement, user),
-            )
-            .order_by(Agreement.updated_at.desc(), Agreement.id.desc())
-            .limit(limit)
+            stmt.order_by(Agreement.updated_at.desc(), Agreement.id.desc()).limit(limit)
         )
     )
+
+
+def count_agreements_with_partner(partner: Partner, user: Any) -> int:
+    """How many agreements ``agreements_with_partner`` would show without a limit."""
+    return db.session.scalar(_with_partner(select(func.count(Agreement.id)), partner, user)) or 0

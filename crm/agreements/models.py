@@ -12,12 +12,13 @@ from crm.extensions import Model, db
 from crm.models import (
     ArchivableMixin,
     AuditedMixin,
-    BilingualNameMixin,
     CooperationArea,
     SearchableMixin,
+    SortedNameMixin,
     TimestampMixin,
     UTCDateTime,
     area_link_table,
+    sort_indexes,
     utcnow,
 )
 from crm.partners.models import Partner
@@ -70,9 +71,10 @@ agreement_areas = area_link_table("agreement_areas", "agreements")
 
 
 class Agreement(
-    BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
+    SortedNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     __tablename__ = "agreements"
+    __table_args__ = sort_indexes("agreements", "sort_en", "sort_fa")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(String(20), index=True)

@@ -239,7 +239,13 @@ def user_choices(blank_label=None, keep: int | None = None) -> list:
 
 
 def colleague_choices(blank_label=None) -> list:
-    """Select options of every active user (the owner filters of the lists)."""
-    from crm.fields import choices
+    """Select options of every active user (the owner filters of the lists), kept by the
+    application until a user is added or changed (one small query tells)."""
+    from crm.fields import choices, shared_choices
+    from crm.i18n import current_formatter
 
-    return choices(((u.id, u.display_name) for u in active_users()), blank=blank_label)
+    version = db.session.execute(select(func.count(User.id), func.max(User.updated_at))).one()
+    key = ("colleagues", current_formatter().locale, str(blank_label), *version)
+    return shared_choices(
+        key, lambda: choices(((u.id, u.display_name) for u in active_users()), blank=blank_label)
+    )

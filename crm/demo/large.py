@@ -1,7 +1,8 @@
 """The large data set for benchmarks: Core bulk inserts, seeded random, on SQLite or PostgreSQL.
 
 Core inserts bypass the ORM flush hook, so search keys are computed here with the same
-``search_key`` and the same fields as each model's ``search_values()``; no audit rows are
+``search_key`` and the same fields as each model's ``search_values()``, and sort keys with
+``sort_key`` of the names each model's ``sort_keys()`` takes; no audit rows are
 written for these rows on purpose. Ids are assigned here (after the current maximum) so the
 link tables can be filled without reading ids back; PostgreSQL sequences are moved past them.
 """
@@ -28,9 +29,10 @@ from crm.demo.large_words import (
 )
 from crm.demo.small import at_tehran, tehran_today
 from crm.extensions import db
+from crm.formatting import pick
 from crm.models import CooperationArea, utcnow
 from crm.partners.models import Contact, Partner, partner_areas
-from crm.text import search_key
+from crm.text import search_key, sort_key
 
 SIZES = {"partners": 10_000, "contacts": 50_000, "agreements": 5_000, "activities": 100_000}
 BULK_USERS = 40
@@ -93,6 +95,14 @@ def _next_id(model) -> int:
 
 def _key(*values: str | None) -> str:
     return search_key(values)
+
+
+def _sorts(en: str, fa: str, *others: str) -> dict[str, str]:
+    """The sort keys of a bilingual name, as ``SortedNameMixin.sort_keys`` makes them."""
+    return {
+        "sort_en": sort_key(pick("en", en, fa, *others)),
+        "sort_fa": sort_key(pick("fa", en, fa, *others)),
+    }
 
 
 def seed_large(scale: float = 1.0, seed: int = 1404, today: date | None = None) -> dict[str, int]:
@@ -174,6 +184,7 @@ def _partners(writer, rng, now, today, count, owners, area_ids) -> list[tuple]:
                 "summary": f"همکاری با {name_fa} در حوزه‌های شهری.",
                 "talking_points": "",
                 "search_key": _key(name_en, name_fa, name_en, place_en),
+                **_sorts(name_en, name_fa, name_en),
                 "archived_at": now if rng.random() < 0.02 else None,
                 "created_at": now,
                 "updated_at": now,
@@ -213,6 +224,7 @@ def _contacts(writer, rng, now, count, pick_partner) -> dict[int, list[int]]:
                 "notes": "",
                 "is_primary": not mine,
                 "search_key": _key(latin, persian, title, "International Relations", email, phone),
+                **_sorts(latin, persian),
                 "archived_at": None,
                 "created_at": now,
                 "updated_at": now,
@@ -265,6 +277,7 @@ def _agreements(writer, rng, now, today, count, owners, area_ids, pick_partner):
                     0
                 ],
                 "search_key": _key(title_en, title_fa, reference),
+                **_sorts(title_en, title_fa),
                 "archived_at": None,
                 "created_at": now,
                 "updated_at": now,
@@ -334,6 +347,7 @@ def _activities(writer, rng, now, today, count, owners, pick_partner, contacts, 
                 "remind_before_minutes": 60 if timed else None,
                 "previous_id": None,
                 "search_key": _key(subject, outcome),
+                "sort_subject": sort_key(subject),
                 "archived_at": None,
                 "created_at": now,
                 "updated_at": now,

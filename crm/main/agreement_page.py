@@ -6,11 +6,11 @@ partner's page; the routes stay on the agreements blueprint (``agreements.detail
 URL): for the reader it is one of the agreement pages.
 """
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from crm.activities.lists import activities_with
+from crm.activities.lists import activities_with, count_activities_with
 from crm.agreements import bp, display, documents, milestones, services
 from crm.agreements.forms import (
     AgreementForm,
@@ -38,6 +38,11 @@ from crm.fields import choices
 from crm.history import change_history, form_labels
 from crm.security import require
 from crm.web import fmt, show_errors, submit
+
+# How many of each the page shows: the activities link to the list filtered by the agreement;
+# the stage history, milestones and documents show all when asked (``?all=history``).
+SHOWN = {"activities": 20, "history": 20, "milestones": 20, "documents": 20}
+SECTIONS = ("history", "milestones", "documents")
 
 
 @bp.route("/<id:agreement_id>")
@@ -71,6 +76,8 @@ def render_page(
     milestone_form.responsible_id.choices = user_choices(NO_ONE)
     today = reader.today()
     extensions = current_app.config["CRM_DOCUMENT_EXTENSIONS"]
+    wanted = request.args.getlist("all")
+    open_count, past_count = count_activities_with(current_user, agreement=agreement)
     return render_template(
         "agreements/detail.html",
         agreement=agreement,
@@ -93,8 +100,15 @@ def render_page(
         pipeline=PIPELINE,
         reached=display.reached_position(agreement),
         milestone_overdue=lambda milestone: milestones.is_overdue(milestone, today),
-        open_activities=activities_with(current_user, agreement=agreement, planned=True),
-        past_activities=activities_with(current_user, agreement=agreement, planned=False),
+        open_activities=activities_with(
+            current_user, agreement=agreement, planned=True, limit=SHOWN["activities"]
+        ),
+        open_count=open_count,
+        past_activities=activities_with(
+            current_user, agreement=agreement, planned=False, limit=SHOWN["activities"]
+        ),
+        past_count=past_count,
+        limits={name: None if name in wanted else SHOWN[name] for name in SECTIONS},
         renewal_notice_on=display.renewal_notice_on(agreement),
         extensions=", ".join(extensions),
         accept=",".join(f".{ext}" for ext in extensions),

@@ -9,11 +9,11 @@ partner pages for the reader.
 from flask import render_template
 from flask_login import current_user
 
-from crm.activities.lists import activities_with
-from crm.agreements.lists import agreements_with_partner
+from crm.activities.lists import activities_with, count_activities_with
+from crm.agreements.lists import agreements_with_partner, count_agreements_with_partner
 from crm.history import change_history, form_labels
 from crm.partners import bp
-from crm.partners.contacts import archived_contact_count, get_contact, partner_contacts
+from crm.partners.contacts import contact_counts, get_contact, partner_contacts
 from crm.partners.forms import ContactForm, PartnerForm
 from crm.partners.models import CONTACT_LANGUAGES, PARTNER_KINDS, RELATIONSHIPS
 from crm.partners.services import get_partner
@@ -21,20 +21,33 @@ from crm.reference import DOMAINS
 from crm.security import require
 from crm.web import fmt
 
+# How many of each the partner's page shows; a link leads to the filtered list of all.
+SHOWN = {"contacts": 10, "agreements": 10, "activities": 20}
+
 
 @bp.route("/partners/<id:partner_id>")
 @require("viewer")
 def detail(partner_id: int):
     reader = fmt()
     partner = get_partner(partner_id, current_user)
+    contact_count, archived_contacts = contact_counts(partner)
+    followup_count, past_count = count_activities_with(current_user, partner=partner)
     return render_template(
         "partners/detail.html",
         partner=partner,
-        contacts=partner_contacts(partner, reader.locale),
-        archived_contacts=archived_contact_count(partner),
-        agreements=agreements_with_partner(partner, current_user),
-        timeline=activities_with(current_user, partner=partner, planned=False),
-        followups=activities_with(current_user, partner=partner, planned=True),
+        contacts=partner_contacts(partner, reader.locale, limit=SHOWN["contacts"]),
+        contact_count=contact_count,
+        archived_contacts=archived_contacts,
+        agreements=agreements_with_partner(partner, current_user, limit=SHOWN["agreements"]),
+        agreement_count=count_agreements_with_partner(partner, current_user),
+        timeline=activities_with(
+            current_user, partner=partner, planned=False, limit=SHOWN["activities"]
+        ),
+        past_count=past_count,
+        followups=activities_with(
+            current_user, partner=partner, planned=True, limit=SHOWN["activities"]
+        ),
+        followup_count=followup_count,
         history=change_history(
             partner,
             current_user,

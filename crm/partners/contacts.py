@@ -11,7 +11,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from crm.exceptions import NotFound
 from crm.extensions import db
 from crm.formatting import Formatter
-from crm.lists import sorted_by, stream_rows
+from crm.lists import clean_sort, sorted_by, stream_rows
 from crm.partners.models import CONTACT_LANGUAGES, Contact, Partner
 from crm.permissions import current_actor, ensure
 from crm.records import check_save, ensure_current, get_or_not_found, length_problems
@@ -70,7 +70,10 @@ def _contacts(filters: ContactFilters, fmt: Formatter) -> Select:
         "language": Contact.language,
         "updated": Contact.updated_at,
     }
-    return sorted_by(stmt, filters.sort, columns, "name", Contact.id)
+    # By partner: a partner's contacts together, so the partners' sort index serves the order.
+    by_partner = clean_sort(filters.sort, columns, "name").lstrip("-") == "partner"
+    ties = (Partner.id, Contact.id) if by_partner else (Contact.id,)
+    return sorted_by(stmt, filters.sort, columns, "name", *ties)
 
 
 def contact_query(filters: ContactFilters, fmt: Formatter) -> Select:
@@ -104,26 +107,28 @@ def get_contact(contact_id: int | None, user: Any) -> Contact:
     return get_or_not_found(Contact, contact_id, user, selectinload(Contact.partner))
 
 
-def partner_contacts(partner: Partner, locale: str) -> list[Contact]:
-    """The partner's current contacts, the primary one first, then by name in ``locale``."""
+def partner_contacts(partner: Partner, locale: str, limit: int | None = None) -> list[Contact]:
+    """The partner's current contacts (the first ``limit``), the primary one first, then by
+    name in ``locale``."""
     return list(
         db.session.scalars(
             select(Contact)
             .where(Contact.partner_id == partner.id, Contact.archived_at.is_(None))
             .order_by(Contact.is_primary.desc(), Contact.name_order(locale), Contact.id)
+            .limit(limit)
         )
     )
 
 
-def archived_contact_count(partner: Partner) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(Contact.id)).where(
-                Contact.partner_id == partner.id, Contact.archived_at.is_not(None)
-            )
-        )
-        or 0
-    )
+def contact_counts(partner: Partner) -> tuple[int, int]:
+    """How many current and how many archived contacts the partner has (one query)."""
+    current, archived = db.session.execute(
+        select(
+            func.count(Contact.id).filter(Contact.archived_at.is_(None)),
+            func.count(Contact.id).filter(Contact.archived_at.is_not(None)),
+        ).where(Contact.partner_id == partner.id)
+    ).one()
+    return current, archived
 
 
 def contact_problems(contact: Contact | None, data: ContactData) -> dict[str, Any]:

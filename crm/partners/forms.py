@@ -19,11 +19,11 @@ from crm.fields import (
     WholeNumberField,
     area_choices,
     choices,
+    country_choices,
     normalize_phone,
     optional_int,
     timezone_choices,
 )
-from crm.i18n import current_formatter
 from crm.partners.models import (
     CONTACT_LANGUAGES,
     MAX_POPULATION,
@@ -36,10 +36,6 @@ from crm.reference import DOMAINS
 
 # One word per "no filter" across the lists: "All …" for a code, "Anyone" for people.
 ANYONE = _l("Anyone")
-
-
-def country_options(blank) -> list:
-    return choices(current_formatter().countries(), blank=blank)
 
 
 def normalize_website(text: str) -> str:
@@ -97,7 +93,7 @@ class PartnerForm(FlaskForm):
 
     def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = country_options(_l("Not set"))
+        self.country.choices = country_choices(_l("Not set"))
         # The current owner stays choosable (marked when a viewer or deactivated), so
         # editing never fails on it.
         self.owner_id.choices = user_choices(NO_ONE, keep=owner.id if owner else None)
@@ -168,7 +164,7 @@ class PartnerFilterForm(FilterForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = country_options(_l("All countries"))
+        self.country.choices = country_choices(_l("All countries"))
         self.area.choices = area_choices(blank=_l("All areas"))
         self.owner.choices = colleague_choices(ANYONE)
 

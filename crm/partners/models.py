@@ -11,11 +11,12 @@ from crm.extensions import Model
 from crm.models import (
     ArchivableMixin,
     AuditedMixin,
-    BilingualNameMixin,
     CooperationArea,
     SearchableMixin,
+    SortedNameMixin,
     TimestampMixin,
     area_link_table,
+    sort_indexes,
 )
 
 PARTNER_KINDS = {
@@ -52,9 +53,11 @@ partner_areas = area_link_table("partner_areas", "partners")
 
 
 class Partner(
-    BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
+    SortedNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     __tablename__ = "partners"
+    # Over every partner: the contact list sorted by partner shows archived partners' contacts.
+    __table_args__ = sort_indexes("partners", "sort_en", "sort_fa", current=False)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
@@ -89,9 +92,10 @@ class Partner(
 
 
 class Contact(
-    BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
+    SortedNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     __tablename__ = "contacts"
+    __table_args__ = sort_indexes("contacts", "sort_en", "sort_fa")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
