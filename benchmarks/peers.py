@@ -48,7 +48,7 @@ PAGE = (
     " u.display_name AS owner FROM partners p LEFT JOIN users u ON u.id = p.owner_id"
     " WHERE p.archived_at IS NULL ORDER BY {order}, p.id LIMIT :limit OFFSET 0"
 )
-ORDER = (
+ORDER = "p.sort_fa"  # the stored Persian sort key, as our list sorts
     "lower(coalesce(nullif(p.name_fa, ''), nullif(p.name_en, ''), nullif(p.name_local, ''), ''))"
 )
 AREAS = (
