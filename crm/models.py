@@ -11,16 +11,16 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    and_,
     func,
-    true,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from crm import search as search_index
 from crm.extensions import Model, db
 from crm.formatting import default_locale, pick
-from crm.text import search_words
+from crm.text import search_spellings, search_words
 
 
 def utcnow() -> datetime:
@@ -70,17 +70,31 @@ class ArchivableMixin:
 
 
 class SearchableMixin:
-    """A normalised search key, kept up to date by crm.audit's flush hook."""
+    """A normalised search key, kept up to date by crm.audit's flush hook and indexed for search
+    on both databases (``crm.search``)."""
 
     search_key: Mapped[str] = mapped_column(Text, default="")
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__tablename__" in cls.__dict__:  # the mapped class: its table exists now
+            search_index.attach(cls.__table__)  # type: ignore[attr-defined]
+
     @classmethod
     def matching(cls, text: str | None) -> ColumnElement[bool]:
-        """A WHERE clause: every word of ``text`` occurs in the search key. Both sides are
-        normalised, so Arabic and Persian letters, diacritics and ZWNJ do not matter, and the
-        key's joined form lets «میروم» find «می‌روم» (see ``crm.text.search_key``)."""
-        words = search_words(text)
-        return and_(true(), *(cls.search_key.contains(w, autoescape=True) for w in words))
+        """A WHERE clause: every word of ``text`` occurs in the search key (a word shorter than
+        three letters at the start of one of the key's words), found through the search index.
+        Both sides are normalised, so Arabic and Persian letters, diacritics and ZWNJ do not
+        matter, and the key's joined form lets «میروم» find «می‌روم» (see
+        ``crm.text.search_key``)."""
+        spellings = search_spellings(text)
+        return or_(*(search_index.index_match(cls, words) for words in spellings))
+
+    @classmethod
+    def word_start_first(cls, text: str | None) -> ColumnElement[int]:
+        """For ORDER BY among the matches of ``text``: those whose words start with its words
+        first."""
+        return search_index.word_start_first(cls, search_words(text))
 
     def search_values(self) -> list[str | None]:  # pragma: no cover - overridden
         raise NotImplementedError

@@ -14,7 +14,6 @@ from crm.activities.lists import (
     load_page,
     still_ahead,
     when_key,
-    with_relations,
 )
 from crm.activities.models import Activity
 from crm.agreements.models import STAGES, Agreement
@@ -135,51 +134,57 @@ def search_everything(user: Any, text: str | None, limit: int = SEARCH_LIMIT) ->
     if len(query.replace(" ", "")) < MIN_QUERY:
         results.too_short = bool(query)
         return results
-    results.partners = list(
-        db.session.scalars(
-            select(Partner)
-            .where(Partner.archived_at.is_(None), Partner.matching(query))
-            .order_by(Partner.name_en, Partner.id)
-            .limit(limit + 1)
-        )
+    current = Partner.archived_at.is_(None)
+    results.partners = _best(
+        Partner,
+        query,
+        [current],
+        [Partner.name_en, Partner.id],
+        limit,
     )
-    results.contacts = list(
-        db.session.scalars(
-            select(Contact)
-            .join(Contact.partner)
-            .options(joinedload(Contact.partner))
-            .where(
-                Contact.archived_at.is_(None),
-                Partner.archived_at.is_(None),
-                Contact.matching(query),
-            )
-            .order_by(Contact.name_latin, Contact.id)
-            .limit(limit + 1)
-        )
+    results.contacts = _best(
+        Contact,
+        query,
+        [Contact.archived_at.is_(None), Contact.partner.has(current)],
+        [Contact.name_latin, Contact.id],
+        limit,
+        joinedload(Contact.partner),
     )
-    results.agreements = list(
-        db.session.scalars(
-            select(Agreement)
-            .options(selectinload(Agreement.parties))
-            .where(
-                Agreement.archived_at.is_(None),
-                visible(Agreement, user),
-                Agreement.matching(query),
-            )
-            .order_by(Agreement.updated_at.desc(), Agreement.id)
-            .limit(limit + 1)
-        )
+    results.agreements = _best(
+        Agreement,
+        query,
+        [Agreement.archived_at.is_(None), visible(Agreement, user)],
+        [Agreement.updated_at.desc(), Agreement.id],
+        limit,
+        selectinload(Agreement.parties),
     )
-    results.activities = list(
-        db.session.scalars(
-            with_relations(select(Activity))
-            .where(
-                Activity.archived_at.is_(None),
-                visible(Activity, user),
-                Activity.matching(query),
-            )
-            .order_by(Activity.updated_at.desc(), Activity.id)
-            .limit(limit + 1)
-        ).unique()
+    ids = _best_ids(
+        Activity,
+        query,
+        [Activity.archived_at.is_(None), visible(Activity, user)],
+        [Activity.updated_at.desc(), Activity.id],
+        limit,
     )
+    results.activities = load_page(ids)
     return results
+
+
+def _best_ids(model: Any, query: str, where: list, order: list, limit: int) -> list[int]:
+    """The ids of the ``limit + 1`` best matches of ``query`` among the rows of ``model`` that
+    pass ``where``: found through the search index, those whose words start with the query's
+    first, then in ``order``. Nothing is joined before the few are chosen."""
+    stmt = (
+        select(model.id)
+        .where(model.matching(query), *where)
+        .order_by(model.word_start_first(query), *order)
+        .limit(limit + 1)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def _best(model: Any, query: str, where: list, order: list, limit: int, *options: Any) -> list:
+    """The best matches (``_best_ids``), then loaded with ``options``, best first."""
+    ids = _best_ids(model, query, where, order, limit)
+    rows = db.session.scalars(select(model).where(model.id.in_(ids or [0])).options(*options))
+    loaded = {row.id: row for row in rows.unique()}
+    return [loaded[i] for i in ids if i in loaded]

@@ -139,9 +139,15 @@ def export_rows(filters: PartnerFilters, fmt: Formatter) -> Iterator[SimpleNames
 
 def lookup_partners(q: str, fmt: Formatter, limit: int = 20) -> list[Partner]:
     """Current partners whose names match the typed text, for pickers that search as you
-    type: the same normalised search as the partner list."""
-    stmt = partner_query(PartnerFilters(q=q), fmt).limit(limit)
-    return list(db.session.scalars(stmt).unique())
+    type: the same normalised search as the partner list, those whose names start with the
+    typed words first, then by name."""
+    stmt = (
+        select(Partner)
+        .where(Partner.archived_at.is_(None), Partner.matching(q))
+        .order_by(Partner.word_start_first(q), Partner.name_order(fmt.locale), Partner.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
 
 
 def get_partner(partner_id: int | None, user: Any) -> Partner:
