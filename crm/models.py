@@ -91,8 +91,8 @@ class SearchableMixin:
         return or_(*(search_index.index_match(cls, words) for words in spellings))
 
     @classmethod
-    def word_start_first(cls, text: str | None) -> ColumnElement[int]:
-        """For ORDER BY among the matches of ``text``: those whose words start with its words
+    def word_start_first(cls, text: str | None) -> list[ColumnElement[int]]:
+        """ORDER BY terms among the matches of ``text``: those whose words start with its words
         first."""
         return search_index.word_start_first(cls, search_words(text))
 

@@ -30,7 +30,6 @@ from sqlalchemy import (
     false,
     func,
     literal_column,
-    null,
     select,
     table,
     true,
@@ -146,10 +145,11 @@ def index_match(searchable: Any, words: list[str]) -> ColumnElement[bool]:
     return and_(*clauses)
 
 
-def word_start_first(searchable: Any, words: list[str]) -> ColumnElement[int]:
-    """For ORDER BY among the matches: 0 when every word starts a word of the key (a name
-    typed from its start), else 1. Evaluated only on the rows the index found."""
+def word_start_first(searchable: Any, words: list[str]) -> list[ColumnElement[int]]:
+    """The first ORDER BY term among the matches (none without words): 0 when every word
+    starts a word of the key (a name typed from its start), else 1. Evaluated only on the rows
+    the index found."""
     if not words:
-        return null()  # the same for all (``ORDER BY 0`` would name a column)
+        return []
     key = " " + searchable.search_key
-    return case((and_(*(key.contains(" " + w, autoescape=True) for w in words)), 0), else_=1)
+    return [case((and_(*(key.contains(" " + w, autoescape=True) for w in words)), 0), else_=1)]

@@ -176,7 +176,7 @@ def _best_ids(model: Any, query: str, where: list, order: list, limit: int) -> l
     stmt = (
         select(model.id)
         .where(model.matching(query), *where)
-        .order_by(model.word_start_first(query), *order)
+        .order_by(*model.word_start_first(query), *order)
         .limit(limit + 1)
     )
     return list(db.session.scalars(stmt))

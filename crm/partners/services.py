@@ -144,7 +144,7 @@ def lookup_partners(q: str, fmt: Formatter, limit: int = 20) -> list[Partner]:
     stmt = (
         select(Partner)
         .where(Partner.archived_at.is_(None), Partner.matching(q))
-        .order_by(Partner.word_start_first(q), Partner.name_order(fmt.locale), Partner.id)
+        .order_by(*Partner.word_start_first(q), Partner.name_order(fmt.locale), Partner.id)
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
