@@ -12,7 +12,6 @@ from sqlalchemy import (
     Table,
     Text,
     func,
-    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -87,8 +86,7 @@ class SearchableMixin:
         Both sides are normalised, so Arabic and Persian letters, diacritics and ZWNJ do not
         matter, and the key's joined form lets «میروم» find «می‌روم» (see
         ``crm.text.search_key``)."""
-        spellings = search_spellings(text)
-        return or_(*(search_index.index_match(cls, words) for words in spellings))
+        return search_index.index_match(cls, search_spellings(text))
 
     @classmethod
     def word_start_first(cls, text: str | None) -> list[ColumnElement[int]]:

@@ -29,10 +29,13 @@ from sqlalchemy import (
     event,
     false,
     func,
+    intersect,
     literal_column,
+    or_,
     select,
     table,
     true,
+    union,
 )
 
 from crm.extensions import db
@@ -115,34 +118,54 @@ def _fts_phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def index_match(searchable: Any, words: list[str]) -> ColumnElement[bool]:
-    """A WHERE clause on ``searchable`` (a model with ``id`` and ``search_key``): every word
-    occurs in the key, a word shorter than three letters at the start of one of its words.
-    ``words`` are normalised (``crm.text.search_words``). Both kinds are served by an index."""
-    long = [w for w in words if len(w) >= TRIGRAM]
-    short = [s for s in (_short(w) for w in words if len(w) < TRIGRAM) if s]
-    if not long and not short:
-        return true() if not words else false()
+def index_match(searchable: Any, spellings: list[list[str]]) -> ColumnElement[bool]:
+    """A WHERE clause on ``searchable`` (a model with ``id`` and ``search_key``): for one of
+    ``spellings`` (``crm.text.search_spellings``), every word occurs in the key, a word shorter
+    than three letters at the start of one of its words. Both kinds are served by an index."""
+    kinds = [_kinds(words) for words in spellings if words]
+    if not kinds:
+        return true()
+    kinds = [(long, short) for long, short in kinds if long or short]
+    if not kinds:
+        return false()  # only marks that no index holds (``%``, ``؟``): nothing to find
     if db.engine.dialect.name == "postgresql":
-        clauses = [searchable.search_key.contains(w, autoescape=True) for w in long]
-        if short:
-            prefixes = " & ".join(f"'{s}':*" for s in short)
-            vector = func.to_tsvector(literal_column("'simple'::regconfig"), searchable.search_key)
-            query = func.to_tsquery(literal_column("'simple'::regconfig"), prefixes)
-            clauses.append(vector.op("@@")(query))
-        return and_(*clauses)
-    name = searchable.__tablename__
-    clauses = []
+        return or_(*(and_(*_postgres(searchable, long, short)) for long, short in kinds))
+    ids = [_sqlite_ids(searchable.__tablename__, long, short) for long, short in kinds]
+    return searchable.id.in_(ids[0] if len(ids) == 1 else union(*ids))
+
+
+def _kinds(words: list[str]) -> tuple[list[str], list[str]]:
+    """The words a trigram index finds, and the short ones (as a prefix query holds them)."""
+    long = [w for w in words if len(w) >= TRIGRAM]
+    return long, [s for s in (_short(w) for w in words if len(w) < TRIGRAM) if s]
+
+
+def _postgres(searchable: Any, long: list[str], short: list[str]) -> list[ColumnElement[bool]]:
+    clauses = [searchable.search_key.contains(w, autoescape=True) for w in long]
+    if short:
+        simple = literal_column("'simple'::regconfig")
+        vector = func.to_tsvector(simple, searchable.search_key)
+        prefixes = " & ".join(f"'{s}':*" for s in short)
+        clauses.append(vector.op("@@")(func.to_tsquery(simple, prefixes)))
+    return clauses
+
+
+def _sqlite_ids(name: str, long: list[str], short: list[str]) -> Any:
+    """The rowids the FTS5 tables of ``name`` find (their intersection for both kinds)."""
+    found = []
     for copy, query in (
         ("trigrams", " AND ".join(_fts_phrase(w) for w in long)),
         ("words", " AND ".join(_fts_phrase(s) + "*" for s in short)),
     ):
         if query:
             fts = table(f"{name}_{copy}", literal_column("rowid"))
-            hits = select(literal_column("rowid")).select_from(fts)
-            hits = hits.where(literal_column(f"{name}_{copy}").op("MATCH")(query))
-            clauses.append(searchable.id.in_(hits))
-    return and_(*clauses)
+            match = literal_column(f"{name}_{copy}").op("MATCH")(query)
+            rowid = literal_column("rowid").label("id")
+            found.append(select(rowid).select_from(fts).where(match))
+    if len(found) == 1:
+        return found[0]
+    both = intersect(*found).subquery()  # SQLite nests a compound only as a subquery
+    return select(both.c.id)
 
 
 def word_start_first(searchable: Any, words: list[str]) -> list[ColumnElement[int]]:
