@@ -19,7 +19,7 @@ from sqlalchemy.types import TypeDecorator
 from crm import search as search_index
 from crm.extensions import Model, db
 from crm.formatting import default_locale, pick
-from crm.text import search_spellings, search_words
+from crm.text import search_spellings
 
 
 def utcnow() -> datetime:
@@ -87,12 +87,6 @@ class SearchableMixin:
         matter, and the key's joined form lets «میروم» find «می‌روم» (see
         ``crm.text.search_key``)."""
         return search_index.index_match(cls, search_spellings(text))
-
-    @classmethod
-    def word_start_first(cls, text: str | None) -> list[ColumnElement[int]]:
-        """ORDER BY terms among the matches of ``text``: those whose words start with its words
-        first."""
-        return search_index.word_start_first(cls, search_words(text))
 
     def search_values(self) -> list[str | None]:  # pragma: no cover - overridden
         raise NotImplementedError

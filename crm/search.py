@@ -22,10 +22,11 @@ from typing import Any
 
 from sqlalchemy import (
     DDL,
+    ColumnClause,
     ColumnElement,
+    Select,
     Table,
     and_,
-    case,
     event,
     false,
     func,
@@ -39,6 +40,7 @@ from sqlalchemy import (
 )
 
 from crm.extensions import db
+from crm.text import search_spellings
 
 TRIGRAM = 3  # the shortest word a trigram index can find
 _SEARCH_TABLES = ("partners", "contacts", "agreements", "activities")
@@ -131,7 +133,9 @@ def index_match(searchable: Any, spellings: list[list[str]]) -> ColumnElement[bo
     if db.engine.dialect.name == "postgresql":
         return or_(*(and_(*_postgres(searchable, long, short)) for long, short in kinds))
     ids = [_sqlite_ids(searchable.__tablename__, long, short) for long, short in kinds]
-    return searchable.id.in_(ids[0] if len(ids) == 1 else union(*ids))
+    if len(ids) == 1:
+        return searchable.id.in_(ids[0])
+    return searchable.id.in_(union(*ids))
 
 
 def _kinds(words: list[str]) -> tuple[list[str], list[str]]:
@@ -143,10 +147,7 @@ def _kinds(words: list[str]) -> tuple[list[str], list[str]]:
 def _postgres(searchable: Any, long: list[str], short: list[str]) -> list[ColumnElement[bool]]:
     clauses = [searchable.search_key.contains(w, autoescape=True) for w in long]
     if short:
-        simple = literal_column("'simple'::regconfig")
-        vector = func.to_tsvector(simple, searchable.search_key)
-        prefixes = " & ".join(f"'{s}':*" for s in short)
-        clauses.append(vector.op("@@")(func.to_tsquery(simple, prefixes)))
+        clauses.append(_prefix_query(searchable, " & ".join(f"'{s}':*" for s in short)))
     return clauses
 
 
@@ -158,21 +159,57 @@ def _sqlite_ids(name: str, long: list[str], short: list[str]) -> Any:
         ("words", " AND ".join(_fts_phrase(s) + "*" for s in short)),
     ):
         if query:
-            fts = table(f"{name}_{copy}", literal_column("rowid"))
-            match = literal_column(f"{name}_{copy}").op("MATCH")(query)
-            rowid = literal_column("rowid").label("id")
-            found.append(select(rowid).select_from(fts).where(match))
+            found.append(_fts_rowids(f"{name}_{copy}", query))
     if len(found) == 1:
         return found[0]
     both = intersect(*found).subquery()  # SQLite nests a compound only as a subquery
     return select(both.c.id)
 
 
-def word_start_first(searchable: Any, words: list[str]) -> list[ColumnElement[int]]:
-    """The first ORDER BY term among the matches (none without words): 0 when every word
-    starts a word of the key (a name typed from its start), else 1. Evaluated only on the rows
-    the index found."""
-    if not words:
-        return []
-    key = " " + searchable.search_key
-    return [case((and_(*(key.contains(" " + w, autoescape=True) for w in words)), 0), else_=1)]
+def word_starts(searchable: Any, spellings: list[list[str]]) -> ColumnElement[bool]:
+    """A WHERE clause: for one of ``spellings``, every word starts a word of the key (the
+    word index serves it). The best matches: a name typed from its start."""
+    prefixes = [[_short(w) for w in words] for words in spellings if words]
+    prefixes = [words for words in prefixes if all(words)]
+    if not prefixes:
+        return false()
+    if db.engine.dialect.name == "postgresql":
+        query = " | ".join("(" + " & ".join(f"'{w}':*" for w in words) + ")" for words in prefixes)
+        return _prefix_query(searchable, query)
+    query = " OR ".join(
+        "(" + " AND ".join(_fts_phrase(w) + "*" for w in words) + ")" for words in prefixes
+    )
+    return searchable.id.in_(_fts_rowids(f"{searchable.__tablename__}_words", query))
+
+
+def _prefix_query(searchable: Any, query: str) -> ColumnElement[bool]:
+    """PostgreSQL: the key's words (the ``simple`` configuration) match the tsquery ``query``;
+    the same expression as the word index, so the index serves it."""
+    simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
+    vector = func.to_tsvector(simple, searchable.search_key)
+    return vector.op("@@")(func.to_tsquery(simple, query))
+
+
+def _fts_rowids(fts: str, query: str) -> Select[Any]:
+    """SQLite: the rowids (ids) that the FTS5 table ``fts`` finds for ``query``."""
+    rowid: ColumnClause[Any] = literal_column("rowid")
+    found = select(rowid.label("id")).select_from(table(fts, rowid))
+    return found.where(literal_column(fts).op("MATCH")(query))
+
+
+def best_ids(searchable: Any, text: str | None, where: list, limit: int) -> list[int]:
+    """The ids of up to ``limit`` rows of ``searchable`` that match ``text`` and pass
+    ``where``: those whose words start with the query's words first, then the others, the
+    newest first in each. Each pass reads ids in id order through the index and stops at
+    ``limit``, so a word with thousands of matches costs no more than a rare one; the rows
+    themselves are loaded afterwards, only for the chosen ids."""
+    spellings = search_spellings(text)
+    ids: list[int] = []
+    for found in (word_starts(searchable, spellings), index_match(searchable, spellings)):
+        stmt = select(searchable.id).where(found, *where)
+        if ids:
+            stmt = stmt.where(searchable.id.not_in(ids))
+        ids += db.session.scalars(stmt.order_by(searchable.id.desc()).limit(limit - len(ids)))
+        if len(ids) >= limit:
+            break
+    return ids

@@ -23,6 +23,7 @@ from crm.models import utcnow
 from crm.partners.models import Contact, Partner
 from crm.permissions import visible
 from crm.reference import DOMAINS
+from crm.search import best_ids
 from crm.text import normalize_search
 
 EXPIRY_WINDOW_DAYS = 90
@@ -128,7 +129,8 @@ def search_everything(user: Any, text: str | None, limit: int = SEARCH_LIMIT) ->
     """Partners, contacts, agreements (visible ones) and activities whose search key holds every
     word of the query, after the same normalisation as the stored keys (Arabic yeh/kaf,
     diacritics, ZWNJ). Archived records are left out. Each list holds up to ``limit + 1`` rows,
-    so the page knows when to offer "see all"."""
+    so the page knows when to offer "see all": those whose words start with the query's words
+    first, then the newest first (``crm.search.best_ids``)."""
     query = normalize_search(text)
     results = SearchResults(query=(text or "").strip())
     if len(query.replace(" ", "")) < MIN_QUERY:
@@ -139,14 +141,12 @@ def search_everything(user: Any, text: str | None, limit: int = SEARCH_LIMIT) ->
         Partner,
         query,
         [current],
-        [Partner.name_en, Partner.id],
         limit,
     )
     results.contacts = _best(
         Contact,
         query,
         [Contact.archived_at.is_(None), Contact.partner.has(current)],
-        [Contact.name_latin, Contact.id],
         limit,
         joinedload(Contact.partner),
     )
@@ -154,37 +154,18 @@ def search_everything(user: Any, text: str | None, limit: int = SEARCH_LIMIT) ->
         Agreement,
         query,
         [Agreement.archived_at.is_(None), visible(Agreement, user)],
-        [Agreement.updated_at.desc(), Agreement.id],
         limit,
         selectinload(Agreement.parties),
     )
-    ids = _best_ids(
-        Activity,
-        query,
-        [Activity.archived_at.is_(None), visible(Activity, user)],
-        [Activity.updated_at.desc(), Activity.id],
-        limit,
-    )
-    results.activities = load_page(ids)
+    where = [Activity.archived_at.is_(None), visible(Activity, user)]
+    results.activities = load_page(best_ids(Activity, query, where, limit + 1))
     return results
 
 
-def _best_ids(model: Any, query: str, where: list, order: list, limit: int) -> list[int]:
-    """The ids of the ``limit + 1`` best matches of ``query`` among the rows of ``model`` that
-    pass ``where``: found through the search index, those whose words start with the query's
-    first, then in ``order``. Nothing is joined before the few are chosen."""
-    stmt = (
-        select(model.id)
-        .where(model.matching(query), *where)
-        .order_by(*model.word_start_first(query), *order)
-        .limit(limit + 1)
-    )
-    return list(db.session.scalars(stmt))
-
-
-def _best(model: Any, query: str, where: list, order: list, limit: int, *options: Any) -> list:
-    """The best matches (``_best_ids``), then loaded with ``options``, best first."""
-    ids = _best_ids(model, query, where, order, limit)
+def _best(model: Any, query: str, where: list, limit: int, *options: Any) -> list:
+    """The ``limit + 1`` best matches (``crm.search.best_ids``), then loaded with ``options``,
+    best first."""
+    ids = best_ids(model, query, where, limit + 1)
     rows = db.session.scalars(select(model).where(model.id.in_(ids or [0])).options(*options))
     loaded = {row.id: row for row in rows.unique()}
     return [loaded[i] for i in ids if i in loaded]

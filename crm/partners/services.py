@@ -26,6 +26,7 @@ from crm.partners.models import (
 from crm.permissions import current_actor
 from crm.records import check_save, get_or_not_found, length_problems
 from crm.reference import DOMAINS, all_areas
+from crm.search import best_ids
 from crm.text import is_country, normalize_search, range_problem
 
 PARTNER_SORTS = ("name", "country", "relationship", "updated")
@@ -140,14 +141,11 @@ def export_rows(filters: PartnerFilters, fmt: Formatter) -> Iterator[SimpleNames
 def lookup_partners(q: str, fmt: Formatter, limit: int = 20) -> list[Partner]:
     """Current partners whose names match the typed text, for pickers that search as you
     type: the same normalised search as the partner list, those whose names start with the
-    typed words first, then by name."""
-    stmt = (
-        select(Partner)
-        .where(Partner.archived_at.is_(None), Partner.matching(q))
-        .order_by(*Partner.word_start_first(q), Partner.name_order(fmt.locale), Partner.id)
-        .limit(limit)
-    )
-    return list(db.session.scalars(stmt))
+    typed words first, then the newest (``crm.search.best_ids``)."""
+    ids = best_ids(Partner, q, [Partner.archived_at.is_(None)], limit)
+    partners = db.session.scalars(select(Partner).where(Partner.id.in_(ids or [0])))
+    loaded = {partner.id: partner for partner in partners}
+    return [loaded[i] for i in ids if i in loaded]
 
 
 def get_partner(partner_id: int | None, user: Any) -> Partner:
