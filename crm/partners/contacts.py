@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
 from sqlalchemy.orm import contains_eager, selectinload
 
 from crm.exceptions import NotFound
@@ -76,8 +76,12 @@ def _contacts(filters: ContactFilters, fmt: Formatter) -> Select:
 
 
 def _in_contact_or_partner(word: str) -> ColumnElement[bool]:
+    """``word`` in the contact's key or its partner's: one set of ids from the two indexes
+    (a UNION, which both databases answer from the indexes, where an OR of the two tests
+    reads every contact)."""
     partners = select(Partner.id).where(Partner.matching(word))
-    return or_(Contact.matching(word), Contact.partner_id.in_(partners))
+    through_partner = select(Contact.id).where(Contact.partner_id.in_(partners))
+    return Contact.id.in_(union(select(Contact.id).where(Contact.matching(word)), through_partner))
 
 
 def contact_query(filters: ContactFilters, fmt: Formatter) -> Select:
