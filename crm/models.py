@@ -12,16 +12,15 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    and_,
     text,
-    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from crm import search as search_index
 from crm.extensions import Model, db
 from crm.formatting import default_locale, pick
-from crm.text import SORT_KEY_LENGTH, search_words, sort_key
+from crm.text import SORT_KEY_LENGTH, search_spellings, sort_key
 
 
 def utcnow() -> datetime:
@@ -75,17 +74,24 @@ class ArchivableMixin:
 
 
 class SearchableMixin:
-    """A normalised search key, kept up to date by crm.audit's flush hook."""
+    """A normalised search key, kept up to date by crm.audit's flush hook and indexed for search
+    on both databases (``crm.search``)."""
 
     search_key: Mapped[str] = mapped_column(Text, default="")
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__tablename__" in cls.__dict__:  # the mapped class: its table exists now
+            search_index.attach(cls.__table__)  # type: ignore[attr-defined]
+
     @classmethod
     def matching(cls, text: str | None) -> ColumnElement[bool]:
-        """A WHERE clause: every word of ``text`` occurs in the search key. Both sides are
-        normalised, so Arabic and Persian letters, diacritics and ZWNJ do not matter, and the
-        key's joined form lets «میروم» find «می‌روم» (see ``crm.text.search_key``)."""
-        words = search_words(text)
-        return and_(true(), *(cls.search_key.contains(w, autoescape=True) for w in words))
+        """A WHERE clause: every word of ``text`` occurs in the search key (a word shorter than
+        three letters at the start of one of the key's words), found through the search index.
+        Both sides are normalised, so Arabic and Persian letters, diacritics and ZWNJ do not
+        matter, and the key's joined form lets «میروم» find «می‌روم» (see
+        ``crm.text.search_key``)."""
+        return search_index.index_match(cls, search_spellings(text))
 
     def search_values(self) -> list[str | None]:  # pragma: no cover - overridden
         raise NotImplementedError

@@ -196,6 +196,16 @@ def search_words(text: str | None) -> list[str]:
     return normalize_search(text).split()
 
 
+def search_spellings(text: str | None) -> list[list[str]]:
+    """The ways a query may be found, each a list of words that must all occur: its words, and
+    when it differs, the same with the spaces between Persian letters taken out. The index
+    finds a word shorter than three letters only at the start of a word, so «کتاب ها» must
+    also be looked up as «کتابها» to find «کتابها» (the key's joined half does the rest)."""
+    text = normalize_search(text)
+    joined = _PERSIAN_GAP.sub("", text)
+    return [text.split()] if joined == text else [text.split(), joined.split()]
+
+
 def search_key(values: Iterable[str | None]) -> str:
     """The stored search key of a record's texts (its ``search_values()``).
 

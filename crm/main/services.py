@@ -14,7 +14,6 @@ from crm.activities.lists import (
     load_page,
     still_ahead,
     when_key,
-    with_relations,
 )
 from crm.activities.models import Activity
 from crm.agreements.models import STAGES, Agreement
@@ -24,6 +23,7 @@ from crm.models import utcnow
 from crm.partners.models import Contact, Partner
 from crm.permissions import visible
 from crm.reference import DOMAINS
+from crm.search import best_ids
 from crm.text import normalize_search
 
 EXPIRY_WINDOW_DAYS = 90
@@ -129,57 +129,43 @@ def search_everything(user: Any, text: str | None, limit: int = SEARCH_LIMIT) ->
     """Partners, contacts, agreements (visible ones) and activities whose search key holds every
     word of the query, after the same normalisation as the stored keys (Arabic yeh/kaf,
     diacritics, ZWNJ). Archived records are left out. Each list holds up to ``limit + 1`` rows,
-    so the page knows when to offer "see all"."""
+    so the page knows when to offer "see all": those whose words start with the query's words
+    first, then the newest first (``crm.search.best_ids``)."""
     query = normalize_search(text)
     results = SearchResults(query=(text or "").strip())
     if len(query.replace(" ", "")) < MIN_QUERY:
         results.too_short = bool(query)
         return results
-    results.partners = list(
-        db.session.scalars(
-            select(Partner)
-            .where(Partner.archived_at.is_(None), Partner.matching(query))
-            .order_by(Partner.name_en, Partner.id)
-            .limit(limit + 1)
-        )
+    current = Partner.archived_at.is_(None)
+    results.partners = _best(
+        Partner,
+        query,
+        [current],
+        limit,
     )
-    results.contacts = list(
-        db.session.scalars(
-            select(Contact)
-            .join(Contact.partner)
-            .options(joinedload(Contact.partner))
-            .where(
-                Contact.archived_at.is_(None),
-                Partner.archived_at.is_(None),
-                Contact.matching(query),
-            )
-            .order_by(Contact.name_latin, Contact.id)
-            .limit(limit + 1)
-        )
+    results.contacts = _best(
+        Contact,
+        query,
+        [Contact.archived_at.is_(None), Contact.partner.has(current)],
+        limit,
+        joinedload(Contact.partner),
     )
-    results.agreements = list(
-        db.session.scalars(
-            select(Agreement)
-            .options(selectinload(Agreement.parties))
-            .where(
-                Agreement.archived_at.is_(None),
-                visible(Agreement, user),
-                Agreement.matching(query),
-            )
-            .order_by(Agreement.updated_at.desc(), Agreement.id)
-            .limit(limit + 1)
-        )
+    results.agreements = _best(
+        Agreement,
+        query,
+        [Agreement.archived_at.is_(None), visible(Agreement, user)],
+        limit,
+        selectinload(Agreement.parties),
     )
-    results.activities = list(
-        db.session.scalars(
-            with_relations(select(Activity))
-            .where(
-                Activity.archived_at.is_(None),
-                visible(Activity, user),
-                Activity.matching(query),
-            )
-            .order_by(Activity.updated_at.desc(), Activity.id)
-            .limit(limit + 1)
-        ).unique()
-    )
+    where = [Activity.archived_at.is_(None), visible(Activity, user)]
+    results.activities = load_page(best_ids(Activity, query, where, limit + 1))
     return results
+
+
+def _best(model: Any, query: str, where: list, limit: int, *options: Any) -> list:
+    """The ``limit + 1`` best matches (``crm.search.best_ids``), then loaded with ``options``,
+    best first."""
+    ids = best_ids(model, query, where, limit + 1)
+    rows = db.session.scalars(select(model).where(model.id.in_(ids or [0])).options(*options))
+    loaded = {row.id: row for row in rows.unique()}
+    return [loaded[i] for i in ids if i in loaded]

@@ -25,6 +25,7 @@ from crm.partners.models import (
 from crm.permissions import current_actor
 from crm.records import check_save, get_or_not_found, length_problems
 from crm.reference import DOMAINS, all_areas
+from crm.search import best_ids
 from crm.text import is_country, normalize_search, range_problem
 
 PARTNER_SORTS = ("name", "country", "relationship", "updated")
@@ -141,9 +142,12 @@ def export_rows(filters: PartnerFilters, fmt: Formatter) -> Iterator[Any]:
 
 def lookup_partners(q: str, fmt: Formatter, limit: int = 20) -> list[Partner]:
     """Current partners whose names match the typed text, for pickers that search as you
-    type: the same normalised search as the partner list."""
-    stmt = partner_query(PartnerFilters(q=q), fmt).limit(limit)
-    return list(db.session.scalars(stmt).unique())
+    type: the same normalised search as the partner list, those whose names start with the
+    typed words first, then the newest (``crm.search.best_ids``)."""
+    ids = best_ids(Partner, q, [Partner.archived_at.is_(None)], limit)
+    partners = db.session.scalars(select(Partner).where(Partner.id.in_(ids or [0])))
+    loaded = {partner.id: partner for partner in partners}
+    return [loaded[i] for i in ids if i in loaded]
 
 
 def get_partner(partner_id: int | None, user: Any) -> Partner:

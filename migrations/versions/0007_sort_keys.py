@@ -12,7 +12,7 @@ indexes, and they match nearly every row). Revision 0006 (time order) drops them
 it only where they still exist, so the two revisions run in either order.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-27 18:00:00
 
 """
@@ -25,7 +25,7 @@ from crm.text import SORT_KEY_LENGTH, sort_key
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
@@ -89,11 +89,8 @@ def upgrade():
     for name in ARCHIVABLE:
         op.execute(f'DROP INDEX IF EXISTS ix_{name}_archived_at')
     for name, keys in KEYS.items():
-        with op.batch_alter_table(name) as batch_op:
-            for key in keys:
-                batch_op.add_column(
-                    sa.Column(key, _key_type(), server_default='', nullable=False)
-                )
+        for key in keys:  # ALTER TABLE ADD COLUMN: the SQLite table keeps its search triggers
+            op.add_column(name, sa.Column(key, _key_type(), server_default='', nullable=False))
     if not context.is_offline_mode():  # the keys are computed in Python, from the rows
         fill_sort_keys(op.get_bind())
     for name, keys in KEYS.items():
@@ -118,8 +115,7 @@ def downgrade():
         for key in keys:
             suffix = '' if name == 'partners' else '_current'
             op.drop_index(f'ix_{name}_{key}{suffix}', table_name=name)
-        with op.batch_alter_table(name) as batch_op:
-            for key in keys:
-                batch_op.drop_column(key)
+        for key in keys:  # in place: a copied SQLite table would lose its search triggers
+            op.execute(f'ALTER TABLE {name} DROP COLUMN {key}')
     for name in ARCHIVABLE:
         op.execute(f'CREATE INDEX IF NOT EXISTS ix_{name}_archived_at ON {name} (archived_at)')

@@ -1,0 +1,215 @@
+"""The search index: how a query's words find records without reading every search key.
+
+Each searchable table is indexed on its ``search_key`` (see ``crm.text.search_key``) twice:
+
+- PostgreSQL: a ``pg_trgm`` GIN index (``gin_trgm_ops``) serves ``search_key LIKE '%word%'`` for
+  words of three letters or more; a GIN index on ``to_tsvector('simple', search_key)`` serves a
+  ``word:*`` prefix query for shorter ones (قم, ری, "Wu"), which have no trigram.
+- SQLite: two FTS5 tables over the table's key (external content, rowid = id), one with the
+  ``trigram`` tokenizer (substring match for three letters or more), one with ``unicode61`` and
+  one- and two-letter prefix indexes (word-prefix match for shorter words). Triggers on the
+  table keep them in step with the key: they catch every way a key is written (the flush hook
+  in crm.audit, the Core bulk seed, a migration rebuilding keys, plain SQL), where a Python hook
+  would catch only the ORM. A batch migration that copies a searchable table on SQLite drops
+  its triggers with it and must create them again (``sqlite_ddl``).
+
+The index lives outside the models' metadata: DDL events make it with ``db.create_all()``, the
+migration 0005 makes it for a deployment, and ``include_name`` hides it from Alembic's compare.
+"""
+
+import re
+from typing import Any
+
+from sqlalchemy import (
+    DDL,
+    ColumnClause,
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    event,
+    false,
+    func,
+    intersect,
+    literal_column,
+    or_,
+    select,
+    table,
+    true,
+    union,
+)
+
+from crm.extensions import db
+from crm.text import search_spellings
+
+TRIGRAM = 3  # the shortest word a trigram index can find
+_SEARCH_TABLES = ("partners", "contacts", "agreements", "activities")
+_FTS_NAME = re.compile(rf"^({'|'.join(_SEARCH_TABLES)})_(trigrams|words)(_\w+)?$")
+
+
+def sqlite_ddl(name: str) -> list[str]:
+    """The FTS5 tables and triggers that index ``name.search_key`` on SQLite."""
+    copies = ("trigrams", "words")
+    insert = "".join(
+        f"INSERT INTO {name}_{c}(rowid, search_key) VALUES (new.id, new.search_key); "
+        for c in copies
+    )
+    delete = "".join(
+        f"INSERT INTO {name}_{c}({name}_{c}, rowid, search_key) "
+        f"VALUES ('delete', old.id, old.search_key); "
+        for c in copies
+    )
+    return [
+        f"CREATE VIRTUAL TABLE {name}_trigrams USING fts5(search_key, content='{name}', "
+        "content_rowid='id', tokenize='trigram')",
+        f"CREATE VIRTUAL TABLE {name}_words USING fts5(search_key, content='{name}', "
+        "content_rowid='id', prefix='1 2')",
+        f"CREATE TRIGGER {name}_search_insert AFTER INSERT ON {name} BEGIN {insert}END",
+        f"CREATE TRIGGER {name}_search_delete AFTER DELETE ON {name} BEGIN {delete}END",
+        f"CREATE TRIGGER {name}_search_update AFTER UPDATE OF search_key ON {name} "
+        f"BEGIN {delete}{insert}END",
+    ]
+
+
+def postgres_ddl(name: str) -> list[str]:
+    """The GIN indexes on ``name.search_key`` on PostgreSQL (pg_trgm must exist)."""
+    return [
+        f"CREATE INDEX ix_{name}_search_trigrams ON {name} USING gin (search_key gin_trgm_ops)",
+        f"CREATE INDEX ix_{name}_search_words ON {name} "
+        "USING gin (to_tsvector('simple'::regconfig, search_key))",
+    ]
+
+
+def attach(searchable: Table) -> None:
+    """Make ``db.create_all()`` build the index of ``searchable`` and ``drop_all`` remove it."""
+    name = searchable.name
+    for statement in sqlite_ddl(name):
+        event.listen(searchable, "after_create", DDL(statement).execute_if(dialect="sqlite"))
+    event.listen(
+        searchable,
+        "after_create",
+        DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+    )
+    for statement in postgres_ddl(name):
+        event.listen(searchable, "after_create", DDL(statement).execute_if(dialect="postgresql"))
+    for copy in ("trigrams", "words"):
+        event.listen(
+            searchable,
+            "before_drop",
+            DDL(f"DROP TABLE IF EXISTS {name}_{copy}").execute_if(dialect="sqlite"),
+        )
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """For Alembic's compare: leave out the FTS5 tables (and their shadow tables) and the GIN
+    indexes, which the models' metadata does not hold."""
+    if type_ == "table":
+        return not _FTS_NAME.match(name or "")
+    if type_ == "index":
+        return not (name or "").endswith(("_search_trigrams", "_search_words"))
+    return True
+
+
+def _short(word: str) -> str:
+    """A short word as a prefix query may hold it: its letters and digits (the tokenizers
+    split words at anything else)."""
+    return "".join(ch for ch in word if ch.isalnum())
+
+
+def _fts_phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def index_match(searchable: Any, spellings: list[list[str]]) -> ColumnElement[bool]:
+    """A WHERE clause on ``searchable`` (a model with ``id`` and ``search_key``): for one of
+    ``spellings`` (``crm.text.search_spellings``), every word occurs in the key, a word shorter
+    than three letters at the start of one of its words. Both kinds are served by an index."""
+    kinds = [_kinds(words) for words in spellings if words]
+    if not kinds:
+        return true()
+    kinds = [(long, short) for long, short in kinds if long or short]
+    if not kinds:
+        return false()  # only marks that no index holds (``%``, ``؟``): nothing to find
+    if db.engine.dialect.name == "postgresql":
+        return or_(*(and_(*_postgres(searchable, long, short)) for long, short in kinds))
+    ids = [_sqlite_ids(searchable.__tablename__, long, short) for long, short in kinds]
+    if len(ids) == 1:
+        return searchable.id.in_(ids[0])
+    return searchable.id.in_(union(*ids))
+
+
+def _kinds(words: list[str]) -> tuple[list[str], list[str]]:
+    """The words a trigram index finds, and the short ones (as a prefix query holds them)."""
+    long = [w for w in words if len(w) >= TRIGRAM]
+    return long, [s for s in (_short(w) for w in words if len(w) < TRIGRAM) if s]
+
+
+def _postgres(searchable: Any, long: list[str], short: list[str]) -> list[ColumnElement[bool]]:
+    clauses = [searchable.search_key.contains(w, autoescape=True) for w in long]
+    if short:
+        clauses.append(_prefix_query(searchable, " & ".join(f"'{s}':*" for s in short)))
+    return clauses
+
+
+def _sqlite_ids(name: str, long: list[str], short: list[str]) -> Any:
+    """The rowids the FTS5 tables of ``name`` find (their intersection for both kinds)."""
+    found = []
+    for copy, query in (
+        ("trigrams", " AND ".join(_fts_phrase(w) for w in long)),
+        ("words", " AND ".join(_fts_phrase(s) + "*" for s in short)),
+    ):
+        if query:
+            found.append(_fts_rowids(f"{name}_{copy}", query))
+    if len(found) == 1:
+        return found[0]
+    both = intersect(*found).subquery()  # SQLite nests a compound only as a subquery
+    return select(both.c.id)
+
+
+def word_starts(searchable: Any, spellings: list[list[str]]) -> ColumnElement[bool]:
+    """A WHERE clause: for one of ``spellings``, every word starts a word of the key (the
+    word index serves it). The best matches: a name typed from its start."""
+    prefixes = [[_short(w) for w in words] for words in spellings if words]
+    prefixes = [words for words in prefixes if all(words)]
+    if not prefixes:
+        return false()
+    if db.engine.dialect.name == "postgresql":
+        query = " | ".join("(" + " & ".join(f"'{w}':*" for w in words) + ")" for words in prefixes)
+        return _prefix_query(searchable, query)
+    query = " OR ".join(
+        "(" + " AND ".join(_fts_phrase(w) + "*" for w in words) + ")" for words in prefixes
+    )
+    return searchable.id.in_(_fts_rowids(f"{searchable.__tablename__}_words", query))
+
+
+def _prefix_query(searchable: Any, query: str) -> ColumnElement[bool]:
+    """PostgreSQL: the key's words (the ``simple`` configuration) match the tsquery ``query``;
+    the same expression as the word index, so the index serves it."""
+    simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
+    vector = func.to_tsvector(simple, searchable.search_key)
+    return vector.op("@@")(func.to_tsquery(simple, query))
+
+
+def _fts_rowids(fts: str, query: str) -> Select[Any]:
+    """SQLite: the rowids (ids) that the FTS5 table ``fts`` finds for ``query``."""
+    rowid: ColumnClause[Any] = literal_column("rowid")
+    found = select(rowid.label("id")).select_from(table(fts, rowid))
+    return found.where(literal_column(fts).op("MATCH")(query))
+
+
+def best_ids(searchable: Any, text: str | None, where: list, limit: int) -> list[int]:
+    """The ids of up to ``limit`` rows of ``searchable`` that match ``text`` and pass
+    ``where``: those whose words start with the query's words first, then the others, the
+    newest first in each. Each pass reads ids in id order through the index and stops at
+    ``limit``, so a word with thousands of matches costs no more than a rare one; the rows
+    themselves are loaded afterwards, only for the chosen ids."""
+    spellings = search_spellings(text)
+    ids: list[int] = []
+    for found in (word_starts(searchable, spellings), index_match(searchable, spellings)):
+        stmt = select(searchable.id).where(found, *where)
+        if ids:
+            stmt = stmt.where(searchable.id.not_in(ids))
+        ids += db.session.scalars(stmt.order_by(searchable.id.desc()).limit(limit - len(ids)))
+        if len(ids) >= limit:
+            break
+    return ids
