@@ -8,11 +8,13 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Table,
     Text,
     and_,
     func,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -52,9 +54,14 @@ class TimestampMixin:
 
 
 class ArchivableMixin:
-    """Records are archived and restored, never deleted."""
+    """Records are archived and restored, never deleted.
 
-    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    ``archived_at`` has no index of its own: nearly every row is current, so an index on it
+    matches almost everything and misleads SQLite's planner. Each table has partial indexes
+    ``WHERE archived_at IS NULL`` instead, on what its lists sort and filter by (``current``).
+    """
+
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def archived(self) -> bool:
@@ -84,6 +91,16 @@ class SearchableMixin:
 
     def search_values(self) -> list[str | None]:  # pragma: no cover - overridden
         raise NotImplementedError
+
+
+CURRENT = "archived_at IS NULL"
+
+
+def current_index(table: str, name: str, *columns: str, where: str = CURRENT) -> Index:
+    """A partial index of ``table`` on ``columns`` over its current rows (or ``where``), the
+    same on SQLite and PostgreSQL: ``ix_<table>_<name>``."""
+    condition = text(where)
+    return Index(f"ix_{table}_{name}", *columns, sqlite_where=condition, postgresql_where=condition)
 
 
 def max_length(attribute: Any) -> int | None:

@@ -18,6 +18,7 @@ from crm.models import (
     TimestampMixin,
     UTCDateTime,
     area_link_table,
+    current_index,
     utcnow,
 )
 from crm.partners.models import Partner
@@ -73,6 +74,8 @@ class Agreement(
     BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     __tablename__ = "agreements"
+    # the list's default order: the latest changed first
+    __table_args__ = (current_index("agreements", "current_updated", "updated_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(String(20), index=True)
@@ -158,6 +161,7 @@ class Document(ArchivableMixin, AuditedMixin, Model):
     """A file attached to an agreement; the bytes live in the upload folder."""
 
     __tablename__ = "agreement_documents"
+    __table_args__ = (current_index("agreement_documents", "current_agreement", "agreement_id"),)
     __audit_exclude__: ClassVar[tuple[str, ...]] = ()
 
     id: Mapped[int] = mapped_column(primary_key=True)

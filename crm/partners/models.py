@@ -16,6 +16,7 @@ from crm.models import (
     SearchableMixin,
     TimestampMixin,
     area_link_table,
+    current_index,
 )
 
 PARTNER_KINDS = {
@@ -55,6 +56,8 @@ class Partner(
     BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     __tablename__ = "partners"
+    # the start page's count by domain (name order is the sort keys' own index)
+    __table_args__ = (current_index("partners", "current_domain", "domain"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
@@ -92,6 +95,8 @@ class Contact(
     BilingualNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     __tablename__ = "contacts"
+    # a partner's current contacts
+    __table_args__ = (current_index("contacts", "current_partner", "partner_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
