@@ -103,3 +103,61 @@ def test_migration_0003_rebuilds_every_search_key_on_sqlite(tmp_path):
 @pytest.mark.postgres
 def test_migration_0003_rebuilds_every_search_key_on_postgresql(postgres_database):
     _rebuilds_old_search_keys(postgres_database)
+
+
+def _backfills_when_at(url: str) -> None:
+    """0006 gives every activity its moment: the start, or the start of the due day in its
+    owner's zone (the application's when nobody owns it)."""
+    from datetime import UTC, date, datetime
+
+    from crm.activities.models import Activity
+    from crm.auth.models import User
+
+    app = create_app(type("MigrationConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    with app.app_context():
+        upgrade(revision="0004")
+        users = {}
+        for n, zone in enumerate(("Asia/Tehran", "UTC")):
+            users[zone] = db.session.scalar(
+                sa.insert(User.__table__)
+                .values(
+                    email=f"u{n}@example.org", display_name="U", password_hash="x", timezone=zone
+                )
+                .returning(User.__table__.c.id)
+            )
+        start = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+        rows = {
+            "timed": {"starts_at": start, "owner_id": users["UTC"]},
+            "due in Tehran": {"due_on": date(2026, 12, 1), "owner_id": users["Asia/Tehran"]},
+            "due in UTC": {"due_on": date(2026, 12, 1), "owner_id": users["UTC"]},
+            "due, nobody's": {"due_on": date(2026, 12, 1)},
+            "no date": {},
+        }
+        for subject, values in rows.items():
+            db.session.execute(
+                sa.insert(Activity.__table__).values(
+                    kind="call", subject=subject, domain="cities", status="planned", **values
+                )
+            )
+        db.session.commit()
+        upgrade()
+        found = dict(db.session.execute(select(Activity.subject, Activity.when_at)).all())
+        assert found == {
+            "timed": start,
+            "due in Tehran": datetime(2026, 11, 30, 20, 30, tzinfo=UTC),
+            "due in UTC": datetime(2026, 12, 1, tzinfo=UTC),
+            "due, nobody's": datetime(2026, 11, 30, 20, 30, tzinfo=UTC),  # the default zone
+            "no date": None,
+        }
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_migration_0006_backfills_when_at_on_sqlite(tmp_path):
+    _backfills_when_at(f"sqlite:///{tmp_path / 'when.db'}")
+
+
+@pytest.mark.postgres
+def test_migration_0006_backfills_when_at_on_postgresql(postgres_database):
+    _backfills_when_at(postgres_database)

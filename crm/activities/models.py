@@ -1,7 +1,7 @@
 """Follow-up activities: meetings, calls, visits, letters, tasks."""
 
 from datetime import date, datetime, timedelta
-from typing import ClassVar
+from typing import ClassVar, cast
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -154,7 +154,7 @@ def _refresh_when_at(session: Session, flush_context, instances) -> None:
 
 
 def _move_due_dates(session: Session, owner: User) -> None:
-    table = Activity.__table__
+    table = cast(Table, Activity.__table__)
     mine = (table.c.owner_id == owner.id, table.c.starts_at.is_(None), table.c.due_on.is_not(None))
     days = session.scalars(select(table.c.due_on).where(*mine).distinct()).all()
     if not days:

@@ -2,8 +2,9 @@
 
 Core inserts bypass the ORM flush hooks, so search keys are computed here with the same
 ``search_key`` and the same fields as each model's ``search_values()``, and activities'
-``when_at`` with the same ``moment`` and their owner's zone; no audit rows are written for these rows on purpose. Ids are assigned here (after the current maximum) so the
-link tables can be filled without reading ids back; PostgreSQL sequences are moved past them.
+``when_at`` with the same ``moment`` and their owner's zone; no audit rows are written for
+these rows on purpose. Ids are assigned here (after the current maximum) so the link tables
+can be filled without reading ids back; PostgreSQL sequences are moved past them.
 """
 
 import random
