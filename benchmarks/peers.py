@@ -49,8 +49,6 @@ PAGE = (
     " WHERE p.archived_at IS NULL ORDER BY {order}, p.id LIMIT :limit OFFSET 0"
 )
 ORDER = "p.sort_fa"  # the stored Persian sort key, as our list sorts
-    "lower(coalesce(nullif(p.name_fa, ''), nullif(p.name_en, ''), nullif(p.name_local, ''), ''))"
-)
 AREAS = (
     "SELECT pa.partner_id, a.name_fa FROM partner_areas pa"
     " JOIN cooperation_areas a ON a.id = pa.area_id WHERE pa.partner_id IN ({ids})"

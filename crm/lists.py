@@ -15,8 +15,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, Table, select
+from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import Select, Table, func, select
+from sqlalchemy.orm import lazyload
 
 from crm.extensions import db
 from crm.formatting import Formatter
@@ -24,13 +25,43 @@ from crm.formatting import Formatter
 MAX_PAGE = 1_000_000
 
 
-def paginate(stmt: Select, page: int | None, per_page: int) -> Pagination:
-    """One page of ``stmt``. A page number that is missing or out of range never fails: it
-    becomes the first or the last page."""
+COUNT_CAP = 10_000
+
+
+class CappedPagination(SelectPagination):
+    """A page whose count stops at ``COUNT_CAP`` rows (or at the end of the page asked for, when
+    that is further), so counting costs the same at any size. When more rows match,
+    ``capped`` is true, ``total`` is the number counted ("more than …" on the page), the last
+    page linked is the last one counted and "next" stays open."""
+
+    capped = False
+
+    def _query_count(self) -> int:
+        cap = max(COUNT_CAP, self.page * self.per_page)
+        stmt = self._query_args["select"].options(lazyload("*")).order_by(None)
+        window = stmt.limit(cap + 1).subquery()
+        count = self._query_args["session"].scalar(select(func.count()).select_from(window))
+        self.capped = count > cap
+        return min(count, cap)
+
+    @property
+    def has_next(self) -> bool:
+        return self.capped or super().has_next
+
+
+def paginate(stmt: Select, page: int | None, per_page: int) -> CappedPagination:
+    """One page of ``stmt``, counted up to a cap. A page number that is missing or out of
+    range never fails: it becomes the first or the last page."""
     number = min(max(page or 1, 1), MAX_PAGE)
-    result = db.paginate(stmt, page=number, per_page=per_page, error_out=False)
-    if result.pages and result.page > result.pages:
-        result = db.paginate(stmt, page=result.pages, per_page=per_page, error_out=False)
+
+    def one(number: int) -> CappedPagination:
+        return CappedPagination(
+            select=stmt, session=db.session, page=number, per_page=per_page, error_out=False
+        )
+
+    result = one(number)
+    if result.pages and result.page > result.pages and not result.capped:
+        result = one(result.pages)
     return result
 
 

@@ -55,8 +55,9 @@ class ArchivableMixin:
     """Records are archived and restored, never deleted.
 
     ``archived_at`` has no index of its own: nearly every row is current, so an index on it
-    matches almost everything, and SQLite's planner takes it over the partial indexes
-    ``WHERE archived_at IS NULL`` that serve each list's order (``sort_indexes``)."""
+    matches almost everything and misleads SQLite's planner. Each table has partial indexes
+    ``WHERE archived_at IS NULL`` instead, on what its lists sort and filter by
+    (``current_index``, ``sort_indexes``)."""
 
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -97,6 +98,16 @@ class SearchableMixin:
         raise NotImplementedError
 
 
+CURRENT = "archived_at IS NULL"
+
+
+def current_index(table: str, name: str, *columns: str, where: str = CURRENT) -> Index:
+    """A partial index of ``table`` on ``columns`` over its current rows (or ``where``), the
+    same on SQLite and PostgreSQL: ``ix_<table>_<name>``."""
+    condition = text(where)
+    return Index(f"ix_{table}_{name}", *columns, sqlite_where=condition, postgresql_where=condition)
+
+
 def max_length(attribute: Any) -> int | None:
     """The most characters a text column holds: ``n`` of ``String(n)``, or for ``Text`` its
     ``info={"max_length": …}`` (free text: summaries, notes, outcomes). Forms and the
@@ -115,6 +126,7 @@ class AuditedMixin:
         "sort_en",
         "sort_fa",
         "sort_subject",
+        "when_at",
         "updated_at",
         "created_at",
     )
@@ -146,9 +158,6 @@ class BilingualNameMixin:
 SortKey = String(SORT_KEY_LENGTH).with_variant(String(SORT_KEY_LENGTH, collation="C"), "postgresql")
 
 
-CURRENT = "archived_at IS NULL"
-
-
 class SortKeysMixin:
     """Stored alphabetical sort keys (``crm.text.sort_key``), kept current by crm.audit's
     flush hook and written by the bulk seed; each list sorts by one, through an index."""
@@ -177,10 +186,10 @@ class SortedNameMixin(SortKeysMixin, BilingualNameMixin):
 def sort_indexes(table: str, *columns: str, current: bool = True) -> tuple[Index, ...]:
     """One index per sort key of ``table``, with the id as the tie: over current records only
     (lists show archived records only when asked), or with ``current=False`` over all."""
-    where: dict[str, Any] = {"sqlite_where": text(CURRENT), "postgresql_where": text(CURRENT)}
-    suffix = "_current" if current else ""
     return tuple(
-        Index(f"ix_{table}_{column}{suffix}", column, "id", **(where if current else {}))
+        current_index(table, f"{column}_current", column, "id")
+        if current
+        else Index(f"ix_{table}_{column}", column, "id")
         for column in columns
     )
 

@@ -7,7 +7,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, flash, request, stream_with_context
-from flask_sqlalchemy.pagination import Pagination
 from flask_wtf import FlaskForm
 from sqlalchemy import Select
 from werkzeug.routing import BaseConverter, ValidationError
@@ -18,7 +17,7 @@ from crm.extensions import db
 from crm.fields import form_values
 from crm.formatting import Formatter
 from crm.i18n import current_formatter
-from crm.lists import Column, paginate, write_csv
+from crm.lists import CappedPagination, Column, paginate, write_csv
 from crm.text import parse_id, whole_number
 
 D = TypeVar("D")
@@ -48,10 +47,15 @@ def fmt() -> Formatter:
     return current_formatter()
 
 
-def page_of(stmt: Select) -> Pagination:
-    """The page of ``stmt`` that ``?page=`` asks for (bad numbers give the first or last)."""
+def page_of(stmt: Select, load: Callable[[list], list] | None = None) -> CappedPagination:
+    """The page of ``stmt`` that ``?page=`` asks for (bad numbers give the first or last).
+    With ``load``, ``stmt`` selects ids and the page's items are ``load(ids)``: a list sorts
+    bare ids from an index and loads the relations of one page only."""
     page = whole_number(request.args.get("page", ""))
-    return paginate(stmt, page, current_app.config["CRM_PAGE_SIZE"])
+    result = paginate(stmt, page, current_app.config["CRM_PAGE_SIZE"])
+    if load is not None:
+        result.items = load(list(result.items))
+    return result
 
 
 def csv_download(

@@ -145,3 +145,26 @@ def test_list_query_count_does_not_grow(
     with count_queries(app) as many:
         client.get("/activities/")
     assert len(many) == len(few)
+
+
+def test_a_long_list_counts_up_to_a_cap_and_says_more_than(
+    auth, client, make_activity, make_partner, monkeypatch
+):
+    """Counting stops at the cap (10,000; 20 here, at 10 a page): the page says "more than",
+    in the reader's digits, and keeps "next" open; a page past the cap counts on to it."""
+    monkeypatch.setattr("crm.lists.COUNT_CAP", 20)
+    auth.login("viewer", locale="fa")
+    partner = make_partner()
+    for n in range(25):
+        make_activity(partner, subject=f"Call {n}")
+    first = client.get("/activities/").get_data(as_text=True)
+    assert "بیش از ۲۰ نتیجه" in first
+    assert 'href="/activities/?page=2"' in first
+    third = client.get("/activities/?page=3").get_data(as_text=True)
+    assert "۲۵ نتیجه" in third and "بیش از" not in third
+    assert third.count("<tr") == 5 + 1  # five rows and the header
+    ninth = client.get("/activities/?page=9").get_data(as_text=True)
+    assert (
+        ninth.split("<tbody>")[1].split("</tbody>")[0]
+        == third.split("<tbody>")[1].split("</tbody>")[0]
+    )  # the last page

@@ -56,16 +56,18 @@ def _rebuilds_old_search_keys(url: str) -> None:
             partner,
             Contact(partner=partner, name_fa="می‌روم", name_latin="Ali"),
             Agreement(type="memorandum", title_fa="خانۀ فرهنگ", stage="idea"),
-            Activity(kind="call", subject="گفت وگو", domain="cities", status="planned"),
         ]
         db.session.add_all(records)
         db.session.commit()
-        models = [type(record) for record in records]
+        models = [type(record) for record in records] + [Activity]
         for record in records:  # the key the old normalisation stored: no joined form
             old = normalize_search(" ".join(v for v in record.search_values() if v))
             db.session.execute(
                 sa.update(type(record)).where(type(record).id == record.id).values(search_key=old)
             )
+        # an activity in the columns of 0002 (the model has columns added later)
+        activity = {"kind": "call", "subject": "گفت وگو", "domain": "cities", "status": "planned"}
+        db.session.execute(sa.insert(Activity.__table__).values(search_key="گفت وگو", **activity))
         db.session.commit()
         joined = Contact.search_key.contains("میروم")  # no search index before 0005
         assert not db.session.scalar(select(Contact).where(joined))
@@ -129,7 +131,7 @@ def _fills_sort_keys(url: str) -> None:
         )
         db.session.commit()
         db.session.remove()
-        downgrade(revision="0004")
+        downgrade(revision="0006")
         upgrade()
         rows = {
             "partner": db.session.execute(select(Partner.sort_en, Partner.sort_fa)).one(),
@@ -151,6 +153,75 @@ def _fills_sort_keys(url: str) -> None:
         db.engine.dispose()
 
 
+def _backfills_when_at(url: str) -> None:
+    """0006 gives every activity its moment: the start, or the start of the due day in its
+    owner's zone (the application's when nobody owns it)."""
+    from datetime import UTC, date, datetime
+
+    from crm.activities.models import Activity
+    from crm.auth.models import User
+
+    app = create_app(type("MigrationConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    with app.app_context():
+        upgrade(revision="0004")
+        users = {}
+        for n, zone in enumerate(("Asia/Tehran", "UTC")):
+            users[zone] = db.session.scalar(
+                sa.insert(User.__table__)
+                .values(
+                    email=f"u{n}@example.org", display_name="U", password_hash="x", timezone=zone
+                )
+                .returning(User.__table__.c.id)
+            )
+        start = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+        rows = {
+            "timed": {"starts_at": start, "owner_id": users["UTC"]},
+            "due in Tehran": {"due_on": date(2026, 12, 1), "owner_id": users["Asia/Tehran"]},
+            "due in UTC": {"due_on": date(2026, 12, 1), "owner_id": users["UTC"]},
+            "due, nobody's": {"due_on": date(2026, 12, 1)},
+            "no date": {},
+        }
+        from crm.models import UTCDateTime
+
+        at_0004 = sa.table(  # the activities table as it was then (the model has more columns)
+            "activities",
+            *(sa.column(c) for c in ("kind", "subject", "domain", "status", "owner_id")),
+            *(sa.column(c) for c in ("notes", "location", "outcome", "search_key")),
+            sa.column("due_on", sa.Date()),
+            *(sa.column(c, UTCDateTime()) for c in ("starts_at", "created_at", "updated_at")),
+        )
+        now = datetime.now(UTC)
+        for subject, values in rows.items():
+            db.session.execute(
+                sa.insert(at_0004).values(
+                    kind="call",
+                    subject=subject,
+                    domain="cities",
+                    status="planned",
+                    notes="",
+                    location="",
+                    outcome="",
+                    search_key="",
+                    created_at=now,
+                    updated_at=now,
+                    **values,
+                )
+            )
+        db.session.commit()
+        upgrade()
+        found = dict(db.session.execute(select(Activity.subject, Activity.when_at)).all())
+        assert found == {
+            "timed": start,
+            "due in Tehran": datetime(2026, 11, 30, 20, 30, tzinfo=UTC),
+            "due in UTC": datetime(2026, 12, 1, tzinfo=UTC),
+            "due, nobody's": datetime(2026, 11, 30, 20, 30, tzinfo=UTC),  # the default zone
+            "no date": None,
+        }
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
 def test_migration_0007_fills_the_sort_keys_on_sqlite(tmp_path):
     _fills_sort_keys(f"sqlite:///{tmp_path / 'sorts.db'}")
 
@@ -158,3 +229,12 @@ def test_migration_0007_fills_the_sort_keys_on_sqlite(tmp_path):
 @pytest.mark.postgres
 def test_migration_0007_fills_the_sort_keys_on_postgresql(postgres_database):
     _fills_sort_keys(postgres_database)
+
+
+def test_migration_0006_backfills_when_at_on_sqlite(tmp_path):
+    _backfills_when_at(f"sqlite:///{tmp_path / 'when.db'}")
+
+
+@pytest.mark.postgres
+def test_migration_0006_backfills_when_at_on_postgresql(postgres_database):
+    _backfills_when_at(postgres_database)

@@ -1,5 +1,5 @@
-"""Overdue is visible everywhere and decided in one place: a planned activity whose due date is
-before the reader's today, or whose start time has passed. The start page keeps the office's
+"""Overdue is visible everywhere and decided in one place: a planned activity whose due day (in
+its owner's time zone) has ended, or whose start time has passed. The start page keeps the office's
 activities coming up and past apart, by when they happen(ed)."""
 
 import re
@@ -33,7 +33,10 @@ def badged(page: str, subject: str) -> bool:
 
 
 # --- one rule ------------------------------------------------------------------------------------
-def test_sql_and_python_agree_on_what_is_overdue_in_the_readers_zone(ctx, make_activity):
+def test_sql_and_python_agree_on_what_is_overdue_in_the_owners_zone(ctx, make_user, make_activity):
+    """A due date is a day in its owner's time zone (the application's when nobody owns it):
+    overdue once that day has ended, the same for every reader."""
+    in_tehran, in_utc = make_user(timezone="Asia/Tehran"), make_user(timezone="UTC")
     # 21:00 UTC on 1 December 2026 is 00:30 on 2 December in Tehran.
     now = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
     cases = {
@@ -47,18 +50,54 @@ def test_sql_and_python_agree_on_what_is_overdue_in_the_readers_zone(ctx, make_a
         "archived long ago": {"due_on": date(2026, 11, 1), "archived_at": now},
         "no date at all": {"due_on": None},
     }
-    for subject, values in cases.items():
-        make_activity(subject=subject, **values)
+    owners = {"Tehran": in_tehran.id, "UTC": in_utc.id, "nobody": None}
+    for owner, owner_id in owners.items():
+        for subject, values in cases.items():
+            make_activity(subject=f"{owner}: {subject}", owner_id=owner_id, **values)
+    late_in_tehran = {"due yesterday here", "due on the 1st", "started an hour ago"}
     expected = {
-        "Asia/Tehran": {"due yesterday here", "due on the 1st", "started an hour ago"},
-        "UTC": {"due yesterday here", "started an hour ago"},  # still the 1st in UTC
+        *(f"Tehran: {s}" for s in late_in_tehran),
+        *(f"nobody: {s}" for s in late_in_tehran),  # the application's zone is Tehran
+        "UTC: due yesterday here",  # still the 1st in UTC
+        "UTC: started an hour ago",
     }
     activities = list(db.session.scalars(sa.select(Activity)))
-    for zone, late in expected.items():
-        today = now.astimezone(ZoneInfo(zone)).date()
-        in_sql = set(db.session.scalars(sa.select(Activity.subject).where(overdue(today, now))))
-        in_python = {a.subject for a in activities if is_overdue(a, today, now)}
-        assert in_sql == in_python == late, zone
+    in_sql = set(db.session.scalars(sa.select(Activity.subject).where(overdue(now))))
+    in_python = {a.subject for a in activities if is_overdue(a, now)}
+    assert in_sql == in_python == expected
+    # a moment later the UTC owner's 1st is over too
+    later = datetime(2026, 12, 2, 0, 0, tzinfo=UTC)
+    assert "UTC: due on the 1st" in set(
+        db.session.scalars(sa.select(Activity.subject).where(overdue(later)))
+    )
+
+
+def test_when_at_follows_the_date_the_owner_and_the_owners_zone(ctx, make_user, make_activity):
+    tehran, utc = make_user(timezone="Asia/Tehran"), make_user(timezone="UTC")
+    task = make_activity(owner_id=tehran.id, due_on=date(2026, 12, 1))
+    meeting = make_activity(
+        owner_id=tehran.id, due_on=None, starts_at=datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    )
+
+    def when(activity):
+        return db.session.scalar(sa.select(Activity.when_at).where(Activity.id == activity.id))
+
+    assert when(task) == datetime(2026, 11, 30, 20, 30, tzinfo=UTC)  # midnight in Tehran
+    assert when(meeting) == datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    db.session.get(Activity, task.id).owner_id = utc.id
+    db.session.commit()
+    assert when(task) == datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+    db.session.get(Activity, task.id).due_on = date(2026, 12, 3)
+    db.session.commit()
+    assert when(task) == datetime(2026, 12, 3, 0, 0, tzinfo=UTC)
+    db.session.get(User, utc.id).timezone = "Asia/Tokyo"  # +09:00
+    db.session.get(User, tehran.id).timezone = "Asia/Tokyo"
+    db.session.commit()
+    assert when(task) == datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+    assert when(meeting) == datetime(2026, 12, 1, 6, 0, tzinfo=UTC)  # a time stays the time
+    db.session.get(Activity, task.id).owner_id = None  # the application's zone
+    db.session.commit()
+    assert when(task) == datetime(2026, 12, 2, 20, 30, tzinfo=UTC)
 
 
 # --- every page ----------------------------------------------------------------------------------

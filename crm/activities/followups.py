@@ -1,6 +1,6 @@
 """My follow-ups: a user's planned activities grouped by day in the user's own time zone.
 
-Groups are overdue (its time has come: due before today or started before now, as on every
+Groups are overdue (its time has come: its due day ended or it started before now, as on every
 page, ``crm.activities.lists.overdue``), today (the rest of today), this week (the rest of the
 current calendar week after today: the Persian week runs Saturday to Friday, the English one
 Monday to Sunday) and later. "Today" is the user's local day, so a meeting at 23:30 in Tehran
@@ -12,15 +12,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Select, and_, func, select
 
 from crm.activities.lists import (
     before,
+    load_page,
     on_or_after,
     overdue,
     still_ahead,
-    when_key,
-    with_relations,
 )
 from crm.activities.models import Activity
 from crm.extensions import db
@@ -46,21 +45,37 @@ class FollowUps:
 def _conditions(today: date, last: date, zone: ZoneInfo, now: datetime) -> dict:
     tomorrow, after_week = today + timedelta(days=1), last + timedelta(days=1)
     return {
-        "overdue": overdue(today, now),
-        "today": and_(still_ahead(today, now), before(tomorrow, zone)),
+        "overdue": overdue(now),
+        "today": and_(still_ahead(now), before(tomorrow, zone)),
         "week": and_(on_or_after(tomorrow, zone), before(after_week, zone)),
         "later": on_or_after(after_week, zone),
     }
 
 
 def mine(user: Any) -> tuple:
-    """The conditions of \"my follow-ups\": mine, planned, not archived, visible."""
+    """The conditions of \"my follow-ups\": mine, planned, not archived, visible (the partial
+    index ``ix_activities_planned_owner_when`` serves them, in ``when_at`` order)."""
     return (
         Activity.owner_id == user.id,
         Activity.status == "planned",
         Activity.archived_at.is_(None),
         visible(Activity, user),
     )
+
+
+def group_query(user: Any, condition: Any, group: str, limit: int) -> Select:
+    """The ids of the first ``limit`` of ``user``'s follow-ups in ``group`` (``condition``):
+    the overdue ones the most recently missed first, the others the soonest first."""
+    stmt = select(Activity.id).where(*mine(user), condition)
+    if group == "overdue":
+        stmt = stmt.order_by(Activity.when_at.desc(), Activity.id.desc())
+    else:
+        stmt = stmt.order_by(Activity.when_at, Activity.id)
+    return stmt.limit(limit)
+
+
+def _ids(stmt: Select) -> list[int]:
+    return list(db.session.scalars(stmt))
 
 
 def my_followups(
@@ -73,36 +88,28 @@ def my_followups(
     """The user's planned, non-archived activities by group, at most ``limit`` a group, in
     the days and week of the reader of ``fmt`` (usually the user: a digest for them too).
 
-    Always the same queries: one grouped count and one list per group (partner, agreement and
-    owner joined in), whatever the data.
+    Always the same queries: a count and the ids of each group, each a range of the index
+    ``ix_activities_planned_owner_when``, and one query for the activities of all the groups
+    with partner, agreement and owner, whatever the data. (One grouped count with a CASE
+    read every row of the table; the ranges read little more than the index.)
     """
     zone, now = fmt.zone, now or utcnow()
     today = now.astimezone(zone).date()
     result = FollowUps(today=today, week_end=fmt.week_end(today))
     conditions = _conditions(today, result.week_end, zone, now)
-    label = case(*((cond, name) for name, cond in conditions.items()), else_="later")
-    grouped = select(label.label("grp")).where(*mine(user)).subquery()
-    rows = db.session.execute(select(grouped.c.grp, func.count()).group_by(grouped.c.grp))
-    counts = {name: 0 for name in GROUPS}
-    counts.update({name: count for name, count in rows})
-    result.counts = counts
-    for name in groups:
-        result.groups[name] = list(
-            db.session.scalars(
-                with_relations(select(Activity))
-                .where(*mine(user), conditions[name])
-                .order_by(*_order(name), Activity.id)
-                .limit(limit)
-            ).unique()
+    result.counts = {
+        name: db.session.scalar(
+            select(func.count()).select_from(
+                select(Activity.id).where(*mine(user), condition).subquery()
+            )
         )
+        or 0
+        for name, condition in conditions.items()
+    }
+    ids = {name: _ids(group_query(user, conditions[name], name, limit)) for name in groups}
+    loaded = {a.id: a for a in load_page([i for group in ids.values() for i in group])}
+    result.groups = {name: [loaded[i] for i in group if i in loaded] for name, group in ids.items()}
     return result
-
-
-def _order(group: str) -> list:
-    """Overdue: the most recently missed first; the others: the soonest first."""
-    if group == "overdue":
-        return [when_key().desc()]
-    return [when_key()]
 
 
 def overdue_and_upcoming(
@@ -110,12 +117,7 @@ def overdue_and_upcoming(
 ) -> tuple[list[Activity], list[Activity]]:
     """For the start page: the user's latest overdue and next upcoming follow-ups."""
     now = now or utcnow()
-    today = now.astimezone(fmt.zone).date()
-    base = with_relations(select(Activity)).where(*mine(user))
-    late = db.session.scalars(
-        base.where(overdue(today, now)).order_by(*_order("overdue"), Activity.id).limit(limit)
-    )
-    upcoming = db.session.scalars(
-        base.where(still_ahead(today, now)).order_by(*_order("today"), Activity.id).limit(limit)
-    )
-    return list(late.unique()), list(upcoming.unique())
+    late = _ids(group_query(user, overdue(now), "overdue", limit))
+    upcoming = _ids(group_query(user, still_ahead(now), "today", limit))
+    loaded = {a.id: a for a in load_page(late + upcoming)}
+    return [loaded[i] for i in late if i in loaded], [loaded[i] for i in upcoming if i in loaded]

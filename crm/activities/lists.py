@@ -1,4 +1,4 @@
-"""Activities in lists: filtering and sorting by the reader's days, what is overdue, the list,
+"""Activities in lists: filtering and sorting by their stored moment, what is overdue, the list,
 its export, and the activities of a partner, a contact or an agreement."""
 
 from collections.abc import Iterator
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from crm.activities.models import Activity, activity_participants
+from crm.activities.models import DUE_DAY, Activity, activity_participants
 from crm.agreements.models import Agreement
 from crm.auth.models import User
 from crm.extensions import db
@@ -40,8 +40,9 @@ class ActivityFilters:
 
 
 def when_key():
-    """When an activity happens or is due, for sorting (a due date sorts as its midnight)."""
-    return func.coalesce(Activity.starts_at, Activity.due_on)
+    """When an activity happens or is due (``when_at``: a due date sorts as the start of its
+    day in its owner's zone), for sorting from the partial indexes on ``when_at``."""
+    return Activity.when_at
 
 
 def day_start(day: date, zone: ZoneInfo) -> datetime:
@@ -50,50 +51,47 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
 
 
 def on_or_after(day: date, zone: ZoneInfo) -> ColumnElement[bool]:
-    """Happens on or after the local ``day`` (time-zone aware for timed activities)."""
-    return or_(
-        Activity.starts_at >= day_start(day, zone),
-        and_(Activity.starts_at.is_(None), Activity.due_on >= day),
-    )
+    """Happens, or is due, on or after the local ``day`` of the reader (``zone``)."""
+    return Activity.when_at >= day_start(day, zone)
 
 
 def before(day: date, zone: ZoneInfo) -> ColumnElement[bool]:
-    """Happens before the local ``day``."""
-    return or_(
-        Activity.starts_at < day_start(day, zone),
-        and_(Activity.starts_at.is_(None), Activity.due_on < day),
-    )
+    """Happens, or is due, before the local ``day``."""
+    return Activity.when_at < day_start(day, zone)
 
 
 # --- overdue: decided here for every page --------------------------------------------------------
-def happened(today: date, now: datetime) -> ColumnElement[bool]:
-    """Its time has come: it started before ``now``, or was due before the reader's ``today``
-    (a due date lasts the whole day)."""
-    return or_(
-        Activity.starts_at < now, and_(Activity.starts_at.is_(None), Activity.due_on < today)
+def happened(now: datetime) -> ColumnElement[bool]:
+    """Its time has come: it started before ``now``, or its due day (in its owner's zone) has
+    ended. The first term is implied by the second; it lets an index serve the range."""
+    return and_(
+        Activity.when_at < now,
+        or_(Activity.starts_at.is_not(None), Activity.when_at <= now - DUE_DAY),
     )
 
 
-def still_ahead(today: date, now: datetime) -> ColumnElement[bool]:
-    """The opposite of ``happened``: it starts at ``now`` or later, or is due today or later."""
-    return or_(
-        Activity.starts_at >= now, and_(Activity.starts_at.is_(None), Activity.due_on >= today)
+def still_ahead(now: datetime) -> ColumnElement[bool]:
+    """The opposite of ``happened``: it starts at ``now`` or later, or its due day has not
+    ended (activities without a date are neither)."""
+    return and_(
+        Activity.when_at > now - DUE_DAY,
+        or_(Activity.starts_at.is_(None), Activity.when_at >= now),
     )
 
 
-def overdue(today: date, now: datetime) -> ColumnElement[bool]:
-    """Overdue: planned, current, and its time has come (``today`` in the reader's zone). The
-    SQL twin of ``is_overdue``: every page and group decides overdue with one of the two."""
-    return and_(Activity.status == "planned", Activity.archived_at.is_(None), happened(today, now))
+def overdue(now: datetime) -> ColumnElement[bool]:
+    """Overdue: planned, current, and its time has come. The SQL twin of ``is_overdue``: every
+    page and group decides overdue with one of the two, the same for every reader."""
+    return and_(Activity.status == "planned", Activity.archived_at.is_(None), happened(now))
 
 
-def is_overdue(activity: Activity, today: date, now: datetime) -> bool:
+def is_overdue(activity: Activity, now: datetime) -> bool:
     """``overdue`` for a loaded activity (the badge on every page)."""
-    if activity.status != "planned" or activity.archived:
+    if activity.status != "planned" or activity.archived or activity.when_at is None:
         return False
     if activity.starts_at is not None:
-        return activity.starts_at < now
-    return activity.due_on is not None and activity.due_on < today
+        return activity.when_at < now
+    return activity.when_at <= now - DUE_DAY
 
 
 def with_relations(stmt: Select) -> Select:

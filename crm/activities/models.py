@@ -1,15 +1,30 @@
 """Follow-up activities: meetings, calls, visits, letters, tasks."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import cast
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Column, ForeignKey, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    bindparam,
+    event,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from crm.agreements.models import Agreement
 from crm.auth.models import User
 from crm.extensions import Model, db
+from crm.formatting import default_zone, local_to_utc, zone_of
 from crm.models import (
+    CURRENT,
     ArchivableMixin,
     AuditedMixin,
     SearchableMixin,
@@ -17,6 +32,7 @@ from crm.models import (
     SortKeysMixin,
     TimestampMixin,
     UTCDateTime,
+    current_index,
     sort_indexes,
 )
 from crm.partners.models import Contact, Partner
@@ -58,13 +74,40 @@ activity_participants = Table(
 )
 
 
+DUE_DAY = timedelta(days=1)  # how long a due date lasts after its ``when_at``
+
+
+def moment(starts_at: datetime | None, due_on: date | None, zone: ZoneInfo) -> datetime | None:
+    """An activity's ``when_at``: its start, or the start of its due day in ``zone`` (its
+    owner's), in UTC; None when it has neither."""
+    if starts_at is not None:
+        return starts_at
+    return None if due_on is None else local_to_utc(due_on, None, zone)
+
+
 class Activity(
     SortKeysMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
-    """A follow-up. It happens at ``starts_at`` (UTC) or is due on ``due_on`` (a plain date)."""
+    """A follow-up. It happens at ``starts_at`` (UTC) or is due on ``due_on`` (a plain date, a
+    day in its owner's time zone). ``when_at`` stores that moment, for ordering and due checks
+    from an index: kept by the flush hooks below whenever the time, the date, the owner or the
+    owner's time zone changes."""
 
     __tablename__ = "activities"
-    __table_args__ = sort_indexes("activities", "sort_subject")
+    __table_args__ = (
+        # the list's default order, the start page, the reminder sweep
+        current_index("activities", "current_when", "when_at", "id"),
+        # my follow-ups and their groups
+        current_index(
+            "activities",
+            "planned_owner_when",
+            "owner_id",
+            "when_at",
+            "id",
+            where=f"status = 'planned' AND {CURRENT}",
+        ),
+        *sort_indexes("activities", "sort_subject"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
@@ -77,6 +120,7 @@ class Activity(
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     due_on: Mapped[date | None] = mapped_column(index=True)
+    when_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     location: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(20), default="planned", index=True)
     outcome: Mapped[str] = mapped_column(Text, default="", info={"max_length": 10000})
@@ -97,3 +141,35 @@ class Activity(
 
     def __repr__(self) -> str:
         return f"<Activity {self.id} {self.kind} {self.status}>"
+
+
+def owner_zone(session: Session, owner_id: int | None) -> ZoneInfo:
+    """The time zone of a due date: its owner's, or the application's when nobody owns it."""
+    owner = session.get(User, owner_id) if owner_id is not None else None
+    return zone_of(owner.timezone if owner is not None and owner.timezone else default_zone())
+
+
+@event.listens_for(Session, "before_flush")
+def _refresh_when_at(session: Session, flush_context, instances) -> None:
+    """Keep ``when_at`` right: for each new or changed activity, and for every due date of a
+    user whose time zone changed (one UPDATE per due day, not a row at a time)."""
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Activity):
+            obj.when_at = moment(obj.starts_at, obj.due_on, owner_zone(session, obj.owner_id))
+        elif isinstance(obj, User) and inspect(obj).attrs.timezone.history.has_changes():
+            _move_due_dates(session, obj)
+
+
+def _move_due_dates(session: Session, owner: User) -> None:
+    table = cast(Table, Activity.__table__)
+    mine = (table.c.owner_id == owner.id, table.c.starts_at.is_(None), table.c.due_on.is_not(None))
+    days = session.scalars(select(table.c.due_on).where(*mine).distinct()).all()
+    if not days:
+        return
+    zone = owner_zone(session, owner.id)
+    session.execute(
+        update(table)
+        .where(*mine, table.c.due_on == bindparam("day"))
+        .values(when_at=bindparam("moment")),
+        [{"day": day, "moment": local_to_utc(day, None, zone)} for day in days],
+    )

@@ -15,7 +15,6 @@ from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
 from crm.fields import choices, form_values
 from crm.history import change_history, form_labels
-from crm.i18n import current_formatter
 from crm.lists import Column
 from crm.models import utcnow
 from crm.partners.services import get_partner, partner_names
@@ -59,7 +58,7 @@ def _template_globals(state) -> None:
 
 def _is_overdue(activity: Activity) -> bool:
     """For templates: is ``activity`` overdue for the reader, now (the badge on every page)?"""
-    return lists.is_overdue(activity, current_formatter().today(), utcnow())
+    return lists.is_overdue(activity, utcnow())
 
 
 def _filters() -> tuple[ActivityFilterForm, lists.ActivityFilters]:

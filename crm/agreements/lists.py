@@ -108,10 +108,24 @@ def _agreements(user: Any, f: AgreementFilters, fmt: Formatter) -> Select:
 
 
 def list_query(user: Any, f: AgreementFilters, fmt: Formatter) -> Select:
-    """The agreements on the list, with everything the page shows eagerly loaded."""
-    return _agreements(user, f, fmt).options(
-        selectinload(Agreement.parties), selectinload(Agreement.areas), joinedload(Agreement.owner)
+    """The ids of the agreements on the list, sorted (the default order from the partial index
+    ``ix_agreements_current_updated``). Paginate it, then ``load_page``."""
+    return _agreements(user, f, fmt).with_only_columns(Agreement.id)
+
+
+def load_page(ids: list[int]) -> list[Agreement]:
+    """The agreements of ``ids`` in that order, with everything the list shows."""
+    stmt = (
+        select(Agreement)
+        .options(
+            selectinload(Agreement.parties),
+            selectinload(Agreement.areas),
+            joinedload(Agreement.owner),
+        )
+        .where(Agreement.id.in_(ids or [0]))
     )
+    by_id = {agreement.id: agreement for agreement in db.session.scalars(stmt).unique()}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def export_rows(user: Any, f: AgreementFilters, fmt: Formatter) -> Iterator[Any]:

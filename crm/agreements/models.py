@@ -18,6 +18,7 @@ from crm.models import (
     TimestampMixin,
     UTCDateTime,
     area_link_table,
+    current_index,
     sort_indexes,
     utcnow,
 )
@@ -74,7 +75,11 @@ class Agreement(
     SortedNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     __tablename__ = "agreements"
-    __table_args__ = sort_indexes("agreements", "sort_en", "sort_fa")
+    __table_args__ = (
+        # the list's default order: the latest changed first
+        current_index("agreements", "current_updated", "updated_at", "id"),
+        *sort_indexes("agreements", "sort_en", "sort_fa"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(String(20), index=True)
@@ -160,6 +165,7 @@ class Document(ArchivableMixin, AuditedMixin, Model):
     """A file attached to an agreement; the bytes live in the upload folder."""
 
     __tablename__ = "agreement_documents"
+    __table_args__ = (current_index("agreement_documents", "current_agreement", "agreement_id"),)
     __audit_exclude__: ClassVar[tuple[str, ...]] = ()
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -75,7 +75,7 @@ def index():
     form = AgreementFilterForm(request.args)
     filters = _filters(form)
     reader = fmt()
-    page = page_of(lists.list_query(current_user, filters, reader))
+    page = page_of(lists.list_query(current_user, filters, reader), lists.load_page)
     counts = lists.stage_counts(current_user, filters, reader)
     return render_template(
         "agreements/index.html",

@@ -1,10 +1,11 @@
 """The large data set for benchmarks: Core bulk inserts, seeded random, on SQLite or PostgreSQL.
 
-Core inserts bypass the ORM flush hook, so search keys are computed here with the same
-``search_key`` and the same fields as each model's ``search_values()``, and sort keys with
-``sort_key`` of the names each model's ``sort_keys()`` takes; no audit rows are
-written for these rows on purpose. Ids are assigned here (after the current maximum) so the
-link tables can be filled without reading ids back; PostgreSQL sequences are moved past them.
+Core inserts bypass the ORM flush hooks, so search keys are computed here with the same
+``search_key`` and the same fields as each model's ``search_values()``, sort keys with
+``sort_key`` of the names each model's ``sort_keys()`` takes, and activities' ``when_at`` with
+the same ``moment`` and their owner's zone; no audit rows are written for these rows on
+purpose. Ids are assigned here (after the current maximum) so the link tables can be filled
+without reading ids back; PostgreSQL sequences are moved past them.
 """
 
 import random
@@ -13,7 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, insert, select, text
 from werkzeug.security import generate_password_hash
 
-from crm.activities.models import Activity, activity_participants
+from crm.activities.models import Activity, activity_participants, moment
 from crm.agreements.models import Agreement, StageChange, agreement_areas, agreement_parties
 from crm.auth.models import User
 from crm.demo.data import DEMO_DOMAIN, DEMO_PASSWORD
@@ -29,7 +30,7 @@ from crm.demo.large_words import (
 )
 from crm.demo.small import at_tehran, tehran_today
 from crm.extensions import db
-from crm.formatting import pick
+from crm.formatting import pick, zone_of
 from crm.models import CooperationArea, utcnow
 from crm.partners.models import Contact, Partner, partner_areas
 from crm.text import search_key, sort_key
@@ -112,6 +113,7 @@ def seed_large(scale: float = 1.0, seed: int = 1404, today: date | None = None) 
     area_ids = list(db.session.scalars(select(CooperationArea.id)))
     owners = list(db.session.scalars(select(User.id)))
     owners += _users(writer, now, max(1, round(BULK_USERS * min(scale * 10, 1))))
+    zones = {i: zone_of(z) for i, z in db.session.execute(select(User.id, User.timezone))}
     partners = _partners(writer, rng, now, today, sizes["partners"], owners, area_ids)
     hubs = partners[: max(1, min(20, len(partners) // 5))]
 
@@ -123,7 +125,7 @@ def seed_large(scale: float = 1.0, seed: int = 1404, today: date | None = None) 
         writer, rng, now, today, sizes["agreements"], owners, area_ids, pick_partner
     )
     _activities(
-        writer, rng, now, today, sizes["activities"], owners, pick_partner, contacts, by_partner
+        writer, rng, now, today, sizes["activities"], zones, pick_partner, contacts, by_partner
     )
     writer.flush()
     _move_sequences(User, Partner, Contact, Agreement, StageChange, Activity)
@@ -306,8 +308,9 @@ def _agreements(writer, rng, now, today, count, owners, area_ids, pick_partner):
     return by_partner
 
 
-def _activities(writer, rng, now, today, count, owners, pick_partner, contacts, agreements):
-    first = _next_id(Activity)
+def _activities(writer, rng, now, today, count, zones, pick_partner, contacts, agreements):
+    """``zones``: each owner's time zone, for the moment (``when_at``) of a due date."""
+    first, owners = _next_id(Activity), list(zones)
     for activity_id in range(first, first + count):
         partner_id, domain, name_en, name_fa = pick_partner()
         offset = rng.randint(-730, 365)
@@ -326,6 +329,10 @@ def _activities(writer, rng, now, today, count, owners, pick_partner, contacts, 
         outcome = rng.choice(OUTCOMES) if status == "done" else ""
         timed = rng.random() < 0.7
         mine = agreements.get(partner_id)
+        owner_id = rng.choice(owners)
+        starts_at = (
+            at_tehran(day, f"{rng.randint(8, 17):02d}:{rng.choice([0, 30]):02d}") if timed else None
+        )
         writer.add(
             Activity.__table__,
             {
@@ -336,11 +343,10 @@ def _activities(writer, rng, now, today, count, owners, pick_partner, contacts, 
                 "domain": domain,
                 "partner_id": partner_id,
                 "agreement_id": rng.choice(mine) if mine and rng.random() < 0.25 else None,
-                "owner_id": rng.choice(owners),
-                "starts_at": at_tehran(day, f"{rng.randint(8, 17):02d}:{rng.choice([0, 30]):02d}")
-                if timed
-                else None,
+                "owner_id": owner_id,
+                "starts_at": starts_at,
                 "due_on": None if timed else day,
+                "when_at": moment(starts_at, None if timed else day, zones[owner_id]),
                 "location": "",
                 "status": status,
                 "outcome": outcome,

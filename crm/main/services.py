@@ -88,12 +88,12 @@ def dashboard(user: Any, fmt: Formatter, top: int = 5, now: datetime | None = No
     current = select(Activity.id).where(Activity.archived_at.is_(None), visible(Activity, user))
     coming_ids = list(
         db.session.scalars(
-            current.where(still_ahead(today, now)).order_by(when_key(), Activity.id).limit(RECENT)
+            current.where(still_ahead(now)).order_by(when_key(), Activity.id).limit(RECENT)
         )
     )
     past_ids = list(
         db.session.scalars(
-            current.where(happened(today, now))
+            current.where(happened(now))
             .order_by(when_key().desc(), Activity.id.desc())
             .limit(RECENT)
         )

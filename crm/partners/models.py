@@ -16,6 +16,7 @@ from crm.models import (
     SortedNameMixin,
     TimestampMixin,
     area_link_table,
+    current_index,
     sort_indexes,
 )
 
@@ -56,8 +57,12 @@ class Partner(
     SortedNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     __tablename__ = "partners"
-    # Over every partner: the contact list sorted by partner shows archived partners' contacts.
-    __table_args__ = sort_indexes("partners", "sort_en", "sort_fa", current=False)
+    __table_args__ = (
+        # the start page's count by domain
+        current_index("partners", "current_domain", "domain"),
+        # over every partner: the contact list sorted by partner shows archived partners' contacts
+        *sort_indexes("partners", "sort_en", "sort_fa", current=False),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
@@ -95,7 +100,11 @@ class Contact(
     SortedNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     __tablename__ = "contacts"
-    __table_args__ = sort_indexes("contacts", "sort_en", "sort_fa")
+    __table_args__ = (
+        # a partner's current contacts
+        current_index("contacts", "current_partner", "partner_id"),
+        *sort_indexes("contacts", "sort_en", "sort_fa"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)

@@ -7,12 +7,11 @@ computed in Python, a batch of rows at a time, with the functions the flush hook
 gets an index with the id, over current (not archived) records; a partner's over every partner,
 as the contact list sorted by partner shows the contacts of archived partners too.
 
-The single-column ``archived_at`` indexes go (SQLite's planner would take them over the sort
-indexes, and they match nearly every row). Revision 0006 (time order) drops them too: both do
-it only where they still exist, so the two revisions run in either order.
+The single-column ``archived_at`` indexes, which SQLite's planner would take over these, are
+already gone (0006).
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-27 18:00:00
 
 """
@@ -25,7 +24,7 @@ from crm.text import SORT_KEY_LENGTH, sort_key
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
@@ -39,7 +38,6 @@ NAMES = {
 KEYS = {name: ('sort_en', 'sort_fa') for name in NAMES} | {'activities': ('sort_subject',)}
 BATCH = 1000
 CURRENT = sa.text('archived_at IS NULL')
-ARCHIVABLE = ('partners', 'contacts', 'agreements', 'activities', 'agreement_documents')
 
 
 def _keys(table: str, row) -> dict:
@@ -86,8 +84,6 @@ def _key_type():
 
 
 def upgrade():
-    for name in ARCHIVABLE:
-        op.execute(f'DROP INDEX IF EXISTS ix_{name}_archived_at')
     for name, keys in KEYS.items():
         for key in keys:  # ALTER TABLE ADD COLUMN: the SQLite table keeps its search triggers
             op.add_column(name, sa.Column(key, _key_type(), server_default='', nullable=False))
@@ -117,5 +113,3 @@ def downgrade():
             op.drop_index(f'ix_{name}_{key}{suffix}', table_name=name)
         for key in keys:  # in place: a copied SQLite table would lose its search triggers
             op.execute(f'ALTER TABLE {name} DROP COLUMN {key}')
-    for name in ARCHIVABLE:
-        op.execute(f'CREATE INDEX IF NOT EXISTS ix_{name}_archived_at ON {name} (archived_at)')

@@ -1,0 +1,107 @@
+"""The main statements of the busiest lists are served by their indexes, on SQLite and
+PostgreSQL: the activity list (by default and filtered), the groups of my follow-ups and the
+agreement list. Each plan is built from the same functions the views use, so a change that
+loses the index (a sort the index cannot give, a condition it cannot use) fails here."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ClauseElement, Executable
+
+from crm.activities.followups import GROUPS, _conditions, group_query
+from crm.activities.lists import ActivityFilters
+from crm.activities.lists import list_query as activity_list
+from crm.agreements.lists import AgreementFilters
+from crm.agreements.lists import list_query as agreement_list
+from crm.extensions import db
+from crm.formatting import Formatter
+
+PAGE = 25
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+class Explain(Executable, ClauseElement):
+    """``EXPLAIN`` (PostgreSQL) or ``EXPLAIN QUERY PLAN`` (SQLite) of a statement, with its
+    parameters bound as the statement's own (so a partial index's condition can match)."""
+
+    inherit_cache = False
+
+    def __init__(self, statement):
+        self.statement = statement
+
+
+@compiles(Explain)
+def _explain(element, compiler, **kw):
+    prefix = "EXPLAIN QUERY PLAN" if compiler.dialect.name == "sqlite" else "EXPLAIN"
+    return f"{prefix} {compiler.process(element.statement, **kw)}"
+
+
+def plan(statement) -> str:
+    """The plan of ``statement``, one line per step; PostgreSQL is told to avoid sequential
+    scans, so the plan shows the index it would use on a large table."""
+    with db.session.begin_nested():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(db.text("SET LOCAL enable_seqscan = off"))
+        rows = db.session.execute(Explain(statement)).all()
+    return "\n".join(str(row[-1]) for row in rows)
+
+
+def assert_uses(statement, table: str, index: str, ordered: bool = True) -> None:
+    text = plan(statement)
+    if db.engine.dialect.name == "sqlite":
+        assert any(
+            f"{table} USING INDEX {index}" in line
+            or f"{table} USING COVERING INDEX {index}" in line
+            for line in text.splitlines()
+        ), text
+        if ordered:
+            assert "TEMP B-TREE FOR ORDER BY" not in text, text
+    else:
+        scans = ("Index Scan", "Index Scan Backward", "Index Only Scan", "Index Only Scan Backward")
+        assert any(f"{scan} using {index} " in text for scan in scans) or (
+            f"Bitmap Index Scan on {index} " in text
+        ), text
+        if ordered:
+            assert "Sort" not in text, text
+
+
+@pytest.fixture
+def setting(ctx, make_user, make_activity, make_agreement):
+    manager, staff = make_user("manager"), make_user("staff")
+    for days in range(-3, 4):
+        make_activity(owner_id=staff.id, due_on=date(2026, 12, 1) + timedelta(days=days))
+        make_activity(owner_id=manager.id, due_on=None, starts_at=NOW + timedelta(days=days))
+    make_agreement(title_en="Transport memorandum")
+    return manager, staff
+
+
+def test_activity_list_sorts_from_the_index_of_current_activities(setting):
+    manager, staff = setting
+    for user in (manager, staff):
+        stmt = activity_list(user, ActivityFilters(), Formatter("fa", "Asia/Tehran"))
+        assert_uses(stmt.limit(PAGE), "activities", "ix_activities_current_when")
+
+
+def test_planned_activities_of_an_owner_come_from_the_planned_owner_index(setting):
+    manager, staff = setting
+    filters = ActivityFilters(status="planned", owner=str(staff.id))
+    stmt = activity_list(manager, filters, Formatter("en", "UTC"))
+    assert_uses(stmt.limit(PAGE), "activities", "ix_activities_planned_owner_when")
+
+
+def test_each_group_of_my_followups_comes_from_the_planned_owner_index(setting):
+    _manager, staff = setting
+    reader = Formatter("fa", "Asia/Tehran")
+    today = NOW.astimezone(reader.zone).date()
+    conditions = _conditions(today, reader.week_end(today), reader.zone, NOW)
+    for group in GROUPS:
+        stmt = group_query(staff, conditions[group], group, PAGE)
+        assert_uses(stmt, "activities", "ix_activities_planned_owner_when")
+
+
+def test_agreement_list_sorts_from_the_index_of_current_agreements(setting):
+    manager, staff = setting
+    for user in (manager, staff):
+        stmt = agreement_list(user, AgreementFilters(), Formatter("en", "UTC"))
+        assert_uses(stmt.limit(PAGE), "agreements", "ix_agreements_current_updated")
