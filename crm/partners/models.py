@@ -57,12 +57,8 @@ class Partner(
     SortedNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     __tablename__ = "partners"
-    __table_args__ = (
-        # the start page's count by domain
-        current_index("partners", "current_domain", "domain"),
-        # over every partner: the contact list sorted by partner shows archived partners' contacts
-        *sort_indexes("partners", "sort_en", "sort_fa", current=False),
-    )
+    # over every partner: the contact list sorted by partner shows archived partners' contacts
+    __table_args__ = sort_indexes("partners", "sort_en", "sort_fa", current=False)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)

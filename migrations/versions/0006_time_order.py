@@ -33,7 +33,6 @@ PARTIAL = {  # name: (table, columns, where)
     ),
     'ix_agreements_current_updated': ('agreements', ['updated_at', 'id'], CURRENT),
     'ix_agreement_documents_current_agreement': ('agreement_documents', ['agreement_id'], CURRENT),
-    'ix_partners_current_domain': ('partners', ['domain'], CURRENT),
     'ix_contacts_current_partner': ('contacts', ['partner_id'], CURRENT),
 }
 ARCHIVABLE = ('activities', 'agreements', 'agreement_documents', 'partners', 'contacts')
