@@ -1,6 +1,8 @@
 """What the benchmark scripts share: an app on a given database, the schema, scratch databases."""
 
+import atexit
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -28,7 +30,8 @@ def make_app(database_url: str) -> Flask:
             "RATELIMIT_STORAGE_URI": "memory://",
         },
     )
-    os.environ.setdefault("CRM_INSTANCE_PATH", tempfile.mkdtemp(prefix="crm-bench-instance-"))
+    if "CRM_INSTANCE_PATH" not in os.environ:
+        os.environ["CRM_INSTANCE_PATH"] = scratch_folder("crm-bench-instance-")
     return create_app(config)
 
 
@@ -50,8 +53,17 @@ def seed(app: Flask, size: str, scale: float = 1.0) -> str:
     return result.output
 
 
+def scratch_folder(prefix: str) -> str:
+    """A temporary folder, removed when the script ends (kept with ``CRM_BENCH_KEEP=1``, to
+    measure its database again with ``--database-url``)."""
+    folder = tempfile.mkdtemp(prefix=prefix)
+    if os.environ.get("CRM_BENCH_KEEP") != "1":
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def scratch_sqlite(name: str) -> str:
-    path = Path(tempfile.mkdtemp(prefix="crm-bench-")) / f"{name}.db"
+    path = Path(scratch_folder("crm-bench-")) / f"{name}.db"
     return f"sqlite:///{path}"
 
 

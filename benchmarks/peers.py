@@ -25,7 +25,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -35,7 +34,13 @@ from time import perf_counter
 from flask import Flask, render_template_string
 from sqlalchemy import create_engine, text
 
-from benchmarks.common import drop_postgres, make_app, scratch_postgres, scratch_sqlite
+from benchmarks.common import (
+    drop_postgres,
+    make_app,
+    scratch_folder,
+    scratch_postgres,
+    scratch_sqlite,
+)
 from benchmarks.pages import build
 from crm.demo.data import DEMO_PASSWORD
 from crm.demo.small import demo_email
@@ -119,7 +124,7 @@ def serve(target: str, database_url: str, workers: int) -> tuple[subprocess.Pope
         "DATABASE_URL": database_url,
         "CRM_SECURE_COOKIES": "0",
         "SECRET_KEY": "benchmark-secret-key-0123456789abcdef0123456789",
-        "CRM_INSTANCE_PATH": tempfile.mkdtemp(prefix="crm-peers-"),
+        "CRM_INSTANCE_PATH": scratch_folder("crm-peers-"),
     }
     env.pop("REDIS_URL", None)
     server = subprocess.Popen(
