@@ -117,6 +117,9 @@ class LocalNumber:
         return current_formatter().number(self.value)
 
 
+_YES_NO = {True: _l("Yes"), False: _l("No")}
+
+
 class Formatter:
     """Formats values for one reader. Cheap to use per cell: results that repeat (dates, times,
     labels) are kept, and the locale and zone are resolved once, here."""
@@ -371,7 +374,7 @@ class Formatter:
         """``Yes`` or ``No`` in the reader's language; nothing for an unknown value."""
         if value is None:
             return ""
-        return self.translate(_l("Yes") if value else _l("No"))
+        return self.labels(_YES_NO)[bool(value)]  # translated once per reader
 
     def parse_date(self, text: str | None) -> dt.date | None:
         """A typed date in the reader's calendar (raises ``DateParseError``)."""
