@@ -200,16 +200,19 @@ def _fts_rowids(fts: str, query: str) -> Select[Any]:
 def best_ids(searchable: Any, text: str | None, where: list, limit: int) -> list[int]:
     """The ids of up to ``limit`` rows of ``searchable`` that match ``text`` and pass
     ``where``: those whose words start with the query's words first, then the others, the
-    newest first in each. Each pass reads ids in id order through the index and stops at
-    ``limit``, so a word with thousands of matches costs no more than a rare one; the rows
-    themselves are loaded afterwards, only for the chosen ids."""
+    newest first in each. Each pass takes ids only from the search index; the rows themselves
+    are loaded afterwards, only for the chosen ids."""
     spellings = search_spellings(text)
+    # PostgreSQL would walk the primary key in order, testing every row, when it expects many
+    # matches: for a rare word that reads the whole table. Ordering by ``id + 0`` makes it take
+    # the matches from the search index and keep the newest few (a top-N sort).
+    newest = (searchable.id + 0) if db.engine.dialect.name == "postgresql" else searchable.id
     ids: list[int] = []
     for found in (word_starts(searchable, spellings), index_match(searchable, spellings)):
         stmt = select(searchable.id).where(found, *where)
         if ids:
             stmt = stmt.where(searchable.id.not_in(ids))
-        ids += db.session.scalars(stmt.order_by(searchable.id.desc()).limit(limit - len(ids)))
+        ids += db.session.scalars(stmt.order_by(newest.desc()).limit(limit - len(ids)))
         if len(ids) >= limit:
             break
     return ids
