@@ -173,7 +173,8 @@ def _plan(stmt) -> str:
     if db.engine.dialect.name == "sqlite":
         rows = db.session.execute(sa.text(f"EXPLAIN QUERY PLAN {sql}"))
         return "\n".join(row[-1] for row in rows)
-    db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    for knob in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):  # small tables
+        db.session.execute(sa.text(f"SET LOCAL {knob} = off"))
     plan = "\n".join(row[0] for row in db.session.execute(sa.text(f"EXPLAIN {sql}")))
     db.session.rollback()
     return plan
