@@ -3,6 +3,8 @@
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from freezegun import freeze_time
+
 from crm.activities.followups import my_followups
 from crm.auth.models import User
 from crm.extensions import db
@@ -84,16 +86,22 @@ def test_english_week_extends_to_sunday(ctx, make_user, make_activity):
 
 
 def test_my_followups_page_shows_groups_in_users_zone(auth, client, make_activity):
-    user = auth.login("staff", locale="fa", timezone="Asia/Tehran")
-    today = datetime.now(TEHRAN).date()
-    late_tonight = datetime.combine(
-        today, datetime.min.time().replace(hour=23, minute=59), tzinfo=TEHRAN
-    ).astimezone(UTC)
-    make_activity(
-        subject="Late call to Kazan", owner_id=user.id, starts_at=late_tonight, due_on=None
-    )
-    make_activity(subject="Forgotten letter", owner_id=user.id, due_on=today - timedelta(days=3))
-    page = client.get("/activities/mine").get_data(as_text=True)
+    # The page reads the real clock: hold it at noon in Tehran today, so that a call at 23:59
+    # is still ahead whenever the suite runs (it once ran a minute before Tehran's midnight).
+    noon = datetime.now(TEHRAN).replace(hour=12, minute=0, second=0, microsecond=0)
+    with freeze_time(noon):
+        user = auth.login("staff", locale="fa", timezone="Asia/Tehran")
+        today = noon.date()
+        late_tonight = datetime.combine(
+            today, datetime.min.time().replace(hour=23, minute=59), tzinfo=TEHRAN
+        ).astimezone(UTC)
+        make_activity(
+            subject="Late call to Kazan", owner_id=user.id, starts_at=late_tonight, due_on=None
+        )
+        make_activity(
+            subject="Forgotten letter", owner_id=user.id, due_on=today - timedelta(days=3)
+        )
+        page = client.get("/activities/mine").get_data(as_text=True)
     today_section = page.split('id="group-today"')[1]
     overdue_section = page.split('id="group-overdue"')[1].split('id="group-today"')[0]
     assert "Late call to Kazan" in today_section and "۲۳:۵۹" in today_section
