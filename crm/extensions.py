@@ -1,5 +1,6 @@
 """Extensions, created unbound and bound to the app in ``create_app``."""
 
+import sqlite3
 from typing import TYPE_CHECKING
 
 from flask_babel import Babel
@@ -9,7 +10,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -36,3 +37,12 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_write_ahead_log(dbapi_connection, connection_record) -> None:
+    """SQLite files run in write-ahead-log mode: a long read (an export streaming for seconds)
+    does not lock out a save or a sign-in, which otherwise wait and fail with "database is
+    locked". The mode stays with the file; an in-memory database ignores it."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
