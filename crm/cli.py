@@ -3,6 +3,7 @@
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from crm.config import LOCALES
 from crm.extensions import db
@@ -45,6 +46,19 @@ def seed_reference_command():
     added = ensure_cooperation_areas()
     db.session.commit()
     click.echo(f"Added {added} cooperation areas.")
+
+
+@crm_cli.command("refresh-due-dates")
+def refresh_due_dates_command():
+    """Recompute when each due date begins and ends in its owner's time zone. Run it after
+    changing CRM_DEFAULT_TIMEZONE: the due dates nobody owns follow that zone."""
+    from crm.activities.models import move_due_dates, owner_zone
+    from crm.auth.models import User
+
+    owners = [None, *db.session.scalars(select(User.id))]
+    days = sum(move_due_dates(db.session, owner_zone(db.session, who), who) for who in owners)
+    db.session.commit()
+    click.echo(f"Recomputed {days} due days of {len(owners)} owners (nobody included).")
 
 
 def init_cli(app: Flask) -> None:

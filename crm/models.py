@@ -127,6 +127,7 @@ class AuditedMixin:
         "sort_fa",
         "sort_subject",
         "when_at",
+        "day_ends_at",
         "updated_at",
         "created_at",
     )

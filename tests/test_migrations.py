@@ -155,7 +155,7 @@ def _fills_sort_keys(url: str) -> None:
 
 def _backfills_when_at(url: str) -> None:
     """0006 gives every activity its moment: the start, or the start of the due day in its
-    owner's zone (the application's when nobody owns it)."""
+    owner's zone (the application's when nobody owns it); 0010 the end of that day."""
     from datetime import UTC, date, datetime
 
     from crm.activities.models import Activity
@@ -215,6 +215,15 @@ def _backfills_when_at(url: str) -> None:
             "due in Tehran": datetime(2026, 11, 30, 20, 30, tzinfo=UTC),
             "due in UTC": datetime(2026, 12, 1, tzinfo=UTC),
             "due, nobody's": datetime(2026, 11, 30, 20, 30, tzinfo=UTC),  # the default zone
+            "no date": None,
+        }
+        # 0010: the end of each due day, when it becomes overdue
+        found = dict(db.session.execute(select(Activity.subject, Activity.day_ends_at)).all())
+        assert found == {
+            "timed": None,
+            "due in Tehran": datetime(2026, 12, 1, 20, 30, tzinfo=UTC),
+            "due in UTC": datetime(2026, 12, 2, tzinfo=UTC),
+            "due, nobody's": datetime(2026, 12, 1, 20, 30, tzinfo=UTC),
             "no date": None,
         }
         db.session.remove()

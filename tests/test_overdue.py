@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from crm.activities.lists import is_overdue, overdue
+from crm.activities.lists import is_overdue, overdue, still_ahead
 from crm.activities.models import Activity
 from crm.auth.models import User
 from crm.extensions import db
@@ -70,6 +70,29 @@ def test_sql_and_python_agree_on_what_is_overdue_in_the_owners_zone(ctx, make_us
     assert "UTC: due on the 1st" in set(
         db.session.scalars(sa.select(Activity.subject).where(overdue(later)))
     )
+
+
+def test_a_due_day_ends_at_midnight_on_daylight_saving_changes(ctx, make_user, make_activity):
+    """A day in Berlin lasts 25 hours when the clocks go back and 23 when they go forward: a
+    due date becomes overdue at its owner's midnight, not 24 hours after the day began."""
+    berlin = make_user(timezone="Europe/Berlin")
+    autumn = make_activity(subject="autumn", owner_id=berlin.id, due_on=date(2026, 10, 25))
+    spring = make_activity(subject="spring", owner_id=berlin.id, due_on=date(2027, 3, 28))
+    # midnight after the day, in UTC: CET (+01:00) after the autumn change, CEST after spring
+    ends = {
+        autumn.id: datetime(2026, 10, 25, 23, 0, tzinfo=UTC),
+        spring.id: datetime(2027, 3, 28, 22, 0, tzinfo=UTC),
+    }
+    for activity_id, end in ends.items():
+        for now, late in ((end - timedelta(minutes=1), False), (end, True)):
+            activity = db.session.get(Activity, activity_id)
+            in_sql = db.session.scalar(
+                sa.select(sa.func.count()).where(Activity.id == activity_id, overdue(now))
+            )
+            ahead = db.session.scalar(
+                sa.select(sa.func.count()).where(Activity.id == activity_id, still_ahead(now))
+            )
+            assert (bool(in_sql), is_overdue(activity, now), bool(ahead)) == (late, late, not late)
 
 
 def test_when_at_follows_the_date_the_owner_and_the_owners_zone(ctx, make_user, make_activity):
@@ -277,3 +300,17 @@ def test_start_page_shows_coming_up_before_past(auth, client, make_activity):
     past = page.split('id="recent-past"')[1]
     assert "Next visit" in coming and "Old visit" not in coming
     assert "Old visit" in past and "Next visit" not in past
+
+
+def test_refresh_due_dates_follows_a_new_default_zone(app, runner, make_activity):
+    """Due dates nobody owns are days in the application's zone; after it changes, one
+    command moves them."""
+    task = make_activity(owner_id=None, due_on=date(2026, 12, 1))
+    app.config["CRM_DEFAULT_TIMEZONE"] = "UTC"
+    result = runner.invoke(args=["crm", "refresh-due-dates"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        row = db.session.execute(
+            sa.select(Activity.when_at, Activity.day_ends_at).where(Activity.id == task.id)
+        ).one()
+    assert tuple(row) == (datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 2, tzinfo=UTC))

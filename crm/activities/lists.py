@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from crm.activities.models import DUE_DAY, Activity, activity_participants
+from crm.activities.models import LONGEST_DAY, Activity, activity_participants
 from crm.agreements.models import Agreement
 from crm.auth.models import User
 from crm.extensions import db
@@ -66,16 +66,17 @@ def happened(now: datetime) -> ColumnElement[bool]:
     ended. The first term is implied by the second; it lets an index serve the range."""
     return and_(
         Activity.when_at < now,
-        or_(Activity.starts_at.is_not(None), Activity.when_at <= now - DUE_DAY),
+        or_(Activity.starts_at.is_not(None), Activity.day_ends_at <= now),
     )
 
 
 def still_ahead(now: datetime) -> ColumnElement[bool]:
     """The opposite of ``happened``: it starts at ``now`` or later, or its due day has not
-    ended (activities without a date are neither)."""
+    ended (activities without a date are neither). The first term, implied by the others
+    (no day lasts longer than ``LONGEST_DAY``), lets an index serve the range."""
     return and_(
-        Activity.when_at > now - DUE_DAY,
-        or_(Activity.starts_at.is_(None), Activity.when_at >= now),
+        Activity.when_at > now - LONGEST_DAY,
+        or_(Activity.day_ends_at > now, Activity.when_at >= now),
     )
 
 
@@ -89,9 +90,9 @@ def is_overdue(activity: Activity, now: datetime) -> bool:
     """``overdue`` for a loaded activity (the badge on every page)."""
     if activity.status != "planned" or activity.archived or activity.when_at is None:
         return False
-    if activity.starts_at is not None:
-        return activity.when_at < now
-    return activity.when_at <= now - DUE_DAY
+    if activity.day_ends_at is not None:
+        return activity.day_ends_at <= now
+    return activity.when_at < now
 
 
 def with_relations(stmt: Select) -> Select:

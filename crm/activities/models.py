@@ -74,7 +74,9 @@ activity_participants = Table(
 )
 
 
-DUE_DAY = timedelta(days=1)  # how long a due date lasts after its ``when_at``
+# No local day lasts longer (a daylight-saving change lengthens one by an hour at most): a due
+# day still ahead began less than this long ago, which lets ``when_at``'s index serve the range.
+LONGEST_DAY = timedelta(hours=26)
 
 
 def moment(starts_at: datetime | None, due_on: date | None, zone: ZoneInfo) -> datetime | None:
@@ -85,13 +87,23 @@ def moment(starts_at: datetime | None, due_on: date | None, zone: ZoneInfo) -> d
     return None if due_on is None else local_to_utc(due_on, None, zone)
 
 
+def day_end(starts_at: datetime | None, due_on: date | None, zone: ZoneInfo) -> datetime | None:
+    """An activity's ``day_ends_at``: for a due date, the end of that day in ``zone`` (the next
+    midnight there, in UTC: 23 or 25 hours after its start on a daylight-saving change);
+    None for a timed activity or one without a date."""
+    if starts_at is not None or due_on is None:
+        return None
+    return local_to_utc(due_on + timedelta(days=1), None, zone)
+
+
 class Activity(
     SortKeysMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     """A follow-up. It happens at ``starts_at`` (UTC) or is due on ``due_on`` (a plain date, a
     day in its owner's time zone). ``when_at`` stores that moment, for ordering and due checks
-    from an index: kept by the flush hooks below whenever the time, the date, the owner or the
-    owner's time zone changes."""
+    from an index, and ``day_ends_at`` the end of a due day, when it becomes overdue: both
+    kept by the flush hooks below whenever the time, the date, the owner or the owner's time
+    zone changes."""
 
     __tablename__ = "activities"
     __table_args__ = (
@@ -121,6 +133,7 @@ class Activity(
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     due_on: Mapped[date | None] = mapped_column(index=True)
     when_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    day_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     location: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(20), default="planned", index=True)
     outcome: Mapped[str] = mapped_column(Text, default="", info={"max_length": 10000})
@@ -151,25 +164,37 @@ def owner_zone(session: Session, owner_id: int | None) -> ZoneInfo:
 
 @event.listens_for(Session, "before_flush")
 def _refresh_when_at(session: Session, flush_context, instances) -> None:
-    """Keep ``when_at`` right: for each new or changed activity, and for every due date of a
-    user whose time zone changed (one UPDATE per due day, not a row at a time)."""
+    """Keep ``when_at`` and ``day_ends_at`` right: for each new or changed activity, and for
+    every due date of a user whose time zone changed (one UPDATE per due day, not a row at a
+    time)."""
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, Activity):
-            obj.when_at = moment(obj.starts_at, obj.due_on, owner_zone(session, obj.owner_id))
+            zone = owner_zone(session, obj.owner_id)
+            obj.when_at = moment(obj.starts_at, obj.due_on, zone)
+            obj.day_ends_at = day_end(obj.starts_at, obj.due_on, zone)
         elif isinstance(obj, User) and inspect(obj).attrs.timezone.history.has_changes():
             _move_due_dates(session, obj)
 
 
 def _move_due_dates(session: Session, owner: User) -> None:
+    move_due_dates(session, owner_zone(session, owner.id), owner.id)
+
+
+def move_due_dates(session: Session, zone: ZoneInfo, owner_id: int | None) -> int:
+    """Set the moments of the due dates of ``owner_id`` (None: nobody's) for ``zone``, one
+    UPDATE per due day; returns how many days there were."""
     table = cast(Table, Activity.__table__)
-    mine = (table.c.owner_id == owner.id, table.c.starts_at.is_(None), table.c.due_on.is_not(None))
-    days = session.scalars(select(table.c.due_on).where(*mine).distinct()).all()
-    if not days:
-        return
-    zone = owner_zone(session, owner.id)
-    session.execute(
-        update(table)
-        .where(*mine, table.c.due_on == bindparam("day"))
-        .values(when_at=bindparam("moment")),
-        [{"day": day, "moment": local_to_utc(day, None, zone)} for day in days],
-    )
+    mine = (table.c.owner_id == owner_id) if owner_id is not None else table.c.owner_id.is_(None)
+    due = (mine, table.c.starts_at.is_(None), table.c.due_on.is_not(None))
+    days = session.scalars(select(table.c.due_on).where(*due).distinct()).all()
+    if days:
+        session.execute(
+            update(table)
+            .where(*due, table.c.due_on == bindparam("day"))
+            .values(when_at=bindparam("moment"), day_ends_at=bindparam("end")),
+            [
+                {"day": d, "moment": moment(None, d, zone), "end": day_end(None, d, zone)}
+                for d in days
+            ],
+        )
+    return len(days)

@@ -2,10 +2,11 @@
 
 Core inserts bypass the ORM flush hooks, so search keys are computed here with the same
 ``search_key`` and the same fields as each model's ``search_values()``, sort keys with
-``sort_key`` of the names each model's ``sort_keys()`` takes, and activities' ``when_at`` with
-the same ``moment`` and their owner's zone; no audit rows are written for these rows on
-purpose. Ids are assigned here (after the current maximum) so the link tables can be filled
-without reading ids back; PostgreSQL sequences are moved past them.
+``sort_key`` of the names each model's ``sort_keys()`` takes, and activities' ``when_at`` and
+``day_ends_at`` with the same ``moment`` and ``day_end`` and their owner's zone; no audit rows
+are written for these rows on purpose. Ids are assigned here (after the current maximum) so
+the link tables can be filled without reading ids back; PostgreSQL sequences are moved past
+them.
 """
 
 import random
@@ -14,7 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, insert, select, text
 from werkzeug.security import generate_password_hash
 
-from crm.activities.models import Activity, activity_participants, moment
+from crm.activities.models import Activity, activity_participants, day_end, moment
 from crm.agreements.models import Agreement, StageChange, agreement_areas, agreement_parties
 from crm.auth.models import User
 from crm.demo.data import DEMO_DOMAIN, DEMO_PASSWORD
@@ -351,6 +352,7 @@ def _activities(writer, rng, now, today, count, zones, pick_partner, contacts, a
                 "starts_at": starts_at,
                 "due_on": None if timed else day,
                 "when_at": moment(starts_at, None if timed else day, zones[owner_id]),
+                "day_ends_at": day_end(starts_at, None if timed else day, zones[owner_id]),
                 "location": "",
                 "status": status,
                 "outcome": outcome,
