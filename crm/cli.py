@@ -55,8 +55,9 @@ def refresh_due_dates_command():
     from crm.activities.models import move_due_dates, owner_zone
     from crm.auth.models import User
 
-    owners = [None, *db.session.scalars(select(User.id))]
-    days = sum(move_due_dates(db.session, owner_zone(db.session, who), who) for who in owners)
+    session = db.session()
+    owners: list[int | None] = [None, *session.scalars(select(User.id))]
+    days = sum(move_due_dates(session, owner_zone(session, who), who) for who in owners)
     db.session.commit()
     click.echo(f"Recomputed {days} due days of {len(owners)} owners (nobody included).")
 
