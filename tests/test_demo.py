@@ -170,10 +170,13 @@ def test_large_set_inserts_proportional_numbers_with_searchable_keys(app, runner
         assert found["Contact"] == demo["Contact"] + sizes["contacts"]
         assert found["Agreement"] == demo["Agreement"] + sizes["agreements"]
         assert found["Activity"] == demo["Activity"] + sizes["activities"]
-        # Bulk rows carry exactly the key the ORM hook would have written.
+        # Bulk rows carry exactly the keys the ORM hook would have written.
         for model in (Partner, Contact, Agreement, Activity):
             for row in db.session.scalars(sa.select(model).order_by(model.id.desc()).limit(20)):
                 assert row.search_key == search_key(row.search_values()), row
+                assert {column: getattr(row, column) for column in row.sort_keys()} == (
+                    row.sort_keys()
+                ), row
 
         from crm.main.services import search_everything
 

@@ -2,10 +2,10 @@
 
 Core inserts bypass the ORM flush hooks, so search keys are computed here with the same
 ``search_key`` and the same fields as each model's ``search_values()``, sort keys with
-``sort_key`` of the names each model's ``sort_keys()`` takes, and activities' ``when_at`` with
-the same ``moment`` and their owner's zone; no audit rows are written for these rows on
-purpose. Ids are assigned here (after the current maximum) so the link tables can be filled
-without reading ids back; PostgreSQL sequences are moved past them.
+``sort_key`` of the names (and partners' countries) each model's ``sort_keys()`` takes, and
+activities' ``when_at`` with the same ``moment`` and their owner's zone; no audit rows are
+written for these rows on purpose. Ids are assigned here (after the current maximum) so the
+link tables can be filled without reading ids back; PostgreSQL sequences are moved past them.
 """
 
 import random
@@ -32,7 +32,7 @@ from crm.demo.small import at_tehran, tehran_today
 from crm.extensions import db
 from crm.formatting import pick, zone_of
 from crm.models import CooperationArea, utcnow
-from crm.partners.models import Contact, Partner, partner_areas
+from crm.partners.models import Contact, Partner, country_sort_keys, partner_areas
 from crm.text import search_key, sort_key
 
 SIZES = {"partners": 10_000, "contacts": 50_000, "agreements": 5_000, "activities": 100_000}
@@ -191,6 +191,7 @@ def _partners(writer, rng, now, today, count, owners, area_ids) -> list[tuple]:
                 "talking_points": "",
                 "search_key": _key(name_en, name_fa, name_en, place_en),
                 **_sorts(name_en, name_fa, name_en),
+                **country_sort_keys(country),
                 "archived_at": now if rng.random() < 0.02 else None,
                 "created_at": now,
                 "updated_at": now,
