@@ -5,7 +5,8 @@ The list sorted by country used to rank the countries with a CASE of some 250 br
 no index holds, so the database sorted every partner. The keys are the ``sort_key`` of the
 country's name in each language (``crm.formatting.country_sort_key``); a partner without a
 country gets a key after every name, so it still sorts last. The existing rows' keys are
-computed in Python, a batch of rows at a time, with the function the flush hook uses.
+computed in Python, a batch of rows at a time, with the function the flush hook uses; on
+PostgreSQL the table is vacuumed afterwards, outside the migration's transaction.
 
 Revision ID: 0008
 Revises: 0007
@@ -72,8 +73,12 @@ def upgrade():
             sqlite_where=CURRENT,
             postgresql_where=CURRENT,
         )
-    if context.get_context().dialect.name == 'postgresql':  # every row was rewritten
-        op.execute('ANALYZE partners')
+    if context.get_context().dialect.name == 'postgresql':
+        # Every row was rewritten: the old versions take as much room as the table until a
+        # vacuum frees them (autovacuum may be slow to come, or off), and the planner needs
+        # statistics of the new columns. VACUUM cannot run inside the migration's transaction.
+        with context.get_context().autocommit_block():
+            op.execute('VACUUM ANALYZE partners')
 
 
 def downgrade():
