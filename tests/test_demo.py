@@ -204,3 +204,26 @@ def test_large_set_is_added_once_and_ids_keep_counting(app, runner):
         assert partner.id > db.session.scalar(
             sa.select(sa.func.max(Partner.id)).where(Partner.id != partner.id)
         )
+
+
+@pytest.mark.postgres
+def test_large_set_leaves_no_pending_entries_in_the_search_indexes(postgres_database):
+    """Every search reads a GIN index's pending list whole: the seed merges what its bulk
+    inserts left there, as a vacuum would."""
+    from crm import create_app
+    from crm.config import TestConfig
+    from crm.search import merge_pending_entries
+
+    config = {"SQLALCHEMY_DATABASE_URI": postgres_database}
+    app = create_app(type("PostgresConfig", (TestConfig,), config))
+    with app.app_context():
+        db.create_all()
+        db.session.commit()
+    args = ["crm", "seed-demo", "--size", "large", "--scale", "0.005"]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Partner)) > 50
+        assert merge_pending_entries() == 0
+        db.session.remove()
+        db.engine.dispose()

@@ -33,6 +33,7 @@ from crm.extensions import db
 from crm.formatting import pick, zone_of
 from crm.models import CooperationArea, utcnow
 from crm.partners.models import Contact, Partner, country_sort_keys, partner_areas
+from crm.search import merge_pending_entries
 from crm.text import search_key, sort_key
 
 SIZES = {"partners": 10_000, "contacts": 50_000, "agreements": 5_000, "activities": 100_000}
@@ -130,8 +131,10 @@ def seed_large(scale: float = 1.0, seed: int = 1404, today: date | None = None) 
     writer.flush()
     _move_sequences(User, Partner, Contact, Agreement, StageChange, Activity)
     if db.session.get_bind().dialect.name == "postgresql":
-        # Fresh statistics, as autovacuum would gather them after a while: without them the
-        # planner guesses a few hundred rows and reads whole tables through the wrong index.
+        # What autovacuum would do after a while: merge the search indexes' pending entries
+        # (every search reads them until then) and gather fresh statistics (without them the
+        # planner guesses a few hundred rows and reads whole tables through the wrong index).
+        merge_pending_entries()
         db.session.execute(text("ANALYZE"))
     return dict(sorted(writer.counts.items(), key=lambda item: -item[1]))
 
