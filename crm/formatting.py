@@ -103,6 +103,24 @@ def _countries(locale: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(((c, str(names[c])) for c in codes), key=lambda item: sort_key(item[1])))
 
 
+# After every country name's key in binary order (U+FFFF is the last code point of the BMP, so
+# UTF-8's EF BF BF and Python compare it after them too): no country sorts after all of them.
+NO_COUNTRY_KEY = "\uffff"
+
+
+@lru_cache(maxsize=8)
+def _country_keys(locale: str) -> dict[str, str]:
+    return {code: sort_key(name) for code, name in _countries(locale)}
+
+
+def country_sort_key(code: str | None, locale: str) -> str:
+    """The stored key that sorts a partner's country for a reader of ``locale``: the
+    ``sort_key`` of the country's name in that language, so a list sorted by it follows the
+    reader's list of countries (``Formatter.countries``); ``NO_COUNTRY_KEY`` for no country or a
+    code that names none, which sort last."""
+    return _country_keys(locale).get(code or "", NO_COUNTRY_KEY)
+
+
 class LocalNumber:
     """A number inside a translatable message, written when the message is shown in the digits
     of whoever reads it: ``_l("Use at least %(num)s characters.", num=LocalNumber(10))``

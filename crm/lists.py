@@ -73,12 +73,9 @@ def clean_sort(sort: str | None, allowed: Iterable[str], default: str) -> str:
 
 def sorted_by(stmt: Select, sort: str, columns: dict[str, Any], default: str, *ties: Any) -> Select:
     """Order by a whitelisted sort key of ``columns``, then by ``ties`` in the same direction
-    (an index on them all serves either); unknown keys use ``default``. A value of ``columns``
-    may be a function that makes the column, called only when sorting by it."""
+    (an index on them all serves either); unknown keys use ``default``."""
     sort = clean_sort(sort, columns, default)
     column = columns[sort.lstrip("-")]
-    if callable(column):
-        column = column()
     if sort.startswith("-"):
         return stmt.order_by(column.desc(), *(tie.desc() for tie in ties))
     return stmt.order_by(column.asc(), *(tie.asc() for tie in ties))

@@ -123,6 +123,8 @@ class AuditedMixin:
 
     __audit_exclude__: ClassVar[tuple[str, ...]] = (
         "search_key",
+        "sort_country_en",
+        "sort_country_fa",
         "sort_en",
         "sort_fa",
         "sort_subject",

@@ -44,6 +44,17 @@ def test_create_change_archive_restore_are_audited_with_the_actor(ctx, make_user
     assert entries[3].changes["archived_at"][1] is None
 
 
+def test_a_new_country_is_audited_without_its_sort_keys(ctx):
+    partner = Partner(kind="city", domain="cities", name_en="Kazan", country="RU")
+    db.session.add(partner)
+    db.session.commit()
+    partner.country = "TR"
+    db.session.commit()
+    created, moved = _entries(partner.id)
+    assert not any(column.startswith("sort_") for column in created.changes)
+    assert moved.changes == {"country": ["RU", "TR"]}
+
+
 def test_collection_changes_are_audited(ctx):
     tourism = db.session.scalar(select(CooperationArea).filter_by(code="tourism"))
     partner = Partner(kind="city", domain="cities", name_en="Kazan")

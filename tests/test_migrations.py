@@ -153,9 +153,51 @@ def _fills_sort_keys(url: str) -> None:
         db.engine.dispose()
 
 
+def _fills_country_keys(url: str) -> None:
+    """0008 gives every partner, archived ones too, the keys of its country's name; a partner
+    without a country, or with a code that names none, the key that sorts last."""
+    from crm.formatting import NO_COUNTRY_KEY
+    from crm.partners.models import Partner
+    from crm.text import sort_key
+
+    app = create_app(type("MigrationConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    with app.app_context():
+        upgrade()  # the partners are written with today's model, then taken back to 0007
+        for n, country in enumerate(("JP", None, "EU", "IR"), start=1):
+            db.session.add(Partner(id=n, kind="city", domain="cities", country=country))
+        db.session.commit()
+        db.session.get(Partner, 4).archive()
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0007")
+        upgrade()
+        keys = select(Partner.id, Partner.sort_country_en, Partner.sort_country_fa)
+        assert db.session.execute(keys.order_by(Partner.id)).all() == [
+            (1, sort_key("Japan"), sort_key("ژاپن")),
+            (2, NO_COUNTRY_KEY, NO_COUNTRY_KEY),
+            (3, NO_COUNTRY_KEY, NO_COUNTRY_KEY),
+            (4, sort_key("Iran"), sort_key("ایران")),
+        ]
+        migration = _load_migration("0008_country_sort_keys")
+        with db.engine.begin() as conn:  # a second run changes nothing, in small batches
+            assert migration.fill_country_keys(conn, batch=1) == 0
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_migration_0008_fills_the_country_keys_on_sqlite(tmp_path):
+    _fills_country_keys(f"sqlite:///{tmp_path / 'countries.db'}")
+
+
+@pytest.mark.postgres
+def test_migration_0008_fills_the_country_keys_on_postgresql(postgres_database):
+    _fills_country_keys(postgres_database)
+
+
 def _backfills_when_at(url: str) -> None:
     """0006 gives every activity its moment: the start, or the start of the due day in its
-    owner's zone (the application's when nobody owns it); 0010 the end of that day."""
+    owner's zone (the application's when nobody owns it); 0009 the end of that day."""
     from datetime import UTC, date, datetime
 
     from crm.activities.models import Activity
@@ -217,7 +259,7 @@ def _backfills_when_at(url: str) -> None:
             "due, nobody's": datetime(2026, 11, 30, 20, 30, tzinfo=UTC),  # the default zone
             "no date": None,
         }
-        # 0010: the end of each due day, when it becomes overdue
+        # 0009: the end of each due day, when it becomes overdue
         found = dict(db.session.execute(select(Activity.subject, Activity.day_ends_at)).all())
         assert found == {
             "timed": None,

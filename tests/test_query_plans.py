@@ -1,7 +1,8 @@
 """The main statements of the busiest lists are served by their indexes, on SQLite and
-PostgreSQL: the activity list (by default and filtered), the groups of my follow-ups and the
-agreement list. Each plan is built from the same functions the views use, so a change that
-loses the index (a sort the index cannot give, a condition it cannot use) fails here."""
+PostgreSQL: the activity list (by default and filtered), the groups of my follow-ups, the
+agreement list and the partner list sorted by country. Each plan is built from the same
+functions the views use, so a change that loses the index (a sort the index cannot give, a
+condition it cannot use) fails here."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -16,6 +17,7 @@ from crm.agreements.lists import AgreementFilters
 from crm.agreements.lists import list_query as agreement_list
 from crm.extensions import db
 from crm.formatting import Formatter
+from crm.partners.services import PartnerFilters, partner_query
 
 PAGE = 25
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -107,3 +109,15 @@ def test_agreement_list_sorts_from_the_index_of_current_agreements(setting):
     for user in (manager, staff):
         stmt = agreement_list(user, AgreementFilters(), Formatter("en", "UTC"))
         assert_uses(stmt.limit(PAGE), "agreements", "ix_agreements_current_updated")
+
+
+@pytest.mark.parametrize("locale", ["fa", "en"])
+@pytest.mark.parametrize("sort", ["country", "-country"])
+def test_partner_list_by_country_sorts_from_the_index_of_current_partners(
+    ctx, make_partner, locale, sort
+):
+    for country in ("DE", "IR", None):
+        make_partner(country=country)
+    stmt = partner_query(PartnerFilters(sort=sort), Formatter(locale, "UTC"))
+    for page in (stmt.limit(PAGE), stmt.limit(PAGE).offset(2 * PAGE)):
+        assert_uses(page, "partners", f"ix_partners_sort_country_{locale}_current")

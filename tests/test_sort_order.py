@@ -1,5 +1,6 @@
 """Alphabetical order: Persian by the Persian alphabet, English without case or accents, from
-stored sort keys, on every name-sorted list and in the country pickers; and the statements that
+stored sort keys, on every name-sorted list, the partner list by country and in the country
+pickers; and the statements that
 sort by name are served by the sort keys' indexes (no sort step), on SQLite and PostgreSQL."""
 
 import pytest
@@ -163,6 +164,50 @@ def test_country_pickers_follow_the_persian_alphabet(auth, client, url):
     assert order_in(select, [f">{name}<" for name in countries]) == [
         f">{name}<" for name in countries
     ]
+
+
+# Countries in Persian alphabet order (پ after ب, چ after ج, ژ after ز, گ after ک), which
+# code-point order would not give, and the same countries in English order; then no country.
+COUNTRIES_FA = ["DE", "IR", "BE", "PK", "TJ", "JM", "CN", "ZM", "JP", "SN", "CA", "GA", "LB", None]
+COUNTRIES_EN = ["BE", "CA", "CN", "GA", "DE", "IR", "JM", "JP", "LB", "PK", "SN", "TJ", "ZM", None]
+
+
+@pytest.mark.parametrize("locale, countries", [("fa", COUNTRIES_FA), ("en", COUNTRIES_EN)])
+def test_partner_list_sorts_countries_by_their_names_in_the_readers_language(
+    auth, client, make_partner, locale, countries
+):
+    auth.login("viewer", locale=locale)
+    names = [f"Town {code or 'nowhere'}" for code in countries]
+    for code, name in zip(shuffled(countries), shuffled(names), strict=True):
+        make_partner(name_en=name, name_fa="", country=code)
+    assert order_in(listed(client, "/partners/?sort=country"), names) == names
+    assert order_in(listed(client, "/partners/?sort=-country"), names) == names[::-1]
+
+
+@pytest.mark.parametrize("locale", ["fa", "en"])
+def test_country_keys_sort_as_the_readers_list_of_countries(locale):
+    from crm.formatting import NO_COUNTRY_KEY, country_sort_key
+
+    listed = [code for code, _name in Formatter(locale).countries()]
+    assert sorted(reversed(listed), key=lambda code: country_sort_key(code, locale)) == listed
+    keys = {country_sort_key(code, locale) for code in listed}
+    assert len(keys) == len(listed) and max(keys) < NO_COUNTRY_KEY
+    assert country_sort_key(None, locale) == country_sort_key("EU", locale) == NO_COUNTRY_KEY
+
+
+def test_country_keys_follow_a_partner_that_moves(ctx, make_partner):
+    from crm.partners.models import Partner
+
+    partner = db.session.get(Partner, make_partner(country="DE").id)
+    partner.country = "JP"
+    db.session.flush()
+    assert (partner.sort_country_en, partner.sort_country_fa) == (
+        sort_key("Japan"),
+        sort_key("ژاپن"),
+    )
+    partner.country = None
+    db.session.flush()
+    assert partner.sort_country_en == partner.sort_country_fa == "\uffff"
 
 
 # --- the indexes behind the name sorts -----------------------------------------------------------

@@ -2,11 +2,11 @@
 
 Core inserts bypass the ORM flush hooks, so search keys are computed here with the same
 ``search_key`` and the same fields as each model's ``search_values()``, sort keys with
-``sort_key`` of the names each model's ``sort_keys()`` takes, and activities' ``when_at`` and
-``day_ends_at`` with the same ``moment`` and ``day_end`` and their owner's zone; no audit rows
-are written for these rows on purpose. Ids are assigned here (after the current maximum) so
-the link tables can be filled without reading ids back; PostgreSQL sequences are moved past
-them.
+``sort_key`` of the names (and partners' countries) each model's ``sort_keys()`` takes, and
+activities' ``when_at`` and ``day_ends_at`` with the same ``moment`` and ``day_end`` and their
+owner's zone; no audit rows are written for these rows on purpose. Ids are assigned here (after
+the current maximum) so the link tables can be filled without reading ids back; PostgreSQL
+sequences are moved past them.
 """
 
 import random
@@ -33,7 +33,8 @@ from crm.demo.small import at_tehran, tehran_today
 from crm.extensions import db
 from crm.formatting import pick, zone_of
 from crm.models import CooperationArea, utcnow
-from crm.partners.models import Contact, Partner, partner_areas
+from crm.partners.models import Contact, Partner, country_sort_keys, partner_areas
+from crm.search import merge_pending_entries
 from crm.text import search_key, sort_key
 
 SIZES = {"partners": 10_000, "contacts": 50_000, "agreements": 5_000, "activities": 100_000}
@@ -131,8 +132,10 @@ def seed_large(scale: float = 1.0, seed: int = 1404, today: date | None = None) 
     writer.flush()
     _move_sequences(User, Partner, Contact, Agreement, StageChange, Activity)
     if db.session.get_bind().dialect.name == "postgresql":
-        # Fresh statistics, as autovacuum would gather them after a while: without them the
-        # planner guesses a few hundred rows and reads whole tables through the wrong index.
+        # What autovacuum would do after a while: merge the search indexes' pending entries
+        # (every search reads them until then) and gather fresh statistics (without them the
+        # planner guesses a few hundred rows and reads whole tables through the wrong index).
+        merge_pending_entries()
         db.session.execute(text("ANALYZE"))
     return dict(sorted(writer.counts.items(), key=lambda item: -item[1]))
 
@@ -192,6 +195,7 @@ def _partners(writer, rng, now, today, count, owners, area_ids) -> list[tuple]:
                 "talking_points": "",
                 "search_key": _key(name_en, name_fa, name_en, place_en),
                 **_sorts(name_en, name_fa, name_en),
+                **country_sort_keys(country),
                 "archived_at": now if rng.random() < 0.02 else None,
                 "created_at": now,
                 "updated_at": now,

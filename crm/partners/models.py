@@ -1,6 +1,7 @@
 """Partners (cities, organisations, companies, groups) and their contacts."""
 
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text
@@ -8,12 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import User
 from crm.extensions import Model
+from crm.formatting import country_sort_key
 from crm.models import (
     ArchivableMixin,
     AuditedMixin,
     CooperationArea,
     SearchableMixin,
     SortedNameMixin,
+    SortKey,
     TimestampMixin,
     area_link_table,
     current_index,
@@ -53,12 +56,20 @@ MAX_POPULATION = 2_000_000_000
 partner_areas = area_link_table("partner_areas", "partners")
 
 
+def country_sort_keys(code: str | None) -> dict[str, str]:
+    """A partner's stored country keys, as its ``sort_keys()`` and the bulk seed write them."""
+    return {f"sort_country_{locale}": country_sort_key(code, locale) for locale in ("en", "fa")}
+
+
 class Partner(
     SortedNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
     __tablename__ = "partners"
-    # over every partner: the contact list sorted by partner shows archived partners' contacts
-    __table_args__ = sort_indexes("partners", "sort_en", "sort_fa", current=False)
+    __table_args__ = (
+        # over every partner: the contact list sorted by partner shows archived partners' contacts
+        *sort_indexes("partners", "sort_en", "sort_fa", current=False),
+        *sort_indexes("partners", "sort_country_en", "sort_country_fa"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
@@ -76,6 +87,9 @@ class Partner(
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     summary: Mapped[str] = mapped_column(Text, default="", info={"max_length": 5000})
     talking_points: Mapped[str] = mapped_column(Text, default="", info={"max_length": 5000})
+    # the country's name as a sort key, per reader's language (``country_sort_key``)
+    sort_country_en: Mapped[str] = mapped_column(SortKey, default="", server_default="")
+    sort_country_fa: Mapped[str] = mapped_column(SortKey, default="", server_default="")
 
     owner: Mapped[User | None] = relationship()
     areas: Mapped[list[CooperationArea]] = relationship(
@@ -87,6 +101,14 @@ class Partner(
 
     def search_values(self) -> list[str | None]:
         return [self.name_en, self.name_fa, self.name_local, self.region, self.website]
+
+    def sort_keys(self) -> dict[str, str]:
+        return super().sort_keys() | country_sort_keys(self.country)
+
+    @classmethod
+    def country_order(cls, locale: str) -> Any:
+        """What a list in ``locale`` sorted by country sorts by: the country's name."""
+        return cls.sort_country_fa if locale == "fa" else cls.sort_country_en
 
     def __repr__(self) -> str:
         return f"<Partner {self.id} {self.name_en or self.name_fa}>"

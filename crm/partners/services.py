@@ -101,7 +101,7 @@ def _partners(filters: PartnerFilters, fmt: Formatter) -> Select:
         stmt = stmt.where(Partner.areas.any(CooperationArea.id == filters.area))
     columns = {
         "name": Partner.name_order(fmt.locale),
-        "country": lambda: _country_order(fmt),
+        "country": Partner.country_order(fmt.locale),
         "relationship": case(
             {code: rank for rank, code in enumerate(RELATIONSHIPS)},
             value=Partner.relationship_type,
@@ -110,13 +110,6 @@ def _partners(filters: PartnerFilters, fmt: Formatter) -> Select:
         "updated": Partner.updated_at,
     }
     return sorted_by(stmt, filters.sort, columns, "name", Partner.id)
-
-
-def _country_order(fmt: Formatter) -> Any:
-    """Countries in the order the reader's list of countries has: a CASE of some 250 branches,
-    built only when the list is sorted by country."""
-    rank = {code: i for i, (code, _) in enumerate(fmt.countries())}
-    return case(rank, value=Partner.country, else_=len(rank))
 
 
 def partner_query(filters: PartnerFilters, fmt: Formatter) -> Select:

@@ -6,8 +6,8 @@ day got wrong by an hour.
 The backfill computes the ends in Python, one UPDATE per owner's zone and due day
 (``crm.activities.models.day_end``).
 
-Revision ID: 0010
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-27 21:30:00
 
 """
@@ -23,8 +23,8 @@ from crm.formatting import default_zone, local_to_utc, zone_of
 
 
 # revision identifiers, used by Alembic.
-revision = "0010"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
