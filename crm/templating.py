@@ -9,7 +9,7 @@ domain with ``register_code_tables``.
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, g, request, url_for
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -31,6 +31,22 @@ def url_with_filters(endpoint: str) -> str:
     """``endpoint`` with the current list's query arguments, less the page number."""
     args: dict[str, Any] = {k: v for k, v in request.args.items(multi=True) if k != "page"}
     return url_for(endpoint, **args)
+
+
+_ID_SLOT = 86420975319  # stands for the id while a record's URL is built once per request
+
+
+def record_url(endpoint: str, **value: Any) -> str:
+    """``url_for(endpoint, activity_id=a.id)`` for the links in every row of a list: the URL
+    around the id is built once per request and endpoint, and each row's id is put in (as the
+    ``id`` converter writes it, ``crm.web.IdConverter``)."""
+    [(name, record_id)] = value.items()
+    built = g.setdefault("record_urls", {})
+    around = built.get((endpoint, name))
+    if around is None:
+        head, _slot, tail = url_for(endpoint, **{name: _ID_SLOT}).rpartition(str(_ID_SLOT))
+        around = built[endpoint, name] = (head, tail)
+    return f"{around[0]}{int(record_id)}{around[1]}"
 
 
 def can(action: str, target: Any) -> bool:
@@ -141,6 +157,7 @@ def init_templating(app: Flask) -> None:
         app,
         url_with=url_with,
         url_with_filters=url_with_filters,
+        record_url=record_url,
         can=can,
         list_separator=lambda: _fmt().list_separator,
         forward_arrow=forward_arrow,

@@ -1,9 +1,10 @@
 """The formatting filters format for each reader, even a constant in a template."""
 
-from flask import render_template_string
+from flask import render_template_string, url_for
 
 from crm.formatting import Formatter
 from crm.i18n import reading_as
+from crm.templating import record_url
 
 
 def test_a_constant_number_is_formatted_for_each_reader(client, auth):
@@ -34,3 +35,21 @@ def test_templates_translate_for_the_reader_of_each_rendering_as_jinja_does(app)
             english = render_template_string(source)
     assert persian == "طرف‌های همکاری|&lt;b&gt;، خوش آمدید|3 نتیجه|100%|ایده|x"
     assert english == "Partners|Hello, &lt;b&gt;|3 results|100%|Idea|x"
+
+
+def test_record_links_are_the_urls_url_for_builds(app):
+    """``record_url`` builds a record's URL once per request and endpoint and puts each row's
+    id in: the same URL as ``url_for``, also under a prefix (an app served below a path)."""
+    for base in ("http://localhost/", "http://localhost/crm/"):
+        with app.test_request_context("/", base_url=base):
+            for record_id in (1, 42, 86420975319, 2**40):
+                for endpoint, name in (
+                    ("partners.detail", "partner_id"),
+                    ("auth.edit_user", "user_id"),
+                ):
+                    assert record_url(endpoint, **{name: record_id}) == url_for(
+                        endpoint, **{name: record_id}
+                    )
+            assert record_url("partners.detail", partner_id=7).startswith(
+                base[len("http://localhost") :]
+            )
