@@ -247,6 +247,7 @@ class ChoiceField(SelectField):
     which lives as long as the class."""
 
     widget = SharedSelect()
+    choices: list[Any]  # SharedChoices or any list: views set their own
 
     def __init__(self, label=None, validators=None, **kwargs):
         kwargs.setdefault("invalid_value_message", CHOOSE)

@@ -44,7 +44,8 @@ def record_url(endpoint: str, **value: Any) -> str:
     built = g.setdefault("record_urls", {})
     around = built.get((endpoint, name))
     if around is None:
-        head, _slot, tail = url_for(endpoint, **{name: _ID_SLOT}).rpartition(str(_ID_SLOT))
+        slot: dict[str, Any] = {name: _ID_SLOT}
+        head, _slot, tail = url_for(endpoint, **slot).rpartition(str(_ID_SLOT))
         around = built[endpoint, name] = (head, tail)
     return f"{around[0]}{int(record_id)}{around[1]}"
 
