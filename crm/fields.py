@@ -239,15 +239,25 @@ class SharedSelect(Select):
 
 
 class ChoiceField(SelectField):
-    """A select whose wrong values get our translated message instead of WTForms' own."""
+    """A select whose wrong values get our translated message instead of WTForms' own.
+
+    Options written in the form class (a code table, ``choices(STAGES, _l("All stages"))``)
+    are the same in every form a reader of one language sees: they are shared, each option's
+    HTML rendered once per language (``SharedChoices``), under the id of the class's list,
+    which lives as long as the class."""
 
     widget = SharedSelect()
+    choices: list[Any]  # SharedChoices or any list: views set their own
 
     def __init__(self, label=None, validators=None, **kwargs):
         kwargs.setdefault("invalid_value_message", CHOOSE)
         kwargs.setdefault("invalid_choice_message", CHOOSE)
         kwargs.setdefault("default", "")
         super().__init__(label, validators, **kwargs)
+        declared = kwargs.get("choices")
+        if isinstance(declared, list) and declared:
+            locale = current_formatter().locale
+            self.choices = shared_choices(("declared", id(declared), locale), lambda: declared)
 
 
 class IdMultipleField(SelectMultipleField):

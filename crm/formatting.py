@@ -10,7 +10,7 @@ for ``en``, times in the reader's zone. Nothing here reads the request.
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -21,8 +21,9 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
 from babel.dates import get_timezone, get_timezone_location
 from babel.numbers import format_decimal
+from babel.support import NullTranslations
 from flask import current_app, has_app_context
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as ngettext
 
@@ -196,6 +197,14 @@ class Formatter:
         else:
             with force_locale(self.locale):
                 yield
+
+    @cached_property
+    def catalog(self) -> NullTranslations:
+        """The message catalogue of the reader's language (Flask-Babel loads each one once), for
+        code that translates many texts at once: templates translate every label through it,
+        rather than through Flask-Babel looking up the locale and the domain for each text."""
+        with self._speaking():
+            return get_translations()
 
     def translate(self, text: object) -> str:
         """A lazy string (``_l``) in this reader's language."""

@@ -20,7 +20,7 @@ from crm.models import utcnow
 from crm.partners.services import get_partner, partner_names
 from crm.reference import DOMAINS
 from crm.security import require
-from crm.templating import register_globals
+from crm.templating import register_code_tables, register_globals
 from crm.text import parse_id
 from crm.web import archive_or_restore, csv_download, fmt, page_of, safe_next, show_errors, submit
 
@@ -47,10 +47,11 @@ HISTORY_LABELS = {
 @bp.record_once
 def _template_globals(state) -> None:
     """Kind and status labels and icons for every template (other pages' timelines too)."""
+    register_code_tables(
+        state.app, ACTIVITY_KINDS=ACTIVITY_KINDS, ACTIVITY_STATUSES=ACTIVITY_STATUSES
+    )
     register_globals(
         state.app,
-        ACTIVITY_KINDS=ACTIVITY_KINDS,
-        ACTIVITY_STATUSES=ACTIVITY_STATUSES,
         KIND_ICONS=KIND_ICONS,
         activity_overdue=_is_overdue,
     )

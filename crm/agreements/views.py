@@ -26,7 +26,7 @@ from crm.i18n import current_formatter
 from crm.lists import Column
 from crm.partners.services import partner_names
 from crm.security import require
-from crm.templating import register_globals
+from crm.templating import register_code_tables, register_globals
 from crm.text import parse_id
 from crm.web import archive_or_restore, csv_download, fmt, page_of, submit
 
@@ -49,12 +49,15 @@ EXPORT_COLUMNS = [
 
 @bp.record_once
 def _template_globals(state) -> None:
-    register_globals(
+    register_code_tables(
         state.app,
         STAGES=STAGES,
         AGREEMENT_TYPES=AGREEMENT_TYPES,
         CONFIDENTIALITY=CONFIDENTIALITY,
         MILESTONE_STATUSES=MILESTONE_STATUSES,
+    )
+    register_globals(
+        state.app,
         expiry_text=lambda expires_on: display.expiry_text(expires_on, current_formatter()),
     )
 

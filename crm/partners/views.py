@@ -17,7 +17,7 @@ from crm.partners.forms import PartnerFilterForm, PartnerForm
 from crm.partners.models import CONTACT_LANGUAGES, PARTNER_KINDS, RELATIONSHIPS
 from crm.reference import DOMAINS
 from crm.security import require
-from crm.templating import register_globals
+from crm.templating import register_code_tables
 from crm.web import archive_or_restore, csv_download, fmt, page_of, submit
 
 EXPORT_COLUMNS = [
@@ -40,7 +40,7 @@ EXPORT_COLUMNS = [
 
 @bp.record_once
 def _template_globals(state) -> None:
-    register_globals(
+    register_code_tables(
         state.app,
         PARTNER_KINDS=PARTNER_KINDS,
         RELATIONSHIPS=RELATIONSHIPS,
