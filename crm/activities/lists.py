@@ -208,17 +208,31 @@ def activities_with(
 ) -> list[Activity]:
     """Current activities with a partner, a contact or about an agreement that ``user`` may
     see: planned ones the earliest first, the others (or all) the newest first."""
-    stmt = _about(with_relations(select(Activity)), user, partner, contact, agreement)
+    stmt = activities_query(
+        user, partner=partner, contact=contact, agreement=agreement, planned=planned
+    )
+    return list(db.session.scalars(with_relations(stmt).limit(limit)).unique())
+
+
+def activities_query(
+    user: Any,
+    *,
+    partner: Partner | None = None,
+    contact: Contact | None = None,
+    agreement: Agreement | None = None,
+    planned: bool | None = None,
+) -> Select:
+    """The statement of ``activities_with``, in its order: the newest first comes from
+    ``ix_activities_partner_when`` (or ``…_agreement_when``); planned ones, a few, are sorted."""
+    stmt = _about(select(Activity), user, partner, contact, agreement)
     when = when_key()
     if planned is True:
-        stmt = stmt.where(Activity.status == "planned").order_by(
+        return stmt.where(Activity.status == "planned").order_by(
             when.is_(None), when.asc(), Activity.id
         )
-    else:
-        if planned is False:
-            stmt = stmt.where(Activity.status != "planned")
-        stmt = stmt.order_by(when.desc(), Activity.id.desc())
-    return list(db.session.scalars(stmt.limit(limit)).unique())
+    if planned is False:
+        stmt = stmt.where(Activity.status != "planned")
+    return stmt.order_by(when.desc(), Activity.id.desc())
 
 
 def count_activities_with(

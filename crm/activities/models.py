@@ -119,6 +119,9 @@ class Activity(
             where=f"status = 'planned' AND {CURRENT}",
         ),
         *sort_indexes("activities", "sort_subject"),
+        # a partner's or an agreement's current activities, the latest (or the next) first
+        current_index("activities", "partner_when", "partner_id", "when_at", "id"),
+        current_index("activities", "agreement_when", "agreement_id", "when_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, Column, ForeignKey, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import User
@@ -79,6 +79,9 @@ class Agreement(
         # the list's default order: the latest changed first
         current_index("agreements", "current_updated", "updated_at", "id"),
         *sort_indexes("agreements", "sort_en", "sort_fa"),
+        # the stage filter, and the start page's count per stage (of what its reader may see)
+        # from the index alone
+        Index("ix_agreements_stage_archived", "stage", "archived_at", "confidentiality"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,7 +90,7 @@ class Agreement(
     title_fa: Mapped[str] = mapped_column(String(300), default="")
     reference: Mapped[str | None] = mapped_column(String(60), unique=True)
     terms_summary: Mapped[str] = mapped_column(Text, default="", info={"max_length": 20000})
-    stage: Mapped[str] = mapped_column(String(20), default="idea", index=True)
+    stage: Mapped[str] = mapped_column(String(20), default="idea")
     signed_on: Mapped[date | None]
     effective_on: Mapped[date | None]
     expires_on: Mapped[date | None] = mapped_column(index=True)

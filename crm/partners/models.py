@@ -4,7 +4,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import User
@@ -69,11 +69,13 @@ class Partner(
         # over every partner: the contact list sorted by partner shows archived partners' contacts
         *sort_indexes("partners", "sort_en", "sort_fa", current=False),
         *sort_indexes("partners", "sort_country_en", "sort_country_fa"),
+        # the domain filter, and the start page's count per domain from the index alone
+        Index("ix_partners_domain_archived", "domain", "archived_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
-    domain: Mapped[str] = mapped_column(String(20), index=True)
+    domain: Mapped[str] = mapped_column(String(20))
     name_en: Mapped[str] = mapped_column(String(200), default="")
     name_fa: Mapped[str] = mapped_column(String(200), default="")
     name_local: Mapped[str] = mapped_column(String(200), default="")
