@@ -2,8 +2,8 @@
 
 The start page counts current partners per domain and current agreements per stage (of those
 its reader may see); with an index on the domain or the stage alone, both databases read every
-row of the table for ``archived_at`` (and ``confidentiality``). A partner's or an agreement's page shows its latest activities; with an index on
-``partner_id`` alone, PostgreSQL walked the time index of every activity backwards to find
+row of the table for ``archived_at`` (and ``confidentiality``). A partner's or an agreement's
+page shows its latest activities; with an index on ``partner_id`` alone, PostgreSQL walked the time index of every activity backwards to find
 them, and SQLite sorted all of them: a partial index per kind of record, over current
 activities, by time, gives them in order. The single-column indexes on the domain and the
 stage are replaced by ones that start with the same column, so the filters still find them.
