@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import (
     DDL,
+    Boolean,
     ColumnClause,
     ColumnElement,
     Select,
@@ -138,7 +139,7 @@ def index_match(
     if isinstance(kinds, bool):
         return true() if kinds else false()
     if db.engine.dialect.name == "postgresql" or walk:
-        return or_(*(and_(*_row_by_row(searchable, long, short)) for long, short in kinds))
+        return or_(*(and_(*_tests(searchable, long, short, walk)) for long, short in kinds))
     return searchable.id.in_(_sqlite_match_ids(searchable, kinds))
 
 
@@ -179,15 +180,25 @@ def _sqlite_match_ids(searchable: Any, kinds: list[tuple[list[str], list[str]]])
     return ids[0] if len(ids) == 1 else union(*ids)
 
 
-def _row_by_row(searchable: Any, long: list[str], short: list[str]) -> list[ColumnElement[bool]]:
-    clauses = [searchable.search_key.contains(w, autoescape=True) for w in long]
-    if short and db.engine.dialect.name == "postgresql":
-        clauses.append(_prefix_query(searchable, " & ".join(f"'{s}':*" for s in short)))
+def _tests(
+    searchable: Any, long: list[str], short: list[str], walk: bool
+) -> list[ColumnElement[bool]]:
+    """The tests of one spelling's words: on PostgreSQL those its indexes serve (``LIKE``, the
+    word index's tsquery); with ``walk``, row by row, with functions no index serves (where
+    the word is in the key, ``ts_match_vq``; on SQLite the short words' set by ``id + 0``)."""
+    postgres = db.engine.dialect.name == "postgresql"
+    if walk:
+        position = func.strpos if postgres else func.instr
+        clauses = [position(searchable.search_key, w) > 0 for w in long]
+    else:
+        clauses = [searchable.search_key.contains(w, autoescape=True) for w in long]
+    if short and postgres:
+        clauses.append(_prefix_query(searchable, " & ".join(f"'{s}':*" for s in short), walk))
     elif short:
-        words = _fts_rowids(
-            f"{searchable.__tablename__}_words", " AND ".join(_fts_phrase(s) + "*" for s in short)
+        query = " AND ".join(_fts_phrase(s) + "*" for s in short)
+        clauses.append(
+            (searchable.id + 0).in_(_fts_rowids(f"{searchable.__tablename__}_words", query))
         )
-        clauses.append((searchable.id + 0).in_(words))
     return clauses
 
 
@@ -212,28 +223,36 @@ def _sqlite_ids(name: str, long: list[str], short: list[str]) -> Any:
     return select(both.c.id)
 
 
-def word_starts(searchable: Any, spellings: list[list[str]]) -> ColumnElement[bool]:
+def word_starts(
+    searchable: Any, spellings: list[list[str]], walk: bool = False
+) -> ColumnElement[bool]:
     """A WHERE clause: for one of ``spellings``, every word starts a word of the key (the
-    word index serves it). The best matches: a name typed from its start."""
+    word index serves it). The best matches: a name typed from its start. ``walk``: the same
+    test row by row (see ``index_match``)."""
     prefixes = [[_short(w) for w in words] for words in spellings if words]
     prefixes = [words for words in prefixes if all(words)]
     if not prefixes:
         return false()
     if db.engine.dialect.name == "postgresql":
         query = " | ".join("(" + " & ".join(f"'{w}':*" for w in words) + ")" for words in prefixes)
-        return _prefix_query(searchable, query)
+        return _prefix_query(searchable, query, walk)
     query = " OR ".join(
         "(" + " AND ".join(_fts_phrase(w) + "*" for w in words) + ")" for words in prefixes
     )
-    return searchable.id.in_(_fts_rowids(f"{searchable.__tablename__}_words", query))
+    column = searchable.id + 0 if walk else searchable.id
+    return column.in_(_fts_rowids(f"{searchable.__tablename__}_words", query))
 
 
-def _prefix_query(searchable: Any, query: str) -> ColumnElement[bool]:
+def _prefix_query(searchable: Any, query: str, walk: bool = False) -> ColumnElement[bool]:
     """PostgreSQL: the key's words (the ``simple`` configuration) match the tsquery ``query``;
-    the same expression as the word index, so the index serves it."""
+    the same expression as the word index, so the index serves it, or with ``walk`` the
+    function behind ``@@``, which no index serves."""
     simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
     vector = func.to_tsvector(simple, searchable.search_key)
-    return vector.op("@@")(func.to_tsquery(simple, query))
+    tsquery = func.to_tsquery(simple, query)
+    if walk:
+        return func.ts_match_vq(vector, tsquery, type_=Boolean)
+    return vector.op("@@")(tsquery)
 
 
 def _fts_rowids(fts: str, query: str) -> Select[Any]:
@@ -243,22 +262,66 @@ def _fts_rowids(fts: str, query: str) -> Select[Any]:
     return found.where(literal_column(fts).op("MATCH")(query))
 
 
+MANY = 100  # PostgreSQL: matches from which a global search walks the newest rows first
+WINDOW = 2_000  # and how many of the newest rows it walks before it asks the search index
+
+
 def best_ids(searchable: Any, text: str | None, where: list, limit: int) -> list[int]:
     """The ids of up to ``limit`` rows of ``searchable`` that match ``text`` and pass
     ``where``: those whose words start with the query's words first, then the others, the
-    newest first in each. Each pass takes ids only from the search index; the rows themselves
-    are loaded afterwards, only for the chosen ids."""
+    newest first in each. Each pass takes ids only from the search index (or, on PostgreSQL,
+    for a common word, from the newest rows); the rows themselves are loaded afterwards, only
+    for the chosen ids."""
     spellings = search_spellings(text)
+    postgres = db.engine.dialect.name == "postgresql"
     # PostgreSQL would walk the primary key in order, testing every row, when it expects many
     # matches: for a rare word that reads the whole table. Ordering by ``id + 0`` makes it take
     # the matches from the search index and keep the newest few (a top-N sort).
-    newest = (searchable.id + 0) if db.engine.dialect.name == "postgresql" else searchable.id
+    newest = (searchable.id + 0) if postgres else searchable.id
     ids: list[int] = []
-    for found in (word_starts(searchable, spellings), index_match(searchable, spellings)):
-        stmt = select(searchable.id).where(found, *where)
-        if ids:
-            stmt = stmt.where(searchable.id.not_in(ids))
-        ids += db.session.scalars(stmt.order_by(newest.desc()).limit(limit - len(ids)))
+    anywhere = index_match(searchable, spellings)  # word starts are among these
+    common = postgres and _at_least(anywhere, MANY)
+    for found, walked in (
+        (word_starts(searchable, spellings), word_starts(searchable, spellings, walk=True)),
+        (anywhere, index_match(searchable, spellings, walk=True)),
+    ):
+        older: list[ColumnElement[bool]] = []
+        if common and (found is anywhere or _at_least(found, MANY)):
+            # A common word: reading every match from the index to keep the newest few reads
+            # most of the table, where the newest rows, tested one by one from the primary
+            # key, hold the few after a few hundred; the index gives the rest, if any, older
+            # than the rows walked.
+            bound = func.coalesce(
+                select(searchable.id)
+                .order_by(searchable.id.desc())
+                .offset(WINDOW - 1)
+                .limit(1)
+                .scalar_subquery(),
+                0,
+            )
+            stmt = _pick(searchable, [walked, *where, searchable.id >= bound], ids).order_by(
+                searchable.id.desc()
+            )
+            ids += db.session.scalars(stmt.limit(limit - len(ids)))
+            older = [searchable.id < bound]
+        if len(ids) < limit:
+            stmt = (
+                _pick(searchable, [found, *where, *older], ids)
+                .order_by(newest.desc())
+                .limit(limit - len(ids))
+            )
+            ids += db.session.scalars(stmt)
         if len(ids) >= limit:
             break
     return ids
+
+
+def _pick(searchable: Any, conditions: list, taken: list[int]) -> Select[Any]:
+    stmt = select(searchable.id).where(*conditions)
+    return stmt.where(searchable.id.not_in(taken)) if taken else stmt
+
+
+def _at_least(found: ColumnElement[bool], count: int) -> bool:
+    """Whether ``count`` rows or more match ``found`` (counting stops there)."""
+    rows = select(literal_column("1")).where(found).limit(count).subquery()
+    return (db.session.scalar(select(func.count()).select_from(rows)) or 0) >= count

@@ -3,6 +3,7 @@ or, when its count reaches the search cap, walking the index of its order and te
 (crm.search.index_match with ``walk``). Both give the same rows in the same order, on SQLite and
 PostgreSQL, and the page takes the second only past the cap."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -99,17 +100,19 @@ def _page_statements(client, url: str) -> list[str]:
 def test_a_list_walks_its_order_only_past_the_search_cap(
     auth, client, records, monkeypatch, url, many, few
 ):
-    """With more matches than the search cap (10 here, a page) the page is read row by row (a
-    LIKE on the key), and says "more than"; with fewer, from the search index."""
+    """With more matches than the search cap (10 here, a page) the page is read row by row
+    (where the word is in the key: ``instr``, ``strpos``), and says "more than"; with fewer,
+    from the search index."""
     monkeypatch.setattr("crm.lists.SEARCH_COUNT_CAP", 10)
     monkeypatch.setattr("crm.lists.COUNT_CAP", 1000)  # a search does not count this far
     auth.login("manager", locale="en")
     table = url.strip("/")
     walked = _page_statements(client, f"{url}?q={many}")
-    if db.engine.dialect.name == "sqlite":  # PostgreSQL tests a long word with LIKE in both
-        page = [s for s in walked if "LIMIT" in s and "count(" not in s and f"FROM {table}" in s]
-        assert page and "LIKE" in page[0], walked
-        assert not [s for s in _page_statements(client, f"{url}?q={few}") if "LIKE" in s]
+    page = [s for s in walked if "LIMIT" in s and "count(" not in s and f"FROM {table}" in s]
+    assert page and re.search(r"(instr|strpos)\(", page[0]), walked
+    assert not [
+        s for s in _page_statements(client, f"{url}?q={few}") if "instr(" in s or "strpos(" in s
+    ]
     assert "More than 10 results" in client.get(f"{url}?q={many}").get_data(as_text=True)
     assert "More than" not in client.get(f"{url}?q={few}").get_data(as_text=True)
 
@@ -134,3 +137,28 @@ def test_the_walking_plans_read_the_index_of_their_order(records):
         assert_uses(walked.limit(25), "activities", "ix_activities_sort_subject_current")
     walked = contact_lists.list_plans(contact_lists.ContactFilters(q="حسینی"), reader)[1]
     assert_uses(walked.limit(25), "contacts", "ix_contacts_sort_fa_current")
+
+
+@pytest.mark.parametrize("q", ["جلسه", "قم", "تهران", "hall", "ha", "کتاب ها"])
+def test_global_search_finds_the_same_newest_rows_walking_or_through_the_index(
+    records, monkeypatch, q
+):
+    """On PostgreSQL a common word is looked for first among the newest rows, one by one, then
+    through the index in the older ones: with a window of 4 rows and "common" from 1 match,
+    the same rows come out, in the same order, as through the index alone."""
+    from crm.main.services import search_everything
+
+    def found(user) -> list[list[int]]:
+        results = search_everything(user, q, limit=3)
+        kinds = (results.partners, results.contacts, results.agreements, results.activities)
+        return [[row.id for row in rows] for rows in kinds]
+
+    for user in records:
+        monkeypatch.setattr("crm.search.MANY", 10**9)
+        through_index = found(user)
+        monkeypatch.setattr("crm.search.MANY", 1)
+        monkeypatch.setattr("crm.search.WINDOW", 4)
+        assert found(user) == through_index, q
+        monkeypatch.setattr("crm.search.WINDOW", 1000)
+        assert found(user) == through_index, q
+    assert any(through_index)
