@@ -131,10 +131,11 @@ def index_match(
     With ``walk``, the same test row by row, for a plan that walks the index of a list's order
     and stops at the page's last row, where SQLite would read every match from the search index
     and sort them: far faster when the matches are many (a list asks for it past its count's
-    cap, see ``crm.lists``). A long word is then a substring of the key (what the trigram index
-    finds; PostgreSQL always tests it so, its planner choosing the plan from its statistics);
-    short words are looked up in the set the word index finds, by ``id + 0``, which no index
-    serves, so the set does not drive the plan."""
+    cap, see ``crm.lists``; global search on PostgreSQL for a common word, see ``best_ids``).
+    A long word is then found by its position in the key (``instr``, ``strpos``: a substring,
+    as the trigram index finds it), short words by ``ts_match_vq`` (PostgreSQL) or in the set
+    the word index finds by ``id + 0`` (SQLite): tests no index serves, so only the order's
+    index can drive the plan."""
     kinds = _all_kinds(spellings)
     if isinstance(kinds, bool):
         return true() if kinds else false()
