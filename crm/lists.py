@@ -25,18 +25,37 @@ MAX_PAGE = 1_000_000
 
 
 COUNT_CAP = 10_000
+# A list with a search term counts its matches this far: each is checked against its row.
+SEARCH_COUNT_CAP = 1_000
 
 
 class CappedPagination(SelectPagination):
-    """A page whose count stops at ``COUNT_CAP`` rows (or at the end of the page asked for, when
-    that is further), so counting costs the same at any size. When more rows match,
-    ``capped`` is true, ``total`` is the number counted ("more than …" on the page), the last
-    page linked is the last one counted and "next" stays open."""
+    """A page whose count stops at a cap (``COUNT_CAP`` rows, ``SEARCH_COUNT_CAP`` for a list
+    with a search term; or the end of the page asked for, when that is further), so counting
+    costs the same at any size. When more rows match, ``capped`` is true, ``total`` is the
+    number counted ("more than …" on the page), the last page linked is the last one counted
+    and "next" stays open.
+
+    The count comes first, and its answer picks the plan of the page: a list with a search
+    term gives, as ``many``, the same rows in the same order planned for many matches (walking
+    the index of its order, ``crm.search.index_match``), used when the count reaches the cap;
+    for fewer matches, sorting them all is the faster plan."""
 
     capped = False
 
+    def _query_items(self) -> list[Any]:
+        self._counted = self._capped_count()
+        many = self._query_args.get("many")
+        if self.capped and many is not None:
+            self._query_args["select"] = many
+        return super()._query_items()
+
     def _query_count(self) -> int:
-        cap = max(COUNT_CAP, self.page * self.per_page)
+        return self._counted
+
+    def _capped_count(self) -> int:
+        base = SEARCH_COUNT_CAP if "many" in self._query_args else COUNT_CAP
+        cap = max(base, self.page * self.per_page)
         stmt = self._query_args["select"].order_by(None)
         # a bare 1 per row: the database counts from its indexes, reading no row's columns
         stmt = stmt.with_only_columns(literal_column("1"), maintain_column_froms=True)
@@ -50,14 +69,23 @@ class CappedPagination(SelectPagination):
         return self.capped or super().has_next
 
 
-def paginate(stmt: Select, page: int | None, per_page: int) -> CappedPagination:
+def paginate(
+    stmt: Select, page: int | None, per_page: int, many: Select | None = None
+) -> CappedPagination:
     """One page of ``stmt``, counted up to a cap. A page number that is missing or out of
-    range never fails: it becomes the first or the last page."""
+    range never fails: it becomes the first or the last page. ``many``: for a list with a
+    search term, the same statement planned for many matches (see ``CappedPagination``)."""
     number = min(max(page or 1, 1), MAX_PAGE)
+    plans: dict[str, Any] = {} if many is None else {"many": many}
 
     def one(number: int) -> CappedPagination:
         return CappedPagination(
-            select=stmt, session=db.session, page=number, per_page=per_page, error_out=False
+            select=stmt,
+            session=db.session,
+            page=number,
+            per_page=per_page,
+            error_out=False,
+            **plans,
         )
 
     result = one(number)

@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Select,
     String,
     Table,
     Text,
@@ -86,13 +87,18 @@ class SearchableMixin:
             search_index.attach(cls.__table__)  # type: ignore[attr-defined]
 
     @classmethod
-    def matching(cls, text: str | None) -> ColumnElement[bool]:
+    def matching(cls, text: str | None, walk: bool = False) -> ColumnElement[bool]:
         """A WHERE clause: every word of ``text`` occurs in the search key (a word shorter than
         three letters at the start of one of the key's words), found through the search index.
         Both sides are normalised, so Arabic and Persian letters, diacritics and ZWNJ do not
         matter, and the key's joined form lets «میروم» find «می‌روم» (see
-        ``crm.text.search_key``)."""
-        return search_index.index_match(cls, search_spellings(text))
+        ``crm.text.search_key``). ``walk``: planned for many matches (``index_match``)."""
+        return search_index.index_match(cls, search_spellings(text), walk)
+
+    @classmethod
+    def matching_ids(cls, text: str | None) -> Select[Any]:
+        """The ids of the records ``matching`` finds (on SQLite without reading the rows)."""
+        return search_index.match_ids(cls, search_spellings(text))
 
     def search_values(self) -> list[str | None]:  # pragma: no cover - overridden
         raise NotImplementedError

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import (
     DDL,
+    Boolean,
     ColumnClause,
     ColumnElement,
     Select,
@@ -138,35 +139,92 @@ def _fts_phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def index_match(searchable: Any, spellings: list[list[str]]) -> ColumnElement[bool]:
+def index_match(
+    searchable: Any, spellings: list[list[str]], walk: bool = False
+) -> ColumnElement[bool]:
     """A WHERE clause on ``searchable`` (a model with ``id`` and ``search_key``): for one of
     ``spellings`` (``crm.text.search_spellings``), every word occurs in the key, a word shorter
-    than three letters at the start of one of its words. Both kinds are served by an index."""
+    than three letters at the start of one of its words. Both kinds are served by an index.
+
+    With ``walk``, the same test row by row, for a plan that walks the index of a list's order
+    and stops at the page's last row, where SQLite would read every match from the search index
+    and sort them: far faster when the matches are many (a list asks for it past its count's
+    cap, see ``crm.lists``; global search on PostgreSQL for a common word, see ``best_ids``).
+    A long word is then found by its position in the key (``instr``, ``strpos``: a substring,
+    as the trigram index finds it), short words by ``ts_match_vq`` (PostgreSQL) or in the set
+    the word index finds by ``id + 0`` (SQLite): tests no index serves, so only the order's
+    index can drive the plan."""
+    kinds = _all_kinds(spellings)
+    if isinstance(kinds, bool):
+        return true() if kinds else false()
+    if db.engine.dialect.name == "postgresql" or walk:
+        return or_(*(and_(*_tests(searchable, long, short, walk)) for long, short in kinds))
+    return searchable.id.in_(_sqlite_match_ids(searchable, kinds))
+
+
+def join_match(stmt: Select, searchable: Any, text: str | None) -> Select:
+    """``stmt`` narrowed to the rows of ``searchable`` that match ``text``, as ``index_match``.
+    On SQLite the ids the search index finds are joined rather than tested with ``IN``: a join
+    reads them as it goes, so a count that stops at a cap reads only as many as it counts,
+    where ``IN`` first reads every match (54,000 for a common word)."""
+    kinds = _all_kinds(search_spellings(text))
+    if db.engine.dialect.name == "postgresql" or isinstance(kinds, bool):
+        return stmt.where(index_match(searchable, search_spellings(text)))
+    ids = _sqlite_match_ids(searchable, kinds).subquery()
+    return stmt.join(ids, ids.c.id == searchable.id)
+
+
+def match_ids(searchable: Any, spellings: list[list[str]]) -> Select[Any]:
+    """The ids of the rows of ``searchable`` that ``index_match`` finds, without reading the
+    rows on SQLite (straight from the search index)."""
+    kinds = _all_kinds(spellings)
+    if db.engine.dialect.name == "postgresql" or isinstance(kinds, bool):
+        return select(searchable.id).where(index_match(searchable, spellings))
+    ids = _sqlite_match_ids(searchable, kinds)
+    return ids if isinstance(ids, Select) else select(ids.subquery().c.id)
+
+
+def _all_kinds(spellings: list[list[str]]) -> list[tuple[list[str], list[str]]] | bool:
+    """The long and short words of each spelling; True when there is nothing to search for,
+    False when only marks no index holds (``%``, ``؟``): nothing to find."""
     kinds = [_kinds(words) for words in spellings if words]
     if not kinds:
-        return true()
+        return True
     kinds = [(long, short) for long, short in kinds if long or short]
-    if not kinds:
-        return false()  # only marks that no index holds (``%``, ``؟``): nothing to find
-    if db.engine.dialect.name == "postgresql":
-        return or_(*(and_(*_postgres(searchable, long, short)) for long, short in kinds))
+    return kinds or False
+
+
+def _sqlite_match_ids(searchable: Any, kinds: list[tuple[list[str], list[str]]]) -> Any:
     ids = [_sqlite_ids(searchable.__tablename__, long, short) for long, short in kinds]
-    if len(ids) == 1:
-        return searchable.id.in_(ids[0])
-    return searchable.id.in_(union(*ids))
+    return ids[0] if len(ids) == 1 else union(*ids)
+
+
+def _tests(
+    searchable: Any, long: list[str], short: list[str], walk: bool
+) -> list[ColumnElement[bool]]:
+    """The tests of one spelling's words: on PostgreSQL those its indexes serve (``LIKE``, the
+    word index's tsquery); with ``walk``, row by row, with functions no index serves (where
+    the word is in the key, ``ts_match_vq``; on SQLite the short words' set by ``id + 0``)."""
+    postgres = db.engine.dialect.name == "postgresql"
+    if walk:
+        position = func.strpos if postgres else func.instr
+        clauses = [position(searchable.search_key, w) > 0 for w in long]
+    else:
+        clauses = [searchable.search_key.contains(w, autoescape=True) for w in long]
+    if short and postgres:
+        clauses.append(_prefix_query(searchable, " & ".join(f"'{s}':*" for s in short), walk))
+    elif short:
+        query = " AND ".join(_fts_phrase(s) + "*" for s in short)
+        clauses.append(
+            (searchable.id + 0).in_(_fts_rowids(f"{searchable.__tablename__}_words", query))
+        )
+    return clauses
 
 
 def _kinds(words: list[str]) -> tuple[list[str], list[str]]:
     """The words a trigram index finds, and the short ones (as a prefix query holds them)."""
     long = [w for w in words if len(w) >= TRIGRAM]
     return long, [s for s in (_short(w) for w in words if len(w) < TRIGRAM) if s]
-
-
-def _postgres(searchable: Any, long: list[str], short: list[str]) -> list[ColumnElement[bool]]:
-    clauses = [searchable.search_key.contains(w, autoescape=True) for w in long]
-    if short:
-        clauses.append(_prefix_query(searchable, " & ".join(f"'{s}':*" for s in short)))
-    return clauses
 
 
 def _sqlite_ids(name: str, long: list[str], short: list[str]) -> Any:
@@ -184,28 +242,36 @@ def _sqlite_ids(name: str, long: list[str], short: list[str]) -> Any:
     return select(both.c.id)
 
 
-def word_starts(searchable: Any, spellings: list[list[str]]) -> ColumnElement[bool]:
+def word_starts(
+    searchable: Any, spellings: list[list[str]], walk: bool = False
+) -> ColumnElement[bool]:
     """A WHERE clause: for one of ``spellings``, every word starts a word of the key (the
-    word index serves it). The best matches: a name typed from its start."""
+    word index serves it). The best matches: a name typed from its start. ``walk``: the same
+    test row by row (see ``index_match``)."""
     prefixes = [[_short(w) for w in words] for words in spellings if words]
     prefixes = [words for words in prefixes if all(words)]
     if not prefixes:
         return false()
     if db.engine.dialect.name == "postgresql":
         query = " | ".join("(" + " & ".join(f"'{w}':*" for w in words) + ")" for words in prefixes)
-        return _prefix_query(searchable, query)
+        return _prefix_query(searchable, query, walk)
     query = " OR ".join(
         "(" + " AND ".join(_fts_phrase(w) + "*" for w in words) + ")" for words in prefixes
     )
-    return searchable.id.in_(_fts_rowids(f"{searchable.__tablename__}_words", query))
+    column = searchable.id + 0 if walk else searchable.id
+    return column.in_(_fts_rowids(f"{searchable.__tablename__}_words", query))
 
 
-def _prefix_query(searchable: Any, query: str) -> ColumnElement[bool]:
+def _prefix_query(searchable: Any, query: str, walk: bool = False) -> ColumnElement[bool]:
     """PostgreSQL: the key's words (the ``simple`` configuration) match the tsquery ``query``;
-    the same expression as the word index, so the index serves it."""
+    the same expression as the word index, so the index serves it, or with ``walk`` the
+    function behind ``@@``, which no index serves."""
     simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
     vector = func.to_tsvector(simple, searchable.search_key)
-    return vector.op("@@")(func.to_tsquery(simple, query))
+    tsquery = func.to_tsquery(simple, query)
+    if walk:
+        return func.ts_match_vq(vector, tsquery, type_=Boolean)
+    return vector.op("@@")(tsquery)
 
 
 def _fts_rowids(fts: str, query: str) -> Select[Any]:
@@ -215,22 +281,66 @@ def _fts_rowids(fts: str, query: str) -> Select[Any]:
     return found.where(literal_column(fts).op("MATCH")(query))
 
 
+MANY = 100  # PostgreSQL: matches from which a global search walks the newest rows first
+WINDOW = 2_000  # and how many of the newest rows it walks before it asks the search index
+
+
 def best_ids(searchable: Any, text: str | None, where: list, limit: int) -> list[int]:
     """The ids of up to ``limit`` rows of ``searchable`` that match ``text`` and pass
     ``where``: those whose words start with the query's words first, then the others, the
-    newest first in each. Each pass takes ids only from the search index; the rows themselves
-    are loaded afterwards, only for the chosen ids."""
+    newest first in each. Each pass takes ids only from the search index (or, on PostgreSQL,
+    for a common word, from the newest rows); the rows themselves are loaded afterwards, only
+    for the chosen ids."""
     spellings = search_spellings(text)
+    postgres = db.engine.dialect.name == "postgresql"
     # PostgreSQL would walk the primary key in order, testing every row, when it expects many
     # matches: for a rare word that reads the whole table. Ordering by ``id + 0`` makes it take
     # the matches from the search index and keep the newest few (a top-N sort).
-    newest = (searchable.id + 0) if db.engine.dialect.name == "postgresql" else searchable.id
+    newest = (searchable.id + 0) if postgres else searchable.id
     ids: list[int] = []
-    for found in (word_starts(searchable, spellings), index_match(searchable, spellings)):
-        stmt = select(searchable.id).where(found, *where)
-        if ids:
-            stmt = stmt.where(searchable.id.not_in(ids))
-        ids += db.session.scalars(stmt.order_by(newest.desc()).limit(limit - len(ids)))
+    anywhere = index_match(searchable, spellings)  # word starts are among these
+    common = postgres and _at_least(anywhere, MANY)
+    for found, walked in (
+        (word_starts(searchable, spellings), word_starts(searchable, spellings, walk=True)),
+        (anywhere, index_match(searchable, spellings, walk=True)),
+    ):
+        older: list[ColumnElement[bool]] = []
+        if common and (found is anywhere or _at_least(found, MANY)):
+            # A common word: reading every match from the index to keep the newest few reads
+            # most of the table, where the newest rows, tested one by one from the primary
+            # key, hold the few after a few hundred; the index gives the rest, if any, older
+            # than the rows walked.
+            bound = func.coalesce(
+                select(searchable.id)
+                .order_by(searchable.id.desc())
+                .offset(WINDOW - 1)
+                .limit(1)
+                .scalar_subquery(),
+                0,
+            )
+            stmt = _pick(searchable, [walked, *where, searchable.id >= bound], ids).order_by(
+                searchable.id.desc()
+            )
+            ids += db.session.scalars(stmt.limit(limit - len(ids)))
+            older = [searchable.id < bound]
+        if len(ids) < limit:
+            stmt = (
+                _pick(searchable, [found, *where, *older], ids)
+                .order_by(newest.desc())
+                .limit(limit - len(ids))
+            )
+            ids += db.session.scalars(stmt)
         if len(ids) >= limit:
             break
     return ids
+
+
+def _pick(searchable: Any, conditions: list, taken: list[int]) -> Select[Any]:
+    stmt = select(searchable.id).where(*conditions)
+    return stmt.where(searchable.id.not_in(taken)) if taken else stmt
+
+
+def _at_least(found: ColumnElement[bool], count: int) -> bool:
+    """Whether ``count`` rows or more match ``found`` (counting stops there)."""
+    rows = select(literal_column("1")).where(found).limit(count).subquery()
+    return (db.session.scalar(select(func.count()).select_from(rows)) or 0) >= count

@@ -47,12 +47,15 @@ def fmt() -> Formatter:
     return current_formatter()
 
 
-def page_of(stmt: Select, load: Callable[[list], list] | None = None) -> CappedPagination:
+def page_of(
+    stmt: Select, load: Callable[[list], list] | None = None, many: Select | None = None
+) -> CappedPagination:
     """The page of ``stmt`` that ``?page=`` asks for (bad numbers give the first or last).
     With ``load``, ``stmt`` selects ids and the page's items are ``load(ids)``: a list sorts
-    bare ids from an index and loads the relations of one page only."""
+    bare ids from an index and loads the relations of one page only. ``many``: a list with a
+    search term gives its statement planned for many matches (``crm.lists.CappedPagination``)."""
     page = whole_number(request.args.get("page", ""))
-    result = paginate(stmt, page, current_app.config["CRM_PAGE_SIZE"])
+    result = paginate(stmt, page, current_app.config["CRM_PAGE_SIZE"], many)
     if load is not None:
         result.items = load(list(result.items))
     return result

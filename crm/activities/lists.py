@@ -18,10 +18,12 @@ from crm.formatting import Formatter, local_to_utc
 from crm.lists import stream_rows
 from crm.partners.models import Contact, Partner
 from crm.permissions import visible
+from crm.search import join_match
 
 MIN_QUERY = 2
 SORTS = ("when", "subject", "kind", "status")
 DEFAULT_SORT = "-when"
+WALKED_SORTS = ("when", "subject")  # an index gives these orders (a search may walk it)
 
 
 @dataclass
@@ -102,12 +104,16 @@ def with_relations(stmt: Select) -> Select:
     )
 
 
-def _filtered(stmt: Select, user: Any, filters: ActivityFilters, zone: ZoneInfo) -> Select:
+def _filtered(
+    stmt: Select, user: Any, filters: ActivityFilters, zone: ZoneInfo, walk: bool = False
+) -> Select:
     stmt = stmt.where(visible(Activity, user))
     if not filters.archived:
         stmt = stmt.where(Activity.archived_at.is_(None))
-    if filters.q:
-        stmt = stmt.where(Activity.matching(filters.q))
+    if filters.q and walk:
+        stmt = stmt.where(Activity.matching(filters.q, walk=True))
+    elif filters.q:
+        stmt = join_match(stmt, Activity, filters.q)
     for key in ("kind", "status", "domain"):
         if getattr(filters, key):
             stmt = stmt.where(getattr(Activity, key) == getattr(filters, key))
@@ -135,12 +141,24 @@ def _ordered(stmt: Select, sort: str) -> Select:
     return stmt.order_by(order, Activity.id.desc() if descending else Activity.id)
 
 
-def list_query(user: Any, filters: ActivityFilters, fmt: Formatter) -> Select:
+def list_query(user: Any, filters: ActivityFilters, fmt: Formatter, walk: bool = False) -> Select:
     """The ids of the activities ``user`` may see on the list page, sorted; dates are days in
     the reader's zone. Paginate it, then ``load_page``: sorting bare ids and joining the
-    relations to one page only is many times faster than joining first on a large table."""
-    stmt = _filtered(select(Activity.id), user, filters, fmt.zone)
+    relations to one page only is many times faster than joining first on a large table.
+    ``walk``: a search planned for many matches (``crm.search.index_match``)."""
+    stmt = _filtered(select(Activity.id), user, filters, fmt.zone, walk)
     return _ordered(stmt, filters.sort)
+
+
+def list_plans(user: Any, filters: ActivityFilters, fmt: Formatter) -> tuple[Select, Select | None]:
+    """``list_query``, and for a search the list planned for many matches (for
+    ``crm.web.page_of``): walking the index of the order when one serves it (by time or by
+    subject), else the same statement."""
+    stmt = list_query(user, filters, fmt)
+    if not filters.q:
+        return stmt, None
+    walked = filters.sort.lstrip("-") in WALKED_SORTS
+    return stmt, list_query(user, filters, fmt, walk=True) if walked else stmt
 
 
 def load_page(ids: list[int]) -> list[Activity]:

@@ -74,7 +74,8 @@ def _filters() -> tuple[ActivityFilterForm, lists.ActivityFilters]:
 @require("viewer")
 def index():
     form, filters = _filters()
-    page = page_of(lists.list_query(current_user, filters, fmt()))
+    stmt, many = lists.list_plans(current_user, filters, fmt())
+    page = page_of(stmt, many=many)
     partner = agreement = None
     if filters.partner:
         try:

@@ -78,7 +78,9 @@ def index():
     form = AgreementFilterForm(request.args)
     filters = _filters(form)
     reader = fmt()
-    page = page_of(lists.list_query(current_user, filters, reader), lists.load_page)
+    stmt = lists.list_query(current_user, filters, reader)
+    # a search counts to the search cap, with the same plan past it (15,000 agreements at 3×)
+    page = page_of(stmt, lists.load_page, stmt if filters.q else None)
     counts = lists.stage_counts(current_user, filters, reader)
     return render_template(
         "agreements/index.html",

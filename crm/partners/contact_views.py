@@ -52,7 +52,8 @@ def _filters() -> tuple[ContactFilterForm, contact_services.ContactFilters, Part
 @require("viewer")
 def contacts():
     form, filters, partner = _filters()
-    page = page_of(contact_services.contact_query(filters, fmt()))
+    stmt, many = contact_services.list_plans(filters, fmt())
+    page = page_of(stmt, contact_services.load_page, many)
     return render_template(
         "partners/contacts.html", form=form, page=page, sort=filters.sort, partner=partner
     )

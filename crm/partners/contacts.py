@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm.exceptions import NotFound
 from crm.extensions import db
@@ -45,13 +45,20 @@ class ContactData:
     notes: str = ""
 
 
-def _contacts(filters: ContactFilters, fmt: Formatter) -> Select:
-    stmt = select(Contact).join(Contact.partner)
+def _contacts(
+    stmt: Select, filters: ContactFilters, fmt: Formatter, walk: bool = False, joined: bool = False
+) -> Select:
+    """``stmt`` (of contacts) for the contacts matching ``filters``, sorted for ``fmt``'s
+    reader; their partner is joined when asked (``joined``) or a filter or the order needs it."""
+    sort = clean_sort(filters.sort, CONTACT_SORTS, "name")
+    by_partner = sort.lstrip("-") == "partner"  # a partner's contacts together
+    if joined or by_partner or filters.domain is not None:
+        stmt = stmt.join(Contact.partner)
     if filters.q.strip():  # each word in the contact's key or its partner's (crm.search)
         stmt = stmt.where(
             or_(
                 *(
-                    and_(*(_in_contact_or_partner(word) for word in words))
+                    and_(*(_in_contact_or_partner(word, walk) for word in words))
                     for words in search_spellings(filters.q)
                 )
             )
@@ -72,30 +79,50 @@ def _contacts(filters: ContactFilters, fmt: Formatter) -> Select:
         "language": Contact.language,
         "updated": Contact.updated_at,
     }
-    # By partner: a partner's contacts together, so the partners' sort index serves the order.
-    by_partner = clean_sort(filters.sort, columns, "name").lstrip("-") == "partner"
+    # By partner, the partners' sort index serves the order.
     ties = (Partner.id, Contact.id) if by_partner else (Contact.id,)
-    return sorted_by(stmt, filters.sort, columns, "name", *ties)
+    return sorted_by(stmt, sort, columns, "name", *ties)
 
 
-def _in_contact_or_partner(word: str) -> ColumnElement[bool]:
+def _in_contact_or_partner(word: str, walk: bool) -> ColumnElement[bool]:
     """``word`` in the contact's key or its partner's: one set of ids from the two indexes
-    (a UNION, which both databases answer from the indexes, where an OR of the two tests
-    reads every contact)."""
-    partners = select(Partner.id).where(Partner.matching(word))
+    (which both databases answer from the indexes, where an OR of the two tests reads every
+    contact). ``walk``: tested row by row, for a plan that walks the list's order (a contact's
+    own key, or its partner among the few matching partners; see ``crm.search.index_match``)."""
+    partners = Partner.matching_ids(word)
+    if walk:
+        return or_(Contact.matching(word, walk=True), Contact.partner_id.in_(partners))
     through_partner = select(Contact.id).where(Contact.partner_id.in_(partners))
-    return Contact.id.in_(union(select(Contact.id).where(Contact.matching(word)), through_partner))
+    return Contact.id.in_(union_all(Contact.matching_ids(word), through_partner))
 
 
-def contact_query(filters: ContactFilters, fmt: Formatter) -> Select:
-    """The contact list with its partner joined (for the domain filter, search and sort)."""
-    return _contacts(filters, fmt).options(contains_eager(Contact.partner))
+def contact_query(filters: ContactFilters, fmt: Formatter, walk: bool = False) -> Select:
+    """The ids of the contacts on the list, sorted: paginate it, then ``load_page``.
+    ``walk``: a search planned for many matches (``_in_contact_or_partner``)."""
+    return _contacts(select(Contact.id), filters, fmt, walk)
+
+
+def list_plans(filters: ContactFilters, fmt: Formatter) -> tuple[Select, Select | None]:
+    """``contact_query``, and for a search the list planned for many matches (for
+    ``crm.web.page_of``): walking the index of names when sorted by name, else the same."""
+    stmt = contact_query(filters, fmt)
+    if not filters.q.strip():
+        return stmt, None
+    by_name = clean_sort(filters.sort, CONTACT_SORTS, "name").lstrip("-") == "name"
+    return stmt, contact_query(filters, fmt, walk=True) if by_name else stmt
+
+
+def load_page(ids: list[int]) -> list[Contact]:
+    """The contacts of ``ids`` in that order, with their partners (one query)."""
+    stmt = select(Contact).options(joinedload(Contact.partner)).where(Contact.id.in_(ids or [0]))
+    by_id = {contact.id: contact for contact in db.session.scalars(stmt)}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def export_rows(filters: ContactFilters, fmt: Formatter) -> Iterator[Any]:
     """The rows of the list's export with the partner's names, from one streamed query."""
     return stream_rows(
-        _contacts(filters, fmt).with_only_columns(
+        _contacts(select(Contact), filters, fmt, joined=True).with_only_columns(
             Contact.id,
             Contact.name_latin,
             Contact.name_fa,
