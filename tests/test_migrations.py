@@ -220,6 +220,8 @@ def _backfills_when_at(url: str) -> None:
             "timed": {"starts_at": start, "owner_id": users["UTC"]},
             "due in Tehran": {"due_on": date(2026, 12, 1), "owner_id": users["Asia/Tehran"]},
             "due in UTC": {"due_on": date(2026, 12, 1), "owner_id": users["UTC"]},
+            # a second day: the backfills update several days at once (executemany)
+            "due later in UTC": {"due_on": date(2026, 12, 5), "owner_id": users["UTC"]},
             "due, nobody's": {"due_on": date(2026, 12, 1)},
             "no date": {},
         }
@@ -256,6 +258,7 @@ def _backfills_when_at(url: str) -> None:
             "timed": start,
             "due in Tehran": datetime(2026, 11, 30, 20, 30, tzinfo=UTC),
             "due in UTC": datetime(2026, 12, 1, tzinfo=UTC),
+            "due later in UTC": datetime(2026, 12, 5, tzinfo=UTC),
             "due, nobody's": datetime(2026, 11, 30, 20, 30, tzinfo=UTC),  # the default zone
             "no date": None,
         }
@@ -265,6 +268,7 @@ def _backfills_when_at(url: str) -> None:
             "timed": None,
             "due in Tehran": datetime(2026, 12, 1, 20, 30, tzinfo=UTC),
             "due in UTC": datetime(2026, 12, 2, tzinfo=UTC),
+            "due later in UTC": datetime(2026, 12, 6, tzinfo=UTC),
             "due, nobody's": datetime(2026, 12, 1, 20, 30, tzinfo=UTC),
             "no date": None,
         }

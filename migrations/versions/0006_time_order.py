@@ -60,14 +60,24 @@ def backfill_when_at(connection) -> None:
     days = connection.scalars(sa.select(activities.c.due_on).where(*due).distinct()).all()
     if not days:
         return
+    # an owner's zone, or the application's: one bound value per row, as executemany needs
+    # (a list of ids for IN cannot be bound there)
+    zoned = sa.select(users.c.id).where(
+        sa.func.coalesce(sa.func.nullif(users.c.timezone, ''), sa.bindparam('default'))
+        == sa.bindparam('zone')
+    )
     groups = [(default_zone(), activities.c.owner_id.is_(None))]
-    groups += [(zone, activities.c.owner_id.in_(ids)) for zone, ids in owners.items()]
+    groups += [(zone, activities.c.owner_id.in_(zoned)) for zone in owners]
     for zone, whose in groups:
+        whom = {'zone': zone, 'default': default_zone()}
         connection.execute(
             activities.update()
             .where(*due, whose, activities.c.due_on == sa.bindparam('day'))
             .values(when_at=sa.bindparam('moment')),
-            [{'day': d, 'moment': local_to_utc(d, None, zone_of(zone))} for d in days],
+            [
+                {'day': d, 'moment': local_to_utc(d, None, zone_of(zone)), **whom}
+                for d in days
+            ],
         )
 
 

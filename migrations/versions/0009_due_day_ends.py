@@ -46,15 +46,22 @@ def backfill_day_ends_at(connection) -> None:
     days = connection.scalars(sa.select(activities.c.due_on).where(*due).distinct()).all()
     if not days:
         return
+    # an owner"s zone, or the application"s: one bound value per row, as executemany needs
+    # (a list of ids for IN cannot be bound there)
+    zoned = sa.select(users.c.id).where(
+        sa.func.coalesce(sa.func.nullif(users.c.timezone, ""), sa.bindparam("default"))
+        == sa.bindparam("zone")
+    )
     groups = [(default_zone(), activities.c.owner_id.is_(None))]
-    groups += [(zone, activities.c.owner_id.in_(ids)) for zone, ids in owners.items()]
+    groups += [(zone, activities.c.owner_id.in_(zoned)) for zone in owners]
     for zone, whose in groups:
+        whom = {"zone": zone, "default": default_zone()}
         connection.execute(
             activities.update()
             .where(*due, whose, activities.c.due_on == sa.bindparam("day"))
             .values(day_ends_at=sa.bindparam("end")),
             [
-                {"day": d, "end": local_to_utc(d + timedelta(days=1), None, zone_of(zone))}
+                {"day": d, "end": local_to_utc(d + timedelta(days=1), None, zone_of(zone)), **whom}
                 for d in days
             ],
         )
