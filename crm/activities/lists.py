@@ -15,7 +15,7 @@ from crm.agreements.models import Agreement
 from crm.auth.models import User
 from crm.extensions import db
 from crm.formatting import Formatter, local_to_utc
-from crm.lists import stream_rows
+from crm.lists import Batch, stream_rows
 from crm.partners.models import Contact, Partner
 from crm.permissions import visible
 
@@ -149,7 +149,7 @@ def load_page(ids: list[int]) -> list[Activity]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def export_rows(user: Any, filters: ActivityFilters, fmt: Formatter) -> Iterator[Any]:
+def export_rows(user: Any, filters: ActivityFilters, fmt: Formatter) -> Iterator[Batch]:
     """The rows of the list's export: the columns it shows, with the names of the partner, the
     agreement and the owner joined in, from one streamed query however many rows there are."""
     owner = aliased(User)
@@ -163,11 +163,8 @@ def export_rows(user: Any, filters: ActivityFilters, fmt: Formatter) -> Iterator
             Activity.status,
             Activity.location,
             Activity.outcome,
-            Partner.name_en.label("partner_en"),
-            Partner.name_fa.label("partner_fa"),
-            Partner.name_local.label("partner_local"),
-            Agreement.title_en.label("agreement_en"),
-            Agreement.title_fa.label("agreement_fa"),
+            Partner.name_sql(fmt.locale).label("partner"),
+            Agreement.name_sql(fmt.locale).label("agreement"),
             owner.display_name.label("owner"),
         )
         .outerjoin(Partner, Partner.id == Activity.partner_id)

@@ -17,7 +17,7 @@ from crm.agreements.pipeline import PIPELINE
 from crm.auth.models import User
 from crm.extensions import db
 from crm.formatting import Formatter
-from crm.lists import linked_names, links, stream_rows, with_fields
+from crm.lists import Batch, linked_names, links, stream_rows, with_fields
 from crm.models import CooperationArea
 from crm.partners.models import Partner
 from crm.permissions import visible
@@ -128,7 +128,7 @@ def load_page(ids: list[int]) -> list[Agreement]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def export_rows(user: Any, f: AgreementFilters, fmt: Formatter) -> Iterator[Any]:
+def export_rows(user: Any, f: AgreementFilters, fmt: Formatter) -> Iterator[Batch]:
     """The rows of the list's export with the names of the parties, areas and owner: three
     queries (the parties and areas of all the agreements at once, then the agreements
     streamed), however many rows."""
