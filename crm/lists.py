@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
+from itertools import repeat
 from typing import Any
 
 from flask_sqlalchemy.pagination import SelectPagination
@@ -186,36 +187,33 @@ def links(table: Table, owner: str, target: str, owners: Select) -> dict[int, li
     in one query: the parties of many agreements, the areas of many partners."""
     found: dict[int, list[int]] = {}
     stmt = select(table.c[owner], table.c[target]).where(table.c[owner].in_(owners))
-    for owner_id, target_id in db.session.execute(stmt.order_by(table.c[target])):
+    for owner_id, target_id in db.session.connection().execute(stmt.order_by(table.c[target])):
         found.setdefault(owner_id, []).append(target_id)
     return found
 
 
-def linked_names(
-    found: dict[int, list[int]], names: dict[int, str]
-) -> Callable[[int], tuple[str, ...]]:
-    """For a row's id, the names of the ids ``links`` found for it, in the order of ``names``;
-    each combination of ids is worked out once per export."""
+def linked_names(found: dict[int, list[int]], names: dict[int, str]) -> dict[int, tuple[str, ...]]:
+    """For each row id, the names of the ids ``links`` found for it, in the order of ``names``;
+    each combination of ids is worked out once (and its names shared)."""
     order = {i: position for position, i in enumerate(names)}
     memo: dict[tuple[int, ...], tuple[str, ...]] = {}
-
-    def of(row_id: int) -> tuple[str, ...]:
-        ids = tuple(found.get(row_id, ()))
-        result = memo.get(ids)
+    named = {}
+    for row_id, ids in found.items():
+        key = tuple(ids)
+        result = memo.get(key)
         if result is None:
-            known = sorted((i for i in ids if i in order), key=order.__getitem__)
-            result = memo[ids] = tuple(names[i] for i in known)
-        return result
+            known = sorted((i for i in key if i in order), key=order.__getitem__)
+            result = memo[key] = tuple(names[i] for i in known)
+        named[row_id] = result
+    return named
 
-    return of
 
-
-def with_fields(batches: Iterable[Batch], **computed: Callable[[int], Any]) -> Iterator[Batch]:
-    """Each of ``batches`` with more fields computed from each row's ``id``: an export reads
-    the parties or the areas of a row as it reads the row's own columns."""
+def with_fields(batches: Iterable[Batch], **linked: Mapping[int, Any]) -> Iterator[Batch]:
+    """Each of ``batches`` with more fields, looked up by each row's ``id`` (``()`` for a row
+    that has none): an export reads the parties or the areas of a row as its own columns."""
     for batch in batches:
-        for name, compute in computed.items():
-            batch[name] = list(map(compute, batch["id"]))
+        for name, found in linked.items():
+            batch[name] = list(map(found.get, batch["id"], repeat(())))
         yield batch
 
 

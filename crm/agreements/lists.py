@@ -135,15 +135,11 @@ def export_rows(user: Any, f: AgreementFilters, fmt: Formatter) -> Iterator[Batc
     agreements = _agreements(user, f, fmt)
     ids = agreements.with_only_columns(Agreement.id).order_by(None)
     parties = links(agreement_parties, "agreement_id", "partner_id", ids)
-    party_ids = {i for found in parties.values() for i in found}
-    partner_names = {
-        row.id: fmt.pick(row.name_en, row.name_fa, row.name_local)
-        for row in db.session.execute(
-            select(Partner.id, Partner.name_en, Partner.name_fa, Partner.name_local).where(
-                Partner.id.in_(party_ids)
-            )
-        )
-    }
+    party_ids = select(agreement_parties.c.partner_id).where(
+        agreement_parties.c.agreement_id.in_(ids)
+    )
+    names = select(Partner.id, Partner.name_sql(fmt.locale)).where(Partner.id.in_(party_ids))
+    partner_names = dict(db.session.connection().execute(names).all())
     areas = links(agreement_areas, "agreement_id", "area_id", ids)
     area_names = {area.id: fmt.name(area) for area in all_areas()}
     owner = aliased(User)
