@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, DateTime, Select, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased, joinedload
 
 from crm.activities.models import DUE_DAY, Activity, activity_participants
@@ -158,7 +158,9 @@ def export_rows(user: Any, filters: ActivityFilters, fmt: Formatter) -> Iterator
             Activity.id,
             Activity.kind,
             Activity.subject,
-            Activity.starts_at,
+            # the stored UTC time as it is (``Formatter`` reads a naive one as UTC): no Python
+            # call per row to mark it UTC
+            type_coerce(Activity.starts_at, DateTime()).label("starts_at"),
             Activity.due_on,
             Activity.status,
             Activity.location,
