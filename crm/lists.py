@@ -187,7 +187,8 @@ def links(table: Table, owner: str, target: str, owners: Select) -> dict[int, li
     in one query: the parties of many agreements, the areas of many partners."""
     found: dict[int, list[int]] = {}
     stmt = select(table.c[owner], table.c[target]).where(table.c[owner].in_(owners))
-    for owner_id, target_id in db.session.connection().execute(stmt.order_by(table.c[target])):
+    pairs = db.session.connection().execute(stmt.order_by(table.c[target])).all()
+    for owner_id, target_id in pairs:
         found.setdefault(owner_id, []).append(target_id)
     return found
 
