@@ -222,6 +222,9 @@ def stream_rows(stmt: Select, batch: int = 2000) -> Iterator[Batch]:
     """Every row of a Core ``stmt`` (columns, not ORM objects) from one query, fetched and
     given ``batch`` rows at a time (a server-side cursor on PostgreSQL), by column."""
     result = db.session.connection().execute(stmt.execution_options(yield_per=batch))
-    fields = list(result.keys())
-    for rows in result.partitions():
-        yield dict(zip(fields, zip(*rows, strict=True), strict=True))
+    try:
+        fields = list(result.keys())
+        for rows in result.partitions():
+            yield dict(zip(fields, zip(*rows, strict=True), strict=True))
+    finally:  # also when the download stops early: the server-side cursor is closed at once
+        result.close()
