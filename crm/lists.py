@@ -187,9 +187,10 @@ def links(table: Table, owner: str, target: str, owners: Select) -> dict[int, li
     in one query: the parties of many agreements, the areas of many partners."""
     found: dict[int, list[int]] = {}
     stmt = select(table.c[owner], table.c[target]).where(table.c[owner].in_(owners))
-    pairs = db.session.connection().execute(stmt.order_by(table.c[target])).all()
-    for owner_id, target_id in pairs:
-        found.setdefault(owner_id, []).append(target_id)
+    result = db.session.connection().execute(stmt.order_by(table.c[target]))
+    for pairs in result.partitions(5000):  # not a Python call per row fetched (psycopg)
+        for owner_id, target_id in pairs:
+            found.setdefault(owner_id, []).append(target_id)
     return found
 
 
@@ -218,7 +219,7 @@ def with_fields(batches: Iterable[Batch], **linked: Mapping[int, Any]) -> Iterat
         yield batch
 
 
-def stream_rows(stmt: Select, batch: int = 2000) -> Iterator[Batch]:
+def stream_rows(stmt: Select, batch: int = 1000) -> Iterator[Batch]:
     """Every row of a Core ``stmt`` (columns, not ORM objects) from one query, fetched and
     given ``batch`` rows at a time (a server-side cursor on PostgreSQL), by column."""
     result = db.session.connection().execute(stmt.execution_options(yield_per=batch))

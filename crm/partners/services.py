@@ -131,13 +131,13 @@ def export_rows(filters: PartnerFilters, fmt: Formatter) -> Iterator[Batch]:
     (the areas of all the partners at once, then the partners streamed), however many rows."""
     partners = _partners(filters, fmt)
     ids = partners.with_only_columns(Partner.id).order_by(None)
-    areas = links(partner_areas, "partner_id", "area_id", ids)
     names = {area.id: fmt.name(area) for area in all_areas()}  # in the areas' order
+    areas = linked_names(links(partner_areas, "partner_id", "area_id", ids), names)
     owner = aliased(User)
     stmt = partners.outerjoin(owner, owner.id == Partner.owner_id).with_only_columns(
         *EXPORTED, owner.display_name.label("owner"), maintain_column_froms=True
     )
-    yield from with_fields(stream_rows(stmt), areas=linked_names(areas, names))
+    yield from with_fields(stream_rows(stmt), areas=areas)
 
 
 def lookup_partners(q: str, fmt: Formatter, limit: int = 20) -> list[Partner]:
