@@ -379,7 +379,9 @@ class Formatter:
             return value.isoformat()
         text = self._date_inputs.get(value)
         if text is None:  # the Jalali conversion is slow, and an export repeats its dates
-            text = jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d")
+            # (the locale spares jdatetime a look at the process's; the digits are Latin anyway)
+            jalali = jdatetime.date.fromgregorian(date=value, locale="fa_IR")
+            text = f"{jalali.year}/{jalali.month:02d}/{jalali.day:02d}"
             self._date_inputs[value] = text
         return text
 

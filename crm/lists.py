@@ -8,11 +8,12 @@ it is (XLSX will be a second writer over the same columns).
 
 import csv
 import io
-from collections import namedtuple
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
+from itertools import repeat
 from typing import Any
 
 from flask_sqlalchemy.pagination import SelectPagination
@@ -110,12 +111,24 @@ def sorted_by(stmt: Select, sort: str, columns: dict[str, Any], default: str, *t
 
 
 # --- exports -------------------------------------------------------------------------------------
+Batch = dict[str, Sequence[Any]]  # rows of an export, by column: {"id": (1, 2, …), "kind": …}
+
+
 @dataclass(frozen=True)
 class Column:
-    """One column of an export: a translated heading and the value of a row for a reader."""
+    """One column of an export: a translated heading, the ``field`` of the rows it shows, and
+    how a reader sees its values: ``show(fmt)`` gives the function that makes one value the
+    reader's (a label, a country, a list of names), worked out once per distinct value.
+    Without ``show`` a value is written as ``cell`` writes it."""
 
     heading: Any
-    value: Callable[[Any, Formatter], Any]
+    field: str
+    show: Callable[[Formatter], Callable[[Any], Any]] | None = None
+
+
+def label_of(table: Mapping[Any, Any]) -> Callable[[Formatter], Callable[[Any], str]]:
+    """``show`` for a code column: the code's label in ``table``, in the reader's language."""
+    return lambda fmt: partial(fmt.label, table)
 
 
 # What a spreadsheet program takes for the start of a formula (OWASP, "CSV injection").
@@ -144,20 +157,53 @@ def cell(value: Any, fmt: Formatter) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def write_csv(columns: Sequence[Column], rows: Iterable[Any], fmt: Formatter) -> Iterator[str]:
-    """The CSV text of ``rows``, in pieces: UTF-8 with a byte-order mark (so spreadsheet
-    programs read Persian), a header row, then a few hundred rows a piece."""
+class Memo(dict):
+    """The cells of the values met so far (``memo[value]``), each worked out once by ``make``;
+    forgotten all at once past ``limit`` values, so that memory stays flat on any export."""
+
+    def __init__(self, make: Callable[[Any], str], limit: int = 10_000) -> None:
+        super().__init__()
+        self.make, self.limit = make, limit
+
+    def __missing__(self, value: Any) -> str:
+        if len(self) >= self.limit:
+            self.clear()
+        made = self[value] = self.make(value)
+        return made
+
+
+def cells_of(column: Column, fmt: Formatter) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """The function that turns a column's values into the reader's cells, a batch at a time:
+    text and whole numbers as they are (the CSV writer writes a number as ``cell`` would), and
+    every other value, or one shown through ``column.show``, from a ``Memo``."""
+    if column.show is not None:
+        show = column.show(fmt)
+        memo = Memo(lambda value: cell(show(value), fmt))
+        return lambda values: list(map(memo.__getitem__, values))
+    other = Memo(lambda value: cell(value, fmt))
+    return lambda values: [
+        value
+        if (kind := type(value)) is int or (kind is str and not value.startswith(FORMULA_STARTS))
+        else other[value]
+        for value in values
+    ]
+
+
+def write_csv(columns: Sequence[Column], batches: Iterable[Batch], fmt: Formatter) -> Iterator[str]:
+    """The CSV text of the rows of ``batches`` (as ``stream_rows`` gives them), a batch a
+    piece: UTF-8 with a byte-order mark (so spreadsheet programs read Persian), a header row,
+    then the rows, each column formatted for the reader a whole batch at once."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
     writer.writerow([fmt.translate(column.heading) for column in columns])
-    values = [column.value for column in columns]
-    for number, row in enumerate(rows, 1):
-        writer.writerow([cell(value(row, fmt), fmt) for value in values])
-        if number % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+    converters = [(column.field, cells_of(column, fmt)) for column in columns]
+    for batch in batches:
+        cells = [convert(batch[field]) for field, convert in converters]
+        writer.writerows(zip(*cells, strict=True))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
     yield buffer.getvalue()
 
 
@@ -166,40 +212,45 @@ def links(table: Table, owner: str, target: str, owners: Select) -> dict[int, li
     in one query: the parties of many agreements, the areas of many partners."""
     found: dict[int, list[int]] = {}
     stmt = select(table.c[owner], table.c[target]).where(table.c[owner].in_(owners))
-    for owner_id, target_id in db.session.execute(stmt.order_by(table.c[target])):
-        found.setdefault(owner_id, []).append(target_id)
+    result = db.session.connection().execute(stmt.order_by(table.c[target]))
+    for pairs in result.partitions(5000):  # not a Python call per row fetched (psycopg)
+        for owner_id, target_id in pairs:
+            found.setdefault(owner_id, []).append(target_id)
     return found
 
 
-def linked_names(found: dict[int, list[int]], names: dict[int, str]) -> Callable[[Any], list[str]]:
-    """For a row, the names of the ids ``links`` found for it, in the order of ``names``; each
-    combination of ids is worked out once per export."""
+def linked_names(found: dict[int, list[int]], names: dict[int, str]) -> dict[int, tuple[str, ...]]:
+    """For each row id, the names of the ids ``links`` found for it, in the order of ``names``;
+    each combination of ids is worked out once (and its names shared)."""
     order = {i: position for position, i in enumerate(names)}
-    memo: dict[tuple[int, ...], list[str]] = {}
-
-    def of(row: Any) -> list[str]:
-        ids = tuple(found.get(row.id, ()))
-        result = memo.get(ids)
+    memo: dict[tuple[int, ...], tuple[str, ...]] = {}
+    named = {}
+    for row_id, ids in found.items():
+        key = tuple(ids)
+        result = memo.get(key)
         if result is None:
-            known = sorted((i for i in ids if i in order), key=order.__getitem__)
-            result = memo[ids] = [names[i] for i in known]
-        return result
-
-    return of
-
-
-def with_fields(rows: Iterable[Any], **computed: Callable[[Any], Any]) -> Iterator[Any]:
-    """Each of ``rows`` (Core rows) with more fields computed from it, as a light named tuple:
-    an export reads the parties or the areas of a row as it reads the row's own columns."""
-    shape: Any = None
-    for row in rows:
-        if shape is None:
-            shape = namedtuple("ExportRow", [*row._fields, *computed])  # type: ignore[misc,no-redef]
-        yield shape(*row, *(compute(row) for compute in computed.values()))
+            known = sorted((i for i in key if i in order), key=order.__getitem__)
+            result = memo[key] = tuple(names[i] for i in known)
+        named[row_id] = result
+    return named
 
 
-def stream_rows(stmt: Select, batch: int = 1000) -> Iterator[Any]:
-    """Every row of a Core ``stmt`` (columns, not ORM objects) from one query, fetched
-    ``batch`` at a time (a server-side cursor on PostgreSQL)."""
-    result = db.session.execute(stmt.execution_options(stream_results=True, yield_per=batch))
-    yield from result
+def with_fields(batches: Iterable[Batch], **linked: Mapping[int, Any]) -> Iterator[Batch]:
+    """Each of ``batches`` with more fields, looked up by each row's ``id`` (``()`` for a row
+    that has none): an export reads the parties or the areas of a row as its own columns."""
+    for batch in batches:
+        for name, found in linked.items():
+            batch[name] = list(map(found.get, batch["id"], repeat(())))
+        yield batch
+
+
+def stream_rows(stmt: Select, batch: int = 1000) -> Iterator[Batch]:
+    """Every row of a Core ``stmt`` (columns, not ORM objects) from one query, fetched and
+    given ``batch`` rows at a time (a server-side cursor on PostgreSQL), by column."""
+    result = db.session.connection().execute(stmt.execution_options(yield_per=batch))
+    try:
+        fields = list(result.keys())
+        for rows in result.partitions():
+            yield dict(zip(fields, zip(*rows, strict=True), strict=True))
+    finally:  # also when the download stops early: the server-side cursor is closed at once
+        result.close()

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -156,6 +157,14 @@ class BilingualNameMixin:
     def name_in(self, locale: str) -> str:
         en, fa, *others = (getattr(self, column) for column in self.__name_columns__)
         return pick(locale, en, fa, *others)
+
+    @classmethod
+    def name_sql(cls, locale: str) -> ColumnElement[str]:
+        """The SQL twin of ``name_in`` (the first name that is neither NULL nor empty), for
+        an export that selects the name its reader reads instead of every name column."""
+        en, fa, *others = (getattr(cls, column) for column in cls.__name_columns__)
+        first, second = (fa, en) if locale == "fa" else (en, fa)
+        return func.coalesce(*(func.nullif(name, "") for name in (first, second, *others)), "")
 
     @property
     def name(self) -> str:

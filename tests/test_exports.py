@@ -227,3 +227,77 @@ def test_export_file_names_carry_today_in_the_readers_calendar_and_zone(
     auth.login("viewer", locale=locale, timezone=zone)
     response = client.get("/activities/export.csv")
     assert f'filename="activities-{expected}.csv"' in response.headers["Content-Disposition"]
+
+
+# --- formatted a batch at a time -------------------------------------------------------------
+def test_a_batch_is_written_as_cell_writes_each_value(ctx):
+    """The fast paths (text and whole numbers as they are, everything else from a memo that
+    forgets past its limit) write the same cells as ``cell`` does value by value."""
+    from datetime import UTC, datetime
+
+    from crm.formatting import Formatter
+    from crm.lists import Column, Memo, cell, write_csv
+
+    values = [7, -12, 2.5, "Tehran", "-2+3", "=1+1", "", None, True, False, date(2026, 11, 26)]
+    values += [datetime(2026, 11, 26, 11, n, tzinfo=UTC) for n in range(0, 60, 7)]
+    for locale in ("fa", "en"):
+        fmt = Formatter(locale, "Asia/Tehran")
+        batches = [{"v": values[:9]}, {"v": values[9:]}]
+        text = "".join(write_csv([Column("Value", "v")], batches, fmt))
+        expected = io.StringIO()
+        csv.writer(expected).writerows([["Value"], *([cell(v, fmt)] for v in values)])
+        assert text == "\ufeff" + expected.getvalue()
+
+    memo = Memo(str, limit=3)
+    assert [memo[n] for n in range(10)] == [str(n) for n in range(10)]
+    assert len(memo) <= 3  # flat, however many values an export meets
+
+
+@pytest.mark.parametrize(
+    "names, fa, en",
+    [
+        (("Istanbul", "استانبول", "İstanbul"), "استانبول", "Istanbul"),
+        (("Istanbul", "", "İstanbul"), "Istanbul", "Istanbul"),
+        (("", None, "İstanbul"), "İstanbul", "İstanbul"),
+        ((None, "", ""), "", ""),
+    ],
+)
+def test_the_name_an_export_reads_from_sql_is_the_name_a_reader_sees(ctx, names, fa, en):
+    from sqlalchemy import select
+
+    from crm.extensions import db
+    from crm.partners.models import Partner
+
+    name_en, name_fa, name_local = names
+    partner = Partner(kind="city", domain="cities", country="TR", name_en=name_en or "")
+    partner.name_fa, partner.name_local, partner.name_en = name_fa, name_local, name_en
+    db.session.add(partner)
+    db.session.flush()
+    for locale, expected in (("fa", fa), ("en", en)):
+        stmt = select(Partner.name_sql(locale)).where(Partner.id == partner.id)
+        assert db.session.scalar(stmt) == partner.name_in(locale) == expected
+
+
+def test_readers_one_after_the_other_each_read_their_own_language(
+    auth, client, make_partner, make_activity, make_agreement
+):
+    partner = make_partner(name_en="Istanbul", name_fa="استانبول", areas=["tourism"])
+    make_agreement(parties=[partner])
+    make_activity(partner=partner, kind="call")
+    seen = {}
+    for role, locale in (("manager", "fa"), ("viewer", "en"), ("staff", "fa")):
+        auth.login(role, locale=locale)
+        activity = rows_of(client.get("/activities/export.csv"))[1]
+        agreement = rows_of(client.get("/agreements/export.csv"))[1]
+        areas = rows_of(client.get("/partners/export.csv"))[1][12]
+        seen[role] = (activity[1], activity[3], agreement[4], agreement[6], areas)
+        auth.logout()
+    persian = ("تماس تلفنی", "استانبول", "تفاهم‌نامه", "استانبول", "گردشگری")
+    assert seen["manager"] == seen["staff"] == persian
+    assert seen["viewer"] == (
+        "Call",
+        "Istanbul",
+        "Memorandum of understanding",
+        "Istanbul",
+        "Tourism",
+    )

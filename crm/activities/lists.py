@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, DateTime, Select, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased, joinedload
 
 from crm.activities.models import LONGEST_DAY, Activity, activity_participants
@@ -15,7 +15,7 @@ from crm.agreements.models import Agreement
 from crm.auth.models import User
 from crm.extensions import db
 from crm.formatting import Formatter, local_to_utc
-from crm.lists import stream_rows
+from crm.lists import Batch, stream_rows
 from crm.partners.models import Contact, Partner
 from crm.permissions import visible
 from crm.search import join_match
@@ -168,7 +168,7 @@ def load_page(ids: list[int]) -> list[Activity]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def export_rows(user: Any, filters: ActivityFilters, fmt: Formatter) -> Iterator[Any]:
+def export_rows(user: Any, filters: ActivityFilters, fmt: Formatter) -> Iterator[Batch]:
     """The rows of the list's export: the columns it shows, with the names of the partner, the
     agreement and the owner joined in, from one streamed query however many rows there are."""
     owner = aliased(User)
@@ -177,16 +177,15 @@ def export_rows(user: Any, filters: ActivityFilters, fmt: Formatter) -> Iterator
             Activity.id,
             Activity.kind,
             Activity.subject,
-            Activity.starts_at,
+            # the stored UTC time as it is (``Formatter`` reads a naive one as UTC): no Python
+            # call per row to mark it UTC
+            type_coerce(Activity.starts_at, DateTime()).label("starts_at"),
             Activity.due_on,
             Activity.status,
             Activity.location,
             Activity.outcome,
-            Partner.name_en.label("partner_en"),
-            Partner.name_fa.label("partner_fa"),
-            Partner.name_local.label("partner_local"),
-            Agreement.title_en.label("agreement_en"),
-            Agreement.title_fa.label("agreement_fa"),
+            Partner.name_sql(fmt.locale).label("partner"),
+            Agreement.name_sql(fmt.locale).label("agreement"),
             owner.display_name.label("owner"),
         )
         .outerjoin(Partner, Partner.id == Activity.partner_id)

@@ -15,7 +15,7 @@ from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
 from crm.fields import choices, form_values
 from crm.history import change_history, form_labels
-from crm.lists import Column
+from crm.lists import Column, label_of
 from crm.models import utcnow
 from crm.partners.services import get_partner, partner_names
 from crm.reference import DOMAINS
@@ -25,17 +25,17 @@ from crm.text import parse_id
 from crm.web import archive_or_restore, csv_download, fmt, page_of, safe_next, show_errors, submit
 
 EXPORT_COLUMNS = [
-    Column(_l("Number"), lambda a, f: a.id),
-    Column(_l("Kind"), lambda a, f: f.label(ACTIVITY_KINDS, a.kind)),
-    Column(_l("Subject"), lambda a, f: a.subject),
-    Column(_l("Partner"), lambda a, f: f.pick(a.partner_en, a.partner_fa, a.partner_local)),
-    Column(_l("Agreement"), lambda a, f: f.pick(a.agreement_en, a.agreement_fa)),
-    Column(_l("When"), lambda a, f: a.starts_at),
-    Column(_l("Due date"), lambda a, f: a.due_on),
-    Column(_l("Status"), lambda a, f: f.label(ACTIVITY_STATUSES, a.status)),
-    Column(_l("Owner"), lambda a, f: a.owner),
-    Column(_l("Location"), lambda a, f: a.location),
-    Column(_l("Outcome"), lambda a, f: a.outcome),
+    Column(_l("Number"), "id"),
+    Column(_l("Kind"), "kind", label_of(ACTIVITY_KINDS)),
+    Column(_l("Subject"), "subject"),
+    Column(_l("Partner"), "partner"),
+    Column(_l("Agreement"), "agreement"),
+    Column(_l("When"), "starts_at"),
+    Column(_l("Due date"), "due_on"),
+    Column(_l("Status"), "status", label_of(ACTIVITY_STATUSES)),
+    Column(_l("Owner"), "owner"),
+    Column(_l("Location"), "location"),
+    Column(_l("Outcome"), "outcome"),
 ]
 HISTORY_LABELS = {
     "starts_at": _l("When"),

@@ -17,7 +17,7 @@ from crm.agreements.pipeline import PIPELINE
 from crm.auth.models import User
 from crm.extensions import db
 from crm.formatting import Formatter
-from crm.lists import linked_names, links, stream_rows, with_fields
+from crm.lists import Batch, linked_names, links, stream_rows, with_fields
 from crm.models import CooperationArea
 from crm.partners.models import Partner
 from crm.permissions import visible
@@ -128,24 +128,20 @@ def load_page(ids: list[int]) -> list[Agreement]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def export_rows(user: Any, f: AgreementFilters, fmt: Formatter) -> Iterator[Any]:
-    """The rows of the list's export with the names of the parties, areas and owner: three
-    queries (the parties and areas of all the agreements at once, then the agreements
-    streamed), however many rows."""
+def export_rows(user: Any, f: AgreementFilters, fmt: Formatter) -> Iterator[Batch]:
+    """The rows of the list's export with the names of the parties, areas and owner: the same
+    few queries (the parties' names, the parties and areas of all the agreements at once, the
+    areas, then the agreements streamed), however many rows."""
     agreements = _agreements(user, f, fmt)
     ids = agreements.with_only_columns(Agreement.id).order_by(None)
-    parties = links(agreement_parties, "agreement_id", "partner_id", ids)
-    party_ids = {i for found in parties.values() for i in found}
-    partner_names = {
-        row.id: fmt.pick(row.name_en, row.name_fa, row.name_local)
-        for row in db.session.execute(
-            select(Partner.id, Partner.name_en, Partner.name_fa, Partner.name_local).where(
-                Partner.id.in_(party_ids)
-            )
-        )
-    }
-    areas = links(agreement_areas, "agreement_id", "area_id", ids)
+    party_ids = select(agreement_parties.c.partner_id).where(
+        agreement_parties.c.agreement_id.in_(ids)
+    )
+    names = select(Partner.id, Partner.name_sql(fmt.locale)).where(Partner.id.in_(party_ids))
+    by_name = dict(sorted(db.session.connection().execute(names).all(), key=lambda row: row[1]))
+    parties = linked_names(links(agreement_parties, "agreement_id", "partner_id", ids), by_name)
     area_names = {area.id: fmt.name(area) for area in all_areas()}
+    areas = linked_names(links(agreement_areas, "agreement_id", "area_id", ids), area_names)
     owner = aliased(User)
     stmt = agreements.outerjoin(owner, owner.id == Agreement.owner_id).with_only_columns(
         Agreement.id,
@@ -161,12 +157,7 @@ def export_rows(user: Any, f: AgreementFilters, fmt: Formatter) -> Iterator[Any]
         owner.display_name.label("owner"),
         maintain_column_froms=True,
     )
-    by_name = dict(sorted(partner_names.items(), key=lambda item: item[1]))
-    yield from with_fields(
-        stream_rows(stmt),
-        parties=linked_names(parties, by_name),
-        areas=linked_names(areas, area_names),
-    )
+    yield from with_fields(stream_rows(stmt), parties=parties, areas=areas)
 
 
 def stage_counts(user: Any, f: AgreementFilters, fmt: Formatter) -> dict[str, int]:

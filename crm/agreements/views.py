@@ -23,7 +23,7 @@ from crm.auth.services import NO_ONE, colleague_choices, user_choices
 from crm.extensions import db
 from crm.fields import area_choices, choices, form_values
 from crm.i18n import current_formatter
-from crm.lists import Column
+from crm.lists import Column, label_of
 from crm.partners.services import partner_names
 from crm.security import require
 from crm.templating import register_code_tables, register_globals
@@ -31,19 +31,19 @@ from crm.text import parse_id
 from crm.web import archive_or_restore, csv_download, fmt, page_of, submit
 
 EXPORT_COLUMNS = [
-    Column(_l("Number"), lambda a, f: a.id),
-    Column(_l("Reference number"), lambda a, f: a.reference),
-    Column(_l("Title (English)"), lambda a, f: a.title_en),
-    Column(_l("Title (Persian)"), lambda a, f: a.title_fa),
-    Column(_l("Type"), lambda a, f: f.label(AGREEMENT_TYPES, a.type)),
-    Column(_l("Stage"), lambda a, f: f.label(STAGES, a.stage)),
-    Column(_l("Parties"), lambda a, f: f.list(a.parties)),
-    Column(_l("Cooperation areas"), lambda a, f: f.list(a.areas)),
-    Column(_l("Signed on"), lambda a, f: a.signed_on),
-    Column(_l("Effective from"), lambda a, f: a.effective_on),
-    Column(_l("Expires on"), lambda a, f: a.expires_on),
-    Column(_l("Owner"), lambda a, f: a.owner),
-    Column(_l("Confidentiality"), lambda a, f: f.label(CONFIDENTIALITY, a.confidentiality)),
+    Column(_l("Number"), "id"),
+    Column(_l("Reference number"), "reference"),
+    Column(_l("Title (English)"), "title_en"),
+    Column(_l("Title (Persian)"), "title_fa"),
+    Column(_l("Type"), "type", label_of(AGREEMENT_TYPES)),
+    Column(_l("Stage"), "stage", label_of(STAGES)),
+    Column(_l("Parties"), "parties", lambda f: f.list),
+    Column(_l("Cooperation areas"), "areas", lambda f: f.list),
+    Column(_l("Signed on"), "signed_on"),
+    Column(_l("Effective from"), "effective_on"),
+    Column(_l("Expires on"), "expires_on"),
+    Column(_l("Owner"), "owner"),
+    Column(_l("Confidentiality"), "confidentiality", label_of(CONFIDENTIALITY)),
 ]
 
 

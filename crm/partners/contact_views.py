@@ -11,7 +11,7 @@ from flask_login import current_user
 from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
 from crm.fields import form_values
-from crm.lists import Column
+from crm.lists import Column, label_of
 from crm.partners import bp, services
 from crm.partners import contacts as contact_services
 from crm.partners.forms import ContactFilterForm, ContactForm
@@ -20,16 +20,16 @@ from crm.security import require
 from crm.web import archive_or_restore, csv_download, fmt, page_of, submit
 
 EXPORT_COLUMNS = [
-    Column(_l("Number"), lambda c, f: c.id),
-    Column(_l("Name in Latin letters"), lambda c, f: c.name_latin),
-    Column(_l("Name in Persian"), lambda c, f: c.name_fa),
-    Column(_l("Partner"), lambda c, f: f.pick(c.partner_en, c.partner_fa, c.partner_local)),
-    Column(_l("Job title"), lambda c, f: c.title),
-    Column(_l("Department"), lambda c, f: c.department),
-    Column(_l("Email"), lambda c, f: c.email),
-    Column(_l("Phone"), lambda c, f: c.phone),
-    Column(_l("Preferred language"), lambda c, f: f.label(CONTACT_LANGUAGES, c.language)),
-    Column(_l("Primary contact of this partner"), lambda c, f: c.is_primary),
+    Column(_l("Number"), "id"),
+    Column(_l("Name in Latin letters"), "name_latin"),
+    Column(_l("Name in Persian"), "name_fa"),
+    Column(_l("Partner"), "partner"),
+    Column(_l("Job title"), "title"),
+    Column(_l("Department"), "department"),
+    Column(_l("Email"), "email"),
+    Column(_l("Phone"), "phone"),
+    Column(_l("Preferred language"), "language", label_of(CONTACT_LANGUAGES)),
+    Column(_l("Primary contact of this partner"), "is_primary"),
 ]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from crm.exceptions import NotFound
 from crm.extensions import db
 from crm.formatting import Formatter
-from crm.lists import clean_sort, sorted_by, stream_rows
+from crm.lists import Batch, clean_sort, sorted_by, stream_rows
 from crm.partners.models import CONTACT_LANGUAGES, Contact, Partner
 from crm.permissions import current_actor, ensure
 from crm.records import check_save, ensure_current, get_or_not_found, length_problems
@@ -119,8 +119,9 @@ def load_page(ids: list[int]) -> list[Contact]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def export_rows(filters: ContactFilters, fmt: Formatter) -> Iterator[Any]:
-    """The rows of the list's export with the partner's names, from one streamed query."""
+def export_rows(filters: ContactFilters, fmt: Formatter) -> Iterator[Batch]:
+    """The rows of the list's export with the partner's name in the reader's language, from one
+    streamed query."""
     return stream_rows(
         _contacts(select(Contact), filters, fmt, joined=True).with_only_columns(
             Contact.id,
@@ -132,9 +133,7 @@ def export_rows(filters: ContactFilters, fmt: Formatter) -> Iterator[Any]:
             Contact.phone,
             Contact.language,
             Contact.is_primary,
-            Partner.name_en.label("partner_en"),
-            Partner.name_fa.label("partner_fa"),
-            Partner.name_local.label("partner_local"),
+            Partner.name_sql(fmt.locale).label("partner"),
             maintain_column_froms=True,
         )
     )

@@ -13,7 +13,7 @@ from crm.auth.models import User
 from crm.auth.services import check_owner
 from crm.extensions import db
 from crm.formatting import Formatter
-from crm.lists import linked_names, links, sorted_by, stream_rows, with_fields
+from crm.lists import Batch, linked_names, links, sorted_by, stream_rows, with_fields
 from crm.models import CooperationArea
 from crm.partners.models import (
     MAX_POPULATION,
@@ -119,18 +119,18 @@ def partner_query(filters: PartnerFilters, fmt: Formatter) -> Select:
     return _partners(filters, fmt).options(selectinload(Partner.owner), selectinload(Partner.areas))
 
 
-def export_rows(filters: PartnerFilters, fmt: Formatter) -> Iterator[Any]:
+def export_rows(filters: PartnerFilters, fmt: Formatter) -> Iterator[Batch]:
     """The rows of the list's export, with the owner's name and the areas' names: two queries
     (the areas of all the partners at once, then the partners streamed), however many rows."""
     partners = _partners(filters, fmt)
     ids = partners.with_only_columns(Partner.id).order_by(None)
-    areas = links(partner_areas, "partner_id", "area_id", ids)
     names = {area.id: fmt.name(area) for area in all_areas()}  # in the areas' order
+    areas = linked_names(links(partner_areas, "partner_id", "area_id", ids), names)
     owner = aliased(User)
     stmt = partners.outerjoin(owner, owner.id == Partner.owner_id).with_only_columns(
         *EXPORTED, owner.display_name.label("owner"), maintain_column_froms=True
     )
-    yield from with_fields(stream_rows(stmt), areas=linked_names(areas, names))
+    yield from with_fields(stream_rows(stmt), areas=areas)
 
 
 def lookup_partners(q: str, fmt: Formatter, limit: int = 20) -> list[Partner]:

@@ -11,7 +11,7 @@ from flask_login import current_user
 from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.fields import form_values
-from crm.lists import Column
+from crm.lists import Column, label_of
 from crm.partners import bp, services
 from crm.partners.forms import PartnerFilterForm, PartnerForm
 from crm.partners.models import CONTACT_LANGUAGES, PARTNER_KINDS, RELATIONSHIPS
@@ -21,20 +21,20 @@ from crm.templating import register_code_tables
 from crm.web import archive_or_restore, csv_download, fmt, page_of, submit
 
 EXPORT_COLUMNS = [
-    Column(_l("Number"), lambda p, f: p.id),
-    Column(_l("Name in English"), lambda p, f: p.name_en),
-    Column(_l("Name in Persian"), lambda p, f: p.name_fa),
-    Column(_l("Name in its own language"), lambda p, f: p.name_local),
-    Column(_l("Kind"), lambda p, f: f.label(PARTNER_KINDS, p.kind)),
-    Column(_l("Domain"), lambda p, f: f.label(DOMAINS, p.domain)),
-    Column(_l("Country"), lambda p, f: f.country(p.country)),
-    Column(_l("Region or province"), lambda p, f: p.region),
-    Column(_l("Population"), lambda p, f: p.population),
-    Column(_l("Relationship"), lambda p, f: f.label(RELATIONSHIPS, p.relationship_type)),
-    Column(_l("Relationship since"), lambda p, f: p.relationship_since),
-    Column(_l("Owner"), lambda p, f: p.owner),
-    Column(_l("Cooperation areas"), lambda p, f: f.list(p.areas)),
-    Column(_l("Website"), lambda p, f: p.website),
+    Column(_l("Number"), "id"),
+    Column(_l("Name in English"), "name_en"),
+    Column(_l("Name in Persian"), "name_fa"),
+    Column(_l("Name in its own language"), "name_local"),
+    Column(_l("Kind"), "kind", label_of(PARTNER_KINDS)),
+    Column(_l("Domain"), "domain", label_of(DOMAINS)),
+    Column(_l("Country"), "country", lambda f: f.country),
+    Column(_l("Region or province"), "region"),
+    Column(_l("Population"), "population"),
+    Column(_l("Relationship"), "relationship_type", label_of(RELATIONSHIPS)),
+    Column(_l("Relationship since"), "relationship_since"),
+    Column(_l("Owner"), "owner"),
+    Column(_l("Cooperation areas"), "areas", lambda f: f.list),
+    Column(_l("Website"), "website"),
 ]
 
 
