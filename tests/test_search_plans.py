@@ -7,12 +7,12 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from crm.activities import lists as activity_lists
 from crm.extensions import db
 from crm.formatting import Formatter
 from crm.partners import contacts as contact_lists
+from tests.conftest import count_queries
 from tests.test_query_plans import assert_uses
 
 GONE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -77,18 +77,8 @@ def test_both_plans_of_the_contact_list_give_the_same_rows_in_the_same_order(rec
 
 
 def _page_statements(client, url: str) -> list[str]:
-    with client.application.app_context():
-        engine = db.engine
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with count_queries(client.application) as sent:
         response = client.get(url)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200
     return sent
 
