@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Test processes (pytest-xdist): one per core; TEST_WORKERS=0 runs the suite in this process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test install translations lint lock db demo clean extract
 
@@ -47,7 +49,7 @@ run: demo
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: $(BIN)/activate
 	$(BIN)/ruff check crm tests benchmarks docs app.py gunicorn.conf.py

@@ -65,8 +65,11 @@ def compiled_catalogues() -> None:
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             with po.open("rb") as source:
                 catalog = read_po(source)
-            with mo.open("wb") as target:
+            # Written aside and renamed, so parallel test workers never read half a file.
+            partial = mo.with_suffix(f".mo.{os.getpid()}")
+            with partial.open("wb") as target:
                 write_mo(target, catalog)
+            partial.replace(mo)
 
 
 @pytest.fixture(scope="session")

@@ -212,20 +212,14 @@ def test_exports_write_dates_times_numbers_and_yes_no_one_way_per_language(
     ],
 )
 def test_export_file_names_carry_today_in_the_readers_calendar_and_zone(
-    auth, client, monkeypatch, locale, zone, expected
+    auth, client, locale, zone, expected
 ):
-    from datetime import UTC, datetime
+    from freezegun import freeze_time
 
-    from crm import formatting
-
-    class Clock(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return datetime(2026, 11, 26, 22, 0, tzinfo=UTC).astimezone(tz)
-
-    monkeypatch.setattr(formatting.dt, "datetime", Clock)
-    auth.login("viewer", locale=locale, timezone=zone)
-    response = client.get("/activities/export.csv")
+    # The whole visit, sign-in included, at one clock: 22:00 UTC is already the next day in Tehran.
+    with freeze_time("2026-11-26 22:00:00"):
+        auth.login("viewer", locale=locale, timezone=zone)
+        response = client.get("/activities/export.csv")
     assert f'filename="activities-{expected}.csv"' in response.headers["Content-Disposition"]
 
 
