@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
-from itertools import repeat
 from typing import Any
 
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import Select, Table, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, Table, func, literal, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from crm.extensions import db
 from crm.formatting import Formatter
@@ -207,41 +207,55 @@ def write_csv(columns: Sequence[Column], batches: Iterable[Batch], fmt: Formatte
     yield buffer.getvalue()
 
 
-def links(table: Table, owner: str, target: str, owners: Select) -> dict[int, list[int]]:
-    """The ids linked to each of ``owners`` (a select of ids) in an association ``table``,
-    in one query: the parties of many agreements, the areas of many partners."""
-    found: dict[int, list[int]] = {}
-    stmt = select(table.c[owner], table.c[target]).where(table.c[owner].in_(owners))
-    result = db.session.connection().execute(stmt.order_by(table.c[target]))
-    for pairs in result.partitions(5000):  # not a Python call per row fetched (psycopg)
-        for owner_id, target_id in pairs:
-            found.setdefault(owner_id, []).append(target_id)
-    return found
-
-
-def linked_names(found: dict[int, list[int]], names: dict[int, str]) -> dict[int, tuple[str, ...]]:
-    """For each row id, the names of the ids ``links`` found for it, in the order of ``names``;
-    each combination of ids is worked out once (and its names shared)."""
-    order = {i: position for position, i in enumerate(names)}
-    memo: dict[tuple[int, ...], tuple[str, ...]] = {}
-    named = {}
-    for row_id, ids in found.items():
-        key = tuple(ids)
-        result = memo.get(key)
-        if result is None:
-            known = sorted((i for i in key if i in order), key=order.__getitem__)
-            result = memo[key] = tuple(names[i] for i in known)
-        named[row_id] = result
-    return named
-
-
-def with_fields(batches: Iterable[Batch], **linked: Mapping[int, Any]) -> Iterator[Batch]:
-    """Each of ``batches`` with more fields, looked up by each row's ``id`` (``()`` for a row
-    that has none): an export reads the parties or the areas of a row as its own columns."""
-    for batch in batches:
-        for name, found in linked.items():
-            batch[name] = list(map(found.get, batch["id"], repeat(())))
-        yield batch
+def with_names(
+    stmt: Select,
+    label: str,
+    link: Table,
+    owner: str,
+    target: str,
+    model: Any,
+    fmt: Formatter,
+    order: Any = None,
+) -> Select:
+    """``stmt`` (a select of ``link``'s ``owner`` table) with one more column, ``label``: the
+    names, in ``fmt``'s language (``name_sql``), of the ``model`` records linked to each row
+    through the association table ``link``, as one cell: joined by the reader's list separator
+    (as ``Formatter.list`` joins), alphabetically (code point by code point, as Python sorts)
+    or by ``order``; NULL when there are none. The links come with the export's one statement
+    instead of all the rows' links being read first."""
+    name = model.name_sql(fmt.locale)
+    separator = literal(fmt.list_separator)
+    linked = select(link.c[owner].label("owner")).join(model, model.id == link.c[target])
+    [owner_key] = link.c[owner].foreign_keys
+    owner_id = owner_key.column  # agreements.id for agreement_parties.agreement_id
+    if db.engine.dialect.name == "postgresql":
+        # The links of the export's rows aggregated at once and joined: a subquery per row
+        # costs PostgreSQL more on a long export.
+        key = name.collate("C") if order is None else order
+        ids = stmt.with_only_columns(owner_id).order_by(None)
+        names = (
+            linked.add_columns(
+                func.string_agg(name, aggregate_order_by(separator, key)).label("names")
+            )
+            .where(link.c[owner].in_(ids))
+            .group_by(link.c[owner])
+            .subquery()
+        )
+        return stmt.outerjoin(names, names.c.owner == owner_id).add_columns(
+            names.c.names.label(label)
+        )
+    # SQLite: a subquery per row (as fast as a join here), whose order the aggregate keeps: an
+    # ordered subquery is never flattened into an aggregate. Text compares byte by byte, which
+    # in UTF-8 is code point order.
+    ordered = (
+        linked.with_only_columns(name.label("name"))
+        .where(link.c[owner] == owner_id)
+        .correlate_except(link, model)
+        .order_by(name if order is None else order)
+        .subquery()
+    )
+    joined = select(func.group_concat(ordered.c.name, separator)).scalar_subquery()
+    return stmt.add_columns(joined.label(label))
 
 
 def stream_rows(stmt: Select, batch: int = 1000) -> Iterator[Batch]:

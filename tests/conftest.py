@@ -324,7 +324,8 @@ def make_agreement(app, make_partner):
         from crm.agreements.models import Agreement
         from crm.partners.models import Partner
 
-        parties = parties or [make_partner()]
+        parties = [make_partner()] if parties is None else parties
+        areas = fields.pop("areas", [])
         values = {
             "type": "memorandum",
             "title_en": "Memorandum on urban transport",
@@ -336,6 +337,14 @@ def make_agreement(app, make_partner):
         with app.app_context():
             agreement = Agreement(**values)
             agreement.parties = [db.session.get(Partner, p.id) for p in parties]
+            if areas:
+                from crm.models import CooperationArea
+
+                agreement.areas = list(
+                    db.session.scalars(
+                        sa.select(CooperationArea).where(CooperationArea.code.in_(areas))
+                    )
+                )
             db.session.add(agreement)
             db.session.commit()
             return _detach(agreement)

@@ -295,3 +295,44 @@ def test_readers_one_after_the_other_each_read_their_own_language(
         "Istanbul",
         "Tourism",
     )
+
+
+def test_linked_names_are_one_cell_in_the_readers_order_and_separator(
+    app, auth, client, make_partner, make_agreement
+):
+    """Parties alphabetically in the reader's language (a party without a Persian name keeps
+    its English one), areas in their own order, joined as the reader lists; a row without
+    any has an empty cell."""
+    from sqlalchemy import select
+
+    from crm.extensions import db
+    from crm.models import CooperationArea
+    from crm.reference import all_areas
+
+    areas = ["tourism", "health", "culture"]
+    parties = [
+        make_partner(name_en="Yazd", name_fa="یزد"),
+        make_partner(name_en="Bam", name_fa="بم"),
+        make_partner(name_en="Zurich", name_fa=""),
+    ]
+    make_agreement(title_en="Linked", parties=parties, areas=areas)
+    make_agreement(title_en="Alone", parties=[])
+    make_partner(name_en="Quiet", areas=[])
+    make_partner(name_en="Busy", areas=list(reversed(areas)))
+    with app.app_context():
+        order = [a.code for a in all_areas() if a.code in areas]
+        names = {a.code: a for a in db.session.scalars(select(CooperationArea))}
+    for role, locale, separator, expected_parties in (
+        ("viewer", "en", ", ", "Bam, Yazd, Zurich"),
+        ("staff", "fa", "، ", "Zurich، بم، یزد"),  # Latin letters come before Persian ones
+    ):
+        auth.login(role, locale=locale)
+        area_cell = separator.join(names[code].name_in(locale) for code in order)
+        agreements = {row[2]: row for row in rows_of(client.get("/agreements/export.csv"))[1:]}
+        assert agreements["Linked"][6] == expected_parties
+        assert agreements["Linked"][7] == area_cell
+        assert agreements["Alone"][6] == agreements["Alone"][7] == ""
+        partners = {row[1]: row for row in rows_of(client.get("/partners/export.csv"))[1:]}
+        assert partners["Busy"][12] == area_cell
+        assert partners["Quiet"][12] == ""
+        auth.logout()

@@ -17,11 +17,10 @@ from crm.agreements.pipeline import PIPELINE
 from crm.auth.models import User
 from crm.extensions import db
 from crm.formatting import Formatter
-from crm.lists import Batch, linked_names, links, stream_rows, with_fields
+from crm.lists import Batch, stream_rows, with_names
 from crm.models import CooperationArea
 from crm.partners.models import Partner
 from crm.permissions import visible
-from crm.reference import all_areas
 
 SORTS = ("title", "stage", "expires_on", "signed_on", "updated")
 DEFAULT_SORT = "-updated"
@@ -129,35 +128,41 @@ def load_page(ids: list[int]) -> list[Agreement]:
 
 
 def export_rows(user: Any, f: AgreementFilters, fmt: Formatter) -> Iterator[Batch]:
-    """The rows of the list's export with the names of the parties, areas and owner: the same
-    few queries (the parties' names, the parties and areas of all the agreements at once, the
-    areas, then the agreements streamed), however many rows."""
-    agreements = _agreements(user, f, fmt)
-    ids = agreements.with_only_columns(Agreement.id).order_by(None)
-    party_ids = select(agreement_parties.c.partner_id).where(
-        agreement_parties.c.agreement_id.in_(ids)
-    )
-    names = select(Partner.id, Partner.name_sql(fmt.locale)).where(Partner.id.in_(party_ids))
-    by_name = dict(sorted(db.session.connection().execute(names).all(), key=lambda row: row[1]))
-    parties = linked_names(links(agreement_parties, "agreement_id", "partner_id", ids), by_name)
-    area_names = {area.id: fmt.name(area) for area in all_areas()}
-    areas = linked_names(links(agreement_areas, "agreement_id", "area_id", ids), area_names)
+    """The rows of the list's export with the names of the parties, areas and owner: one
+    statement, streamed, however many rows."""
     owner = aliased(User)
-    stmt = agreements.outerjoin(owner, owner.id == Agreement.owner_id).with_only_columns(
-        Agreement.id,
-        Agreement.reference,
-        Agreement.title_en,
-        Agreement.title_fa,
-        Agreement.type,
-        Agreement.stage,
-        Agreement.signed_on,
-        Agreement.effective_on,
-        Agreement.expires_on,
-        Agreement.confidentiality,
-        owner.display_name.label("owner"),
-        maintain_column_froms=True,
+    stmt = (
+        _agreements(user, f, fmt)
+        .outerjoin(owner, owner.id == Agreement.owner_id)
+        .with_only_columns(
+            Agreement.id,
+            Agreement.reference,
+            Agreement.title_en,
+            Agreement.title_fa,
+            Agreement.type,
+            Agreement.stage,
+            Agreement.signed_on,
+            Agreement.effective_on,
+            Agreement.expires_on,
+            Agreement.confidentiality,
+            owner.display_name.label("owner"),
+            maintain_column_froms=True,
+        )
     )
-    yield from with_fields(stream_rows(stmt), parties=parties, areas=areas)
+    stmt = with_names(
+        stmt, "parties", agreement_parties, "agreement_id", "partner_id", Partner, fmt
+    )
+    stmt = with_names(
+        stmt,
+        "areas",
+        agreement_areas,
+        "agreement_id",
+        "area_id",
+        CooperationArea,
+        fmt,
+        order=CooperationArea.position,
+    )
+    yield from stream_rows(stmt)
 
 
 def stage_counts(user: Any, f: AgreementFilters, fmt: Formatter) -> dict[str, int]:

@@ -13,7 +13,7 @@ from crm.auth.models import User
 from crm.auth.services import check_owner
 from crm.extensions import db
 from crm.formatting import Formatter
-from crm.lists import Batch, linked_names, links, sorted_by, stream_rows, with_fields
+from crm.lists import Batch, sorted_by, stream_rows, with_names
 from crm.models import CooperationArea
 from crm.partners.models import (
     MAX_POPULATION,
@@ -24,7 +24,7 @@ from crm.partners.models import (
 )
 from crm.permissions import current_actor
 from crm.records import check_save, get_or_not_found, length_problems
-from crm.reference import DOMAINS, all_areas
+from crm.reference import DOMAINS
 from crm.search import best_ids
 from crm.text import is_country, normalize_search, range_problem
 
@@ -120,17 +120,25 @@ def partner_query(filters: PartnerFilters, fmt: Formatter) -> Select:
 
 
 def export_rows(filters: PartnerFilters, fmt: Formatter) -> Iterator[Batch]:
-    """The rows of the list's export, with the owner's name and the areas' names: two queries
-    (the areas of all the partners at once, then the partners streamed), however many rows."""
-    partners = _partners(filters, fmt)
-    ids = partners.with_only_columns(Partner.id).order_by(None)
-    names = {area.id: fmt.name(area) for area in all_areas()}  # in the areas' order
-    areas = linked_names(links(partner_areas, "partner_id", "area_id", ids), names)
+    """The rows of the list's export, with the owner's name and the areas' names: one
+    statement, streamed, however many rows."""
     owner = aliased(User)
-    stmt = partners.outerjoin(owner, owner.id == Partner.owner_id).with_only_columns(
-        *EXPORTED, owner.display_name.label("owner"), maintain_column_froms=True
+    stmt = (
+        _partners(filters, fmt)
+        .outerjoin(owner, owner.id == Partner.owner_id)
+        .with_only_columns(*EXPORTED, owner.display_name.label("owner"), maintain_column_froms=True)
     )
-    yield from with_fields(stream_rows(stmt), areas=areas)
+    stmt = with_names(
+        stmt,
+        "areas",
+        partner_areas,
+        "partner_id",
+        "area_id",
+        CooperationArea,
+        fmt,
+        order=CooperationArea.position,
+    )
+    yield from stream_rows(stmt)
 
 
 def lookup_partners(q: str, fmt: Formatter, limit: int = 20) -> list[Partner]:

@@ -33,7 +33,7 @@ EXPORT_COLUMNS = [
     Column(_l("Relationship"), "relationship_type", label_of(RELATIONSHIPS)),
     Column(_l("Relationship since"), "relationship_since"),
     Column(_l("Owner"), "owner"),
-    Column(_l("Cooperation areas"), "areas", lambda f: f.list),
+    Column(_l("Cooperation areas"), "areas"),
     Column(_l("Website"), "website"),
 ]
 
