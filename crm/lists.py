@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import ColumnElement, Select, Table, func, literal, literal_column, select
+from sqlalchemy import Select, Table, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from crm.extensions import db
