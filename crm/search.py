@@ -18,6 +18,8 @@ migration 0005 makes it for a deployment, and ``include_name`` hides it from Ale
 """
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +34,7 @@ from sqlalchemy import (
     false,
     func,
     intersect,
+    literal,
     literal_column,
     or_,
     select,
@@ -39,7 +42,9 @@ from sqlalchemy import (
     text,
     true,
     union,
+    union_all,
 )
+from sqlalchemy.sql.elements import False_
 
 from crm.extensions import db
 from crm.text import search_spellings
@@ -285,62 +290,161 @@ MANY = 100  # PostgreSQL: matches from which a global search walks the newest ro
 WINDOW = 2_000  # and how many of the newest rows it walks before it asks the search index
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """What a search asks of one searchable model: the rows that pass ``where``, ``limit`` at
+    most."""
+
+    searchable: Any
+    where: list
+    limit: int
+
+
 def best_ids(searchable: Any, text: str | None, where: list, limit: int) -> list[int]:
     """The ids of up to ``limit`` rows of ``searchable`` that match ``text`` and pass
-    ``where``: those whose words start with the query's words first, then the others, the
-    newest first in each. Each pass takes ids only from the search index (or, on PostgreSQL,
-    for a common word, from the newest rows); the rows themselves are loaded afterwards, only
-    for the chosen ids."""
+    ``where``, best first (see ``best_ids_of``)."""
+    return best_ids_of(text, {"rows": Wanted(searchable, where, limit)})["rows"]
+
+
+def best_ids_of(text: str | None, wanted: dict[str, Wanted]) -> dict[str, list[int]]:
+    """For each of ``wanted``, the ids of its best matches for ``text``: those whose words
+    start with the query's words first, then the others, the newest first in each. The ids come
+    only from the search index (or, on PostgreSQL, for a common word, from the newest rows);
+    the rows themselves are loaded afterwards, only for the chosen ids.
+
+    On PostgreSQL, where each statement costs a round trip, one statement tells which models
+    the word is common in (``MANY`` matches or more) and one gives the ids of all the others;
+    a common word takes a few statements of its own (``_newest_first``)."""
     spellings = search_spellings(text)
-    postgres = db.engine.dialect.name == "postgresql"
-    # PostgreSQL would walk the primary key in order, testing every row, when it expects many
-    # matches: for a rare word that reads the whole table. Ordering by ``id + 0`` makes it take
-    # the matches from the search index and keep the newest few (a top-N sort).
-    newest = (searchable.id + 0) if postgres else searchable.id
+    if db.engine.dialect.name != "postgresql":
+        return {
+            name: _sqlite_best(w.searchable, spellings, w.where, w.limit)
+            for name, w in wanted.items()
+        }
+    anywhere = {name: index_match(w.searchable, spellings) for name, w in wanted.items()}
+    common = _common(wanted, anywhere)
+    found: dict[str, list[int]] = {}
+    rare = {name: w for name, w in wanted.items() if not common[name]}
+    if rare:
+        found.update(_ranked(rare, spellings, anywhere))
+    passes = {
+        name: _newest_first(w, spellings, anywhere[name])
+        for name, w in wanted.items()
+        if common[name]
+    }
+    if passes:  # the first pass of every model at once, then each model's next ones if need be
+        first = {name: next(steps).limit(wanted[name].limit) for name, steps in passes.items()}
+        found.update(_union_of(first))
+        for name, steps in passes.items():
+            w = wanted[name]
+            for stmt in steps:
+                if len(found[name]) >= w.limit:
+                    break
+                stmt = _without(stmt, w.searchable, found[name])
+                found[name] += db.session.scalars(stmt.limit(w.limit - len(found[name])))
+    return found
+
+
+def _sqlite_best(searchable: Any, spellings: list[list[str]], where: list, limit: int) -> list[int]:
+    """SQLite: the word starts, then the other matches, each from the search index, the
+    newest first (a statement costs no round trip here)."""
     ids: list[int] = []
-    anywhere = index_match(searchable, spellings)  # word starts are among these
-    common = postgres and _at_least(anywhere, MANY)
-    for found, walked in (
-        (word_starts(searchable, spellings), word_starts(searchable, spellings, walk=True)),
-        (anywhere, index_match(searchable, spellings, walk=True)),
-    ):
-        older: list[ColumnElement[bool]] = []
-        if common and (found is anywhere or _at_least(found, MANY)):
-            # A common word: reading every match from the index to keep the newest few reads
-            # most of the table, where the newest rows, tested one by one from the primary
-            # key, hold the few after a few hundred; the index gives the rest, if any, older
-            # than the rows walked.
-            bound = func.coalesce(
-                select(searchable.id)
-                .order_by(searchable.id.desc())
-                .offset(WINDOW - 1)
-                .limit(1)
-                .scalar_subquery(),
-                0,
-            )
-            stmt = _pick(searchable, [walked, *where, searchable.id >= bound], ids).order_by(
-                searchable.id.desc()
-            )
-            ids += db.session.scalars(stmt.limit(limit - len(ids)))
-            older = [searchable.id < bound]
-        if len(ids) < limit:
-            stmt = (
-                _pick(searchable, [found, *where, *older], ids)
-                .order_by(newest.desc())
-                .limit(limit - len(ids))
-            )
-            ids += db.session.scalars(stmt)
+    for found in (word_starts(searchable, spellings), index_match(searchable, spellings)):
+        stmt = _pick(searchable, [found, *where], ids).order_by(searchable.id.desc())
+        ids += db.session.scalars(stmt.limit(limit - len(ids)))
         if len(ids) >= limit:
             break
     return ids
 
 
+def _common(wanted: dict[str, Wanted], anywhere: dict[str, ColumnElement[bool]]) -> dict[str, bool]:
+    """PostgreSQL: for each model, whether ``MANY`` rows or more match (counting stops there),
+    all in one statement."""
+    counts = [
+        select(func.count())
+        .select_from(select(literal_column("1")).where(anywhere[name]).limit(MANY).subquery())
+        .scalar_subquery()
+        .label(name)
+        for name in wanted
+    ]
+    row = db.session.execute(select(*counts)).one()
+    return {name: (row._mapping[name] or 0) >= MANY for name in wanted}
+
+
+def _ranked(
+    wanted: dict[str, Wanted],
+    spellings: list[list[str]],
+    anywhere: dict[str, ColumnElement[bool]],
+) -> dict[str, list[int]]:
+    """PostgreSQL, for models with few matches: every model's best ids in one statement, each
+    branch reading its matches from the search index and keeping the word starts first, then
+    the newest. ``id + 0``: PostgreSQL would otherwise walk the primary key in order, testing
+    every row, when it expects many matches (for a rare word, the whole table)."""
+    branches = []
+    for name, w in wanted.items():
+        model = w.searchable
+        starts = word_starts(model, spellings, walk=True)  # tested only on the few matches
+        best = (
+            select(literal(name).label("kind"), model.id.label("id"), starts.label("starts"))
+            .where(anywhere[name], *w.where)
+            .order_by(*_by_starts(starts), (model.id + 0).desc())
+            .limit(w.limit)
+        )
+        branches.append(select(best.subquery()))
+    rows = db.session.execute(union_all(*branches)).all()
+    found: dict[str, list[int]] = {name: [] for name in wanted}
+    for kind, row_id, _starts in sorted(rows, key=lambda r: (not r.starts, -r.id)):
+        found[kind].append(row_id)
+    return found
+
+
+def _by_starts(starts: ColumnElement[bool]) -> list:
+    """The word starts first; nothing to order by when no word can start one (PostgreSQL
+    refuses a constant in ``ORDER BY``)."""
+    return [] if isinstance(starts, False_) else [starts.desc()]
+
+
+def _newest_first(
+    w: Wanted, spellings: list[list[str]], anywhere: ColumnElement[bool]
+) -> Iterator[Select[Any]]:
+    """PostgreSQL, for a common word: reading every match from the index to keep the newest
+    few reads most of the table, where the newest rows, tested one by one from the primary
+    key, hold the few after a few hundred. So each pass (word starts, then any match) walks the
+    newest ``WINDOW`` rows first; the index gives the rest, if any, older than the rows
+    walked. The statements of the passes in turn, each newest first, to be limited to the
+    rows still wanted and to leave out those already taken."""
+    model = w.searchable
+    bound = func.coalesce(
+        select(model.id).order_by(model.id.desc()).offset(WINDOW - 1).limit(1).scalar_subquery(),
+        0,
+    )
+    for found, walked in (
+        (word_starts(model, spellings), word_starts(model, spellings, walk=True)),
+        (anywhere, index_match(model, spellings, walk=True)),
+    ):
+        yield select(model.id).where(walked, *w.where, model.id >= bound).order_by(model.id.desc())
+        yield (
+            select(model.id)
+            .where(found, *w.where, model.id < bound)
+            .order_by((model.id + 0).desc())
+        )
+
+
+def _union_of(first: dict[str, Select[Any]]) -> dict[str, list[int]]:
+    """The ids each model's statement of ``first`` gives (each limited, newest first), from
+    one statement."""
+    branches = [
+        select(literal(name).label("kind"), stmt.subquery()) for name, stmt in first.items()
+    ]
+    found: dict[str, list[int]] = {name: [] for name in first}
+    for kind, row_id in sorted(db.session.execute(union_all(*branches)), key=lambda r: -r[1]):
+        found[kind].append(row_id)
+    return found
+
+
 def _pick(searchable: Any, conditions: list, taken: list[int]) -> Select[Any]:
-    stmt = select(searchable.id).where(*conditions)
+    return _without(select(searchable.id).where(*conditions), searchable, taken)
+
+
+def _without(stmt: Select[Any], searchable: Any, taken: list[int]) -> Select[Any]:
     return stmt.where(searchable.id.not_in(taken)) if taken else stmt
-
-
-def _at_least(found: ColumnElement[bool], count: int) -> bool:
-    """Whether ``count`` rows or more match ``found`` (counting stops there)."""
-    rows = select(literal_column("1")).where(found).limit(count).subquery()
-    return (db.session.scalar(select(func.count()).select_from(rows)) or 0) >= count

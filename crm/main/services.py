@@ -23,7 +23,7 @@ from crm.models import utcnow
 from crm.partners.models import Contact, Partner
 from crm.permissions import visible
 from crm.reference import DOMAINS
-from crm.search import best_ids
+from crm.search import Wanted, best_ids_of
 from crm.text import normalize_search
 
 EXPIRY_WINDOW_DAYS = 90
@@ -136,42 +136,40 @@ def search_everything(user: Any, text: str | None, limit: int = SEARCH_LIMIT) ->
     word of the query, after the same normalisation as the stored keys (Arabic yeh/kaf,
     diacritics, ZWNJ). Archived records are left out. Each list holds up to ``limit + 1`` rows,
     so the page knows when to offer "see all": those whose words start with the query's words
-    first, then the newest first (``crm.search.best_ids``)."""
+    first, then the newest first (``crm.search.best_ids_of``)."""
     query = normalize_search(text)
     results = SearchResults(query=(text or "").strip())
     if len(query.replace(" ", "")) < MIN_QUERY:
         results.too_short = bool(query)
         return results
     current = Partner.archived_at.is_(None)
-    results.partners = _best(
-        Partner,
+    more = limit + 1
+    ids = best_ids_of(
         query,
-        [current],
-        limit,
+        {
+            "partners": Wanted(Partner, [current], more),
+            "contacts": Wanted(
+                Contact, [Contact.archived_at.is_(None), Contact.partner.has(current)], more
+            ),
+            "agreements": Wanted(
+                Agreement, [Agreement.archived_at.is_(None), visible(Agreement, user)], more
+            ),
+            "activities": Wanted(
+                Activity, [Activity.archived_at.is_(None), visible(Activity, user)], more
+            ),
+        },
     )
-    results.contacts = _best(
-        Contact,
-        query,
-        [Contact.archived_at.is_(None), Contact.partner.has(current)],
-        limit,
-        joinedload(Contact.partner),
-    )
-    results.agreements = _best(
-        Agreement,
-        query,
-        [Agreement.archived_at.is_(None), visible(Agreement, user)],
-        limit,
-        selectinload(Agreement.parties),
-    )
-    where = [Activity.archived_at.is_(None), visible(Activity, user)]
-    results.activities = load_page(best_ids(Activity, query, where, limit + 1))
+    results.partners = _load(Partner, ids["partners"])
+    results.contacts = _load(Contact, ids["contacts"], joinedload(Contact.partner))
+    results.agreements = _load(Agreement, ids["agreements"], selectinload(Agreement.parties))
+    results.activities = load_page(ids["activities"])
     return results
 
 
-def _best(model: Any, query: str, where: list, limit: int, *options: Any) -> list:
-    """The ``limit + 1`` best matches (``crm.search.best_ids``), then loaded with ``options``,
-    best first."""
-    ids = best_ids(model, query, where, limit + 1)
-    rows = db.session.scalars(select(model).where(model.id.in_(ids or [0])).options(*options))
+def _load(model: Any, ids: list[int], *options: Any) -> list:
+    """The rows of ``ids``, loaded with ``options``, in the order of ``ids``."""
+    if not ids:
+        return []
+    rows = db.session.scalars(select(model).where(model.id.in_(ids)).options(*options))
     loaded = {row.id: row for row in rows.unique()}
     return [loaded[i] for i in ids if i in loaded]
