@@ -14,7 +14,7 @@ from sqlalchemy.sql.expression import ClauseElement, Executable
 from crm.activities.followups import GROUPS, _conditions, group_query
 from crm.activities.lists import ActivityFilters, activities_query
 from crm.activities.lists import list_query as activity_list
-from crm.agreements.lists import AgreementFilters
+from crm.agreements.lists import AgreementFilters, stage_count_query
 from crm.agreements.lists import list_query as agreement_list
 from crm.extensions import db
 from crm.formatting import Formatter
@@ -135,6 +135,9 @@ def test_start_page_counts_come_from_indexes_alone_on_sqlite(setting, make_user,
     user = make_user(role)
     assert "COVERING INDEX ix_partners_domain_archived" in plan(partners_per_domain())
     assert "COVERING INDEX ix_agreements_stage_archived" in plan(agreements_per_stage(user))
+    # and the agreement list's count per stage, without filters
+    stages = stage_count_query(user, AgreementFilters(), Formatter("en", "UTC"))
+    assert "COVERING INDEX ix_agreements_stage_archived" in plan(stages)
 
 
 def test_a_partners_and_an_agreements_latest_activities_come_from_their_indexes(
@@ -166,3 +169,12 @@ def test_a_partners_and_an_agreements_latest_activities_come_from_their_indexes(
     }
     for about, stmt in statements.items():
         assert_uses(stmt.limit(20), "activities", f"ix_activities_{about}_when")
+    # The planned ones, soonest first and those without a time last: in the index's own order
+    # on PostgreSQL (SQLite holds NULLs first in an index, so it sorts the partner's few).
+    postgres = db.engine.dialect.name == "postgresql"
+    for about, target in (
+        ("partner", {"partner": partner}),
+        ("agreement", {"agreement": agreement}),
+    ):
+        stmt = activities_query(manager, planned=True, **target)
+        assert_uses(stmt.limit(20), "activities", f"ix_activities_{about}_when", ordered=postgres)

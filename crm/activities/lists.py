@@ -239,13 +239,14 @@ def activities_query(
     agreement: Agreement | None = None,
     planned: bool | None = None,
 ) -> Select:
-    """The statement of ``activities_with``, in its order: the newest first comes from
-    ``ix_activities_partner_when`` (or ``…_agreement_when``); planned ones, a few, are sorted."""
+    """The statement of ``activities_with``, in its order, from ``ix_activities_partner_when``
+    (or ``…_agreement_when``): the newest first, or the planned ones soonest first (those
+    without a time last: PostgreSQL's index holds them there; SQLite sorts)."""
     stmt = _about(select(Activity), user, partner, contact, agreement)
     when = when_key()
     if planned is True:
         return stmt.where(Activity.status == "planned").order_by(
-            when.is_(None), when.asc(), Activity.id
+            when.asc().nulls_last(), Activity.id
         )
     if planned is False:
         stmt = stmt.where(Activity.status != "planned")

@@ -167,10 +167,16 @@ def export_rows(user: Any, f: AgreementFilters, fmt: Formatter) -> Iterator[Batc
 
 def stage_counts(user: Any, f: AgreementFilters, fmt: Formatter) -> dict[str, int]:
     """How many agreements match the filters (all but the stage) in each stage: one query."""
-    stmt = _filtered(
-        select(Agreement.stage, func.count(Agreement.id)), user, f, fmt.today(), with_stage=False
+    return {stage: count for stage, count in db.session.execute(stage_count_query(user, f, fmt))}
+
+
+def stage_count_query(user: Any, f: AgreementFilters, fmt: Formatter) -> Select:
+    """The statement of ``stage_counts``: ``count(*)``, which the index on (stage, archived_at,
+    confidentiality) answers alone when no other filter applies, where counting ids reads
+    every row."""
+    return _filtered(
+        select(Agreement.stage, func.count()), user, f, fmt.today(), with_stage=False
     ).group_by(Agreement.stage)
-    return {stage: count for stage, count in db.session.execute(stmt)}
 
 
 def _with_partner(stmt: Select, partner: Partner, user: Any) -> Select:
