@@ -260,11 +260,21 @@ def word_starts(
     if db.engine.dialect.name == "postgresql":
         query = " | ".join("(" + " & ".join(f"'{w}':*" for w in words) + ")" for words in prefixes)
         return _prefix_query(searchable, query, walk)
+    column = searchable.id + 0 if walk else searchable.id
+    return column.in_(_sqlite_word_start_ids(searchable, spellings))
+
+
+def _sqlite_word_start_ids(searchable: Any, spellings: list[list[str]]) -> Select[Any] | None:
+    """SQLite: the ids whose key has a word starting with each word of one of ``spellings``,
+    from the word index; None when no spelling has a word to look for."""
+    prefixes = [[_short(w) for w in words] for words in spellings if words]
+    prefixes = [words for words in prefixes if all(words)]
+    if not prefixes:
+        return None
     query = " OR ".join(
         "(" + " AND ".join(_fts_phrase(w) + "*" for w in words) + ")" for words in prefixes
     )
-    column = searchable.id + 0 if walk else searchable.id
-    return column.in_(_fts_rowids(f"{searchable.__tablename__}_words", query))
+    return _fts_rowids(f"{searchable.__tablename__}_words", query)
 
 
 def _prefix_query(searchable: Any, query: str, walk: bool = False) -> ColumnElement[bool]:
@@ -346,11 +356,20 @@ def best_ids_of(text: str | None, wanted: dict[str, Wanted]) -> dict[str, list[i
 
 
 def _sqlite_best(searchable: Any, spellings: list[list[str]], where: list, limit: int) -> list[int]:
-    """SQLite: the word starts, then the other matches, each from the search index, the
-    newest first (a statement costs no round trip here)."""
+    """SQLite: the word starts, then the other matches, the newest first. Each pass joins the
+    ids the search index finds and orders by them, which FTS5 gives newest first as it reads:
+    a common word stops after the few wanted, where ``id IN (…)`` read every match first."""
     ids: list[int] = []
-    for found in (word_starts(searchable, spellings), index_match(searchable, spellings)):
-        stmt = _pick(searchable, [found, *where], ids).order_by(searchable.id.desc())
+    for found in (_sqlite_word_start_ids(searchable, spellings), match_ids(searchable, spellings)):
+        if found is None:
+            continue
+        matches = found.subquery()
+        stmt = (
+            _without(select(searchable.id), searchable, ids)
+            .join(matches, matches.c.id == searchable.id)
+            .where(*where)
+            .order_by(matches.c.id.desc())
+        )
         ids += db.session.scalars(stmt.limit(limit - len(ids)))
         if len(ids) >= limit:
             break
