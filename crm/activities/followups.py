@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, literal, select, union_all
 
 from crm.activities.lists import (
     before,
@@ -78,6 +78,24 @@ def _ids(stmt: Select) -> list[int]:
     return list(db.session.scalars(stmt))
 
 
+def _group_ids(user: Any, conditions: dict[str, Any], limit: int) -> dict[str, list[int]]:
+    """The ids of each group (``group_query``) from one statement, in each group's order."""
+    branches = [
+        select(literal(name).label("group"), ranged.c.id, ranged.c.when_at)
+        for name, condition in conditions.items()
+        for ranged in [
+            group_query(user, condition, name, limit).add_columns(Activity.when_at).subquery()
+        ]
+    ]
+    found: dict[str, list[Any]] = {name: [] for name in conditions}
+    for group, activity_id, when in db.session.execute(union_all(*branches)):
+        found[group].append((when, activity_id))
+    return {
+        name: [i for _when, i in sorted(rows, reverse=name == "overdue")]
+        for name, rows in found.items()
+    }
+
+
 def my_followups(
     user: Any,
     fmt: Formatter,
@@ -97,16 +115,18 @@ def my_followups(
     today = now.astimezone(zone).date()
     result = FollowUps(today=today, week_end=fmt.week_end(today))
     conditions = _conditions(today, result.week_end, zone, now)
-    result.counts = {
-        name: db.session.scalar(
-            select(func.count()).select_from(
-                select(Activity.id).where(*mine(user), condition).subquery()
-            )
+    counts = select(
+        *(
+            select(func.count())
+            .select_from(select(Activity.id).where(*mine(user), condition).subquery())
+            .scalar_subquery()
+            .label(name)
+            for name, condition in conditions.items()
         )
-        or 0
-        for name, condition in conditions.items()
-    }
-    ids = {name: _ids(group_query(user, conditions[name], name, limit)) for name in groups}
+    )
+    row = db.session.execute(counts).one()
+    result.counts = {name: row._mapping[name] or 0 for name in conditions}
+    ids = _group_ids(user, {name: conditions[name] for name in groups}, limit)
     loaded = {a.id: a for a in load_page([i for group in ids.values() for i in group])}
     result.groups = {name: [loaded[i] for i in group if i in loaded] for name, group in ids.items()}
     return result
