@@ -27,7 +27,7 @@ def records(ctx, make_user, make_partner, make_contact, make_activity, make_agre
     tehran = make_partner(name_en="Tehran", name_fa="تهران", country="IR")
     qom = make_partner(name_en="Qom", name_fa="قم", country="IR")
     secret = make_agreement(parties=[tehran], title_en="Hall deal", confidentiality="confidential")
-    subjects = ["جلسه شورا", "جلسه‌ی کتاب‌ها", "بازدید", "Town hall 50% budget", "جلسه قم"]
+    subjects = ["جلسه شورا", "جلسه‌ی کتاب‌ها", "بازدید", "Town hall, 50% budget", "جلسه قم"]
     for n in range(30):
         partner = (tehran, qom)[n % 2]
         make_activity(
@@ -129,7 +129,7 @@ def test_the_walking_plans_read_the_index_of_their_order(records):
     assert_uses(walked.limit(25), "contacts", "ix_contacts_sort_fa_current")
 
 
-@pytest.mark.parametrize("q", ["جلسه", "قم", "تهران", "hall", "ha", "کتاب ها"])
+@pytest.mark.parametrize("q", ["جلسه", "قم", "تهران", "hall", "hall,", "ha", "کتاب ها"])
 def test_global_search_finds_the_same_newest_rows_walking_or_through_the_index(
     records, monkeypatch, q
 ):
@@ -152,3 +152,21 @@ def test_global_search_finds_the_same_newest_rows_walking_or_through_the_index(
         monkeypatch.setattr("crm.search.WINDOW", 1000)
         assert found(user) == through_index, q
     assert any(through_index)
+
+
+@pytest.mark.parametrize("q", ["hall", "hall,", "جلسه", "قم"])
+def test_global_search_finds_among_activities_what_the_activity_list_finds(
+    records, make_activity, q
+):
+    """Word starts come first, but only among the matches: a word typed with a comma is looked
+    for with it, in global search as in the list, on both databases and in either plan."""
+    from crm.main.services import search_everything
+
+    make_activity(subject="Hall 50% budget")  # «hall» starts a word, «hall,» is not in it
+
+    for user in records:
+        listed = activity_lists.list_plans(
+            user, activity_lists.ActivityFilters(q=q), Formatter("fa")
+        )
+        found = {activity.id for activity in search_everything(user, q, limit=50).activities}
+        assert found == set(_rows(listed[0])), q
