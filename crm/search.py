@@ -154,7 +154,7 @@ def index_match(
     With ``walk``, the same test row by row, for a plan that walks the index of a list's order
     and stops at the page's last row, where SQLite would read every match from the search index
     and sort them: far faster when the matches are many (a list asks for it past its count's
-    cap, see ``crm.lists``; global search on PostgreSQL for a common word, see ``best_ids``).
+    cap, see ``crm.lists``; global search on PostgreSQL for a common word, see ``best_ids_of``).
     A long word is then found by its position in the key (``instr``, ``strpos``: a substring,
     as the trigram index finds it), short words by ``ts_match_vq`` (PostgreSQL) or in the set
     the word index finds by ``id + 0`` (SQLite): tests no index serves, so only the order's
@@ -250,31 +250,33 @@ def _sqlite_ids(name: str, long: list[str], short: list[str]) -> Any:
 def word_starts(
     searchable: Any, spellings: list[list[str]], walk: bool = False
 ) -> ColumnElement[bool]:
-    """A WHERE clause: for one of ``spellings``, every word starts a word of the key (the
-    word index serves it). The best matches: a name typed from its start. ``walk``: the same
-    test row by row (see ``index_match``)."""
-    prefixes = [[_short(w) for w in words] for words in spellings if words]
-    prefixes = [words for words in prefixes if all(words)]
+    """PostgreSQL: a WHERE clause: for one of ``spellings``, every word starts a word of the
+    key (the word index serves it). The best matches: a name typed from its start. ``walk``:
+    the same test row by row (see ``index_match``). SQLite joins ``_sqlite_word_start_ids``."""
+    prefixes = _prefixes(spellings)
     if not prefixes:
         return false()
-    if db.engine.dialect.name == "postgresql":
-        query = " | ".join("(" + " & ".join(f"'{w}':*" for w in words) + ")" for words in prefixes)
-        return _prefix_query(searchable, query, walk)
-    column = searchable.id + 0 if walk else searchable.id
-    return column.in_(_sqlite_word_start_ids(searchable, spellings))
+    query = " | ".join("(" + " & ".join(f"'{w}':*" for w in words) + ")" for words in prefixes)
+    return _prefix_query(searchable, query, walk)
 
 
 def _sqlite_word_start_ids(searchable: Any, spellings: list[list[str]]) -> Select[Any] | None:
     """SQLite: the ids whose key has a word starting with each word of one of ``spellings``,
     from the word index; None when no spelling has a word to look for."""
-    prefixes = [[_short(w) for w in words] for words in spellings if words]
-    prefixes = [words for words in prefixes if all(words)]
+    prefixes = _prefixes(spellings)
     if not prefixes:
         return None
     query = " OR ".join(
         "(" + " AND ".join(_fts_phrase(w) + "*" for w in words) + ")" for words in prefixes
     )
     return _fts_rowids(f"{searchable.__tablename__}_words", query)
+
+
+def _prefixes(spellings: list[list[str]]) -> list[list[str]]:
+    """The words of each spelling as a word index holds their starts; spellings with a word of
+    marks only are left out."""
+    prefixes = [[_short(w) for w in words] for words in spellings if words]
+    return [words for words in prefixes if all(words)]
 
 
 def _prefix_query(searchable: Any, query: str, walk: bool = False) -> ColumnElement[bool]:
@@ -481,10 +483,6 @@ def _union_of(first: dict[str, Select[Any]]) -> dict[str, list[int]]:
     for kind, row_id in sorted(db.session.execute(union_all(*branches)), key=lambda r: -r[1]):
         found[kind].append(row_id)
     return found
-
-
-def _pick(searchable: Any, conditions: list, taken: list[int]) -> Select[Any]:
-    return _without(select(searchable.id).where(*conditions), searchable, taken)
 
 
 def _without(stmt: Select[Any], searchable: Any, taken: list[int]) -> Select[Any]:

@@ -80,13 +80,11 @@ def _ids(stmt: Select) -> list[int]:
 
 def _group_ids(user: Any, conditions: dict[str, Any], limit: int) -> dict[str, list[int]]:
     """The ids of each group (``group_query``) from one statement, in each group's order."""
-    branches = [
-        select(literal(name).label("group"), ranged.c.id, ranged.c.when_at)
-        for name, condition in conditions.items()
-        for ranged in [
-            group_query(user, condition, name, limit).add_columns(Activity.when_at).subquery()
-        ]
-    ]
+    branches = []
+    for name, condition in conditions.items():
+        ranged = group_query(user, condition, name, limit).add_columns(Activity.when_at)
+        rows = ranged.subquery()
+        branches.append(select(literal(name).label("group"), rows.c.id, rows.c.when_at))
     found: dict[str, list[Any]] = {name: [] for name in conditions}
     for group, activity_id, when in db.session.execute(union_all(*branches)):
         found[group].append((when, activity_id))

@@ -46,7 +46,7 @@ def backfill_day_ends_at(connection) -> None:
     days = connection.scalars(sa.select(activities.c.due_on).where(*due).distinct()).all()
     if not days:
         return
-    # an owner"s zone, or the application"s: one bound value per row, as executemany needs
+    # an owner's zone, or the application's: one bound value per row, as executemany needs
     # (a list of ids for IN cannot be bound there)
     zoned = sa.select(users.c.id).where(
         sa.func.coalesce(sa.func.nullif(users.c.timezone, ""), sa.bindparam("default"))
