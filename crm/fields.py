@@ -259,6 +259,15 @@ class ChoiceField(SelectField):
             locale = current_formatter().locale
             self.choices = shared_choices(("declared", id(declared), locale), lambda: declared)
 
+    def pre_validate(self, form):
+        """WTForms tests every option (250 countries) on each request; shared options know
+        their values."""
+        options = self.choices
+        if not isinstance(options, SharedChoices) or self.process_errors:
+            return super().pre_validate(form)
+        if ("" if self.data is None else str(self.data)) not in options.positions:
+            raise ValidationError(CHOOSE)
+
 
 class IdMultipleField(SelectMultipleField):
     """A multiple select of database ids; unknown ids are refused with a clear message."""

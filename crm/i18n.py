@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from babel import Locale
-from flask import current_app, g, has_app_context, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import force_locale, get_locale
 from flask_login import current_user
 
@@ -54,7 +54,12 @@ def text_direction(code: str) -> str:
 def current_formatter() -> Formatter:
     """The formatter templates and forms use: the one ``reading_as`` set, else this request's
     reader's (made once per request), else the application's default."""
-    formatter = g.get("formatter") if has_app_context() else None
+    try:  # one look at ``g``: templates ask for every value they format
+        formatter = g.formatter
+    except AttributeError:
+        formatter = None
+    except RuntimeError:  # no application context
+        return Formatter.default()
     if formatter is None:
         if not has_request_context():
             return Formatter.default()

@@ -153,7 +153,7 @@ class EndForm(FlaskForm):
     """Reject or terminate the agreement (``stage``); the pipeline requires the reason. The
     page renders it with the prefix "end", beside the stage form."""
 
-    stage = HiddenField()
+    stage = HiddenField(_l("Stage"))
     note = TextAreaField(
         _l("Reason"),
         validators=[MaxLength(StageChange.note)],

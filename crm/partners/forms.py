@@ -149,7 +149,7 @@ class FilterForm(FlaskForm):
 
     q = StringField(_l("Search"), validators=[MaxLength(MAX_QUERY)])
     archived = BooleanField(_l("Show archived"))
-    sort = HiddenField()
+    sort = HiddenField(_l("Sort"))
 
 
 class PartnerFilterForm(FilterForm):
@@ -170,7 +170,7 @@ class PartnerFilterForm(FilterForm):
 
 
 class ContactFilterForm(FilterForm):
-    partner = IdField(widget=HiddenInput(), message=_l("This partner does not exist."))
+    partner = IdField(_l("Partner"), widget=HiddenInput(), message=_l("This partner does not exist."))
     domain = ChoiceField(_l("Partner's domain"), choices=choices(DOMAINS, blank=_l("All domains")))
     language = ChoiceField(
         _l("Preferred language"), choices=choices(CONTACT_LANGUAGES, blank=_l("All languages"))

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from crm.auth.models import User
 from crm.auth.services import check_owner
@@ -116,7 +116,7 @@ def partner_query(filters: PartnerFilters, fmt: Formatter) -> Select:
     """The partner list: search on the normalised search key, filters and a whitelisted sort in
     the reader's language. Owner and areas are loaded eagerly, so a page costs the same number
     of queries whatever its size."""
-    return _partners(filters, fmt).options(selectinload(Partner.owner), selectinload(Partner.areas))
+    return _partners(filters, fmt).options(joinedload(Partner.owner), selectinload(Partner.areas))
 
 
 def export_rows(filters: PartnerFilters, fmt: Formatter) -> Iterator[Batch]:
