@@ -170,7 +170,9 @@ class PartnerFilterForm(FilterForm):
 
 
 class ContactFilterForm(FilterForm):
-    partner = IdField(_l("Partner"), widget=HiddenInput(), message=_l("This partner does not exist."))
+    partner = IdField(
+        _l("Partner"), widget=HiddenInput(), message=_l("This partner does not exist.")
+    )
     domain = ChoiceField(_l("Partner's domain"), choices=choices(DOMAINS, blank=_l("All domains")))
     language = ChoiceField(
         _l("Preferred language"), choices=choices(CONTACT_LANGUAGES, blank=_l("All languages"))
