@@ -69,6 +69,8 @@ def _import_models() -> None:
     from crm.agreements import models as _agreements  # noqa: F401
     from crm.auth import models as _auth  # noqa: F401
     from crm.partners import models as _partners  # noqa: F401
+    from crm.notifications import models as _notifications  # noqa: F401
+    from crm.reminders import models as _reminders  # noqa: F401
 
 
 def _register_permissions() -> None:

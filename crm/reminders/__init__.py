@@ -1,0 +1,1 @@
+"""Reminders: rules that sweep the dates, a ledger that is the truth, delivery on RQ."""
