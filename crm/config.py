@@ -140,6 +140,24 @@ class Environment:
             )
         return value
 
+    def web_url(self, name: str, default: str) -> str:
+        value = (self.get(name) or default).rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ConfigError(
+                f"{name} must be the address users open the CRM at, such as "
+                f'https://crm.example.org, not "{value}".'
+            )
+        return value
+
+    def mail_address(self, name: str, default: str) -> str:
+        value = self.get(name) or default
+        if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", value):
+            raise ConfigError(
+                f'{name} must be an e-mail address such as crm@example.org, not "{value}".'
+            )
+        return value
+
     def rate_limit(self, name: str, default: str) -> str:
         value = self.get(name) or default
         try:
@@ -191,6 +209,16 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         # Proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none).
         "CRM_PROXY_HOPS": env.number("CRM_PROXY_HOPS", 0, 0, 5),
         "CRM_INSTANCE_PATH": env.folder("CRM_INSTANCE_PATH", ROOT / "instance"),
+        # Links in e-mails and other messages read outside the browser point here.
+        "CRM_BASE_URL": env.web_url("CRM_BASE_URL", "http://127.0.0.1:5000"),
+        # E-mail: over SMTP when SMTP_HOST is set, else written to the outbox folder (.eml).
+        "SMTP_HOST": env.get("SMTP_HOST"),
+        "SMTP_PORT": env.number("SMTP_PORT", 587, 1, 65535),
+        "SMTP_SECURITY": env.choice("SMTP_SECURITY", "starttls", ("starttls", "ssl", "none")),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME"),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
+        "MAIL_FROM": env.mail_address("MAIL_FROM", "crm@localhost"),
+        "CRM_OUTBOX": env.folder("CRM_OUTBOX"),  # None: instance/outbox
     }
 
 
@@ -233,6 +261,7 @@ def load_settings(config_class: type) -> dict[str, Any]:
         settings["SQLALCHEMY_DATABASE_URI"] or f"sqlite:///{instance / 'crm.db'}"
     )
     settings["UPLOAD_FOLDER"] = settings["UPLOAD_FOLDER"] or str(instance / "uploads")
+    settings["CRM_OUTBOX"] = settings["CRM_OUTBOX"] or str(instance / "outbox")
     # A request may carry a document of the largest size and the form around it.
     settings.setdefault("MAX_CONTENT_LENGTH", (settings["CRM_MAX_DOCUMENT_MB"] + 1) * 1024 * 1024)
     source = None
