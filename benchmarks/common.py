@@ -28,6 +28,7 @@ def make_app(database_url: str) -> Flask:
             "SESSION_COOKIE_SECURE": False,
             "REMEMBER_COOKIE_SECURE": False,
             "RATELIMIT_STORAGE_URI": "memory://",
+            "CRM_EMBEDDED_JOBS": False,  # no sweep beside what is measured
         },
     )
     if "CRM_INSTANCE_PATH" not in os.environ:

@@ -123,6 +123,7 @@ def serve(target: str, database_url: str, workers: int) -> tuple[subprocess.Pope
     env = os.environ | {
         "DATABASE_URL": database_url,
         "CRM_SECURE_COOKIES": "0",
+        "CRM_EMBEDDED_JOBS": "0",
         "SECRET_KEY": "benchmark-secret-key-0123456789abcdef0123456789",
         "CRM_INSTANCE_PATH": scratch_folder("crm-peers-"),
     }

@@ -59,6 +59,11 @@ def create_app(config_class: type = Config) -> Flask:
     templating.init_templating(app)
     errors.init_errors(app)
     cli.init_cli(app)
+    if app.config["CRM_EMBEDDED_JOBS"]:
+        from crm import jobs
+
+        # on the first request, not here: commands (flask db upgrade…) make the app as well
+        app.before_request(lambda: jobs.start_embedded(app))
     return app
 
 
@@ -68,8 +73,8 @@ def _import_models() -> None:
     from crm.activities import models as _activities  # noqa: F401
     from crm.agreements import models as _agreements  # noqa: F401
     from crm.auth import models as _auth  # noqa: F401
-    from crm.partners import models as _partners  # noqa: F401
     from crm.notifications import models as _notifications  # noqa: F401
+    from crm.partners import models as _partners  # noqa: F401
     from crm.reminders import models as _reminders  # noqa: F401
 
 

@@ -62,6 +62,61 @@ def refresh_due_dates_command():
     click.echo(f"Recomputed {days} due days of {len(owners)} owners (nobody included).")
 
 
+@crm_cli.command("sweep")
+def sweep_command():
+    """Sweep the reminders now and deliver what is due before exiting (for scripts and cron)."""
+    from crm.reminders.delivery import deliver
+    from crm.reminders.sweep import sweep
+
+    result = sweep()
+    outcomes: dict[str, int] = {}
+    for reminder_id in result.ready:
+        outcome = deliver(reminder_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    done = ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
+    click.echo(
+        f"Swept {result.since:%Y-%m-%d %H:%M} to {result.until:%Y-%m-%d %H:%M} UTC in "
+        f"{result.seconds:.2f} s: {result.written} reminders written ({result.skipped} skipped "
+        f"as too old), {result.reaped} taken back from stopped workers; delivered: "
+        f"{done or 'nothing'}."
+    )
+
+
+@crm_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker_command(burst):
+    """Run a worker for the background jobs (needs REDIS_URL), inside the app."""
+    from flask import current_app
+    from rq import SimpleWorker
+
+    from crm import jobs
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.UsageError(
+            "REDIS_URL is not set: without it the web process runs its own worker (make run)."
+        )
+    worker = SimpleWorker([jobs.queue()], connection=jobs.connection())
+    worker.work(burst=burst, logging_level="INFO")
+
+
+@crm_cli.command("scheduler")
+def scheduler_command():
+    """Run the schedule of periodic jobs (the reminder sweep every minute); the same as
+    ``rq cron crm.jobs.schedule --url $REDIS_URL``."""
+    from flask import current_app
+    from rq.cron import CronScheduler
+
+    from crm import jobs
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.UsageError(
+            "REDIS_URL is not set: without it the web process sweeps by itself (make run)."
+        )
+    scheduler = CronScheduler(connection=jobs.connection())
+    scheduler.load_config_from_file("crm.jobs.schedule")
+    scheduler.start()
+
+
 def init_cli(app: Flask) -> None:
     from crm import demo
 

@@ -219,6 +219,9 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
         "MAIL_FROM": env.mail_address("MAIL_FROM", "crm@localhost"),
         "CRM_OUTBOX": env.folder("CRM_OUTBOX"),  # None: instance/outbox
+        # Without Redis, the web process runs the job queue, a worker and the sweep itself.
+        "CRM_EMBEDDED_JOBS": env.flag("CRM_EMBEDDED_JOBS", not redis_url),
+        "CRM_QUEUE": env.key_prefix("CRM_QUEUE", "crm"),  # the RQ queue's name
     }
 
 
@@ -325,3 +328,4 @@ class TestConfig(Config):
     CRM_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_LOCALE = "en"
     CRM_PAGE_SIZE = 10
+    CRM_EMBEDDED_JOBS = False  # the tests that need a worker start one
