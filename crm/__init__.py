@@ -104,9 +104,18 @@ def _register_blueprints(app: Flask) -> None:
     from crm.partners import bp as partners_bp
     from crm.partners import contact_views as _contact_views  # noqa: F401
     from crm.partners import views as _partner_views  # noqa: F401
+    from crm.reminders.views import bp as reminders_bp
 
     # The front-end files from npm that the pages use (crm/vendor.py lists them).
     from crm.vendor import bp as vendor_bp
 
-    for bp in (main_bp, auth_bp, partners_bp, agreements_bp, activities_bp, vendor_bp):
+    for bp in (
+        main_bp,
+        auth_bp,
+        partners_bp,
+        agreements_bp,
+        activities_bp,
+        reminders_bp,
+        vendor_bp,
+    ):
         app.register_blueprint(bp)

@@ -56,6 +56,7 @@ PAGES = [
     ("user list", "/users"),
     ("new user form", "/users/new"),
     ("user form", "/users/{user}/edit"),
+    ("reminders (admin)", "/admin/reminders"),
     ("error page", "/no-such-page"),
 ]
 SIGNED_OUT_PAGES = [("sign-in page", "/login")]

@@ -90,7 +90,19 @@ def settings():
         db.session.commit()
         flash(_("Your settings were saved."), "success")
         return redirect(url_for("auth.settings"))
-    return render_template("auth/settings.html", form=form, password_form=password_form)
+    return _settings_page(form, password_form)
+
+
+def _settings_page(form, password_form, status: int = 200):
+    from crm.reminders.views import email_choices_form
+
+    page = render_template(
+        "auth/settings.html",
+        form=form,
+        password_form=password_form,
+        reminders_form=email_choices_form(),
+    )
+    return page, status
 
 
 @bp.route("/settings/password", methods=["POST"])
@@ -102,7 +114,7 @@ def change_password():
         db.session.commit()
         flash(_("Your password was changed."), "success")
         return redirect(url_for("auth.settings"))
-    return render_template("auth/settings.html", form=form, password_form=password_form), 400
+    return _settings_page(form, password_form, 400)
 
 
 @bp.route("/users")

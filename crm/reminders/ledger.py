@@ -116,4 +116,5 @@ def retry_failed(reminder_id: int) -> bool:
 
 def counts() -> dict[str, int]:
     """Rows by status."""
-    return dict(db.session.execute(select(Reminder.status, func.count()).group_by(Reminder.status)))
+    stmt = select(Reminder.status, func.count()).group_by(Reminder.status)
+    return dict(db.session.execute(stmt).all())

@@ -3,8 +3,9 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.auth.models import User
 from crm.extensions import Model
 from crm.models import UTCDateTime, utcnow
 
@@ -54,6 +55,8 @@ class Reminder(Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    recipient: Mapped["User"] = relationship()
 
     @property
     def message_id(self) -> str:
