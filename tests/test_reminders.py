@@ -386,3 +386,75 @@ def test_the_daily_digest_tells_a_user_what_is_overdue_today_and_this_week(
     [message] = [m for m in outbox(app) if "digest" in m["Message-ID"]]
     assert "Late letter" in message.get_body(("plain",)).get_content()
     assert "/activities/mine" in message.get_body(("plain",)).get_content()
+
+
+def test_an_agreement_past_its_expiry_expires_and_its_owner_and_managers_are_told(
+    app, make_user, make_agreement
+):
+    from crm.agreements.models import Agreement, StageChange
+
+    owner, manager = make_user("staff"), make_user("manager")
+    agreement = make_agreement(stage="active", owner_id=owner.id, expires_on=date(2026, 3, 9))
+    started(app, NOW - timedelta(hours=1))
+    run(app, datetime(2026, 3, 9, 20, 0, tzinfo=UTC))  # 23:30 in Tehran: the 9th has not ended
+    with app.app_context():
+        assert db.session.get(Agreement, agreement.id).stage == "active"
+    run(app, datetime(2026, 3, 9, 20, 31, tzinfo=UTC))  # 00:01 on the 10th in Tehran
+    with app.app_context():
+        assert db.session.get(Agreement, agreement.id).stage == "expired"
+        [change] = db.session.scalars(
+            select(StageChange).where(StageChange.agreement_id == agreement.id)
+        )
+        assert (change.from_stage, change.to_stage, change.changed_by_id) == (
+            "active",
+            "expired",
+            None,
+        )
+    for user in (owner, manager):
+        [(kind, subject, _late)] = notifications(app, user, "agreement_lapsed")
+        assert "has expired" in subject
+    run(app, datetime(2026, 3, 9, 21, 0, tzinfo=UTC))  # nothing again
+    assert len(notifications(app, owner, "agreement_lapsed")) == 1
+
+
+def test_an_agreement_that_renews_itself_gets_another_term(app, make_user, make_agreement):
+    from crm.agreements.models import Agreement, StageChange
+
+    owner = make_user("staff")
+    agreement = make_agreement(
+        stage="active",
+        owner_id=owner.id,
+        effective_on=date(2025, 3, 1),
+        expires_on=date(2026, 3, 1),
+        auto_renew=True,
+    )
+    started(app, NOW - timedelta(hours=1))
+    run(app, NOW)
+    with app.app_context():
+        renewed = db.session.get(Agreement, agreement.id)
+        assert (renewed.stage, renewed.expires_on) == ("active", date(2027, 3, 1))
+        stages = db.session.execute(
+            select(StageChange.from_stage, StageChange.to_stage)
+            .where(StageChange.agreement_id == agreement.id)
+            .order_by(StageChange.id)
+        ).all()
+        assert [tuple(s) for s in stages] == [("active", "renewal"), ("renewal", "active")]
+    [(_kind, subject, _late)] = notifications(app, owner, "agreement_lapsed")
+    assert "renewed itself" in subject and "2027" in subject
+
+
+def test_a_staff_member_never_hears_of_a_confidential_agreement_lapsing(
+    app, make_user, make_agreement
+):
+    owner, manager = make_user("staff"), make_user("manager")
+    make_agreement(
+        stage="active",
+        owner_id=owner.id,
+        confidentiality="confidential",
+        expires_on=date(2026, 3, 1),
+    )
+    started(app, NOW - timedelta(hours=1))
+    run(app, NOW)
+    assert notifications(app, owner, None) == []
+    assert len(notifications(app, manager, "agreement_lapsed")) == 1
+    assert all(owner.email != m["To"] for m in outbox(app))

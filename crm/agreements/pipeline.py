@@ -221,3 +221,39 @@ def record_initial_stage(agreement: Agreement, user: Any, note: str = "") -> Sta
     )
     db.session.add(change)
     return change
+
+
+LAPSING = ("signed", "active", "renewal")  # stages an expiry date ends
+
+
+def lapse(agreement: Agreement, today: date, reader: Formatter) -> str:
+    """An agreement whose expiry date has passed (``today`` is after it): renewed for its term
+    when it renews itself and its term is known (from its effective or signing date to its
+    expiry), else expired. The stage history says so in ``reader``'s language, by nobody (the
+    system). Returns ``renewed`` or ``expired``. The caller commits."""
+    expires_on = agreement.expires_on
+    if expires_on is None or agreement.stage not in LAPSING or expires_on >= today:
+        raise ValueError(f"{agreement!r} has not lapsed on {today}")
+    start = agreement.effective_on or agreement.signed_on
+    _ = reader.catalog.gettext
+    if agreement.auto_renew and start is not None and start < expires_on:
+        term = expires_on - start
+        while agreement.expires_on is not None and agreement.expires_on < today:
+            agreement.expires_on += term
+        note = _("Renewed by itself for its term, until %(date)s.") % {
+            "date": reader.date(agreement.expires_on)
+        }
+        if agreement.stage != "renewal":
+            _record_by_system(agreement, "renewal", note)
+        _record_by_system(agreement, "active", note)
+        return "renewed"
+    note = _("Expired on %(date)s.") % {"date": reader.date(expires_on)}
+    _record_by_system(agreement, "expired", note)
+    return "expired"
+
+
+def _record_by_system(agreement: Agreement, to_stage: str, note: str) -> None:
+    db.session.add(
+        StageChange(agreement=agreement, from_stage=agreement.stage, to_stage=to_stage, note=note)
+    )
+    agreement.stage = to_stage

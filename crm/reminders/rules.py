@@ -279,6 +279,46 @@ def _agreement_message(reader: Formatter, agreement: Agreement, subject: str, ki
     return Message(subject, lines, kind, agreement.id)
 
 
+# --- an agreement that lapsed: expired, or renewed by itself (the sweep moves it) ------------
+class AgreementLapsed:
+    """Told to the owner and the managers when the sweep moves an agreement whose expiry has
+    passed (``crm.agreements.pipeline.lapse``); the sweep writes its rows, ``due`` finds none."""
+
+    name, record_kind = "agreement_lapsed", "agreement"
+
+    def due(
+        self, since: datetime, until: datetime, users: dict, settings: Settings
+    ) -> Iterator[Due]:
+        return iter(())
+
+    def told(
+        self, agreement: Any, ended_on: date, outcome: str, users: dict, now: datetime
+    ) -> list[Due]:
+        """The rows telling of ``agreement``, whose expiry ``ended_on`` passed."""
+        occurrence = f"{ended_on.isoformat()}-{outcome}"
+        return [
+            Due(self.name, self.record_kind, agreement.id, occurrence, user.id, now)
+            for user in _agreement_recipients(agreement, users)
+        ]
+
+    def current(self, reminder: Reminder, recipient: Any, settings: Settings):
+        agreement = db.session.get(Agreement, reminder.record_id)
+        if agreement is None or agreement.archived or not sees(recipient, agreement):
+            return None
+        return agreement
+
+    def message(
+        self, reader: Formatter, recipient: Any, agreement: Agreement, reminder: Reminder
+    ) -> Message:
+        _ = reader.catalog.gettext
+        values = {"title": reader.name(agreement), "date": reader.date(agreement.expires_on)}
+        if reminder.occurrence.endswith("-renewed"):
+            subject = _("%(title)s renewed itself for its term, until %(date)s") % values
+        else:
+            subject = _("%(title)s has expired (%(date)s)") % values
+        return _agreement_message(reader, agreement, subject, self.record_kind)
+
+
 # --- a milestone or obligation due: its responsible user -----------------------------------
 class MilestoneDue:
     name, record_kind = "milestone_due", "milestone"
@@ -396,5 +436,12 @@ class Digest:
 
 RULES = {
     rule.name: rule
-    for rule in (ActivityDue(), AgreementExpiry(), RenewalNotice(), MilestoneDue(), Digest())
+    for rule in (
+        ActivityDue(),
+        AgreementExpiry(),
+        RenewalNotice(),
+        AgreementLapsed(),
+        MilestoneDue(),
+        Digest(),
+    )
 }

@@ -14,12 +14,16 @@ from time import perf_counter
 
 from sqlalchemy import func, select
 
+from crm.agreements.models import Agreement
+from crm.agreements.pipeline import LAPSING, lapse
 from crm.auth.models import User
 from crm.extensions import db
+from crm.formatting import Formatter
 from crm.models import utcnow
+from crm.permissions import acting_as
 from crm.reminders import ledger
 from crm.reminders.models import SweepRun, UserReminderSetting
-from crm.reminders.rules import RULES, Due
+from crm.reminders.rules import RULES, AgreementLapsed, Due
 from crm.reminders.settings import load
 
 LATE_AFTER = timedelta(minutes=15)  # a reminder sent this long after its moment is marked late
@@ -55,6 +59,8 @@ def sweep(now: datetime | None = None) -> SweepResult:
     )
     horizon = now - timedelta(days=settings.catch_up_days)
     rows = []
+    for due in _lapse_agreements(now, users):
+        rows += _rows(due, now, horizon, no_email)
     for rule in RULES.values():
         for due in rule.due(result.since, now, users, settings):
             rows += _rows(due, now, horizon, no_email)
@@ -74,6 +80,28 @@ def sweep(now: datetime | None = None) -> SweepResult:
     )
     db.session.commit()
     return result
+
+
+def _lapse_agreements(now: datetime, users: dict) -> list[Due]:
+    """Agreements whose expiry date has ended (in the application's zone: a date is a date)
+    expire, or renew themselves for their term; their owner and the managers are told."""
+    reader = Formatter.default()
+    today = now.astimezone(reader.zone).date()
+    lapsed = db.session.scalars(
+        select(Agreement).where(
+            Agreement.archived_at.is_(None),
+            Agreement.stage.in_(LAPSING),
+            Agreement.expires_on < today,
+        )
+    )
+    told: list[Due] = []
+    with acting_as(None, via="job"):
+        for agreement in lapsed:
+            ended_on = agreement.expires_on
+            assert ended_on is not None  # the query's
+            outcome = lapse(agreement, today, reader)
+            told += AgreementLapsed().told(agreement, ended_on, outcome, users, now)
+    return told
 
 
 def _rows(due: Due, now: datetime, horizon: datetime, no_email: set) -> list[dict]:
