@@ -84,10 +84,12 @@ def test_bad_settings_are_refused_with_messages_and_good_ones_saved(app, client,
         "milestone_days": "7, 999",
         "catch_up_days": "-1",
         "max_attempts": "0",
+        "approval_repeat_days": "x",
+        "dormant_days": "1",
     }
     response = client.post("/admin/reminders", data=bad)
     assert response.status_code == 200
-    assert response.get_data(as_text=True).count("invalid-feedback") == 5
+    assert response.get_data(as_text=True).count("invalid-feedback") == 7
     with app.app_context():
         assert load() == type(load())()  # nothing saved
     good = {
@@ -96,12 +98,15 @@ def test_bad_settings_are_refused_with_messages_and_good_ones_saved(app, client,
         "milestone_days": "3",
         "catch_up_days": "2",
         "max_attempts": "3",
+        "approval_repeat_days": "5",
+        "dormant_days": "۹۰",
     }
     assert client.post("/admin/reminders", data=good).status_code == 302
     with app.app_context():
         saved = load()
     assert (saved.digest_hour, saved.expiry_days, saved.milestone_days) == (7, (60, 14), (3,))
     assert (saved.catch_up_days, saved.max_attempts) == (2, 3)
+    assert (saved.approval_repeat_days, saved.dormant_days) == (5, 90)
 
 
 def test_with_redis_unreachable_the_admin_page_says_so(app, client, auth):

@@ -458,3 +458,67 @@ def test_a_staff_member_never_hears_of_a_confidential_agreement_lapsing(
     assert notifications(app, owner, None) == []
     assert len(notifications(app, manager, "agreement_lapsed")) == 1
     assert all(owner.email != m["To"] for m in outbox(app))
+
+
+def test_an_agreement_waiting_for_approval_tells_the_managers_at_once_and_again(
+    app, make_user, make_agreement
+):
+    from crm.agreements.models import StageChange
+
+    manager, staff = make_user("manager"), make_user("staff")
+    agreement = make_agreement(stage="internal_approval", owner_id=staff.id)
+    with app.app_context():
+        db.session.add(
+            StageChange(
+                agreement_id=agreement.id,
+                from_stage="negotiation",
+                to_stage="internal_approval",
+                changed_at=NOW - timedelta(minutes=2),
+            )
+        )
+        db.session.commit()
+    started(app, NOW - timedelta(minutes=5))
+    run(app, NOW)
+    assert [s for _k, s, _l in notifications(app, manager, "approval_waiting")] == [
+        "Memorandum on urban transport is waiting for your approval"
+    ]
+    assert notifications(app, staff, "approval_waiting") == []
+    run(app, NOW + timedelta(days=2))
+    assert len(notifications(app, manager, "approval_waiting")) == 1
+    run(app, NOW + timedelta(days=3))  # three days on, by default
+    assert "still waiting" in notifications(app, manager, "approval_waiting")[-1][1]
+
+
+def test_a_relationship_anniversary_reminds_the_owner_a_week_ahead_and_flags_round_years(
+    app, make_user, make_partner
+):
+    owner = make_user("staff", timezone="Asia/Tehran")
+    make_partner(owner_id=owner.id, relationship_since=date(2016, 3, 17))  # 10 years
+    make_partner(owner_id=owner.id, relationship_since=date(2023, 3, 18))  # not this week
+    started(app, datetime(2026, 3, 10, 4, 0, tzinfo=UTC))
+    run(app, datetime(2026, 3, 10, 4, 31, tzinfo=UTC))  # 08:01 on 10 March in Tehran
+    [(kind, subject, _late)] = notifications(app, owner, "anniversary")
+    assert "10 years of the relationship" in subject and "Mar 17, 2026" in subject
+    with app.app_context():
+        assert db.session.scalars(select(Reminder).filter_by(rule="anniversary")).first()
+
+
+def test_a_partner_left_without_activity_is_reported_to_its_owner_weekly(
+    app, make_user, make_partner, make_activity
+):
+    from crm.partners.models import Partner
+
+    owner = make_user("staff", timezone="Asia/Tehran", locale="en")  # weeks start on Monday
+    quiet = make_partner(owner_id=owner.id, name_en="Quiet City")
+    busy = make_partner(owner_id=owner.id, name_en="Busy City")
+    make_activity(partner=busy, owner_id=owner.id, due_on=date(2026, 2, 1), status="done")
+    with app.app_context():
+        for partner in (quiet, busy):
+            db.session.get(Partner, partner.id).created_at = datetime(2025, 1, 1, tzinfo=UTC)
+        db.session.commit()
+    started(app, datetime(2026, 3, 9, 4, 0, tzinfo=UTC))  # Monday 9 March, 07:30 in Tehran
+    run(app, datetime(2026, 3, 9, 4, 31, tzinfo=UTC))
+    [(kind, subject, _late)] = notifications(app, owner, "dormant_partners")
+    assert "Quiet City" in subject and "Busy City" not in subject
+    run(app, datetime(2026, 3, 10, 4, 31, tzinfo=UTC))  # not again on Tuesday
+    assert len(notifications(app, owner, "dormant_partners")) == 1

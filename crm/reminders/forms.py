@@ -63,6 +63,14 @@ class SettingsForm(FlaskForm):
             "older ones are skipped."
         ),
     )
+    approval_repeat_days = WholeNumberField(
+        _l("Remind the managers again of an agreement waiting for approval after (days)"),
+        low=1,
+        high=60,
+    )
+    dormant_days = WholeNumberField(
+        _l("A partner is dormant after this many days without activity"), low=7, high=3650
+    )
     max_attempts = WholeNumberField(
         _l("Attempts at an e-mail before it is marked failed"), low=1, high=10
     )

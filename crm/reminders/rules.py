@@ -10,18 +10,21 @@ about, and how far ahead), so a changed date is a new occurrence; the old one is
 apply any more when delivery comes to it, and is cancelled.
 """
 
+from calendar import isleap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import count
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from crm.activities.models import Activity
-from crm.agreements.models import MAX_RENEWAL_NOTICE_DAYS, Agreement, Milestone
+from crm.agreements.models import MAX_RENEWAL_NOTICE_DAYS, Agreement, Milestone, StageChange
 from crm.agreements.permissions import sees_agreement
 from crm.extensions import db
 from crm.formatting import Formatter, local_to_utc, zone_of
+from crm.partners.models import Partner
 from crm.permissions import sees
 from crm.reminders.models import Reminder
 from crm.reminders.settings import Settings
@@ -434,6 +437,219 @@ class Digest:
         return Message(subject % counts, lines, None, None)
 
 
+# --- an agreement waiting in internal approval: the managers, at once and again ------------
+class ApprovalWaiting:
+    name, record_kind = "approval_waiting", "agreement"
+
+    def due(
+        self, since: datetime, until: datetime, users: dict, settings: Settings
+    ) -> Iterator[Due]:
+        entered = (
+            select(StageChange.agreement_id, func.max(StageChange.changed_at).label("at"))
+            .where(StageChange.to_stage == "internal_approval")
+            .group_by(StageChange.agreement_id)
+            .subquery()
+        )
+        rows = db.session.execute(
+            select(Agreement.id, Agreement.confidentiality, entered.c.at)
+            .join(entered, entered.c.agreement_id == Agreement.id)
+            .where(Agreement.stage == "internal_approval", Agreement.archived_at.is_(None))
+        )
+        every = timedelta(days=max(settings.approval_repeat_days, 1))
+        managers = [u for u in users.values() if u.role == "manager"]
+        for row in rows:
+            at = row.at if row.at.tzinfo else row.at.replace(tzinfo=since.tzinfo)
+            first = max(0, -(-(since - at) // every))  # the first time after ``since``
+            times = count(first)
+            for n in times:
+                due_at = at + n * every
+                if due_at > until:
+                    break
+                if not _in_span(due_at, since, until):
+                    continue
+                for user in managers:
+                    if sees_agreement(user, row):
+                        occurrence = f"{at:%Y%m%dT%H%M%S}-{n}"
+                        yield Due(self.name, self.record_kind, row.id, occurrence, user.id, due_at)
+
+    def current(self, reminder: Reminder, recipient: Any, settings: Settings):
+        agreement = db.session.get(Agreement, reminder.record_id)
+        if (
+            agreement is None
+            or agreement.archived
+            or agreement.stage != "internal_approval"
+            or recipient.role != "manager"
+            or not sees(recipient, agreement)
+        ):
+            return None
+        return agreement
+
+    def message(
+        self, reader: Formatter, recipient: Any, agreement: Agreement, reminder: Reminder
+    ) -> Message:
+        _ = reader.catalog.gettext
+        again = not reminder.occurrence.endswith("-0")
+        text = (
+            _("%(title)s is still waiting for your approval")
+            if again
+            else _("%(title)s is waiting for your approval")
+        )
+        subject = text % {"title": reader.name(agreement)}
+        return Message(subject, [], self.record_kind, agreement.id)
+
+
+# --- anniversaries of a relationship or a signing: the owner, a week ahead -----------------
+ANNIVERSARY_AHEAD = 7
+ROUND = 5  # every fifth year is flagged
+
+
+def _same_day_filter(column: Any, days: list[date]) -> Any:
+    """``column``'s month and day are those of one of ``days`` (29 February counts on the 28th
+    in a common year)."""
+    pairs = {(d.month, d.day) for d in days}
+    pairs |= {(2, 29) for d in days if (d.month, d.day) == (2, 28) and not isleap(d.year)}
+    month, day = func.extract("month", column), func.extract("day", column)
+    return or_(*(and_(month == m, day == d) for m, d in sorted(pairs)))
+
+
+def anniversary_in(since_day: date, year: int) -> date:
+    try:
+        return since_day.replace(year=year)
+    except ValueError:  # 29 February in a common year
+        return date(year, 2, 28)
+
+
+class Anniversary:
+    name, record_kind = "anniversary", "partner"
+    KINDS: dict[str, tuple[Any, str]] = {  # record kind: (model, its date)
+        "partner": (Partner, "relationship_since"),
+        "agreement": (Agreement, "signed_on"),
+    }
+
+    def due(
+        self, since: datetime, until: datetime, users: dict, settings: Settings
+    ) -> Iterator[Due]:
+        first, last = _days(since, until, (ANNIVERSARY_AHEAD,))
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        for kind, (model, column_name) in self.KINDS.items():
+            column = getattr(model, column_name)
+            where = [model.archived_at.is_(None), model.owner_id.is_not(None), column.is_not(None)]
+            if model is Agreement:
+                where.append(Agreement.stage.in_(LIVE_STAGES))
+                where.append(Agreement.confidentiality != "confidential")
+            rows = db.session.execute(
+                select(model.id, model.owner_id, column).where(
+                    *where, _same_day_filter(column, days)
+                )
+            )
+            for record_id, owner_id, since_day in rows:
+                owner = users.get(owner_id)
+                if owner is None:
+                    continue
+                for year in {first.year, last.year}:
+                    day = anniversary_in(since_day, year)
+                    if year <= since_day.year:
+                        continue
+                    due_at = morning(day - timedelta(days=ANNIVERSARY_AHEAD), owner, settings)
+                    if _in_span(due_at, since, until):
+                        yield Due(self.name, kind, record_id, str(year), owner.id, due_at)
+
+    def current(self, reminder: Reminder, recipient: Any, settings: Settings):
+        model, column_name = self.KINDS[reminder.record_kind]
+        record = db.session.get(model, reminder.record_id)
+        if (
+            record is None
+            or record.archived
+            or record.owner_id != recipient.id
+            or getattr(record, column_name) is None
+            or not sees(recipient, record)
+        ):
+            return None
+        return record
+
+    def message(
+        self, reader: Formatter, recipient: Any, record: Any, reminder: Reminder
+    ) -> Message:
+        _ = reader.catalog.gettext
+        model, column_name = self.KINDS[reminder.record_kind]
+        since_day = getattr(record, column_name)
+        year = int(reminder.occurrence)
+        years = year - since_day.year
+        values = {
+            "name": reader.name(record),
+            "years": reader.number(years),
+            "date": reader.date(anniversary_in(since_day, year)),
+        }
+        if model is Partner:
+            subject = reader.catalog.ngettext(
+                "%(years)s year of the relationship with %(name)s on %(date)s",
+                "%(years)s years of the relationship with %(name)s on %(date)s",
+                years,
+            )
+        else:
+            subject = reader.catalog.ngettext(
+                "%(years)s year since %(name)s was signed, on %(date)s",
+                "%(years)s years since %(name)s was signed, on %(date)s",
+                years,
+            )
+        lines = [(_("Round anniversary"), _("Yes"))] if years % ROUND == 0 else []
+        return Message(subject % values, lines, reminder.record_kind, record.id)
+
+
+# --- dormant partners: their owner, weekly ------------------------------------------------
+class DormantPartners:
+    name, record_kind = "dormant_partners", "user"
+
+    def due(
+        self, since: datetime, until: datetime, users: dict, settings: Settings
+    ) -> Iterator[Due]:
+        for user in users.values():
+            reader = Formatter.for_user(user)
+            day, last = since.astimezone(reader.zone).date(), until.astimezone(reader.zone).date()
+            while day <= last:
+                if reader.week_end(day) - timedelta(days=6) == day:  # the first day of a week
+                    due_at = morning(day, user, settings)
+                    if _in_span(due_at, since, until):
+                        yield Due(self.name, "user", user.id, day.isoformat(), user.id, due_at)
+                day += timedelta(days=1)
+
+    def current(self, reminder: Reminder, recipient: Any, settings: Settings):
+        """The recipient's dormant partners (at most 20, the longest quiet first), or None."""
+        cutoff = reminder.due_at - timedelta(days=settings.dormant_days)
+        recent = (
+            select(Activity.id)
+            .where(
+                Activity.partner_id == Partner.id,
+                Activity.archived_at.is_(None),
+                Activity.when_at > cutoff,
+            )
+            .exists()
+        )
+        partners = db.session.scalars(
+            select(Partner)
+            .where(
+                Partner.owner_id == recipient.id,
+                Partner.archived_at.is_(None),
+                Partner.created_at <= cutoff,
+                ~recent,
+            )
+            .order_by(Partner.updated_at, Partner.id)
+            .limit(20)
+        ).all()
+        return partners or None
+
+    def message(
+        self, reader: Formatter, recipient: Any, partners: list, reminder: Reminder
+    ) -> Message:
+        settings_days = (reminder.due_at.date() - partners[0].created_at.date()).days
+        del settings_days
+        subject = reader.catalog.gettext(
+            "Partners of yours with no activity for a long time: %(names)s"
+        ) % {"names": reader.list(reader.name(p) for p in partners[:3])}
+        lines = [(reader.name(p), reader.country(p.country)) for p in partners]
+        return Message(subject, lines, None, None)
+
+
 RULES = {
     rule.name: rule
     for rule in (
@@ -441,7 +657,10 @@ RULES = {
         AgreementExpiry(),
         RenewalNotice(),
         AgreementLapsed(),
+        ApprovalWaiting(),
         MilestoneDue(),
+        Anniversary(),
+        DormantPartners(),
         Digest(),
     )
 }

@@ -25,6 +25,10 @@ RULE_LABELS = {  # in the order the settings show them
     "agreement_expiry": _l("Agreements about to expire"),
     "renewal_notice": _l("Renewal-notice deadlines of agreements"),
     "milestone_due": _l("Milestones and obligations I am responsible for"),
+    "agreement_lapsed": _l("Agreements that expired or renewed themselves"),
+    "approval_waiting": _l("Agreements waiting for my approval (managers)"),
+    "anniversary": _l("Anniversaries of relationships and signings"),
+    "dormant_partners": _l("My partners with no activity for a long time (weekly)"),
 }
 
 
@@ -53,6 +57,8 @@ class SettingsData:
     milestone_days: tuple[int, ...] = Settings.milestone_days
     catch_up_days: int = Settings.catch_up_days
     max_attempts: int = Settings.max_attempts
+    approval_repeat_days: int = Settings.approval_repeat_days
+    dormant_days: int = Settings.dormant_days
 
 
 def save_settings(data: SettingsData) -> Settings:
@@ -62,6 +68,8 @@ def save_settings(data: SettingsData) -> Settings:
         "milestone_days": ",".join(str(d) for d in data.milestone_days),
         "catch_up_days": str(data.catch_up_days),
         "max_attempts": str(data.max_attempts),
+        "approval_repeat_days": str(data.approval_repeat_days),
+        "dormant_days": str(data.dormant_days),
     }
     for key, value in values.items():
         row = db.session.get(ReminderSetting, key)

@@ -17,6 +17,8 @@ class Settings:
         3  # after downtime, what was missed within this is sent late; older, skipped
     )
     max_attempts: int = 5  # of an e-mail, before it is failed
+    approval_repeat_days: int = 3  # an agreement waiting for approval is reminded again after
+    dormant_days: int = 180  # a partner without activity this long is dormant
     first_look_back_minutes: int = 15  # the first sweep of a database looks back only this far
 
 
