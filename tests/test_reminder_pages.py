@@ -100,6 +100,7 @@ def test_bad_settings_are_refused_with_messages_and_good_ones_saved(app, client,
         "max_attempts": "3",
         "approval_repeat_days": "5",
         "dormant_days": "۹۰",
+        "activity_remind_minutes": "",  # no reminder
     }
     assert client.post("/admin/reminders", data=good).status_code == 302
     with app.app_context():
@@ -107,6 +108,8 @@ def test_bad_settings_are_refused_with_messages_and_good_ones_saved(app, client,
     assert (saved.digest_hour, saved.expiry_days, saved.milestone_days) == (7, (60, 14), (3,))
     assert (saved.catch_up_days, saved.max_attempts) == (2, 3)
     assert (saved.approval_repeat_days, saved.dormant_days) == (5, 90)
+    assert saved.activity_remind_minutes == 0
+    assert 'selected value="60"' not in client.get("/activities/new").get_data(as_text=True)
 
 
 def test_with_redis_unreachable_the_admin_page_says_so(app, client, auth):
@@ -115,3 +118,8 @@ def test_with_redis_unreachable_the_admin_page_says_so(app, client, auth):
     response = client.get("/admin/reminders")
     assert response.status_code == 200
     assert "cannot be reached" in response.get_data(as_text=True)
+
+
+def test_a_new_activity_proposes_the_default_reminder(client, auth):
+    auth.login("staff")
+    assert '<option selected value="60">' in client.get("/activities/new").get_data(as_text=True)

@@ -19,6 +19,7 @@ from crm.lists import Column, label_of
 from crm.models import utcnow
 from crm.partners.services import get_partner, partner_names
 from crm.reference import DOMAINS
+from crm.reminders.settings import load as reminder_settings
 from crm.security import require
 from crm.templating import register_code_tables, register_globals
 from crm.text import parse_id
@@ -214,7 +215,8 @@ def _form_page(form: ActivityForm, activity: Activity | None):
 def _prefill() -> dict:
     """A new activity's form, filled from ``?partner_id=`` and ``?agreement_id=`` as far as the
     user may see them: an agreement they may not see fills in nothing."""
-    initial: dict = {"owner_id": current_user.id}
+    remind = reminder_settings().activity_remind_minutes
+    initial: dict = {"owner_id": current_user.id, "remind_before": remind or None}
     agreement = partner = None
     try:
         agreement = get_agreement(request.args.get("agreement_id", type=parse_id), current_user)

@@ -4,7 +4,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, ValidationError
 
-from crm.fields import WholeNumberField
+from crm.activities.forms import REMIND_CHOICES
+from crm.fields import ChoiceField, WholeNumberField, optional_int
 from crm.formatting import LocalNumber
 from crm.reminders.services import RULE_LABELS
 from crm.text import whole_number
@@ -46,6 +47,12 @@ class DaysField(StringField):
 
 
 class SettingsForm(FlaskForm):
+    activity_remind_minutes = ChoiceField(
+        _l("Reminder of a new activity"),
+        choices=REMIND_CHOICES,
+        coerce=optional_int,
+        description=_l("What the activity form proposes; each activity can change it."),
+    )
     digest_hour = WholeNumberField(
         _l("Hour of the daily digest and of reminders about a date"),
         low=0,

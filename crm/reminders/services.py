@@ -59,6 +59,7 @@ class SettingsData:
     max_attempts: int = Settings.max_attempts
     approval_repeat_days: int = Settings.approval_repeat_days
     dormant_days: int = Settings.dormant_days
+    activity_remind_minutes: int = Settings.activity_remind_minutes
 
 
 def save_settings(data: SettingsData) -> Settings:
@@ -70,6 +71,7 @@ def save_settings(data: SettingsData) -> Settings:
         "max_attempts": str(data.max_attempts),
         "approval_repeat_days": str(data.approval_repeat_days),
         "dormant_days": str(data.dormant_days),
+        "activity_remind_minutes": str(data.activity_remind_minutes),
     }
     for key, value in values.items():
         row = db.session.get(ReminderSetting, key)

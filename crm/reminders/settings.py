@@ -19,6 +19,7 @@ class Settings:
     max_attempts: int = 5  # of an e-mail, before it is failed
     approval_repeat_days: int = 3  # an agreement waiting for approval is reminded again after
     dormant_days: int = 180  # a partner without activity this long is dormant
+    activity_remind_minutes: int = 60  # a new activity's "remind me" (0: no reminder)
     first_look_back_minutes: int = 15  # the first sweep of a database looks back only this far
 
 

@@ -45,7 +45,10 @@ def email_choices():
 def admin():
     state = services.status()
     form = SettingsForm(obj=state.settings)
-    if submit(form, services.SettingsData, services.save_settings):
+    remind = form.activity_remind_minutes.data if form.is_submitted() else None
+    if submit(
+        form, services.SettingsData, services.save_settings, activity_remind_minutes=remind or 0
+    ):
         db.session.commit()
         flash(_("The reminder settings were saved."), "success")
         return redirect(url_for("reminders.admin"))
