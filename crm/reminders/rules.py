@@ -444,20 +444,24 @@ class ApprovalWaiting:
     def due(
         self, since: datetime, until: datetime, users: dict, settings: Settings
     ) -> Iterator[Due]:
-        entered = (
-            select(StageChange.agreement_id, func.max(StageChange.changed_at).label("at"))
-            .where(StageChange.to_stage == "internal_approval")
-            .group_by(StageChange.agreement_id)
-            .subquery()
+        entered = (  # when it last entered internal approval (from its own history rows)
+            select(func.max(StageChange.changed_at))
+            .where(
+                StageChange.agreement_id == Agreement.id,
+                StageChange.to_stage == "internal_approval",
+            )
+            .scalar_subquery()
         )
         rows = db.session.execute(
-            select(Agreement.id, Agreement.confidentiality, entered.c.at)
-            .join(entered, entered.c.agreement_id == Agreement.id)
-            .where(Agreement.stage == "internal_approval", Agreement.archived_at.is_(None))
+            select(Agreement.id, Agreement.confidentiality, entered.label("at")).where(
+                Agreement.stage == "internal_approval", Agreement.archived_at.is_(None)
+            )
         )
         every = timedelta(days=max(settings.approval_repeat_days, 1))
         managers = [u for u in users.values() if u.role == "manager"]
         for row in rows:
+            if row.at is None:
+                continue
             at = row.at if row.at.tzinfo else row.at.replace(tzinfo=since.tzinfo)
             first = max(0, -(-(since - at) // every))  # the first time after ``since``
             times = count(first)
