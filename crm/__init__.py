@@ -68,8 +68,8 @@ def _import_models() -> None:
     from crm.activities import models as _activities  # noqa: F401
     from crm.agreements import models as _agreements  # noqa: F401
     from crm.auth import models as _auth  # noqa: F401
-    from crm.partners import models as _partners  # noqa: F401
     from crm.notifications import models as _notifications  # noqa: F401
+    from crm.partners import models as _partners  # noqa: F401
     from crm.reminders import models as _reminders  # noqa: F401
 
 
@@ -78,6 +78,7 @@ def _register_permissions() -> None:
     from crm.activities import permissions as _activities  # noqa: F401
     from crm.agreements import permissions as _agreements  # noqa: F401
     from crm.auth import permissions as _auth  # noqa: F401
+    from crm.notifications import permissions as _notifications  # noqa: F401
     from crm.partners import permissions as _partners  # noqa: F401
 
 
