@@ -97,6 +97,8 @@ def _register_blueprints(app: Flask) -> None:
     from crm.main import bp as main_bp
     from crm.main import overview as _overview  # noqa: F401
     from crm.main import views as _main_views  # noqa: F401
+    from crm.notifications import bp as notifications_bp
+    from crm.notifications import views as _notification_views  # noqa: F401
     from crm.partners import bp as partners_bp
     from crm.partners import contact_views as _contact_views  # noqa: F401
     from crm.partners import views as _partner_views  # noqa: F401
@@ -104,5 +106,13 @@ def _register_blueprints(app: Flask) -> None:
     # The front-end files from npm that the pages use (crm/vendor.py lists them).
     from crm.vendor import bp as vendor_bp
 
-    for bp in (main_bp, auth_bp, partners_bp, agreements_bp, activities_bp, vendor_bp):
+    for bp in (
+        main_bp,
+        auth_bp,
+        partners_bp,
+        agreements_bp,
+        activities_bp,
+        notifications_bp,
+        vendor_bp,
+    ):
         app.register_blueprint(bp)
