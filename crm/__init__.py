@@ -83,6 +83,7 @@ def _register_permissions() -> None:
     from crm.activities import permissions as _activities  # noqa: F401
     from crm.agreements import permissions as _agreements  # noqa: F401
     from crm.auth import permissions as _auth  # noqa: F401
+    from crm.notifications import permissions as _notifications  # noqa: F401
     from crm.partners import permissions as _partners  # noqa: F401
 
 
@@ -101,6 +102,8 @@ def _register_blueprints(app: Flask) -> None:
     from crm.main import bp as main_bp
     from crm.main import overview as _overview  # noqa: F401
     from crm.main import views as _main_views  # noqa: F401
+    from crm.notifications import bp as notifications_bp
+    from crm.notifications import views as _notification_views  # noqa: F401
     from crm.partners import bp as partners_bp
     from crm.partners import contact_views as _contact_views  # noqa: F401
     from crm.partners import views as _partner_views  # noqa: F401
@@ -115,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
         partners_bp,
         agreements_bp,
         activities_bp,
+        notifications_bp,
         reminders_bp,
         vendor_bp,
     ):

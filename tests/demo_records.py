@@ -1,6 +1,7 @@
 """Demo records whose pages show the most, for the browser tests over the demo data."""
 
 import io
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -10,12 +11,14 @@ ADMIN = "admin@demo.tehran.ir"  # Persian, sees every record
 def demo_records(app) -> dict[str, int]:
     """Ids of an agreement with the most milestones (given a document too), one of its
     parties with contacts, that contact, an activity on an agreement, and a user other than
-    the demo administrator."""
+    the demo administrator. The administrator is given notifications about that agreement,
+    activity and partner (one late, one already read), so that their centre lists some."""
     from crm.activities.models import Activity
     from crm.agreements.documents import store_upload
     from crm.agreements.models import Agreement, Milestone
     from crm.auth.models import User
     from crm.extensions import db
+    from crm.notifications.models import Notification
     from crm.partners.models import Contact
     from crm.permissions import acting_as
 
@@ -38,6 +41,28 @@ def demo_records(app) -> dict[str, int]:
         activity = db.session.scalars(
             sa.select(Activity).where(Activity.agreement_id.is_not(None)).order_by(Activity.id)
         ).first()
+        about = {
+            "partner": agreement.parties[0].id,
+            "agreement": agreement.id,
+            "activity": activity.id,
+        }
+        db.session.add_all(
+            Notification(
+                user_id=admin.id,
+                kind=kind,
+                subject=subject,
+                record_kind=record_kind,
+                record_id=about.get(record_kind),
+                **fields,
+            )
+            for kind, subject, record_kind, fields in [
+                ("digest", "خلاصهٔ هفته: ۳ پیگیری", None, {"read_at": datetime.now(UTC)}),
+                ("renewal_notice", "زمان اعلام تمدید رسیده است", "partner", {}),
+                ("agreement_expiry", "توافق‌نامه به‌زودی پایان می‌یابد", "agreement", {"late": True}),
+                ("activity_due", "موعد فعالیت امروز است", "activity", {}),
+            ]
+        )
+        db.session.commit()
         return {
             "partner": contact.partner_id,
             "contact": contact.id,

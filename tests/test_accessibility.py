@@ -51,6 +51,8 @@ PAGES = [
     ("new activity form", "/activities/new"),
     ("activity form", "/activities/{activity}/edit"),
     ("my follow-ups", "/activities/mine"),
+    ("notifications, unread", "/notifications"),
+    ("notifications, all", "/notifications?show=all"),
     ("search", "/search?q=tehran"),
     ("settings", "/settings"),
     ("user list", "/users"),

@@ -19,6 +19,8 @@ from crm.agreements.lists import list_query as agreement_list
 from crm.extensions import db
 from crm.formatting import Formatter
 from crm.main.services import agreements_per_stage, partners_per_domain
+from crm.notifications.models import Notification
+from crm.notifications.services import notifications_query, unread_count_query
 from crm.partners.services import PartnerFilters, partner_query
 
 PAGE = 25
@@ -178,3 +180,16 @@ def test_a_partners_and_an_agreements_latest_activities_come_from_their_indexes(
     ):
         stmt = activities_query(manager, planned=True, **target)
         assert_uses(stmt.limit(20), "activities", f"ix_activities_{about}_when", ordered=postgres)
+
+
+def test_the_bells_count_and_the_unread_notifications_come_from_their_index(setting):
+    manager, staff = setting
+    for user in (manager, staff):
+        db.session.add_all(
+            Notification(user_id=user.id, kind="digest", subject="Digest", read_at=read)
+            for read in (None, None, NOW)
+        )
+    db.session.flush()
+    index = "ix_notifications_user_read_id"
+    assert_uses(unread_count_query(staff, 100), "notifications", index, ordered=False)
+    assert_uses(notifications_query(staff, True).limit(PAGE), "notifications", index)

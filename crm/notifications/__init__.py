@@ -1,1 +1,5 @@
 """In-app notifications: the bell, the notification centre."""
+
+from flask import Blueprint
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
