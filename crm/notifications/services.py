@@ -22,6 +22,12 @@ from crm.records import get_or_not_found
 
 # What a notification's ``record_kind`` names; another kind (or none: a digest) links nowhere.
 RECORD_MODELS: dict[str, Any] = {"activity": Activity, "agreement": Agreement, "partner": Partner}
+# The page of each kind of record a notification links to: (endpoint, its id's argument).
+RECORD_LINKS = {
+    "activity": ("activities.detail", "activity_id"),
+    "agreement": ("agreements.detail", "agreement_id"),
+    "partner": ("partners.detail", "partner_id"),
+}
 
 
 def unread_count_query(user: Any, cap: int | None = None) -> Select:

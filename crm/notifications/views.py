@@ -18,12 +18,6 @@ from crm.templating import register_globals
 from crm.web import fmt, page_of, safe_next
 
 BELL_CAP = 100  # the bell counts this far; 100 or more shows as "99+"
-# The page of each kind of record a notification links to: (endpoint, its id's argument).
-LINKS = {
-    "activity": ("activities.detail", "activity_id"),
-    "agreement": ("agreements.detail", "agreement_id"),
-    "partner": ("partners.detail", "partner_id"),
-}
 
 
 @bp.record_once
@@ -61,7 +55,8 @@ def index():
         page=page,
         only_unread=only_unread,
         records=services.linked_records(current_user, page.items),
-        links=LINKS,
+        links=services.RECORD_LINKS,
+        record_models=services.RECORD_MODELS,
     )
 
 

@@ -15,18 +15,13 @@ from crm.extensions import db
 from crm.formatting import Formatter
 from crm.models import utcnow
 from crm.notifications.models import Notification
+from crm.notifications.services import RECORD_LINKS
 from crm.reminders import ledger, mail
 from crm.reminders.models import Reminder
 from crm.reminders.rules import RULES, Message
 from crm.reminders.settings import Settings, load
 
 log = logging.getLogger(__name__)
-
-LINKS = {  # where a message's record is shown
-    "activity": ("activities.detail", "activity_id"),
-    "agreement": ("agreements.detail", "agreement_id"),
-    "partner": ("partners.detail", "partner_id"),
-}
 
 
 def deliver(reminder_id: int, now: datetime | None = None) -> str:
@@ -83,11 +78,13 @@ def _deliver(reminder: Reminder, now: datetime, settings: Settings) -> str:
 
 def _email(reader: Formatter, recipient: Any, reminder: Reminder, message: Message):
     link = None
-    if message.record_kind in LINKS:
-        endpoint, name = LINKS[message.record_kind]
+    if message.record_kind in RECORD_LINKS:
+        endpoint, name = RECORD_LINKS[message.record_kind]
         link = mail.record_link(endpoint, **{name: message.record_id})
     elif reminder.rule == "digest":
         link = mail.record_link("activities.mine")
+    elif reminder.rule == "dormant_partners":
+        link = mail.record_link("partners.index", owner=recipient.id)
     return mail.compose(
         reader,
         recipient.email,
