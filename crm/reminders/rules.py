@@ -432,7 +432,7 @@ class Digest:
                     if activity.starts_at
                     else reader.date(activity.due_on)
                 )
-                lines.append((label, f"{activity.subject} · {when}"))
+                lines.append((label, f"{activity.subject} ({when})"))
         subject = _("Your follow-ups: %(overdue)s overdue, %(today)s today, %(week)s this week")
         return Message(subject % counts, lines, None, None)
 
