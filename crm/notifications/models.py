@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.extensions import Model
@@ -18,8 +18,17 @@ class Notification(Model):
 
     __tablename__ = "notifications"
     __table_args__ = (
-        # the bell's unread count and the centre's list, newest first
-        Index("ix_notifications_user_read_id", "user_id", "read_at", "id"),
+        # the bell's unread count and the centre's unread list, newest first (a partial index:
+        # PostgreSQL orders by id from an index only after equalities, and IS NULL is none)
+        Index(
+            "ix_notifications_unread",
+            "user_id",
+            "id",
+            sqlite_where=text("read_at IS NULL"),
+            postgresql_where=text("read_at IS NULL"),
+        ),
+        # the list of all of them, newest first
+        Index("ix_notifications_user_id_id", "user_id", "id", "read_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -86,13 +86,18 @@ def upgrade():
     sa.UniqueConstraint('reminder_id', name=op.f('uq_notifications_reminder_id'))
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
-        batch_op.create_index('ix_notifications_user_read_id', ['user_id', 'read_at', 'id'], unique=False)
+        batch_op.create_index(
+            'ix_notifications_unread', ['user_id', 'id'], unique=False,
+            sqlite_where=sa.text('read_at IS NULL'), postgresql_where=sa.text('read_at IS NULL'),
+        )
+        batch_op.create_index('ix_notifications_user_id_id', ['user_id', 'id', 'read_at'], unique=False)
 
 
 
 def downgrade():
     with op.batch_alter_table('notifications', schema=None) as batch_op:
-        batch_op.drop_index('ix_notifications_user_read_id')
+        batch_op.drop_index('ix_notifications_user_id_id')
+        batch_op.drop_index('ix_notifications_unread')
 
     op.drop_table('notifications')
     op.drop_table('user_reminder_settings')
