@@ -52,9 +52,10 @@ def compose(
     message["To"] = to
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id(key)
-    message["Content-Language"] = reader.locale
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    # after the parts: set_content drops the Content-* headers set before it
+    message["Content-Language"] = reader.locale
     return message
 
 
