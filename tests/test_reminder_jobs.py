@@ -8,11 +8,13 @@ that no daily digest joins them."""
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import threading
 import uuid
 from datetime import timedelta
+from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -26,7 +28,7 @@ from crm import jobs
 from crm.extensions import db
 from crm.models import utcnow
 from crm.notifications.models import Notification
-from crm.reminders import ledger
+from crm.reminders import ledger, mail
 from crm.reminders.models import Reminder, ReminderSetting, SweepRun
 from crm.reminders.tasks import deliver_job, sweep_job
 from tests.conftest import need_service
@@ -36,6 +38,7 @@ from tests.live_services import (
     SmtpSink,
     app_env,
     flask_command,
+    free_port,
     remove_queue_keys,
     start_worker,
     stop_process,
@@ -468,3 +471,44 @@ def test_the_worker_and_the_scheduler_refuse_to_start_without_redis(runner, comm
     assert result.exit_code == 2
     assert "REDIS_URL is not set" in result.output
     assert "Traceback" not in result.output
+
+
+# --- the mail server connection -------------------------------------------------------------
+@pytest.fixture
+def fresh_tls_context():
+    """``mail.tls_context`` made anew in the test, and forgotten after it."""
+    mail.tls_context.cache_clear()
+    yield
+    mail.tls_context.cache_clear()
+
+
+def test_plain_smtp_reads_no_certificates(
+    app, runner, sink, make_user, make_activity, monkeypatch, fresh_tls_context
+):
+    """A TLS context reads the system's certificate authorities: that took longer than the
+    rest of a delivery, and a plain connection has no use for it."""
+
+    def refuse():
+        raise AssertionError("a TLS context for a plain connection")
+
+    monkeypatch.setattr(ssl, "create_default_context", refuse)
+    app.config.update(sink.config)
+    due_meeting(app, make_user, make_activity)
+    assert "delivered: 2 sent." in runner.invoke(args=["crm", "sweep"]).output
+    assert len(sink.messages()) == 1
+
+
+def test_the_tls_context_is_made_once_per_process(app, monkeypatch, fresh_tls_context):
+    made = []
+    real = ssl.create_default_context
+    monkeypatch.setattr(ssl, "create_default_context", lambda: made.append(1) or real())
+    port = free_port()  # nothing listens: each send fails, after making its TLS context
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_SECURITY="ssl")
+    message = EmailMessage()
+    message["To"] = "someone@example.org"
+    message.set_content("A reminder")
+    with app.app_context():
+        for _ in range(2):
+            with pytest.raises(ConnectionRefusedError):
+                mail.send(message)
+    assert len(made) == 1
