@@ -70,6 +70,7 @@ class SmtpSink:
         self.port = 0
         self.received: list[Received] = []
         self.receiving = threading.Event()
+        self._waiting: set[str] = set()  # Message-IDs received, their reply not sent yet
         self._lock = threading.Lock()
         self._controller = None
 
@@ -77,18 +78,18 @@ class SmtpSink:
     async def handle_DATA(self, server, session, envelope) -> str:
         raw = envelope.original_content or envelope.content
         parsed = email.message_from_bytes(raw, policy=policy.default)
+        message_id = str(parsed["Message-ID"] or "")
+        to, subject = tuple(envelope.rcpt_tos), str(parsed["Subject"] or "")
         with self._lock:
-            self.received.append(
-                Received(
-                    str(parsed["Message-ID"] or ""),
-                    tuple(envelope.rcpt_tos),
-                    str(parsed["Subject"] or ""),
-                    raw,
-                )
-            )
+            self.received.append(Received(message_id, to, subject, raw))
+            self._waiting.add(message_id)
         self.receiving.set()
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+        finally:  # replied, or the sender has gone (aiosmtpd cancels the handler)
+            with self._lock:
+                self._waiting.discard(message_id)
         return "250 Message accepted for delivery"
 
     def start(self) -> "SmtpSink":
@@ -125,6 +126,11 @@ class SmtpSink:
 
     def message_ids(self) -> list[str]:
         return [m.message_id for m in self.messages()]
+
+    def waiting(self) -> set[str]:
+        """The Message-IDs received whose sender still waits for the reply."""
+        with self._lock:
+            return set(self._waiting)
 
 
 # --- a redis-server of one's own ------------------------------------------------------------
