@@ -5,6 +5,7 @@ loopback, ``tests/live_services.py``)."""
 import ssl
 import subprocess
 import sys
+import time
 from email.message import EmailMessage
 
 import pytest
@@ -44,7 +45,7 @@ def test_the_embedded_queue_delivers_a_due_reminder_without_redis(
     """In a process of its own: the embedded worker and sweep are once per process and run
     until it ends."""
     owner, activity = due_meeting(app, make_user, make_activity, locale="en")
-    log = tmp_path / "embedded.log"
+    log, started = tmp_path / "embedded.log", time.monotonic()
     with open(log, "ab") as out:
         child = subprocess.Popen(
             [sys.executable, "-c", EMBEDDED, database_url, str(tmp_path / "embedded")],
@@ -55,6 +56,7 @@ def test_the_embedded_queue_delivers_a_due_reminder_without_redis(
         )
     try:
         wait_for(lambda: all_sent(app), DELIVERY_WAIT, f"embedded delivery:\n{read(log)}")
+        print(f"embedded: delivered {time.monotonic() - started:.1f} s after the start")  # -s
     finally:
         child.kill()
         child.wait(timeout=10)
