@@ -79,6 +79,7 @@ def test_a_meeting_reminds_its_owner_once_in_app_and_by_email_in_their_language(
     assert message["To"] == owner.email
     assert message["Subject"] == subject
     assert message["Message-ID"].startswith("<reminder.activity_due.activity.")
+    assert message["Content-Language"] == "fa"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "۱۴۰۴" in text  # the Jalali year of March 2026, in Persian digits

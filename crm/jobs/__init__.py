@@ -11,6 +11,7 @@ use RQ's scheduler, which forks and would lose the in-memory server.
 """
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -52,9 +53,16 @@ def queue(app: Flask | None = None) -> Queue:
 
 def enqueue(func: Callable[..., Any], *args: Any, job_id: str | None = None) -> bool:
     """Put a job on the queue; False (logged, not raised) when Redis cannot be reached: what
-    the job would do is in the database, and the next sweep hands it out again."""
+    the job would do is in the database, and the next sweep hands it out again.
+
+    ``job_id`` is made the queue's own (its name first): RQ keeps a job under its id alone, so
+    two deployments sharing one Redis under different ``CRM_QUEUE`` names would otherwise
+    overwrite each other's ``deliver-7``, and the expiry of one's would drop the other's."""
     try:
-        queue().enqueue(func, *args, job_id=job_id, result_ttl=600, failure_ttl=7 * 86400)
+        jobs = queue()
+        if job_id:
+            job_id = f"{re.sub(r'[^A-Za-z0-9_-]', '_', jobs.name)}-{job_id}"
+        jobs.enqueue(func, *args, job_id=job_id, result_ttl=600, failure_ttl=7 * 86400)
     except redis.RedisError as error:
         log.warning("could not enqueue %s: %s", func.__name__, error.__class__.__name__)
         return False

@@ -13,6 +13,7 @@ import ssl
 import tempfile
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,10 +53,19 @@ def compose(
     message["To"] = to
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id(key)
-    message["Content-Language"] = reader.locale
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    # after the parts: set_content drops the Content-* headers set before it
+    message["Content-Language"] = reader.locale
     return message
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings of the connections to the mail server, made once per process: making
+    them reads the system's certificate authorities, which took longer than the rest of a
+    delivery."""
+    return ssl.create_default_context()
 
 
 def send(message: EmailMessage) -> None:
@@ -65,16 +75,15 @@ def send(message: EmailMessage) -> None:
         _write_to_outbox(message, Path(config["CRM_OUTBOX"]))
         return
     security = config["SMTP_SECURITY"]
-    context = ssl.create_default_context()
     host, port = config["SMTP_HOST"], config["SMTP_PORT"]
     smtp: smtplib.SMTP
     if security == "ssl":
-        smtp = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=context)
+        smtp = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=tls_context())
     else:
         smtp = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
     with smtp:
         if security == "starttls":
-            smtp.starttls(context=context)
+            smtp.starttls(context=tls_context())
         if config.get("SMTP_USERNAME"):
             smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
         smtp.send_message(message)
