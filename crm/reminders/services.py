@@ -32,6 +32,14 @@ RULE_LABELS = {  # in the order the settings show them
 }
 
 
+WORKER_STATES = {  # RQ's states of a worker
+    "idle": _l("waiting for work"),
+    "busy": _l("working"),
+    "started": _l("starting"),
+    "suspended": _l("suspended"),
+}
+
+
 def email_choices(user: Any) -> dict[str, bool]:
     """Per rule, whether the user also gets its reminders by e-mail (default: yes)."""
     saved = dict(

@@ -16,7 +16,9 @@ bp = Blueprint("reminders", __name__)
 
 @bp.record_once
 def _template_globals(state) -> None:
-    register_code_tables(state.app, RULE_LABELS=services.RULE_LABELS)
+    register_code_tables(
+        state.app, RULE_LABELS=services.RULE_LABELS, WORKER_STATES=services.WORKER_STATES
+    )
 
 
 def email_choices_form() -> EmailChoicesForm:
