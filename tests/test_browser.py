@@ -139,3 +139,23 @@ def test_choosing_the_partner_of_an_activity_offers_its_contacts(
     page.locator(".ts-dropdown .option", has_text="Seoul Metropolitan Government").click()
     page.wait_for_selector("label:has-text('Kim Min-jun')")
     assert page.input_value("#subject") == "Call about the smart-city forum"  # kept
+
+
+@pytest.mark.parametrize("locale", ["fa", "en"])
+def test_a_printed_partner_page_holds_the_record_not_the_application(
+    live_server, page, make_user, make_partner, locale
+):
+    user = make_user("staff", locale=locale)
+    partner = make_partner(name_en="Lyon", name_fa="لیون", summary="Twin city since 1990.")
+    _sign_in(page, live_server, user)
+    page.goto(f"{live_server}/partners/{partner.id}")
+    assert page.locator(".app-navbar").is_visible()  # on the screen: the test can fail
+    page.emulate_media(media="print")
+    assert not page.locator(".app-navbar").is_visible()
+    assert not page.locator("main form").first.is_visible()
+    assert not page.locator("section[aria-labelledby=history-h]").is_visible()
+    assert page.get_by_text("Twin city since 1990.").is_visible()
+    # nothing runs off the page at an A4 width
+    page.set_viewport_size({"width": 718, "height": 1000})
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
