@@ -26,6 +26,16 @@ def run(app, now):
         return result, outcomes
 
 
+def meeting(make_activity, owner):
+    """A meeting of ``owner``'s in half an hour with a reminder an hour ahead: due already."""
+    return make_activity(
+        owner_id=owner.id,
+        starts_at=NOW + timedelta(minutes=30),
+        due_on=None,
+        remind_before_minutes=60,
+    )
+
+
 def started(app, now):
     """A sweep log that ends at ``now``, as if the sweep had been running until then."""
     with app.app_context():
@@ -169,12 +179,7 @@ def test_what_no_longer_applies_is_cancelled_not_sent(app, make_user, make_activ
     from crm.activities.models import Activity
 
     owner, other = make_user("staff"), make_user("staff")
-    activity = make_activity(
-        owner_id=owner.id,
-        starts_at=NOW + timedelta(minutes=30),
-        due_on=None,
-        remind_before_minutes=60,
-    )
+    activity = meeting(make_activity, owner)
     started(app, NOW - timedelta(hours=1))
     with app.app_context():
         result = sweep(NOW)
@@ -237,12 +242,7 @@ def test_after_downtime_what_was_missed_is_sent_once_late_and_older_is_skipped(
 
 def test_two_sweeps_at_once_write_each_reminder_once(app, make_user, make_activity):
     owner = make_user("staff")
-    make_activity(
-        owner_id=owner.id,
-        starts_at=NOW + timedelta(minutes=30),
-        due_on=None,
-        remind_before_minutes=60,
-    )
+    meeting(make_activity, owner)
     started(app, NOW - timedelta(hours=1))
     with app.app_context():
         first = sweep(NOW)
@@ -264,12 +264,7 @@ def test_email_off_for_a_rule_keeps_the_in_app_notification(app, make_user, make
     with app.app_context():
         db.session.add(UserReminderSetting(user_id=owner.id, rule="activity_due", email=False))
         db.session.commit()
-    make_activity(
-        owner_id=owner.id,
-        starts_at=NOW + timedelta(minutes=30),
-        due_on=None,
-        remind_before_minutes=60,
-    )
+    meeting(make_activity, owner)
     started(app, NOW - timedelta(hours=1))
     run(app, NOW)
     assert len(notifications(app, owner)) == 1 and outbox(app) == []
@@ -277,12 +272,7 @@ def test_email_off_for_a_rule_keeps_the_in_app_notification(app, make_user, make
 
 def test_a_failing_mail_server_is_retried_with_back_off_then_failed(app, make_user, make_activity):
     owner = make_user("staff")
-    make_activity(
-        owner_id=owner.id,
-        starts_at=NOW + timedelta(minutes=30),
-        due_on=None,
-        remind_before_minutes=60,
-    )
+    meeting(make_activity, owner)
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=1, SMTP_SECURITY="none")  # refused
     started(app, NOW - timedelta(hours=1))
     run(app, NOW)
@@ -311,12 +301,7 @@ def test_a_worker_that_died_while_sending_is_reaped_and_the_reminder_sent_once(
     app, make_user, make_activity
 ):
     owner = make_user("staff")
-    make_activity(
-        owner_id=owner.id,
-        starts_at=NOW + timedelta(minutes=30),
-        due_on=None,
-        remind_before_minutes=60,
-    )
+    meeting(make_activity, owner)
     started(app, NOW - timedelta(hours=1))
     with app.app_context():
         result = sweep(NOW)
