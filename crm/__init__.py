@@ -73,6 +73,7 @@ def _import_models() -> None:
     from crm.activities import models as _activities  # noqa: F401
     from crm.agreements import models as _agreements  # noqa: F401
     from crm.auth import models as _auth  # noqa: F401
+    from crm.files import models as _files  # noqa: F401
     from crm.notifications import models as _notifications  # noqa: F401
     from crm.partners import models as _partners  # noqa: F401
     from crm.reminders import models as _reminders  # noqa: F401
@@ -83,6 +84,7 @@ def _register_permissions() -> None:
     from crm.activities import permissions as _activities  # noqa: F401
     from crm.agreements import permissions as _agreements  # noqa: F401
     from crm.auth import permissions as _auth  # noqa: F401
+    from crm.files import permissions as _files  # noqa: F401
     from crm.notifications import permissions as _notifications  # noqa: F401
     from crm.partners import permissions as _partners  # noqa: F401
 
@@ -98,6 +100,8 @@ def _register_blueprints(app: Flask) -> None:
     from crm.agreements import views as _agreement_views  # noqa: F401
     from crm.auth import bp as auth_bp
     from crm.auth import views as _auth_views  # noqa: F401
+    from crm.files import bp as files_bp
+    from crm.files import views as _file_views  # noqa: F401
     from crm.main import agreement_page as _agreement_page  # noqa: F401
     from crm.main import bp as main_bp
     from crm.main import overview as _overview  # noqa: F401
@@ -120,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
         activities_bp,
         notifications_bp,
         reminders_bp,
+        files_bp,
         vendor_bp,
     ):
         app.register_blueprint(bp)

@@ -222,6 +222,9 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         # Without Redis, the web process runs the job queue, a worker and the sweep itself.
         "CRM_EMBEDDED_JOBS": env.flag("CRM_EMBEDDED_JOBS", not redis_url),
         "CRM_QUEUE": env.key_prefix("CRM_QUEUE", "crm"),  # the RQ queue's name
+        # Prepared files (briefing packs, pipeline reports): where, and for how long.
+        "CRM_FILES_FOLDER": env.folder("CRM_FILES_FOLDER"),  # None: instance/prepared
+        "CRM_FILES_KEEP_HOURS": env.number("CRM_FILES_KEEP_HOURS", 24, 1, 24 * 365),
     }
 
 
@@ -265,6 +268,7 @@ def load_settings(config_class: type) -> dict[str, Any]:
     )
     settings["UPLOAD_FOLDER"] = settings["UPLOAD_FOLDER"] or str(instance / "uploads")
     settings["CRM_OUTBOX"] = settings["CRM_OUTBOX"] or str(instance / "outbox")
+    settings["CRM_FILES_FOLDER"] = settings["CRM_FILES_FOLDER"] or str(instance / "prepared")
     # A request may carry a document of the largest size and the form around it.
     settings.setdefault("MAX_CONTENT_LENGTH", (settings["CRM_MAX_DOCUMENT_MB"] + 1) * 1024 * 1024)
     source = None

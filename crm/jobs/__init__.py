@@ -24,6 +24,7 @@ from rq.timeouts import TimerDeathPenalty
 
 log = logging.getLogger(__name__)
 SWEEP_EVERY = 60  # seconds between sweeps
+TIDY_EVERY = 300  # seconds between tidy-ups of the prepared files (crm.files.tasks.tidy_job)
 _embedded: dict[str, Any] = {}  # the fake server of this process, made once
 _lock = threading.Lock()
 
@@ -84,6 +85,7 @@ def start_embedded(app: Flask) -> None:
         if _embedded.get("started"):
             return
         _embedded["started"] = True
+    from crm.files.tasks import tidy_job
     from crm.reminders.tasks import sweep_job
 
     def work() -> None:
@@ -92,11 +94,15 @@ def start_embedded(app: Flask) -> None:
             worker.work(logging_level="WARNING")
 
     def schedule() -> None:
+        tidied = float("-inf")
         while True:
             with app.app_context():
                 enqueue(sweep_job, job_id="sweep")
+                if time.monotonic() - tidied >= TIDY_EVERY:
+                    enqueue(tidy_job, job_id="tidy-files")
+                    tidied = time.monotonic()
             time.sleep(SWEEP_EVERY)
 
     for target, name in ((work, "crm-worker"), (schedule, "crm-sweep")):
         threading.Thread(target=target, name=name, daemon=True).start()
-    log.info("reminders: embedded queue, worker and sweep started in this process")
+    log.info("jobs: embedded queue, worker, sweep and tidy-up started in this process")

@@ -1,12 +1,17 @@
-"""The schedule of the periodic jobs, for ``rq cron crm.jobs.schedule --url $REDIS_URL`` (or
-``flask crm scheduler``). A worker started with ``flask crm worker`` runs what it enqueues."""
+"""The schedule of the periodic jobs (the reminder sweep, the prepared files' tidy-up), for
+``rq cron crm.jobs.schedule --url $REDIS_URL`` (or ``flask crm scheduler``). A worker started
+with ``flask crm worker`` runs what it enqueues."""
 
 import os
 
 from rq import cron
 
-from crm.jobs import SWEEP_EVERY
+from crm.files.tasks import tidy_job
+from crm.jobs import SWEEP_EVERY, TIDY_EVERY
 from crm.reminders.tasks import sweep_job
 
 # The queue the workers of this deployment take their jobs from (CRM_QUEUE, as the app reads it).
-cron.register(sweep_job, os.environ.get("CRM_QUEUE") or "crm", interval=SWEEP_EVERY, name="sweep")
+QUEUE = os.environ.get("CRM_QUEUE") or "crm"
+cron.register(sweep_job, QUEUE, interval=SWEEP_EVERY, name="sweep")
+# Prepared files: remove those past their keep time, hand out again those a dead worker left.
+cron.register(tidy_job, QUEUE, interval=TIDY_EVERY, name="tidy-files")

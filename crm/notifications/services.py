@@ -14,6 +14,7 @@ from sqlalchemy import CursorResult, Select, func, literal_column, select, updat
 from crm.activities.models import Activity
 from crm.agreements.models import Agreement
 from crm.extensions import db
+from crm.files.models import PreparedFile
 from crm.models import utcnow
 from crm.notifications.models import Notification
 from crm.partners.models import Partner
@@ -21,12 +22,18 @@ from crm.permissions import visible
 from crm.records import get_or_not_found
 
 # What a notification's ``record_kind`` names; another kind (or none: a digest) links nowhere.
-RECORD_MODELS: dict[str, Any] = {"activity": Activity, "agreement": Agreement, "partner": Partner}
+RECORD_MODELS: dict[str, Any] = {
+    "activity": Activity,
+    "agreement": Agreement,
+    "partner": Partner,
+    "file": PreparedFile,  # a prepared file that is ready to download (crm.files)
+}
 # The page of each kind of record a notification links to: (endpoint, its id's argument).
 RECORD_LINKS = {
     "activity": ("activities.detail", "activity_id"),
     "agreement": ("agreements.detail", "agreement_id"),
     "partner": ("partners.detail", "partner_id"),
+    "file": ("files.detail", "file_id"),
 }
 
 
