@@ -12,12 +12,14 @@ def demo_records(app) -> dict[str, int]:
     """Ids of an agreement with the most milestones (given a document too), one of its
     parties with contacts, that contact, an activity on an agreement, and a user other than
     the demo administrator. The administrator is given notifications about that agreement,
-    activity and partner (one late, one already read), so that their centre lists some."""
+    activity and partner (one late, one already read), so that their centre lists some, and a
+    briefing pack of that agreement's parties being prepared (``file``)."""
     from crm.activities.models import Activity
     from crm.agreements.documents import store_upload
     from crm.agreements.models import Agreement, Milestone
     from crm.auth.models import User
     from crm.extensions import db
+    from crm.files.models import PreparedFile
     from crm.notifications.models import Notification
     from crm.partners.models import Contact
     from crm.permissions import acting_as
@@ -62,8 +64,19 @@ def demo_records(app) -> dict[str, int]:
                 ("activity_due", "موعد فعالیت امروز است", "activity", {}),
             ]
         )
+        prepared = PreparedFile(
+            kind="pack",
+            owner_id=admin.id,
+            parameters={"partner_ids": parties, "language": "fa"},
+            status="running",
+            progress=40,
+            step=agreement.parties[0].name_fa or "",
+            attempt=1,
+        )
+        db.session.add(prepared)
         db.session.commit()
         return {
+            "file": prepared.id,
             "partner": contact.partner_id,
             "contact": contact.id,
             "agreement": agreement.id,

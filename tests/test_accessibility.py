@@ -29,7 +29,8 @@ AXE_OPTIONS = {
 }
 
 # (what the page is, its path). {partner}, {contact}, {agreement}, {milestone}, {activity} and
-# {user} name demo records that show the most (see `records`). The demo administrator sees them.
+# {user} name demo records that show the most, {file} a briefing pack being prepared (see
+# `records`). The demo administrator sees them.
 PAGES = [
     ("start page", "/"),
     ("partner list", "/partners/"),
@@ -59,6 +60,9 @@ PAGES = [
     ("new user form", "/users/new"),
     ("user form", "/users/{user}/edit"),
     ("reminders (admin)", "/admin/reminders"),
+    ("my files", "/files"),
+    ("briefing pack form", "/files/pack?partner_id={partner}"),
+    ("prepared file, in progress", "/files/{file}"),
     ("error page", "/no-such-page"),
 ]
 SIGNED_OUT_PAGES = [("sign-in page", "/login")]
@@ -67,6 +71,8 @@ NOT_PAGES = {
     "activities.export",
     "agreements.download_document",
     "agreements.export",
+    "files.download",
+    "files.status",
     "main.health",
     "partners.export",
     "partners.export_contacts",
@@ -156,7 +162,8 @@ def test_every_page_is_in_the_table():
     """A page added later must join PAGES (or, if it is no page, NOT_PAGES)."""
     app = create_app(TestConfig)
     adapter = app.url_map.bind("localhost")
-    ids = dict.fromkeys(["partner", "contact", "agreement", "milestone", "activity", "user"], 1)
+    kinds = ["partner", "contact", "agreement", "milestone", "activity", "user", "file"]
+    ids = dict.fromkeys(kinds, 1)
     covered = set()
     for _, path in PAGES + SIGNED_OUT_PAGES:
         with suppress(NotFound):  # the error page is no route
