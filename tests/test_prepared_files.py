@@ -245,6 +245,15 @@ def test_the_pack_form_offers_the_partner_picker_and_the_users_language(auth, cl
     assert re.search(r'<option selected value="fa">|<option[^>]*value="fa"[^>]*selected', page)
 
 
+def test_the_partner_list_chooses_partners_for_a_pack(auth, client, make_partner):
+    partner = make_partner()
+    auth.login("viewer")
+    page = text_of(client.get("/partners/"))
+    assert '<form id="pack-choice" action="/files/pack" method="get">' in page
+    assert f'form="pack-choice" name="partner_id" value="{partner.id}"' in page
+    assert "Choose Istanbul for a briefing pack" in page
+
+
 @pytest.mark.parametrize(
     ("locale", "ids", "expected"),
     [
