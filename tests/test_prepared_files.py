@@ -3,11 +3,16 @@ result, the tidy-up, the pages a user watches and downloads from, and the whole 
 the real Redis and a ``flask crm worker`` process (``tests/live_services.py``), in a browser too.
 """
 
+import io
 import re
+import uuid
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
+import pypdf
 import pytest
+import redis
 from sqlalchemy import select
 
 from crm.exceptions import Forbidden, RuleBroken
@@ -16,6 +21,8 @@ from crm.files import services, tasks
 from crm.files.models import PreparedFile
 from crm.models import utcnow
 from crm.notifications.models import Notification
+from tests.conftest import sign_in
+from tests.live_services import app_env, remove_queue_keys, start_worker, stop_process, wait_for
 
 PDF = b"%PDF-1.4\n% a prepared file\n"
 
@@ -393,3 +400,136 @@ def db_files(app) -> list[PreparedFile]:
         found = list(db.session.scalars(select(PreparedFile).order_by(PreparedFile.id)))
         db.session.expunge_all()
         return found
+
+
+# --- the whole path: the real Redis and a worker process ------------------------------------
+LIVE_WAIT = 90  # seconds: a bound for a stuck test, not a measure
+
+
+@pytest.fixture
+def worker(app, redis_url, database_url, tmp_path):
+    """A ``flask crm worker`` process on the test's database and a queue of the test's own on
+    the real Redis; the app enqueues there. Its keys go afterwards."""
+    name = f"crm-test-{uuid.uuid4().hex}"
+    app.config.update(REDIS_URL=redis_url, CRM_QUEUE=name)
+    env = app_env(
+        tmp_path,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        CRM_QUEUE=name,
+        CRM_FILES_FOLDER=app.config["CRM_FILES_FOLDER"],
+    )
+    log = tmp_path / "worker.log"
+    process = start_worker(env, log)
+    yield SimpleNamespace(process=process, log=log)
+    stop_process(process)
+    found = app.extensions.pop("crm_redis", None)
+    if found is not None:
+        found.close()
+    assert remove_queue_keys(redis.Redis.from_url(redis_url), name) == []
+
+
+def output(log: Path) -> str:
+    return log.read_text(errors="replace")[-4000:] if log.exists() else "(no output)"
+
+
+def watch(app, file_id: int, log: Path) -> list[tuple[str, int, str]]:
+    """The file's (status, progress, step) as they change, read every 20 ms until it is done."""
+    seen: list[tuple[str, int, str]] = []
+
+    def done() -> bool:
+        with app.app_context():
+            row = db.session.execute(
+                select(PreparedFile.status, PreparedFile.progress, PreparedFile.step).where(
+                    PreparedFile.id == file_id
+                )
+            ).one()
+            db.session.rollback()
+        state = (row.status, row.progress, row.step)
+        if not seen or seen[-1] != state:
+            seen.append(state)
+        return row.status not in ("queued", "running")
+
+    wait_for(done, LIVE_WAIT, f"the file; worker output:\n{output(log)}", step=0.02)
+    return seen
+
+
+@pytest.mark.redis
+def test_a_worker_prepares_a_pack_with_moving_progress_and_notifies_its_owner(
+    app, worker, auth, client, make_partner, make_activity
+):
+    owner = auth.login("staff", locale="fa", timezone="Asia/Tehran")
+    partners = [
+        make_partner(name_en=f"City {n}", name_fa=f"شهر {n}", country="TR") for n in range(8)
+    ]
+    for partner in partners:
+        make_activity(partner, subject=f"Visit to {partner.name_en}")
+    response = client.post(
+        "/files/pack", data={"partner_ids": [p.id for p in partners], "language": "en"}
+    )
+    file_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    seen = watch(app, file_id, worker.log)
+    assert seen[-1][:2] == ("ready", 100), output(worker.log)
+    moving = sorted({progress for status, progress, _step in seen if status == "running"})
+    assert len([p for p in moving if 0 < p < 100]) >= 2, seen  # the bar moved on the way
+    assert any(step for _status, _p, step in seen), seen  # and said what it was doing
+
+    [notification] = db_notifications(app, owner)
+    assert (notification.kind, notification.record_kind, notification.record_id) == (
+        "file",
+        "file",
+        file_id,
+    )
+    with app.test_request_context():
+        from crm.formatting import Formatter
+
+        expected = Formatter("fa", "Asia/Tehran").translate(tasks.READY_SUBJECTS["pack"])
+    assert notification.subject == expected  # in the owner's language, not the pack's
+    centre = text_of(client.get("/notifications"))
+    assert f'href="/files/{file_id}"' in centre
+
+    download = client.get(f"/files/{file_id}/download")
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
+    document = pypdf.PdfReader(io.BytesIO(download.data))
+    text = " ".join(page.extract_text() for page in document.pages)
+    download.close()
+    assert all(f"City {n}" in text for n in range(8))
+    assert len(document.pages) >= 1 + len(partners)
+
+
+def db_notifications(app, user) -> list[Notification]:
+    with app.app_context():
+        stmt = select(Notification).where(Notification.user_id == user.id)
+        found = list(db.session.scalars(stmt))
+        db.session.expunge_all()
+        return found
+
+
+@pytest.mark.redis
+@pytest.mark.browser
+def test_in_a_browser_a_pack_started_from_the_partner_list_reaches_100_and_can_be_downloaded(
+    app, worker, live_server, page, make_user, make_partner
+):
+    kazan = make_partner(name_en="Kazan", name_fa="قازان", country="RU")
+    make_partner(name_en="Bursa", name_fa="بورسا")
+    lyon = make_partner(name_en="Lyon", name_fa="لیون", country="FR")
+    sign_in(page, live_server, make_user("staff", locale="en").email)
+    page.goto(f"{live_server}/partners/")
+    page.get_by_label("Choose Kazan for a briefing pack").check()
+    page.get_by_label("Choose Lyon for a briefing pack").check()
+    page.get_by_role("button", name="Briefing pack").click()
+    page.wait_for_url(re.compile(r".*/files/pack\?"))
+    assert page.locator("#partner_ids option[selected]").all_inner_texts() == ["Kazan", "Lyon"]
+    page.get_by_role("button", name="Prepare the pack").click()
+    page.wait_for_url(re.compile(r".*/files/\d+$"))
+    bar = page.get_by_role("progressbar")
+    download = page.get_by_role("link", name=re.compile("Download the PDF"))
+    download.wait_for(state="visible", timeout=LIVE_WAIT * 1000)
+    assert bar.get_attribute("aria-valuenow") == "100"
+    assert bar.inner_text() == "100%"
+    assert page.locator("[data-progress-state]").inner_text() == "Ready"
+    with page.expect_download() as started:
+        download.click()
+    assert started.value.suggested_filename.startswith("briefing-pack-")
+    assert Path(started.value.path()).read_bytes().startswith(b"%PDF")
+    assert {kazan.id, lyon.id} == set(db_files(app)[0].parameters["partner_ids"])
