@@ -30,6 +30,8 @@ VARIABLES = (
     "CRM_RATELIMIT_PREFIX",
     "CRM_PROXY_HOPS",
     "CRM_INSTANCE_PATH",
+    "CRM_FILES_FOLDER",
+    "CRM_FILES_KEEP_HOURS",
 )
 STRONG_KEY = "k" * 40
 
@@ -177,6 +179,24 @@ def test_a_file_is_not_a_folder(environ, tmp_path):
     file.write_text("")
     environ.setenv("CRM_UPLOAD_FOLDER", str(file))
     with pytest.raises(ConfigError, match="CRM_UPLOAD_FOLDER must be a folder"):
+        create_app(Config)
+
+
+def test_prepared_files_are_kept_a_day_in_the_instance_folder_unless_told(environ, tmp_path):
+    app = create_app(Config)
+    assert app.config["CRM_FILES_FOLDER"] == str(tmp_path / "instance" / "prepared")
+    assert app.config["CRM_FILES_KEEP_HOURS"] == 24
+    environ.setenv("CRM_FILES_FOLDER", str(tmp_path / "packs"))
+    environ.setenv("CRM_FILES_KEEP_HOURS", "72")
+    app = create_app(Config)
+    assert app.config["CRM_FILES_FOLDER"] == str(tmp_path / "packs")
+    assert app.config["CRM_FILES_KEEP_HOURS"] == 72
+
+
+@pytest.mark.parametrize("hours", ["0", "two", "100000", "-1"])
+def test_a_keep_time_that_is_no_number_of_hours_is_refused(environ, hours):
+    environ.setenv("CRM_FILES_KEEP_HOURS", hours)
+    with pytest.raises(ConfigError, match="CRM_FILES_KEEP_HOURS must be a whole number from 1"):
         create_app(Config)
 
 
