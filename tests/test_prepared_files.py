@@ -15,6 +15,7 @@ import pytest
 import redis
 from sqlalchemy import select
 
+from crm import jobs
 from crm.exceptions import Forbidden, RuleBroken
 from crm.extensions import db
 from crm.files import services, tasks
@@ -208,6 +209,18 @@ def test_the_tidy_up_queues_again_what_a_dead_worker_left_and_gives_up_after_thr
     assert load(app, hopeless).error == "gave_up"
     with app.app_context():  # queued again, it is claimed as a new run
         assert services.claim(running) == 2
+
+
+def test_the_tidy_up_job_hands_what_it_queued_again_to_the_queue(app, make_user, make_partner):
+    app.config["CRM_QUEUE"] = f"crm-test-{uuid.uuid4().hex}"  # the embedded queue, our own
+    file_id = asked(app, make_user(), make_partner())
+    with app.app_context():
+        db.session.get_one(PreparedFile, file_id).touched_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+        assert tasks.tidy_job() == {"expired": 0, "again": 1, "given_up": 0}
+        [job] = jobs.queue().get_jobs()
+    assert (job.func, job.args) == (tasks.prepare_job, (file_id,))
+    assert job.id == f"{app.config['CRM_QUEUE']}-file-{file_id}"
 
 
 def test_a_failing_build_tells_the_user_without_a_traceback_and_logs_why(

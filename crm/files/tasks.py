@@ -111,11 +111,19 @@ def prepare(file_id: int) -> str:
 
 
 def prepare_job(file_id: int) -> str:
-    return prepare(file_id)
+    """``prepare`` in a session of its own: a worker runs one job after another in one app
+    context, and a session kept between them would hold the rows of the last one as they were
+    read (and a pack's thousands of records)."""
+    db.session.remove()
+    try:
+        return prepare(file_id)
+    finally:
+        db.session.remove()
 
 
 def tidy_job() -> dict:
     """Remove the files past their keep time; queue again the runs a dead worker left."""
+    db.session.remove()
     result = services.tidy()
     db.session.commit()
     for file_id in result.again:
