@@ -14,7 +14,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable, Table, TableStyle
 
 from crm.dossiers.fonts import FONT, FONT_BOLD, ensure_fonts
-from crm.dossiers.text import lines
+from crm.dossiers.text import laid_out, runs
 
 INK = colors.HexColor("#212529")
 MUTED = colors.HexColor("#6c757d")
@@ -52,9 +52,27 @@ def style_of(style: "str | Style") -> Style:
     return STYLES[style] if isinstance(style, str) else style
 
 
+def draw_string(
+    canvas: Any, x0: float, x1: float, y: float, line: str, font: str, size: float, align: str
+) -> None:
+    """A drawn line (``crm.dossiers.text.lines``) between ``x0`` and ``x1``, aligned
+    ``"left"``, ``"right"`` or ``"center"``, letters the font lacks in its fallback."""
+    parts = runs(line, font)
+    widths = [pdfmetrics.stringWidth(text, face, size) for face, text in parts]
+    wide = sum(widths)
+    x = {"right": x1 - wide, "center": (x0 + x1 - wide) / 2}.get(align, x0)
+    for (face, text), run_width in zip(parts, widths, strict=True):
+        canvas.setFont(face, size)
+        canvas.drawString(x, y, text)
+        x += run_width
+
+
 class Text(Flowable):
     """A paragraph of plain text (``\\n`` breaks a line) in a style (``STYLES`` name or a
-    ``Style``), right-aligned when ``rtl``; ``align="center"`` centres it. Splits across pages
+    ``Style``) for a document written right to left or not (``rtl``). Lines are aligned at
+    the document's start side (the right for ``rtl``); ``align="auto"`` aligns each paragraph
+    at its own start side instead (a Persian paragraph in an English document at the right, as
+    a browser's ``dir="auto"`` does); "left", "right" and "center" fix it. Splits across pages
     between lines."""
 
     def __init__(
@@ -63,26 +81,27 @@ class Text(Flowable):
         style: "str | Style" = "body",
         rtl: bool = False,
         align: str | None = None,
-        _lines: list[str] | None = None,
+        _lines: list[tuple[str, bool]] | None = None,
     ) -> None:
         super().__init__()
         self.text = text
         self.style = style_of(style)
         self.rtl = rtl
-        self.align = align or ("right" if rtl else "left")
+        self.align = align
         self.spaceBefore = self.style.space_before
         self.spaceAfter = self.style.space_after
         self._fixed = _lines  # the lines of one part of a split text
-        self._cache: tuple[float, list[str]] | None = None
+        self._cache: tuple[float, list[tuple[str, bool]]] | None = None
 
     def __repr__(self) -> str:
         return f"<Text {str(self.text)[:30]!r}>"
 
-    def lines_for(self, room: float) -> list[str]:
+    def lines_for(self, room: float) -> list[tuple[str, bool]]:
         if self._fixed is not None:
             return self._fixed
         if self._cache is None or self._cache[0] != room:
-            self._cache = (room, lines(self.text, self.style.font, self.style.size, room, self.rtl))
+            style = self.style
+            self._cache = (room, laid_out(self.text, style.font, style.size, room, self.rtl))
         return self._cache[1]
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
@@ -105,19 +124,16 @@ class Text(Flowable):
 
     def draw(self) -> None:
         style, canvas = self.style, self.canv
-        canvas.setFont(style.font, style.size)
         canvas.setFillColor(style.color)
         # The baseline sits so the letters (and Persian dots below them) are centred in a line.
         baseline = self.height - style.leading / 2 - style.size * 0.3
-        for line in self.lines_for(self.width):
-            wide = pdfmetrics.stringWidth(line, style.font, style.size)
-            if self.align == "right":
-                x = self.width - wide
-            elif self.align == "center":
-                x = (self.width - wide) / 2
+        for line, right_to_left in self.lines_for(self.width):
+            if self.align in (None, "auto"):
+                start = right_to_left if self.align == "auto" else self.rtl
+                align = "right" if start else "left"
             else:
-                x = 0
-            canvas.drawString(x, baseline, line)
+                align = self.align
+            draw_string(canvas, 0, self.width, baseline, line, style.font, style.size, align)
             baseline -= style.leading
 
 
