@@ -100,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.agreements import views as _agreement_views  # noqa: F401
     from crm.auth import bp as auth_bp
     from crm.auth import views as _auth_views  # noqa: F401
+    from crm.dossiers import views as _dossier_views  # noqa: F401
     from crm.files import bp as files_bp
     from crm.files import views as _file_views  # noqa: F401
     from crm.main import agreement_page as _agreement_page  # noqa: F401

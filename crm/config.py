@@ -169,6 +169,14 @@ class Environment:
             ) from None
         return value
 
+    def text(self, name: str, default: str, longest: int = 120) -> str:
+        value = self.get(name) or default
+        if len(value) > longest or not value.isprintable():
+            raise ConfigError(
+                f'{name} must be one line of at most {longest} printable characters, not "{value}".'
+            )
+        return value
+
     def key_prefix(self, name: str, default: str) -> str:
         value = self.get(name) or default
         if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", value):
@@ -225,6 +233,11 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         # Prepared files (briefing packs, pipeline reports): where, and for how long.
         "CRM_FILES_FOLDER": env.folder("CRM_FILES_FOLDER"),  # None: instance/prepared
         "CRM_FILES_KEEP_HOURS": env.number("CRM_FILES_KEEP_HOURS", 24, 1, 24 * 365),
+        # PDFs: the city named in every page's header, and the folder of the Vazirmatn fonts
+        # (None: node_modules/vazirmatn/fonts/ttf, which make install fills).
+        "CRM_CITY_NAME_EN": env.text("CRM_CITY_NAME_EN", "Tehran Municipality"),
+        "CRM_CITY_NAME_FA": env.text("CRM_CITY_NAME_FA", "شهرداری تهران"),
+        "CRM_PDF_FONTS": env.folder("CRM_PDF_FONTS"),
     }
 
 

@@ -74,6 +74,7 @@ NOT_PAGES = {
     "files.download",
     "files.status",
     "main.health",
+    "partners.briefing",
     "partners.export",
     "partners.export_contacts",
     "partners.lookup",
