@@ -15,6 +15,7 @@ serves the app and takes the progress and ready pages in Persian and English.
 
 import argparse
 import io
+import logging
 import re
 import threading
 import time
@@ -120,6 +121,7 @@ def screenshots(app: Flask, ids: list[int], out: Path, log: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     app.config["WTF_CSRF_ENABLED"] = True
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
@@ -152,6 +154,7 @@ def screenshots(app: Flask, ids: list[int], out: Path, log: Path) -> None:
                 page.screenshot(path=str(out / f"pack-progress-{language}.png"))
                 ready = page.locator("[data-progress-ready]")
                 ready.wait_for(state="visible", timeout=WAIT * 1000)
+                page.wait_for_timeout(1000)  # the bar's own transition to its full width
                 page.screenshot(path=str(out / f"pack-ready-{language}.png"))
                 page.close()
             browser.close()

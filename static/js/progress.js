@@ -15,7 +15,12 @@
   var ready = box.querySelector("[data-progress-ready]");
   var size = box.querySelector("[data-progress-size]");
   var refresh = box.querySelector("[data-progress-refresh]");
+  var badge = document.querySelector("[data-progress-badge]");
   var EVERY = 1000;
+  var BADGES = {  // as templates/files/_macros.html colours them
+    queued: "text-bg-secondary", running: "text-bg-info", ready: "text-bg-success",
+    failed: "text-bg-danger", expired: "text-bg-light border",
+  };
 
   function width(percent) {
     bar.className = bar.className.replace(/\bw-\d+\b/, "").trim();
@@ -29,6 +34,10 @@
     progress.setAttribute("aria-valuenow", data.percent);
     progress.setAttribute("aria-valuetext", data.percent_text);
     state.textContent = data.status_text;
+    if (badge) {
+      badge.className = "badge " + (BADGES[data.status] || "");
+      badge.textContent = data.status_text;
+    }
     step.textContent = !data.done && data.step ? ": " + data.step : "";
     if (!data.done) { return; }
     bar.classList.remove("progress-bar-striped", "progress-bar-animated");
