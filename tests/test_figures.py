@@ -200,12 +200,13 @@ def test_a_staff_reader_counts_nothing_of_a_confidential_agreement(
     manager = pipeline_figures(user(make_user, "manager"), EN, now=NOW)
 
     assert manager.agreement_total - staff.agreement_total == 1
+    assert (manager.confidential_total, staff.confidential_total) == (1, 0)
     assert {
         s: n - staff.by_stage[s] for s, n in manager.by_stage.items() if n != staff.by_stage[s]
     } == {"renewal": 1}
     assert manager.by_domain["private_sector"] == 1 and staff.by_domain["private_sector"] == 0
     assert manager.by_domain["cities"] == staff.by_domain["cities"] == 1
-    assert "Secret deal" in [row.title for row in manager.expiring]
+    assert [(row.title, row.confidential) for row in manager.expiring][0] == ("Secret deal", True)
     assert [row.title for row in staff.expiring] == [open_one.title_en]
     assert [row.stage for row in staff.stage_times] == ["idea", "active"]
     assert [(row.stage, row.spells) for row in manager.stage_times] == [

@@ -65,6 +65,7 @@ class Expiring:
     expires_on: date
     days_left: int
     owner: str
+    confidential: bool
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class PipelineFigures:
     expiring: tuple[Expiring, ...]  # the first ``limit``, the soonest first
     expiring_total: int
     overdue: tuple[OwnerOverdue, ...]  # the owners with the most first
+    confidential_total: int  # confidential agreements counted (none for staff and viewers)
 
     @property
     def agreement_total(self) -> int:
@@ -99,18 +101,24 @@ def current_agreements(user: Any) -> tuple:
 
 
 def agreements_per_stage(user: Any) -> Select:
-    """Current agreements ``user`` may see, per stage (from ``ix_agreements_stage_archived``)."""
+    """Current agreements ``user`` may see, per stage and confidentiality (from
+    ``ix_agreements_stage_archived`` alone)."""
     return (
-        select(Agreement.stage, func.count())
+        select(Agreement.stage, Agreement.confidentiality, func.count())
         .where(*current_agreements(user))
-        .group_by(Agreement.stage)
+        .group_by(Agreement.stage, Agreement.confidentiality)
     )
 
 
-def stage_counts(user: Any) -> dict[str, int]:
-    """Every stage, in pipeline order, with how many current agreements ``user`` sees in it."""
-    found = dict(db.session.execute(agreements_per_stage(user)).all())
-    return {stage: found.get(stage, 0) for stage in STAGES}
+def stage_counts(user: Any) -> tuple[dict[str, int], int]:
+    """Every stage, in pipeline order, with how many current agreements ``user`` sees in it;
+    and how many of those are confidential."""
+    counts = dict.fromkeys(STAGES, 0)
+    confidential = 0
+    for stage, confidentiality, count in db.session.execute(agreements_per_stage(user)):
+        counts[stage] = counts.get(stage, 0) + count
+        confidential += count if confidentiality == "confidential" else 0
+    return counts, confidential
 
 
 def domain_counts(user: Any) -> dict[str, int]:
@@ -190,6 +198,7 @@ def _expiring(agreement: Agreement, fmt: Formatter, today: date) -> Expiring:
         expires_on=expires_on,
         days_left=(expires_on - today).days,
         owner=fmt.name(agreement.owner),
+        confidential=agreement.confidentiality == "confidential",
     )
 
 
@@ -229,12 +238,14 @@ def pipeline_figures(
     now = now or utcnow()
     today = now.astimezone(fmt.zone).date()
     expiring, expiring_total = expiring_agreements(reader, fmt, today, limit)
+    by_stage, confidential = stage_counts(reader)
     return PipelineFigures(
         today=today,
-        by_stage=stage_counts(reader),
+        by_stage=by_stage,
         by_domain=domain_counts(reader),
         stage_times=stage_times(reader, now),
         expiring=expiring,
         expiring_total=expiring_total,
         overdue=overdue_by_owner(reader, fmt, now),
+        confidential_total=confidential,
     )

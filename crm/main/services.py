@@ -85,7 +85,7 @@ def dashboard(user: Any, fmt: Formatter, top: int = 5, now: datetime | None = No
     loaded = {a.id: a for a in load_page(coming_ids + past_ids)}
     return Dashboard(
         partners_by_domain={code: per_domain.get(code, 0) for code in DOMAINS},
-        agreements_by_stage=stage_counts(user),
+        agreements_by_stage=stage_counts(user)[0],
         expiring=expiring,
         overdue=overdue,
         upcoming=upcoming,
