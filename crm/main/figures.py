@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import Float, Select, distinct, func, literal, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.sql.functions import FunctionElement
 
 from crm.activities.lists import overdue
 from crm.activities.models import Activity
@@ -33,7 +35,7 @@ from crm.auth.models import User
 from crm.auth.services import NO_ONE
 from crm.extensions import db
 from crm.formatting import Formatter
-from crm.models import utcnow
+from crm.models import UTCDateTime, utcnow
 from crm.partners.models import Partner
 from crm.permissions import visible
 from crm.reference import DOMAINS
@@ -135,36 +137,57 @@ def domain_counts(user: Any) -> dict[str, int]:
     return {domain: found.get(domain, 0) for domain in DOMAINS}
 
 
+class days_between(FunctionElement):
+    """``end - start`` in days (a float), for two timestamps, on SQLite and PostgreSQL."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(days_between)
+def _days_between(element: days_between, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({end}) - ({start})) / {DAY})"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(julianday({end}) - julianday({start}))"
+
+
 def stage_times(user: Any, now: datetime) -> tuple[StageTime, ...]:
     """Median and mean days in each stage, from the stage history of the current agreements
     ``user`` sees: a spell runs from the move into a stage to the next move (the last one, to
-    ``now``). Final stages are left out, and so is a spell that starts after ``now``."""
-    stmt = (
-        select(StageChange.agreement_id, StageChange.to_stage, StageChange.changed_at)
+    ``now``). Final stages are left out, and so is a spell that starts after ``now``. The
+    database gives each spell's days (the rows' times stay there); the median is taken here."""
+    left = func.coalesce(
+        func.lead(StageChange.changed_at).over(
+            partition_by=StageChange.agreement_id,
+            order_by=(StageChange.changed_at, StageChange.id),
+        ),
+        literal(now, UTCDateTime),
+    )
+    spell = (
+        select(
+            StageChange.to_stage.label("stage"),
+            days_between(StageChange.changed_at, left).label("days"),
+        )
         .join(Agreement, Agreement.id == StageChange.agreement_id)
         .where(*current_agreements(user))
-        .order_by(StageChange.agreement_id, StageChange.changed_at, StageChange.id)
+        .subquery()
+    )
+    stmt = select(spell.c.stage, spell.c.days).where(
+        spell.c.stage.not_in(FINAL_STAGES), spell.c.days >= 0
     )
     spells: dict[str, list[float]] = {}
-    previous: tuple[int, str, datetime] | None = None
-    for agreement_id, stage, changed_at in db.session.execute(stmt):
-        if previous is not None:
-            _spell(spells, previous, changed_at if previous[0] == agreement_id else now)
-        previous = (agreement_id, stage, changed_at)
-    if previous is not None:
-        _spell(spells, previous, now)
+    for stage, days in db.session.execute(stmt):
+        spells.setdefault(stage, []).append(days)
     return tuple(
         StageTime(stage, len(days), statistics.median(days), statistics.fmean(days))
         for stage in TIMED_STAGES
         if (days := spells.get(stage))
     )
-
-
-def _spell(spells: dict[str, list[float]], entered: tuple, left: datetime) -> None:
-    _agreement_id, stage, changed_at = entered
-    if stage in FINAL_STAGES or changed_at > left:
-        return
-    spells.setdefault(stage, []).append((left - changed_at).total_seconds() / DAY)
 
 
 def expiring_agreements(
