@@ -68,6 +68,7 @@ NOT_PAGES = {
     "agreements.download_document",
     "agreements.export",
     "main.health",
+    "main.pipeline_report",
     "partners.export",
     "partners.export_contacts",
     "partners.lookup",
