@@ -74,6 +74,7 @@ NOT_PAGES = {
     "files.download",
     "files.status",
     "main.health",
+    "main.pipeline_report",
     "partners.briefing",
     "partners.export",
     "partners.export_contacts",

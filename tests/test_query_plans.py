@@ -18,7 +18,8 @@ from crm.agreements.lists import AgreementFilters, stage_count_query
 from crm.agreements.lists import list_query as agreement_list
 from crm.extensions import db
 from crm.formatting import Formatter
-from crm.main.services import agreements_per_stage, partners_per_domain
+from crm.main.figures import agreements_per_stage
+from crm.main.services import partners_per_domain
 from crm.notifications.models import Notification
 from crm.notifications.services import notifications_query, unread_count_query
 from crm.partners.services import PartnerFilters, partner_query

@@ -1,7 +1,7 @@
 """The start page's figures and the global search."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -16,9 +16,10 @@ from crm.activities.lists import (
     when_key,
 )
 from crm.activities.models import Activity
-from crm.agreements.models import STAGES, Agreement
+from crm.agreements.models import Agreement
 from crm.extensions import db
 from crm.formatting import Formatter
+from crm.main.figures import Expiring, expiring_agreements, stage_counts
 from crm.models import utcnow
 from crm.partners.models import Contact, Partner
 from crm.permissions import visible
@@ -26,8 +27,6 @@ from crm.reference import DOMAINS
 from crm.search import Wanted, best_ids_of
 from crm.text import normalize_search
 
-EXPIRY_WINDOW_DAYS = 90
-LIVE_STAGES = ("signed", "active", "renewal")
 SEARCH_LIMIT = 10
 RECENT = 5  # activities coming up and past, on the start page
 
@@ -36,7 +35,7 @@ RECENT = 5  # activities coming up and past, on the start page
 class Dashboard:
     partners_by_domain: dict[str, int]
     agreements_by_stage: dict[str, int]
-    expiring: list[Agreement]
+    expiring: tuple[Expiring, ...]  # the first ten
     overdue: list[Activity]
     upcoming: list[Activity]
     coming: list[Activity]  # everyone's (visible) activities still ahead, the soonest first
@@ -61,35 +60,14 @@ def partners_per_domain() -> Select:
     )
 
 
-def agreements_per_stage(user: Any) -> Select:
-    """Current agreements ``user`` may see, per stage (from ``ix_agreements_stage_archived``)."""
-    return (
-        select(Agreement.stage, func.count())
-        .where(Agreement.archived_at.is_(None), visible(Agreement, user))
-        .group_by(Agreement.stage)
-    )
-
-
 def dashboard(user: Any, fmt: Formatter, top: int = 5, now: datetime | None = None) -> Dashboard:
     """The start page of ``user``, in the days of the reader of ``fmt``: a fixed handful of
-    grouped queries, whatever the data."""
+    grouped queries, whatever the data. Its agreement figures are those of the pipeline report
+    (``crm.main.figures``)."""
     now = now or utcnow()
     today = now.astimezone(fmt.zone).date()
     per_domain = dict(db.session.execute(partners_per_domain()).all())
-    per_stage = dict(db.session.execute(agreements_per_stage(user)).all())
-    expiring = db.session.scalars(
-        select(Agreement)
-        .options(selectinload(Agreement.parties))
-        .where(
-            Agreement.archived_at.is_(None),
-            visible(Agreement, user),
-            Agreement.stage.in_(LIVE_STAGES),
-            Agreement.expires_on >= today,
-            Agreement.expires_on <= today + timedelta(days=EXPIRY_WINDOW_DAYS),
-        )
-        .order_by(Agreement.expires_on, Agreement.id)
-        .limit(10)
-    )
+    expiring, _total = expiring_agreements(user, fmt, today, limit=10)
     overdue, upcoming = followups.overdue_and_upcoming(user, fmt, limit=top, now=now)
     current = select(Activity.id).where(Activity.archived_at.is_(None), visible(Activity, user))
     coming_ids = list(
@@ -107,8 +85,8 @@ def dashboard(user: Any, fmt: Formatter, top: int = 5, now: datetime | None = No
     loaded = {a.id: a for a in load_page(coming_ids + past_ids)}
     return Dashboard(
         partners_by_domain={code: per_domain.get(code, 0) for code in DOMAINS},
-        agreements_by_stage={code: per_stage.get(code, 0) for code in STAGES},
-        expiring=list(expiring),
+        agreements_by_stage=stage_counts(user)[0],
+        expiring=expiring,
         overdue=overdue,
         upcoming=upcoming,
         coming=[loaded[i] for i in coming_ids if i in loaded],

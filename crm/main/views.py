@@ -1,8 +1,11 @@
-"""Start page, global search and the health check."""
+"""Start page, global search, the managers' pipeline report and the health check."""
 
-from flask import jsonify, render_template, request
+import io
+
+from flask import jsonify, render_template, request, send_file
 from flask_login import current_user
 
+from crm.dossiers.pipeline import pipeline_pdf
 from crm.extensions import db
 from crm.main import bp, services
 from crm.security import require
@@ -21,6 +24,22 @@ def search():
     text = request.args.get("q", "")[:200]
     results = services.search_everything(current_user, text)
     return render_template("main/search.html", results=results, limit=services.SEARCH_LIMIT)
+
+
+@bp.route("/reports/pipeline.pdf")
+@require("manager")
+def pipeline_report():
+    """The pipeline report, downloaded at once, in the language of ``?lang=`` (else the
+    reader's). Large offices ask for it as a prepared file, built by a worker."""
+    reader = fmt()
+    pdf = pipeline_pdf(current_user, reader)
+    return send_file(
+        io.BytesIO(pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"pipeline-report-{reader.file_date()}.pdf",
+        max_age=0,
+    )
 
 
 @bp.route("/health")
