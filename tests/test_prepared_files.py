@@ -223,6 +223,28 @@ def test_the_tidy_up_job_hands_what_it_queued_again_to_the_queue(app, make_user,
     assert job.id == f"{app.config['CRM_QUEUE']}-file-{file_id}"
 
 
+def test_the_pipeline_report_is_built_for_its_manager_with_the_ready_notification(
+    app, make_user, make_agreement
+):
+    make_agreement(title_en="Memorandum on parks", stage="negotiation")
+    manager = make_user("manager", locale="en")
+    with app.test_request_context():
+        file_id = services.request_pipeline(manager, "en").id
+        db.session.commit()
+    with app.app_context():
+        assert tasks.prepare_job(file_id) == "ready"
+    prepared = load(app, file_id)
+    assert (prepared.status, prepared.progress, prepared.error) == ("ready", 100, "")
+    assert re.fullmatch(r"pipeline-report-\d{4}-\d{2}-\d{2}\.pdf", prepared.filename)
+    data = (Path(app.config["CRM_FILES_FOLDER"]) / prepared.stored_name).read_bytes()
+    assert prepared.size == len(data) and data.startswith(b"%PDF")
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+    assert "negotiation" in text.casefold()
+    [notification] = db_notifications(app, manager)
+    assert notification.subject == "Your pipeline report is ready to download."
+    assert (notification.record_kind, notification.record_id) == ("file", file_id)
+
+
 def test_a_failing_build_tells_the_user_without_a_traceback_and_logs_why(
     app, make_user, make_partner, monkeypatch, caplog
 ):
