@@ -105,7 +105,7 @@ def run_pack(app: Flask, owner: User, ids: list[int], language: str, log: Path) 
             seen.append(progress)
         return status not in ("queued", "running")
 
-    wait_for(done, WAIT, f"the pack; worker output:\n{log.read_text()[-3000:]}", step=0.02)
+    wait_for(done, WAIT, f"the pack; worker output:\n{log.read_text()[-3000:]}", step=0.2)
     seconds = time.perf_counter() - started
     status, _progress, _step, size, stored = row(app, file_id)
     if status != "ready":
@@ -151,6 +151,9 @@ def screenshots(app: Flask, ids: list[int], out: Path, log: Path) -> None:
                     "the bar half way",
                     step=0.05,
                 )
+                with page.expect_response(lambda response: "/status" in response.url):
+                    pass  # the next poll's answer, then the bar's transition to its width
+                page.wait_for_timeout(650)
                 page.screenshot(path=str(out / f"pack-progress-{language}.png"))
                 ready = page.locator("[data-progress-ready]")
                 ready.wait_for(state="visible", timeout=WAIT * 1000)
