@@ -4,6 +4,7 @@ Reports the time from enqueueing to ready, the progress the page could show on t
 file's size and pages, and the worker's memory (resident at rest, peak after the packs).
 
     .venv/bin/python -m benchmarks.pack_job                         # scratch SQLite, large set
+    .venv/bin/python -m benchmarks.pack_job --postgres              # scratch PostgreSQL, dropped
     .venv/bin/python -m benchmarks.pack_job --database-url URL      # a database seeded already
     .venv/bin/python -m benchmarks.pack_job --screenshots docs/images   # and the README's PNGs
 
@@ -27,7 +28,15 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from benchmarks.common import ensure_schema, make_app, scratch_folder, scratch_sqlite, seed
+from benchmarks.common import (
+    drop_postgres,
+    ensure_schema,
+    make_app,
+    scratch_folder,
+    scratch_postgres,
+    scratch_sqlite,
+    seed,
+)
 from crm.activities.models import Activity
 from crm.auth.models import User
 from crm.demo.data import DEMO_DOMAIN, DEMO_PASSWORD
@@ -169,11 +178,26 @@ def screenshots(app: Flask, ids: list[int], out: Path, log: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="a database seeded with the large set already")
+    parser.add_argument("--postgres", action="store_true", help="a scratch PostgreSQL database")
     parser.add_argument("--partners", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--screenshots", type=Path, help="a folder for the pages' PNGs")
     args = parser.parse_args()
-    url = args.database_url or scratch_sqlite("pack")
+    pg_name = None
+    if args.database_url:
+        url = args.database_url
+    elif args.postgres:
+        pg_name, url = scratch_postgres("pack")
+    else:
+        url = scratch_sqlite("pack")
+    try:
+        measure(args, url)
+    finally:
+        if pg_name:
+            drop_postgres(pg_name)
+
+
+def measure(args: argparse.Namespace, url: str) -> None:
     app = make_app(url)
     if ensure_schema(app) or not args.database_url:
         print(seed(app, "large").strip().splitlines()[-1])
