@@ -245,6 +245,16 @@ def test_the_pipeline_report_is_built_for_its_manager_with_the_ready_notificatio
     assert (notification.record_kind, notification.record_id) == ("file", file_id)
 
 
+def test_the_schedule_tidies_the_prepared_files_every_five_minutes():
+    import fakeredis
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=fakeredis.FakeRedis())
+    scheduler.load_config_from_file("crm.jobs.schedule")
+    found = {job.func: job.interval for job in scheduler.get_jobs()}
+    assert found[tasks.tidy_job] == jobs.TIDY_EVERY == 300
+
+
 def test_a_failing_build_tells_the_user_without_a_traceback_and_logs_why(
     app, make_user, make_partner, monkeypatch, caplog
 ):
