@@ -22,7 +22,7 @@ from crm.files import services, tasks
 from crm.files.models import PreparedFile
 from crm.models import utcnow
 from crm.notifications.models import Notification
-from tests.conftest import sign_in
+from tests.conftest import REDIS_URL, need_service, sign_in
 from tests.live_services import app_env, remove_queue_keys, start_worker, stop_process, wait_for
 
 PDF = b"%PDF-1.4\n% a prepared file\n"
@@ -451,27 +451,37 @@ def db_files(app) -> list[PreparedFile]:
 LIVE_WAIT = 90  # seconds: a bound for a stuck test, not a measure
 
 
-@pytest.fixture
-def worker(app, redis_url, database_url, tmp_path):
-    """A ``flask crm worker`` process on the test's database and a queue of the test's own on
-    the real Redis; the app enqueues there. Its keys go afterwards."""
+@pytest.fixture(scope="module")
+def worker_process(database_url, tmp_path_factory):
+    """One ``flask crm worker`` process for the module's tests (a worker takes seconds to
+    start), on the suite's database, with a queue of its own on the real Redis, writing its
+    files to a folder of its own. Its keys go afterwards."""
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError as error:
+        need_service("Redis", f"{REDIS_URL}: {error.__class__.__name__}")
+    folder = tmp_path_factory.mktemp("worker")
     name = f"crm-test-{uuid.uuid4().hex}"
-    app.config.update(REDIS_URL=redis_url, CRM_QUEUE=name)
-    env = app_env(
-        tmp_path,
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        CRM_QUEUE=name,
-        CRM_FILES_FOLDER=app.config["CRM_FILES_FOLDER"],
-    )
-    log = tmp_path / "worker.log"
+    files = str(folder / "prepared")
+    settings = {"REDIS_URL": REDIS_URL, "CRM_QUEUE": name, "CRM_FILES_FOLDER": files}
+    env = app_env(folder, DATABASE_URL=database_url, **settings)
+    log = folder / "worker.log"
     process = start_worker(env, log)
-    yield SimpleNamespace(process=process, log=log)
+    yield SimpleNamespace(process=process, log=log, queue=name, files=files)
     stop_process(process)
+    assert remove_queue_keys(redis.Redis.from_url(REDIS_URL), name) == []
+
+
+@pytest.fixture
+def worker(app, worker_process):
+    """The test's app enqueueing to the worker's queue and reading the files it writes."""
+    app.config.update(
+        REDIS_URL=REDIS_URL, CRM_QUEUE=worker_process.queue, CRM_FILES_FOLDER=worker_process.files
+    )
+    yield worker_process
     found = app.extensions.pop("crm_redis", None)
     if found is not None:
         found.close()
-    assert remove_queue_keys(redis.Redis.from_url(redis_url), name) == []
 
 
 def output(log: Path) -> str:
@@ -479,7 +489,7 @@ def output(log: Path) -> str:
 
 
 def watch(app, file_id: int, log: Path) -> list[tuple[str, int, str]]:
-    """The file's (status, progress, step) as they change, read every 20 ms until it is done."""
+    """The file's (status, progress, step) as they change, read every 50 ms until it is done."""
     seen: list[tuple[str, int, str]] = []
 
     def done() -> bool:
@@ -495,7 +505,7 @@ def watch(app, file_id: int, log: Path) -> list[tuple[str, int, str]]:
             seen.append(state)
         return row.status not in ("queued", "running")
 
-    wait_for(done, LIVE_WAIT, f"the file; worker output:\n{output(log)}", step=0.02)
+    wait_for(done, LIVE_WAIT, f"the file; worker output:\n{output(log)}", step=0.05)
     return seen
 
 
