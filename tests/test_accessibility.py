@@ -69,6 +69,7 @@ NOT_PAGES = {
     "agreements.export",
     "main.health",
     "main.pipeline_report",
+    "partners.briefing",
     "partners.export",
     "partners.export_contacts",
     "partners.lookup",
