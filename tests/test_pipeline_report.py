@@ -48,7 +48,7 @@ def office(app, make_user, make_partner, make_agreement, make_activity):
         parties=[company],
         stage="renewal",
         confidentiality="confidential",
-        title_en="Metro tender",
+        title_en="Metro tender <A&B>",  # prints as typed
         title_fa="مناقصه مترو",
         expires_on=TODAY + timedelta(days=10),
     )
@@ -85,7 +85,7 @@ def test_the_english_report_names_stages_expiring_agreements_and_owners(ctx, off
         "Time spent in each stage",
         "Expiring in the next 90 days",
         "Seoul twinning Seoul Dec 21, 2026 20 Leila Ahmadi",  # a row, in reading order
-        "Metro tender (Confidential)",
+        "Metro tender <A&B> (Confidential)",
         "Overdue follow-ups by owner",
         "Leila Ahmadi 2 Nov 22, 2026",
     ):

@@ -15,9 +15,9 @@ from typing import Any
 from babel.languages import get_official_languages
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as ngettext
-from reportlab.platypus import Flowable, KeepTogether
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether
 
-from crm.activities.lists import activities_with, count_activities_with
+from crm.activities.lists import activities_with, count_activities_with, is_overdue
 from crm.activities.models import ACTIVITY_KINDS, Activity
 from crm.agreements.display import expiry_text
 from crm.agreements.lists import (
@@ -36,9 +36,10 @@ from crm.reference import DOMAINS
 from crm.reminders.rules import anniversary_in
 
 # How many of each the briefing lists, and how long its texts run: two pages for the busiest.
-SHOWN = {"agreements": 6, "past": 4, "planned": 4, "contacts": 5, "dates": 5}
-LONGEST = {"summary": 600, "talking_points": 900, "outcome": 140}
+SHOWN = {"agreements": 5, "past": 4, "planned": 4, "contacts": 5, "dates": 5}
+LONGEST = {"summary": 400, "talking_points": 600, "cell": 90}
 AHEAD = 90  # days: which anniversaries and expiries are "coming"
+HEADING_ROOM = 70  # points: a heading, a table's header and a row
 
 
 @dataclass
@@ -151,17 +152,20 @@ def _more(shown: int, total: int, fmt: Formatter, rtl: bool) -> list[Flowable]:
     return [Text(fmt.translate(more), "muted", rtl)]
 
 
-def _when(activity: Activity, fmt: Formatter) -> str:
-    if activity.starts_at:
-        return fmt.datetime(activity.starts_at)
-    return fmt.date(activity.due_on)
+def _when(activity: Activity, fmt: Formatter, now: dt.datetime | None = None) -> str:
+    """When it happens or is due; for an open follow-up (``now`` given), whether it is late."""
+    when = fmt.datetime(activity.starts_at) if activity.starts_at else fmt.date(activity.due_on)
+    if now is not None and is_overdue(activity, now):
+        return f"{when} · {fmt.translate(_l('Overdue'))}"
+    return when
 
 
-def _section(heading: Any, count: int | None, fmt: Formatter, rtl: bool) -> Text:
+def _section(heading: Any, count: int | None, fmt: Formatter, rtl: bool) -> list[Flowable]:
+    """A section's heading (with its count), on a new page unless two lines fit below it."""
     title = fmt.translate(heading)
     if count is not None:
         title = f"{title} ({fmt.number(count)})"
-    return Text(title, "heading", rtl)
+    return [CondPageBreak(HEADING_ROOM), Text(title, "heading", rtl)]
 
 
 def briefing_story(partner: Partner, reader: Any, fmt: Formatter, now: dt.datetime) -> list:
@@ -179,7 +183,7 @@ def briefing_story(partner: Partner, reader: Any, fmt: Formatter, now: dt.dateti
     if partner.relationship_since:
         since = " · " + t(_l("since %(date)s", date=fmt.date(partner.relationship_since)))
     story += [
-        _section(_l("Profile"), None, fmt, rtl),
+        *_section(_l("Profile"), None, fmt, rtl),
         key_values(
             [
                 (t(_l("Kind")), fmt.label(PARTNER_KINDS, partner.kind)),
@@ -204,75 +208,80 @@ def briefing_story(partner: Partner, reader: Any, fmt: Formatter, now: dt.dateti
     ):
         if text and text.strip():
             body = Text(shorten(text, longest), "body", rtl, align="auto")
-            story.append(KeepTogether([_section(heading, None, fmt, rtl), body]))
+            story.append(KeepTogether([*_section(heading, None, fmt, rtl), body]))
 
-    story.append(_section(_l("Agreements"), facts.agreement_count, fmt, rtl))
+    story.extend(_section(_l("Agreements"), facts.agreement_count, fmt, rtl))
     if facts.agreements:
         rows = [[t(_l("Agreement")), t(_l("Type")), t(_l("Stage")), t(_l("Expires"))]]
         rows += [
             [
-                fmt.name(agreement),
+                shorten(fmt.name(agreement), LONGEST["cell"]),
                 fmt.label(AGREEMENT_TYPES, agreement.type),
                 fmt.label(STAGES, agreement.stage),
                 fmt.date(agreement.expires_on),
             ]
             for agreement in facts.agreements
         ]
-        story.append(table(rows, ["46%", "20%", "18%", "16%"], rtl=rtl))
+        story.append(table(rows, ["46%", "20%", "18%", "16%"], rtl=rtl, max_lines=2))
         story += _more(len(facts.agreements), facts.agreement_count, fmt, rtl)
     else:
         story.append(Text(t(_l("No agreements with this partner.")), "muted", rtl))
 
-    story.append(_section(_l("Open follow-ups"), facts.planned_count, fmt, rtl))
+    story.extend(_section(_l("Open follow-ups"), facts.planned_count, fmt, rtl))
     if facts.planned:
         rows = [[t(_l("When")), t(_l("Kind")), t(_l("Subject")), t(_l("Owner"))]]
         rows += [
-            [_when(a, fmt), fmt.label(ACTIVITY_KINDS, a.kind), a.subject, fmt.name(a.owner)]
+            [
+                _when(a, fmt, now),
+                fmt.label(ACTIVITY_KINDS, a.kind),
+                shorten(a.subject, LONGEST["cell"]),
+                fmt.name(a.owner),
+            ]
             for a in facts.planned
         ]
-        story.append(table(rows, ["22%", "16%", "42%", "20%"], rtl=rtl))
+        story.append(table(rows, ["22%", "16%", "42%", "20%"], rtl=rtl, max_lines=2))
         story += _more(len(facts.planned), facts.planned_count, fmt, rtl)
     else:
         story.append(Text(t(_l("Nothing planned with this partner.")), "muted", rtl))
 
-    story.append(_section(_l("Last interactions"), facts.past_count, fmt, rtl))
+    story.extend(_section(_l("Last interactions"), facts.past_count, fmt, rtl))
     if facts.past:
         rows = [[t(_l("Date")), t(_l("Kind")), t(_l("Subject")), t(_l("Outcome"))]]
         rows += [
             [
                 _when(a, fmt),
                 fmt.label(ACTIVITY_KINDS, a.kind),
-                a.subject,
-                shorten(a.outcome, LONGEST["outcome"]),
+                shorten(a.subject, LONGEST["cell"]),
+                shorten(a.outcome, LONGEST["cell"]),
             ]
             for a in facts.past
         ]
-        story.append(table(rows, ["20%", "14%", "30%", "36%"], rtl=rtl))
+        story.append(table(rows, ["20%", "13%", "37%", "30%"], rtl=rtl, max_lines=2))
         story += _more(len(facts.past), facts.past_count, fmt, rtl)
     else:
         story.append(Text(t(_l("No past activities recorded with this partner.")), "muted", rtl))
 
-    story.append(_section(_l("Key contacts"), facts.contact_count, fmt, rtl))
+    story.extend(_section(_l("Key contacts"), facts.contact_count, fmt, rtl))
     if facts.contacts:
         rows = [[t(_l("Name")), t(_l("Job title")), t(_l("Email")), t(_l("Phone"))]]
         rows += [
             [
-                fmt.name(c),
-                " · ".join(part for part in (c.title, c.department) if part),
+                shorten(fmt.name(c), LONGEST["cell"]),
+                shorten(" · ".join(part for part in (c.title, c.department) if part), 60),
                 c.email,
                 fmt.phone(c.phone),
             ]
             for c in facts.contacts
         ]
-        story.append(table(rows, ["26%", "28%", "28%", "18%"], rtl=rtl))
+        story.append(table(rows, ["22%", "24%", "36%", "18%"], rtl=rtl, max_lines=2))
         story += _more(len(facts.contacts), facts.contact_count, fmt, rtl)
     else:
         story.append(Text(t(_l("No contacts yet.")), "muted", rtl))
 
-    story.append(_section(_l("Coming anniversaries and expiries"), None, fmt, rtl))
+    story.extend(_section(_l("Coming anniversaries and expiries"), None, fmt, rtl))
     if facts.dates:
         shown = facts.dates[: SHOWN["dates"]]
-        rows = [[fmt.date(day), text] for day, text in shown]
+        rows = [[fmt.date(day), shorten(text, 2 * LONGEST["cell"])] for day, text in shown]
         story.append(table(rows, ["20%", "80%"], header=False, rtl=rtl))
         story += _more(len(shown), len(facts.dates), fmt, rtl)
     else:

@@ -14,12 +14,13 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable, Table, TableStyle
 
 from crm.dossiers.fonts import FONT, FONT_BOLD, ensure_fonts
-from crm.dossiers.text import laid_out, runs
+from crm.dossiers.text import drawn_width, laid_out, runs
 
 INK = colors.HexColor("#212529")
 MUTED = colors.HexColor("#6c757d")
 RULE = colors.HexColor("#ced4da")
 SHADE = colors.HexColor("#e9ecef")
+ELLIPSIS = "…"
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,12 @@ class Style:
 
 STYLES: dict[str, Style] = {
     "title": Style(FONT_BOLD, 18, 28, space_after=6),
-    "heading": Style(FONT_BOLD, 12.5, 20, space_before=10, space_after=3),
+    "heading": Style(FONT_BOLD, 12, 19, space_before=8, space_after=2),
     "body": Style(FONT, 9.5, 15.5),
     "small": Style(FONT, 8, 13),
     "muted": Style(FONT, 8, 13, color=MUTED),
-    "label": Style(FONT, 9.5, 15.5, color=MUTED),  # a body-sized label, on the value's baseline
+    "label": Style(FONT, 9, 14, color=MUTED),  # label and value share a baseline
+    "value": Style(FONT, 9, 14),
 }
 for _name in ("body", "small", "muted"):
     STYLES[f"{_name}-bold"] = STYLES[_name].bold
@@ -82,9 +84,11 @@ class Text(Flowable):
         rtl: bool = False,
         align: str | None = None,
         _lines: list[tuple[str, bool]] | None = None,
+        max_lines: int | None = None,
     ) -> None:
         super().__init__()
         self.text = text
+        self.max_lines = max_lines
         self.style = style_of(style)
         self.rtl = rtl
         self.align = align
@@ -100,8 +104,14 @@ class Text(Flowable):
         if self._fixed is not None:
             return self._fixed
         if self._cache is None or self._cache[0] != room:
-            style = self.style
-            self._cache = (room, laid_out(self.text, style.font, style.size, room, self.rtl))
+            style, most = self.style, self.max_lines
+            drawn = laid_out(self.text, style.font, style.size, room, self.rtl)
+            if most and len(drawn) > most:  # the first lines, the last one ending in "…"
+                narrower = room - drawn_width(ELLIPSIS, style.font, style.size)
+                drawn = laid_out(self.text, style.font, style.size, narrower, self.rtl)[:most]
+                line, right_to_left = drawn[-1]
+                drawn[-1] = (ELLIPSIS + line if right_to_left else line + ELLIPSIS, right_to_left)
+            self._cache = (room, drawn)
         return self._cache[1]
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
@@ -140,10 +150,10 @@ class Text(Flowable):
 Cell = object  # a text (str, number, None: empty) or a Flowable
 
 
-def _cell(value: Cell, style: str, rtl: bool) -> Flowable:
+def _cell(value: Cell, style: str, rtl: bool, max_lines: int | None = None) -> Flowable:
     if isinstance(value, Flowable):
         return value
-    return Text("" if value is None else value, style, rtl)
+    return Text("" if value is None else value, style, rtl, max_lines=max_lines)
 
 
 def table(
@@ -152,17 +162,19 @@ def table(
     header: bool = True,
     rtl: bool = False,
     style: str = "small",
+    max_lines: int | None = None,
 ) -> Table:
     """A table of ``rows`` (the first is the header when ``header``), columns ``col_widths``
     wide (points, or percentages of the frame such as ``"30%"``), in logical order: for
     ``rtl`` the first column is drawn on the right. The header row repeats on every page; a
-    row may split across pages; short rows are padded and an empty table has one empty row."""
+    row may split across pages; short rows are padded and an empty table has one empty row.
+    ``max_lines``: a cell's text stops there, with "…"."""
     count = len(col_widths)
     data: list[list[Flowable]] = []
     for number, row in enumerate(rows or [[]]):
         cells = (list(row) + [""] * count)[:count]
         name = f"{style}-bold" if header and number == 0 else style
-        made = [_cell(value, name, rtl) for value in cells]
+        made = [_cell(value, name, rtl, max_lines) for value in cells]
         data.append(made[::-1] if rtl else made)
     widths = list(col_widths)[::-1] if rtl else list(col_widths)
     commands: list[tuple[Any, ...]] = [
@@ -194,7 +206,7 @@ def key_values(pairs: Sequence[tuple[Cell, Cell]], rtl: bool = False) -> Table:
     """Label and value lines (``Country: Italy``): labels muted in a narrow column. Pairs whose
     value is empty are left out."""
     shown = [(label, value) for label, value in pairs if value not in (None, "")]
-    rows = [[Text(label, "label", rtl), _cell(value, "body", rtl)] for label, value in shown]
+    rows = [[Text(label, "label", rtl), _cell(value, "value", rtl)] for label, value in shown]
     made = table(rows, ["28%", "72%"], header=False, rtl=rtl)
     made.setStyle(
         TableStyle(

@@ -88,126 +88,140 @@ class _Progress:
             self(45 + min(50, 50 * int(value) // self.size), "pages")
 
 
-def _story(figures: PipelineFigures, fmt: Formatter) -> list[Flowable]:
-    rtl = fmt.direction == "rtl"
-    say = fmt.translate
-    number = fmt.number
-    days, expiring = number(EXPIRY_WINDOW_DAYS), number(figures.expiring_total)
-    story: list[Flowable] = [
-        Text(say(TITLE), "title", rtl),
-        key_values(
-            [
-                (say(_l("As of")), fmt.date(figures.today, "long")),
-                (say(_l("Agreements")), number(figures.agreement_total)),
-                (say(_l("Expiring in the next %(days)s days", days=days)), expiring),
-                (say(_l("Overdue follow-ups")), number(figures.overdue_total)),
-            ],
-            rtl=rtl,
-        ),
-    ]
+class _Story:
+    """The report's flowables, section by section, in the reader's language and direction."""
 
-    def section(title: object, first: Flowable, *rest: Flowable) -> None:
+    def __init__(self, fmt: Formatter) -> None:
+        self.fmt, self.rtl = fmt, fmt.direction == "rtl"
+        self.flowables: list[Flowable] = []
+
+    def say(self, text: object) -> str:
+        return self.fmt.translate(text)
+
+    def note(self, text: object) -> Text:
+        return Text(self.say(text), "muted", self.rtl)
+
+    def section(self, title: object, first: Flowable, *rest: Flowable) -> None:
         """A heading never ends a page: it goes with its chart or note, or with the start of
         its table (which splits over pages, its header repeated)."""
-        heading = Text(say(title), "heading", rtl)
+        heading = Text(self.say(title), "heading", self.rtl)
         if isinstance(first, Table):
-            story.extend([CondPageBreak(TABLE_START), heading, first])
+            self.flowables.extend([CondPageBreak(TABLE_START), heading, first])
         else:
-            story.append(KeepTogether([heading, first]))
-        story.extend(rest)
+            self.flowables.append(KeepTogether([heading, first]))
+        self.flowables.extend(rest)
 
-    def note(text: object) -> Text:
-        return Text(say(text), "muted", rtl)
+    def table(self, header: list[object], rows: list[list[str]], widths: list[str]) -> Table:
+        return table([[self.say(h) for h in header], *rows], widths, rtl=self.rtl)
 
-    stages = fmt.labels(STAGES)
-    if figures.agreement_total:
-        items = [(stages[code], count) for code, count in figures.by_stage.items()]
-        section(_l("Agreements by stage"), bar_chart(items, WIDTH, number, rtl))
-        domains = fmt.labels(DOMAINS)
-        items = [(domains[code], count) for code, count in figures.by_domain.items()]
-        section(
-            _l("Agreements by domain"),
-            column_chart(items, WIDTH, number, rtl),
-            note(_l("An agreement with parties in more than one domain counts in each.")),
-        )
-    else:
-        section(_l("Agreements by stage"), note(_l("No agreements yet.")))
 
-    if figures.stage_times:
-        rows: list[list[object]] = [
+def _story(figures: PipelineFigures, fmt: Formatter) -> list[Flowable]:
+    story = _Story(fmt)
+    number, days = fmt.number, fmt.number(EXPIRY_WINDOW_DAYS)
+    story.flowables += [
+        Text(story.say(TITLE), "title", story.rtl),
+        key_values(
             [
-                say(_l("Stage")),
-                say(_l("Times entered")),
-                say(_l("Median days")),
-                say(_l("Mean days")),
-            ]
+                (story.say(_l("As of")), fmt.date(figures.today, "long")),
+                (story.say(_l("Agreements")), number(figures.agreement_total)),
+                (
+                    story.say(_l("Expiring in the next %(days)s days", days=days)),
+                    number(figures.expiring_total),
+                ),
+                (story.say(_l("Overdue follow-ups")), number(figures.overdue_total)),
+            ],
+            rtl=story.rtl,
+        ),
+    ]
+    _charts(story, figures)
+    _stage_times(story, figures)
+    _expiring(story, figures)
+    _overdue(story, figures)
+    story.flowables.append(Spacer(1, 4))
+    return story.flowables
+
+
+def _charts(story: _Story, figures: PipelineFigures) -> None:
+    fmt, rtl = story.fmt, story.rtl
+    if not figures.agreement_total:
+        story.section(_l("Agreements by stage"), story.note(_l("No agreements yet.")))
+        return
+    stages, domains = fmt.labels(STAGES), fmt.labels(DOMAINS)
+    items = [(stages[code], count) for code, count in figures.by_stage.items()]
+    story.section(_l("Agreements by stage"), bar_chart(items, WIDTH, fmt.number, rtl))
+    items = [(domains[code], count) for code, count in figures.by_domain.items()]
+    story.section(
+        _l("Agreements by domain"),
+        column_chart(items, WIDTH, fmt.number, rtl),
+        story.note(_l("An agreement with parties in more than one domain counts in each.")),
+    )
+
+
+def _stage_times(story: _Story, figures: PipelineFigures) -> None:
+    title = _l("Time spent in each stage")
+    if not figures.stage_times:
+        story.section(title, story.note(_l("No stage history yet.")))
+        return
+    stages, number = story.fmt.labels(STAGES), story.fmt.number
+    rows = [
+        [
+            stages[row.stage],
+            number(row.spells),
+            number(round(row.median_days, 1)),
+            number(round(row.mean_days, 1)),
         ]
-        for row in figures.stage_times:
-            rows.append(
-                [
-                    stages[row.stage],
-                    number(row.spells),
-                    number(round(row.median_days, 1)),
-                    number(round(row.mean_days, 1)),
-                ]
+        for row in figures.stage_times
+    ]
+    header = [_l("Stage"), _l("Times entered"), _l("Median days"), _l("Mean days")]
+    story.section(
+        title,
+        story.table(header, rows, ["37%", "21%", "21%", "21%"]),
+        story.note(
+            _l(
+                "From each move into a stage to the move out of it, in the stage history; "
+                "the stage an agreement is in counts up to today."
             )
-        stage_table = table(rows, ["37%", "21%", "21%", "21%"], rtl=rtl)
-        section(
-            _l("Time spent in each stage"),
-            stage_table,
-            note(
-                _l(
-                    "From each move into a stage to the move out of it, in the stage history; "
-                    "the stage an agreement is in counts up to today."
-                )
-            ),
+        ),
+    )
+
+
+def _expiring(story: _Story, figures: PipelineFigures) -> None:
+    fmt = story.fmt
+    title = _l("Expiring in the next %(days)s days", days=fmt.number(EXPIRY_WINDOW_DAYS))
+    if not figures.expiring:
+        story.section(title, story.note(_l("No agreement expires in the next 90 days.")))
+        return
+    confidential = f" ({fmt.label(CONFIDENTIALITY, 'confidential')})"
+    rows = [
+        [
+            item.title + (confidential if item.confidential else ""),
+            fmt.list(item.partners),
+            fmt.date(item.expires_on),
+            fmt.number(item.days_left),
+            item.owner,
+        ]
+        for item in figures.expiring
+    ]
+    header = [_l("Agreement"), _l("Parties"), _l("Expires"), _l("Days left"), _l("Owner")]
+    more: list[Flowable] = []
+    if figures.expiring_total > len(figures.expiring):
+        listed = _l(
+            "The first %(shown)s of %(total)s are listed.",
+            shown=fmt.number(len(figures.expiring)),
+            total=fmt.number(figures.expiring_total),
         )
-    else:
-        section(_l("Time spent in each stage"), note(_l("No stage history yet.")))
+        more.append(story.note(listed))
+    story.section(title, story.table(header, rows, ["32%", "24%", "15%", "10%", "19%"]), *more)
 
-    heading = _l("Expiring in the next %(days)s days", days=days)
-    if figures.expiring:
-        confidential = f" ({fmt.label(CONFIDENTIALITY, 'confidential')})"
-        rows = [
-            [
-                say(_l("Agreement")),
-                say(_l("Parties")),
-                say(_l("Expires")),
-                say(_l("Days left")),
-                say(_l("Owner")),
-            ]
-        ]
-        for item in figures.expiring:
-            rows.append(
-                [
-                    item.title + (confidential if item.confidential else ""),
-                    fmt.list(item.partners),
-                    fmt.date(item.expires_on),
-                    number(item.days_left),
-                    item.owner,
-                ]
-            )
-        body: list[Flowable] = [table(rows, ["32%", "24%", "15%", "10%", "19%"], rtl=rtl)]
-        if figures.expiring_total > len(figures.expiring):
-            body.append(
-                note(
-                    _l(
-                        "The first %(shown)s of %(total)s are listed.",
-                        shown=number(len(figures.expiring)),
-                        total=number(figures.expiring_total),
-                    )
-                )
-            )
-        section(heading, *body)
-    else:
-        section(heading, note(_l("No agreement expires in the next 90 days.")))
 
-    if figures.overdue:
-        rows = [[say(_l("Owner")), say(_l("Overdue")), say(_l("Oldest due date"))]]
-        for owner in figures.overdue:
-            rows.append([owner.owner, number(owner.count), fmt.date(owner.oldest)])
-        section(_l("Overdue follow-ups by owner"), table(rows, ["50%", "20%", "30%"], rtl=rtl))
-    else:
-        section(_l("Overdue follow-ups by owner"), note(_l("Nothing overdue.")))
-    story.append(Spacer(1, 4))
-    return story
+def _overdue(story: _Story, figures: PipelineFigures) -> None:
+    title = _l("Overdue follow-ups by owner")
+    if not figures.overdue:
+        story.section(title, story.note(_l("Nothing overdue.")))
+        return
+    fmt = story.fmt
+    rows = [
+        [owner.owner, fmt.number(owner.count), fmt.date(owner.oldest)] for owner in figures.overdue
+    ]
+    header = [_l("Owner"), _l("Overdue"), _l("Oldest due date")]
+    story.section(title, story.table(header, rows, ["50%", "20%", "30%"]))

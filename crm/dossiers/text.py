@@ -41,6 +41,7 @@ _RTL_LETTER = re.compile(
     r"[\u05d0-\u05ea\u0620-\u064a\u066e-\u06d3\u06d5\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff"
     r"\ufb1d-\ufdfb\ufe70-\ufefc]"
 )
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u08ff]")  # what the reshaper changes
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u0370-\u052f]")
 
 _reshaper = arabic_reshaper.ArabicReshaper()
@@ -77,9 +78,12 @@ def _glyphs(font: str) -> frozenset[int]:
     return frozenset(face.charToGlyph) if face is not None else frozenset(range(256))
 
 
+@lru_cache(maxsize=50_000)  # words and lines repeat (and arabic_reshaper is slow)
 def shape(text: str, font: str) -> str:
     """Persian letters in their joined forms. A form the font lacks (Vazirmatn has no isolated
     ``ۀ``) falls back to the letter itself, which the font draws in its isolated shape."""
+    if _ARABIC_SCRIPT.search(text) is None:
+        return text
     shaped = _reshaper.reshape(text)
     glyphs = _glyphs(font)
     if all(ord(ch) in glyphs for ch in shaped):

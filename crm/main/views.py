@@ -29,8 +29,8 @@ def search():
 @bp.route("/reports/pipeline.pdf")
 @require("manager")
 def pipeline_report():
-    """The pipeline report, downloaded at once, in the language of ``?lang=`` (else the
-    reader's). Large offices ask for it as a prepared file, built by a worker."""
+    """The pipeline report, built in the request and downloaded at once, in the language of
+    ``?lang=`` (else the reader's)."""
     reader = fmt()
     pdf = pipeline_pdf(current_user, reader)
     return send_file(
