@@ -143,6 +143,8 @@ def _base(text: str, rtl: bool) -> str:
         return "R" if persian else "L"
     if persian and latin and not rtl:
         return "R" if persian.start() < latin.start() else "L"
+    if not persian and not latin and not re.search(r"[\u0660-\u0669\u06f0-\u06f9]", text):
+        return "L"
     return "R" if rtl else "L"
 
 

@@ -96,6 +96,12 @@ def test_latin_only_text_keeps_its_brackets_in_a_persian_document():
     assert drawn == "Florence (Italy)"
 
 
+def test_a_phone_number_reads_left_to_right_and_a_persian_date_and_time_right_to_left():
+    assert lines("+7 495 777-00-00", FONT, 10, 1000, rtl=True) == ["+7 495 777-00-00"]
+    (drawn,) = lines("۱۴۰۵/۰۹/۱۰، ۱۱:۰۰", FONT, 10, 1000, rtl=True)
+    assert drawn == "۱۱:۰۰ ،۱۴۰۵/۰۹/۱۰"  # the date on the right, where a Persian reader starts
+
+
 def test_numbers_in_persian_keep_their_order():
     (drawn,) = lines("سال ۱۴۰۵ برابر 2026 میلادی، ۱۲٫۵ درصد", FONT, 10, 1000, rtl=True)
     assert read(drawn) == "سال ۱۴۰۵ برابر 2026 میلادی، ۱۲٫۵ درصد"
