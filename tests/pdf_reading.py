@@ -98,7 +98,9 @@ def _multiply(a: list[float], b: list[float]) -> list[float]:
 
 
 def drawn_strings(page, reader: PdfReader) -> list[tuple[float, float, str]]:
-    """(x, y, text) of every string a text operator of the page shows, as drawn."""
+    """(x, y, text) of every string a text operator of the page shows, as drawn. Strings shown
+    one after the other without a move between them (a line whose runs change font: Persian in
+    Vazirmatn, Cyrillic in DejaVu Sans) are one string."""
     fonts = {
         name: _unicode_map(ref.get_object())
         for name, ref in page["/Resources"].get("/Font", {}).items()
@@ -107,6 +109,7 @@ def drawn_strings(page, reader: PdfReader) -> list[tuple[float, float, str]]:
     tm = [1.0, 0, 0, 1.0, 0, 0]
     font: dict[int, str] = {}
     leading, found = 0.0, []
+    follows = False  # the text position is where the last string ended
     for operands, operator in ContentStream(page.get_contents(), reader).operations:
         if operator == b"q":
             stack.append(ctm)
@@ -130,8 +133,16 @@ def drawn_strings(page, reader: PdfReader) -> list[tuple[float, float, str]]:
             parts = operands[0] if operator == b"TJ" else [operands[0]]
             raw = b"".join(_bytes(p) for p in parts if not isinstance(p, (int, float)))
             text = "".join(font.get(code, chr(code)) for code in raw)
-            where = _multiply(tm, ctm)
-            found.append((where[4], where[5], text))
+            if follows:  # shown right after the last string, in another font: one string
+                x, y, before = found[-1]
+                found[-1] = (x, y, before + text)
+            else:
+                where = _multiply(tm, ctm)
+                found.append((where[4], where[5], text))
+            follows = True
+            continue
+        if operator not in (b"Tf", b"TL"):
+            follows = False
     return found
 
 
@@ -143,6 +154,8 @@ def _base(text: str, rtl: bool) -> str:
         return "R" if persian else "L"
     if persian and latin and not rtl:
         return "R" if persian.start() < latin.start() else "L"
+    if not persian and not latin and not re.search(r"[\u0660-\u0669\u06f0-\u06f9]", text):
+        return "L"
     return "R" if rtl else "L"
 
 

@@ -33,6 +33,7 @@ def florence(make_partner, make_contact, make_agreement, make_activity):
         name_fa="داریو روسی",
         title="Head of Protocol",
         email="d.rossi@comune.fi.it",
+        phone="+390552768224",
         is_primary=True,
     )
     make_agreement(
@@ -104,6 +105,7 @@ def test_the_persian_briefing_reads_right_to_left_with_jalali_dates_and_persian_
         "ایتالیایی",
         "همکاری میراث",
         "داریو روسی",
+        "+39 055 276 8224",  # a phone number reads left to right in Persian too
     ):
         assert line in text, line
     visual = page_lines(data, rtl=True, visual=True)[0]

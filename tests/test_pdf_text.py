@@ -3,11 +3,13 @@ text, brackets, the zero-width non-joiner, long words, odd characters and escapi
 from the PDF in reading order (tests/pdf_reading.py says how)."""
 
 import datetime as dt
+import io
 import unicodedata
 
 import pytest
 from bidi.algorithm import get_display
 from flask_babel import lazy_gettext as _l
+from pypdf import PdfReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import PageBreak
 
@@ -96,6 +98,12 @@ def test_latin_only_text_keeps_its_brackets_in_a_persian_document():
     assert drawn == "Florence (Italy)"
 
 
+def test_a_phone_number_reads_left_to_right_and_a_persian_date_and_time_right_to_left():
+    assert lines("+7 495 777-00-00", FONT, 10, 1000, rtl=True) == ["+7 495 777-00-00"]
+    (drawn,) = lines("۱۴۰۵/۰۹/۱۰، ۱۱:۰۰", FONT, 10, 1000, rtl=True)
+    assert drawn == "۱۱:۰۰ ،۱۴۰۵/۰۹/۱۰"  # the date on the right, where a Persian reader starts
+
+
 def test_numbers_in_persian_keep_their_order():
     (drawn,) = lines("سال ۱۴۰۵ برابر 2026 میلادی، ۱۲٫۵ درصد", FONT, 10, 1000, rtl=True)
     assert read(drawn) == "سال ۱۴۰۵ برابر 2026 میلادی، ۱۲٫۵ درصد"
@@ -181,10 +189,6 @@ def test_a_persian_table_has_its_first_column_on_the_right():
     data = pdf([table(rows, ["30%", "30%", "40%"], rtl=True)], "fa")
     text = pdf_text(data, rtl=True)[0]
     assert "نام سمت نشانی" in text and "ماریو روسی شهردار m.rossi@comune.fi.it" in text
-    import io
-
-    from pypdf import PdfReader
-
     reader = PdfReader(io.BytesIO(data))
     where = {normalise(t): x for x, _y, t in drawn_strings(reader.pages[0], reader)}
     assert where["مان"] > where["تمس"] > where["یناشن"]  # visual order: name rightmost
@@ -305,3 +309,20 @@ def test_without_vazirmatn_dejavu_sans_is_used_and_without_either_the_error_says
     monkeypatch.setattr(fonts, "DEJAVU", tmp_path / "nowhere")
     with pytest.raises(FontsMissing, match="make install"):
         font_files(tmp_path)
+
+
+def test_letters_vazirmatn_lacks_are_drawn_in_dejavu_sans():
+    data = pdf([Text("Москва · Αθήνα · مسکو", "body", rtl=True)], "fa")
+    assert "Москва · Αθήνα · مسکو" in pdf_text(data, rtl=True)[0]
+    reader = PdfReader(io.BytesIO(data))
+    used = reader.pages[0]["/Resources"]["/Font"].values()
+    fonts = {str(font.get_object()["/BaseFont"]) for font in used}
+    assert any("DejaVuSans" in f for f in fonts) and any("Vazirmatn" in f for f in fonts)
+
+
+def test_a_persian_paragraph_in_an_english_document_can_align_at_its_own_start():
+    story = [Text("همکاری در گردشگری", "body", align="auto"), Text("Tourism", "body", align="auto")]
+    reader = PdfReader(io.BytesIO(pdf(story, "en")))
+    x = {normalise(t): x for x, _y, t in drawn_strings(reader.pages[0], reader)}
+    persian = next(at for text, at in x.items() if "یراکمه" in text)  # drawn right to left
+    assert persian > 200 and x["Tourism"] < 60  # the Persian one on the right, Tourism left

@@ -80,11 +80,23 @@ class Section(Flowable):
 
 class Contents(IndexingFlowable):
     """A table of contents: each ``Section``'s title and page number, right to left for
-    ``rtl``. Known only after a pass, so ``build_pdf`` builds again until they stay put."""
+    ``rtl``. Known only after a pass, so ``build_pdf`` builds again until they stay put.
+    ``header`` (the columns' names, the page's last) and ``details`` (more cells for a
+    section's key, between its title and its page) make it a table with more columns;
+    ``widths`` are the columns' widths."""
 
-    def __init__(self, fmt: Formatter, rtl: bool) -> None:
+    def __init__(
+        self,
+        fmt: Formatter,
+        rtl: bool,
+        header: list[str] | None = None,
+        details: dict[str, list[str]] | None = None,
+        widths: list[str] | None = None,
+    ) -> None:
         super().__init__()
         self.fmt, self.rtl = fmt, rtl
+        self.header, self.details = header, details or {}
+        self.widths = widths or ["88%", "12%"]
         self.entries: list[tuple[int, str, int, str]] = []
         self._last: list[tuple[int, str, int, str]] = []
         self._table: Any = None
@@ -101,19 +113,17 @@ class Contents(IndexingFlowable):
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         shown = self._last or [(0, "", 0, "")]
-        rows = [
-            [
-                Text(title, "body", self.rtl),
-                Text(
-                    self.fmt.number(page) if page else "",
-                    "body",
-                    self.rtl,
-                    "left" if self.rtl else "right",
-                ),
-            ]
-            for _level, title, page, _key in shown
-        ]
-        self._table = table(rows, ["88%", "12%"], header=False, rtl=self.rtl)
+        page_side = "left" if self.rtl else "right"
+        rows: list[list[Any]] = []
+        if self.header:  # the page's name over the numbers
+            *names, page_name = self.header
+            rows.append([*names, Text(page_name, "body-bold", self.rtl, page_side)])
+        for _level, title, page, key in shown:
+            number = Text(self.fmt.number(page) if page else "", "body", self.rtl, page_side)
+            details = self.details.get(key, [""] * (len(self.widths) - 2))
+            rows.append([Text(title, "body", self.rtl), *details, number])
+        header = bool(self.header)
+        self._table = table(rows, self.widths, header=header, rtl=self.rtl, style="body")
         return self._table.wrap(availWidth, availHeight)
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:

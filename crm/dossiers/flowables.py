@@ -60,13 +60,13 @@ def draw_string(
     """A drawn line (``crm.dossiers.text.lines``) between ``x0`` and ``x1``, aligned
     ``"left"``, ``"right"`` or ``"center"``, letters the font lacks in its fallback."""
     parts = runs(line, font)
-    widths = [pdfmetrics.stringWidth(text, face, size) for face, text in parts]
-    wide = sum(widths)
+    wide = sum(pdfmetrics.stringWidth(text, face, size) for face, text in parts)
     x = {"right": x1 - wide, "center": (x0 + x1 - wide) / 2}.get(align, x0)
-    for (face, text), run_width in zip(parts, widths, strict=True):
-        canvas.setFont(face, size)
-        canvas.drawString(x, y, text)
-        x += run_width
+    line_object = canvas.beginText(x, y)  # one text object: the runs follow each other
+    for face, text in parts:
+        line_object.setFont(face, size)
+        line_object.textOut(text)
+    canvas.drawText(line_object)
 
 
 class Text(Flowable):

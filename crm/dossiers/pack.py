@@ -15,7 +15,7 @@ from reportlab.platypus import Flowable, PageBreak, Spacer
 
 from crm.dossiers.briefing import briefing_story
 from crm.dossiers.document import Contents, Section, build_pdf
-from crm.dossiers.flowables import Text, table
+from crm.dossiers.flowables import Text
 from crm.exceptions import NotFound
 from crm.formatting import Formatter
 from crm.partners.models import PARTNER_KINDS, Partner
@@ -37,22 +37,28 @@ def readable_partners(partner_ids: Iterable[int], reader: Any) -> list[Partner]:
     return found
 
 
-def cover(partners: list[Partner], fmt: Formatter, title: str, rtl: bool) -> list[Flowable]:
-    t = fmt.translate
-    rows = [[t(_l("Partner")), t(_l("Kind")), t(_l("Country"))]]
-    rows += [
-        [fmt.name(p), fmt.label(PARTNER_KINDS, p.kind), fmt.country(p.country)] for p in partners
-    ]
-    count = t(_l("Partners: %(num)s", num=fmt.number(len(partners))))
+def cover(
+    partners: list[Partner], reader: Any, fmt: Formatter, title: str, now: dt.datetime
+) -> list[Flowable]:
+    """The first page: the title, who it is for and when, and the contents: each partner with
+    its kind, its country and the page its section starts on."""
+    rtl, t = fmt.direction == "rtl", fmt.translate
+    prepared = _l(
+        "Prepared for %(name)s at %(when)s", name=fmt.name(reader), when=fmt.datetime(now)
+    )
+    details = {
+        f"partner-{p.id}": [fmt.label(PARTNER_KINDS, p.kind), fmt.country(p.country)]
+        for p in partners
+    }
+    header = [t(_l("Partner")), t(_l("Kind")), t(_l("Country")), t(_l("Page"))]
     return [
-        Spacer(1, 40),
+        Spacer(1, 30),
         Text(title, "title", rtl),
-        Text(count, "muted", rtl),
-        Spacer(1, 12),
-        table(rows, ["50%", "25%", "25%"], rtl=rtl),
-        PageBreak(),
+        Text(t(prepared), "body", rtl),
+        Text(t(_l("Partners: %(num)s", num=fmt.number(len(partners)))), "muted", rtl),
+        Spacer(1, 10),
         Text(t(_l("Contents")), "heading", rtl),
-        Contents(fmt, rtl),
+        Contents(fmt, rtl, header, details, ["50%", "18%", "22%", "10%"]),
     ]
 
 
@@ -74,7 +80,7 @@ def pack_pdf(
 
     partners = readable_partners(partner_ids, reader)
     title = fmt.translate(_l("Briefing pack"))
-    story = cover(partners, fmt, title, rtl)
+    story = cover(partners, reader, fmt, title, now)
     for number, partner in enumerate(partners, 1):
         step = _l(
             "Partner %(number)s of %(count)s: %(name)s",

@@ -11,7 +11,8 @@ Base direction of a paragraph: right to left when it holds Persian letters and n
 left to right when it holds Latin letters and no Persian ones. When it holds both: right to
 left in a Persian document (a Persian sentence that starts with a Latin name, a Persian label
 before an e-mail address), and in an English one the direction of its first letter. Without
-letters (a date, a number) the document's.
+letters: left to right for Latin digits (a phone number as ``+7 495 777-00-00``), else the
+document's (a Jalali date and time in Persian digits reads right to left in Persian).
 """
 
 import re
@@ -42,6 +43,7 @@ _RTL_LETTER = re.compile(
     r"\ufb1d-\ufdfb\ufe70-\ufefc]"
 )
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u08ff]")  # what the reshaper changes
+_PERSIAN_DIGIT = re.compile(r"[\u0660-\u0669\u06f0-\u06f9]")
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u0370-\u052f]")
 
 _reshaper = arabic_reshaper.ArabicReshaper()
@@ -68,6 +70,8 @@ def base_direction(paragraph: str, rtl: bool) -> str:
         return "R" if persian else "L"
     if persian and latin and not rtl:  # an English document: the first letter decides
         return "R" if persian.start() < latin.start() else "L"
+    if not persian and not latin and _PERSIAN_DIGIT.search(paragraph) is None:
+        return "L"  # Latin digits and signs alone (a phone number, an ISO date) read left to right
     return "R" if rtl else "L"
 
 
