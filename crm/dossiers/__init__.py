@@ -1,0 +1,1 @@
+"""PDF documents for officials and managers: agreement dossiers and briefings."""

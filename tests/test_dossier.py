@@ -1,0 +1,259 @@
+"""The agreement dossier: what it holds for its reader (``crm.dossiers.dossier_data``)."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from crm.agreements.models import Agreement, Document, Milestone, StageChange
+from crm.auth.models import User
+from crm.dossiers.dossier_data import gather
+from crm.exceptions import NotFound
+from crm.extensions import db
+from crm.formatting import Formatter
+from tests.conftest import count_queries
+
+SIGNED, EXPIRES = date(2025, 3, 21), date(2028, 3, 19)  # 1404/01/01 and 1406/12/29
+
+
+@pytest.fixture
+def full(app, make_user, make_partner, make_contact, make_agreement, make_activity):
+    """An agreement with every section filled in, and the records around it."""
+    owner = make_user("manager", display_name="Leila Ahmadi")
+    istanbul = make_partner(
+        population=15_655_924,
+        timezone="Europe/Istanbul",
+        relationship_since=date(2010, 5, 1),
+        domain="cities",
+    )
+    kazan = make_partner(
+        name_en="Kazan", name_fa="کازان", country="RU", relationship_type="friendship"
+    )
+    agreement = make_agreement(
+        parties=[istanbul, kazan],
+        areas=["transport", "tourism"],
+        reference="ISF-2025/07",
+        stage="active",
+        signed_on=SIGNED,
+        effective_on=SIGNED,
+        expires_on=EXPIRES,
+        renewal_notice_days=90,
+        auto_renew=True,
+        terms_summary="Both cities share transport data.",
+        signatories="Mayor of Isfahan\nMayor of Istanbul\n",
+        owner_id=owner.id,
+        confidentiality="public",
+    )
+    make_contact(istanbul, name_latin="Zeki Primary", name_fa="", is_primary=True)
+    make_contact(istanbul, name_latin="Ayla Second", name_fa="", department="Transport")
+    make_contact(istanbul, name_latin="Old Archived", name_fa="", archived_at=datetime.now(UTC))
+    make_contact(kazan, name_latin="Rustam Kazan", name_fa="")
+    make_contact(make_partner(name_en="Elsewhere"), name_latin="Not A Party", name_fa="")
+    for n, day in enumerate((date(2025, 4, 1), date(2025, 6, 1), date(2025, 5, 1))):
+        make_activity(istanbul, subject=f"Meeting {n}", agreement_id=agreement.id, due_on=day)
+    make_activity(
+        istanbul, subject="Archived talk", agreement_id=agreement.id, archived_at=datetime.now(UTC)
+    )
+    make_activity(istanbul, subject="About nothing")  # the partner's, not the agreement's
+    with app.app_context():
+        db.session.add_all(
+            [
+                StageChange(
+                    agreement_id=agreement.id,
+                    to_stage="drafting",
+                    changed_at=datetime(2024, 12, 1, 9, tzinfo=UTC),
+                    changed_by_id=owner.id,
+                ),
+                StageChange(
+                    agreement_id=agreement.id,
+                    from_stage="drafting",
+                    to_stage="active",
+                    changed_at=datetime(2025, 3, 21, 9, tzinfo=UTC),
+                    changed_by_id=owner.id,
+                    note="Signed in Isfahan",
+                ),
+                Milestone(
+                    agreement_id=agreement.id,
+                    title="First exchange",
+                    due_on=date(2025, 9, 1),
+                    responsible_id=owner.id,
+                    status="open",
+                ),
+                Milestone(agreement_id=agreement.id, title="Joint report", status="done"),
+                Document(
+                    agreement_id=agreement.id,
+                    filename="signed-copy.pdf",
+                    stored_name="a" * 32,
+                    content_type="application/pdf",
+                    size=2048,
+                    sha256="0123456789abcdef" * 4,
+                ),
+                Document(
+                    agreement_id=agreement.id,
+                    filename="old-draft.pdf",
+                    stored_name="b" * 32,
+                    content_type="application/pdf",
+                    size=10,
+                    sha256="f" * 64,
+                    archived_at=datetime.now(UTC),
+                ),
+            ]
+        )
+        db.session.commit()
+    return agreement
+
+
+def _reader(make_user, role: str) -> User:
+    return db.session.get(User, make_user(role).id)
+
+
+def test_the_dossier_holds_every_section_for_an_english_reader(ctx, full, make_user):
+    dossier = gather(full.id, _reader(make_user, "viewer"), Formatter("en"), date(2026, 1, 1))
+    assert (dossier.title, dossier.other_title) == (
+        "Memorandum on urban transport",
+        "تفاهم‌نامه حمل‌ونقل شهری",
+    )
+    assert (dossier.type, dossier.reference, dossier.stage) == (
+        "Memorandum of understanding",
+        "ISF-2025/07",
+        "Active",
+    )
+    assert (dossier.confidentiality, dossier.confidential, dossier.owner) == (
+        "Public",
+        False,
+        "Leila Ahmadi",
+    )
+    istanbul, kazan = dossier.parties
+    assert (istanbul.name, istanbul.kind, istanbul.country, istanbul.domain) == (
+        "Istanbul",
+        "City",
+        "Türkiye",
+        "Cities",
+    )
+    assert (istanbul.relationship, istanbul.since, istanbul.population) == (
+        "Sister city",
+        "May 1, 2010",
+        "15,655,924",
+    )
+    assert istanbul.timezone.startswith("Istanbul (UTC+03:00")
+    assert (kazan.name, kazan.country, kazan.relationship) == ("Kazan", "Russia", "Friendship")
+    assert [(d.label, d.jalali, d.gregorian) for d in dossier.key_dates] == [
+        ("Signed on", "1 Farvardin 1404", "Mar 21, 2025"),
+        ("Effective from", "1 Farvardin 1404", "Mar 21, 2025"),
+        ("Expires on", "29 Esfand 1406", "Mar 19, 2028"),
+        ("Renewal notice", "29 Azar 1406", "Dec 20, 2027"),
+    ]
+    assert (dossier.renewal_notice, dossier.auto_renew) == ("90 days before expiry", "Yes")
+    assert dossier.areas == ("Tourism", "Transport")
+    assert dossier.terms == "Both cities share transport data."
+    assert dossier.signatories == ("Mayor of Isfahan", "Mayor of Istanbul")
+    first, report = dossier.milestones
+    assert (first.title, first.due, first.status, first.responsible, first.overdue) == (
+        "First exchange",
+        "Sep 1, 2025",
+        "Open",
+        "Leila Ahmadi",
+        True,
+    )
+    assert (report.title, report.due, report.status, report.overdue) == (
+        "Joint report",
+        "",
+        "Done",
+        False,
+    )
+    assert [(s.from_stage, s.to_stage, s.who, s.note) for s in dossier.history] == [
+        ("", "Drafting", "Leila Ahmadi", ""),
+        ("Drafting", "Active", "Leila Ahmadi", "Signed in Isfahan"),
+    ]
+    assert dossier.history[1].when.startswith("Mar 21, 2025")
+    # the agreement's current activities only, the newest first
+    assert [a.subject for a in dossier.activities] == ["Meeting 1", "Meeting 2", "Meeting 0"]
+    assert (dossier.activities[0].when, dossier.activities[0].kind) == ("Jun 1, 2025", "Meeting")
+    assert dossier.activities[0].partner == "Istanbul"
+    # the parties' current contacts, party by party, the primary one first
+    assert [(c.name, c.partner) for c in dossier.contacts] == [
+        ("Zeki Primary", "Istanbul"),
+        ("Ayla Second", "Istanbul"),
+        ("Rustam Kazan", "Kazan"),
+    ]
+    assert dossier.contacts[1].title == "Director, Transport"
+    assert dossier.contacts[0].primary and not dossier.contacts[1].primary
+    assert [(d.name, d.size, d.checksum) for d in dossier.documents] == [
+        ("signed-copy.pdf", "2 KB", "0123456789ab")
+    ]
+
+
+def test_a_persian_reader_gets_persian_names_and_both_calendars_in_persian_digits(
+    ctx, full, make_user
+):
+    dossier = gather(full.id, _reader(make_user, "viewer"), Formatter("fa"), date(2026, 1, 1))
+    assert (dossier.title, dossier.other_title) == (
+        "تفاهم‌نامه حمل‌ونقل شهری",
+        "Memorandum on urban transport",
+    )
+    assert dossier.parties[0].name == "استانبول"
+    assert dossier.parties[0].population == "۱۵٬۶۵۵٬۹۲۴"
+    signed = dossier.key_dates[0]
+    assert (signed.jalali, signed.gregorian) == ("۱۴۰۴/۰۱/۰۱", "۲۱ مارس ۲۰۲۵")
+    assert dossier.stage == "فعال"
+    assert dossier.auto_renew == "بله"
+    assert dossier.documents[0].checksum == "0123456789ab"  # a checksum keeps its digits
+
+
+@pytest.mark.parametrize("role", ["viewer", "staff"])
+def test_a_confidential_agreement_is_not_found_below_manager(ctx, make_agreement, make_user, role):
+    secret = make_agreement(confidentiality="confidential", title_en="Secret accord")
+    with pytest.raises(NotFound):
+        gather(secret.id, _reader(make_user, role), Formatter("en"))
+    dossier = gather(secret.id, _reader(make_user, "manager"), Formatter("en"))
+    assert dossier.confidential and dossier.confidentiality == "Confidential"
+
+
+def test_an_unknown_agreement_is_not_found(ctx, make_user):
+    with pytest.raises(NotFound):
+        gather(999_999, _reader(make_user, "admin"), Formatter("en"))
+
+
+def test_an_agreement_with_nothing_optional_gives_empty_sections(ctx, make_user):
+    with ctx.app_context():
+        bare = Agreement(type="protocol", title_en="", title_fa="پروتکل", stage="idea")
+        db.session.add(bare)
+        db.session.commit()
+    dossier = gather(bare.id, _reader(make_user, "viewer"), Formatter("en"))
+    assert (dossier.title, dossier.other_title, dossier.reference, dossier.owner) == (
+        "پروتکل",
+        "",
+        "",
+        "",
+    )
+    assert dossier.auto_renew == "No"
+    empty = ("parties", "key_dates", "areas", "signatories", "milestones", "history")
+    for section in (*empty, "activities", "contacts", "documents"):
+        assert getattr(dossier, section) == (), section
+    assert dossier.terms == ""
+
+
+def test_the_queries_do_not_grow_with_the_activities_and_contacts(
+    app, ctx, full, make_user, make_partner, make_contact, make_activity
+):
+    reader = _reader(make_user, "viewer")
+    with count_queries(app) as before:
+        small = gather(full.id, reader, Formatter("en"))
+    istanbul = db.session.get(Agreement, full.id).parties[0]
+    for n in range(30):
+        make_activity(istanbul, subject=f"Extra {n}", agreement_id=full.id, owner_id=reader.id)
+        make_contact(istanbul, name_latin=f"Extra {n}", name_fa="")
+    db.session.expire_all()
+    assert reader.role == "viewer"  # loaded again before counting, as a request's user is
+    with count_queries(app) as after:
+        large = gather(full.id, reader, Formatter("en"))
+    assert len(large.activities) == len(small.activities) + 30
+    assert len(large.contacts) == len(small.contacts) + 30
+    assert len(after) == len(before) <= 10
+
+
+def test_both_calendars_in_each_language():
+    day = date(2026, 11, 26)
+    assert Formatter("en").both_calendars(day) == ("5 Azar 1405", "Nov 26, 2026")
+    assert Formatter("fa").both_calendars(day) == ("۱۴۰۵/۰۹/۰۵", "۲۶ نوامبر ۲۰۲۶")
+    assert Formatter("fa").both_calendars(None) == ("", "")
+    assert Formatter("en").both_calendars(day + timedelta(days=1))[0] == "6 Azar 1405"
