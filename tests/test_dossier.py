@@ -4,15 +4,19 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from crm.activities.models import Activity
 from crm.agreements.models import Agreement, Document, Milestone, StageChange
 from crm.auth.models import User
+from crm.dossiers.dossier import dossier_pdf
 from crm.dossiers.dossier_data import gather
 from crm.exceptions import NotFound
 from crm.extensions import db
 from crm.formatting import Formatter
 from tests.conftest import count_queries
+from tests.pdf_reading import page_count, pdf_text, render_not_blank
 
 SIGNED, EXPIRES = date(2025, 3, 21), date(2028, 3, 19)  # 1404/01/01 and 1406/12/29
+PREPARED = datetime(2026, 1, 1, 8, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -257,3 +261,201 @@ def test_both_calendars_in_each_language():
     assert Formatter("fa").both_calendars(day) == ("۱۴۰۵/۰۹/۰۵", "۲۶ نوامبر ۲۰۲۶")
     assert Formatter("fa").both_calendars(None) == ("", "")
     assert Formatter("en").both_calendars(day + timedelta(days=1))[0] == "6 Azar 1405"
+
+
+# --- the PDF -------------------------------------------------------------------------------------
+def _pdf(agreement_id: int, reader: User, locale: str) -> bytes:
+    return dossier_pdf(agreement_id, reader, Formatter(locale), now=PREPARED)
+
+
+def _in_order(text: str, *words: str) -> None:
+    """Each of ``words`` occurs in ``text``, in this order (lines joined: a label and its
+    value may sit on different baselines)."""
+    text, at = " ".join(text.split()), 0
+    for word in words:
+        found = text.find(word, at)
+        assert found >= 0, f"{word!r} not found after position {at} in:\n{text}"
+        at = found + len(word)
+
+
+def test_an_english_dossier_reads_in_order(ctx, full, make_user):
+    pages = pdf_text(_pdf(full.id, _reader(make_user, "viewer"), "en"))
+    _in_order(pages[0], "Memorandum on urban transport", "Memorandum of understanding")
+    _in_order(pages[0], "Reference ISF-2025/07", "Parties Istanbul, Kazan", "Stage Active")
+    assert not any("Confidential" in page.splitlines() for page in pages)  # no marking
+    text = "\n".join(pages[1:])
+    _in_order(
+        text,
+        "Key dates",
+        "Signed on 1 Farvardin 1404 Mar 21, 2025",
+        "Expires on 29 Esfand 1406 Mar 19, 2028",
+        "Renews automatically Yes",
+        "Parties",
+        "Istanbul",
+        "Country Türkiye",
+        "Population 15,655,924",
+        "Kazan",
+        "Cooperation areas",
+        "Tourism, Transport",
+        "Summary of terms",
+        "Both cities share transport data.",
+        "Signatories",
+        "Mayor of Isfahan",
+        "Mayor of Istanbul",
+        "Milestones and obligations",
+        "First exchange Sep 1, 2025 Leila Ahmadi Open, Overdue",
+        "Joint report",
+        "Stage history",
+        "Drafting",
+        "Drafting Active Leila Ahmadi Signed in Isfahan",
+        "Activities",
+        "3 activities, the newest first",
+        "Meeting 1",
+        "Meeting 2",
+        "Meeting 0",
+        "Contacts",
+        "Zeki Primary, Primary",
+        "Ayla Second Director, Transport Istanbul",
+        "Rustam Kazan",
+        "Documents",
+        "signed-copy.pdf 2 KB",
+        "0123456789ab",
+    )
+    for hidden in ("Archived talk", "About nothing", "Old Archived", "Not A Party", "old-draft"):
+        assert hidden not in text
+
+
+def test_a_persian_dossier_reads_right_to_left_with_both_calendars(ctx, full, make_user):
+    pages = pdf_text(_pdf(full.id, _reader(make_user, "viewer"), "fa"), rtl=True)
+    _in_order(pages[0], "تفاهمنامه حملونقل شهری", "Memorandum on urban transport")
+    _in_order(pages[0], "شماره ثبت ISF-2025/07", "طرفهای توافق استانبول، کازان", "مرحله فعال")
+    text = "\n".join(pages[1:])
+    _in_order(
+        text,
+        "تاریخهای کلیدی",
+        "تاریخ امضا ۱۴۰۴/۰۱/۰۱ ۲۱ مارس ۲۰۲۵",
+        "تاریخ پایان اعتبار ۱۴۰۶/۱۲/۲۹ ۱۹ مارس ۲۰۲۸",
+        "استانبول",
+        "جمعیت ۱۵٬۶۵۵٬۹۲۴",
+        "Mayor of Isfahan",
+        "باز، معوق",
+        "فعالیتها",
+        "Meeting 1",
+        "Meeting 0",
+        "Zeki Primary، اصلی",
+        "signed-copy.pdf",
+    )
+    assert not any("محرمانه" in page.splitlines() for page in pages)
+
+
+@pytest.mark.parametrize(("locale", "marking"), [("en", "Confidential"), ("fa", "محرمانه")])
+def test_a_confidential_dossier_is_marked_on_every_page(
+    ctx, make_agreement, make_user, make_activity, locale, marking
+):
+    secret = make_agreement(confidentiality="confidential")
+    _many_activities(secret.id, 80)
+    pdf = _pdf(secret.id, _reader(make_user, "manager"), locale)
+    pages = pdf_text(pdf, rtl=locale == "fa")
+    assert len(pages) >= 3
+    assert all(marking in page.splitlines() for page in pages)  # a line of its own
+
+
+def test_user_text_prints_as_typed(ctx, make_agreement, make_user):
+    typed = 'R&D <b>not bold</b> & "quotes" <br/> &amp;'
+    agreement = make_agreement(title_en=typed, terms_summary=f"<para>{typed}</para>")
+    text = "\n".join(pdf_text(_pdf(agreement.id, _reader(make_user, "viewer"), "en")))
+    assert text.count(typed) >= 2  # the cover and the header of each page
+    assert f"<para>{typed}</para>" in text
+
+
+def test_an_agreement_with_nothing_optional_filled_in(ctx, make_user):
+    bare = Agreement(type="protocol", title_en="Bare protocol", stage="idea")
+    db.session.add(bare)
+    db.session.commit()
+    pdf = _pdf(bare.id, _reader(make_user, "viewer"), "en")
+    text = "\n".join(pdf_text(pdf))
+    _in_order(
+        text,
+        "Bare protocol",
+        "No key dates are set.",
+        "No parties recorded.",
+        "No cooperation areas chosen.",
+        "No summary of terms yet.",
+        "No signatories recorded.",
+        "No milestones yet.",
+        "No stage changes recorded yet.",
+        "No activities recorded for this agreement.",
+        "No contacts yet.",
+        "No documents yet.",
+    )
+    assert page_count(pdf) == 2 and render_not_blank(pdf, 1) and render_not_blank(pdf, 2)
+
+
+def _many_activities(agreement_id: int, count: int) -> None:
+    """``count`` activities about the agreement, an hour apart, with long subjects in both
+    languages."""
+    agreement = db.session.get(Agreement, agreement_id)
+    partner = agreement.parties[0]
+    start = datetime(2025, 1, 1, 6, tzinfo=UTC)
+    subjects = (
+        "Follow-up on the bus rapid transit study with the planning department",
+        "جلسه پیگیری تبادل تجربه در حمل‌ونقل عمومی با شهرداری (Istanbul)",
+    )
+    db.session.add_all(
+        Activity(
+            kind="meeting",
+            subject=f"{subjects[n % 2]} #{n}",
+            domain="cities",
+            partner_id=partner.id,
+            agreement_id=agreement_id,
+            status="done",
+            starts_at=start + timedelta(hours=n),
+        )
+        for n in range(count)
+    )
+    db.session.commit()
+
+
+def test_six_hundred_activities_flow_over_many_pages(ctx, make_agreement, make_user):
+    agreement = make_agreement()
+    _many_activities(agreement.id, 600)
+    reader = _reader(make_user, "viewer")
+    for locale in ("en", "fa"):
+        pdf = _pdf(agreement.id, reader, locale)
+        pages = page_count(pdf)
+        assert 20 <= pages <= 60, pages
+        assert render_not_blank(pdf, 1) and render_not_blank(pdf, pages)
+    text = pdf_text(pdf, rtl=True)
+    assert "#599" in text[2] and "#0" in text[-1]  # the newest first
+
+
+# --- the download --------------------------------------------------------------------------------
+def test_the_agreement_page_links_to_its_dossier(auth, client, make_agreement):
+    auth.login("viewer")
+    agreement = make_agreement()
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert f'href="/agreements/{agreement.id}/dossier.pdf"' in page and "Dossier (PDF)" in page
+
+
+def test_the_dossier_downloads_in_the_language_asked_for(auth, client, make_agreement):
+    auth.login("viewer", locale="en")
+    agreement = make_agreement(reference="ISF 2025/07")
+    response = client.get(f"/agreements/{agreement.id}/dossier.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="dossier-ISF-2025-07-')
+    assert "Memorandum on urban transport" in pdf_text(response.data)[0]
+    persian = client.get(f"/agreements/{agreement.id}/dossier.pdf?lang=fa")
+    assert "تفاهمنامه حملونقل شهری" in pdf_text(persian.data, rtl=True)[0]
+    assert f"dossier-ISF-2025-07-{date.today().year - 621}" in persian.headers[
+        "Content-Disposition"
+    ] or "dossier-ISF-2025-07-14" in persian.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize(("role", "status"), [("viewer", 404), ("staff", 404), ("manager", 200)])
+def test_a_confidential_dossier_is_for_managers_only(auth, client, make_agreement, role, status):
+    auth.login(role)
+    secret = make_agreement(confidentiality="confidential", title_en="Secret accord")
+    response = client.get(f"/agreements/{secret.id}/dossier.pdf")
+    assert response.status_code == status
+    assert b"Secret accord" not in response.data or status == 200

@@ -6,7 +6,9 @@ partner's page; the routes stay on the agreements blueprint (``agreements.detail
 URL): for the reader it is one of the agreement pages.
 """
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+import re
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -32,6 +34,7 @@ from crm.agreements.pipeline import (
     stage_left,
 )
 from crm.auth.services import NO_ONE, user_choices
+from crm.dossiers.dossier import dossier_pdf
 from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.fields import choices
@@ -50,6 +53,24 @@ SECTIONS = ("history", "milestones", "documents")
 def detail(agreement_id: int):
     agreement = services.get_agreement(agreement_id, current_user, full=True)
     return render_page(agreement)
+
+
+@bp.route("/<id:agreement_id>/dossier.pdf")
+@require("viewer")
+def dossier(agreement_id: int):
+    """The agreement's dossier as a PDF download, in the language of ``?lang=`` (``fa`` or
+    ``en``; the reader's own otherwise); "not found" for an agreement the reader may not
+    see."""
+    reader = fmt()
+    agreement = services.get_agreement(agreement_id, current_user)
+    # the reference, as far as it is safe in a file name, else the agreement's number
+    name = re.sub(r"[^A-Za-z0-9]+", "-", agreement.reference or "").strip("-") or agreement.id
+    filename = f"dossier-{name}-{reader.file_date()}.pdf"
+    return Response(
+        dossier_pdf(agreement.id, current_user, reader),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def render_page(
