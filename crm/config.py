@@ -169,6 +169,14 @@ class Environment:
             ) from None
         return value
 
+    def text(self, name: str, default: str, longest: int = 120) -> str:
+        value = self.get(name) or default
+        if len(value) > longest or not value.isprintable():
+            raise ConfigError(
+                f'{name} must be one line of at most {longest} printable characters, not "{value}".'
+            )
+        return value
+
     def key_prefix(self, name: str, default: str) -> str:
         value = self.get(name) or default
         if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", value):
@@ -222,6 +230,11 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         # Without Redis, the web process runs the job queue, a worker and the sweep itself.
         "CRM_EMBEDDED_JOBS": env.flag("CRM_EMBEDDED_JOBS", not redis_url),
         "CRM_QUEUE": env.key_prefix("CRM_QUEUE", "crm"),  # the RQ queue's name
+        # PDFs: the city named in every page's header, and the folder of the Vazirmatn fonts
+        # (None: node_modules/vazirmatn/fonts/ttf, which make install fills).
+        "CRM_CITY_NAME_EN": env.text("CRM_CITY_NAME_EN", "Tehran Municipality"),
+        "CRM_CITY_NAME_FA": env.text("CRM_CITY_NAME_FA", "شهرداری تهران"),
+        "CRM_PDF_FONTS": env.folder("CRM_PDF_FONTS"),
     }
 
 

@@ -67,6 +67,9 @@ def test_defaults_suit_a_laptop():
     assert settings["RATELIMIT_KEY_PREFIX"] == "crm-limiter"
     assert settings["CRM_PROXY_HOPS"] == 0
     assert settings["CRM_INSTANCE_PATH"] == str(ROOT / "instance")
+    assert settings["CRM_CITY_NAME_EN"] == "Tehran Municipality"
+    assert settings["CRM_CITY_NAME_FA"] == "شهرداری تهران"
+    assert settings["CRM_PDF_FONTS"] is None  # node_modules/vazirmatn
 
 
 def test_good_values_are_parsed(tmp_path):
@@ -84,6 +87,8 @@ def test_good_values_are_parsed(tmp_path):
             "CRM_RATELIMIT_PREFIX": "crm:prod",
             "REDIS_URL": "rediss://:secret@cache:6380/2",
             "CRM_UPLOAD_FOLDER": str(tmp_path / "files"),
+            "CRM_CITY_NAME_EN": " Isfahan Municipality ",
+            "CRM_PDF_FONTS": str(tmp_path / "fonts"),
         }
     )
     assert settings["DEBUG"] is True
@@ -98,6 +103,8 @@ def test_good_values_are_parsed(tmp_path):
     assert settings["RATELIMIT_KEY_PREFIX"] == "crm:prod"
     assert settings["REDIS_URL"] == settings["RATELIMIT_STORAGE_URI"]
     assert settings["UPLOAD_FOLDER"] == str(tmp_path / "files")
+    assert settings["CRM_CITY_NAME_EN"] == "Isfahan Municipality"
+    assert settings["CRM_PDF_FONTS"] == str(tmp_path / "fonts")
 
 
 @pytest.mark.parametrize(
@@ -153,6 +160,7 @@ def test_redis_socket_is_named_for_the_limiter():
         ("CRM_LOGIN_LIMIT", "five a minute", 'must be a rate limit such as "5 per 15 minutes"'),
         ("CRM_LOGIN_LIMIT", "5 per fortnight", 'must be a rate limit such as "5 per 15 minutes"'),
         ("CRM_RATELIMIT_PREFIX", "crm limiter", "must be 1 to 64 letters, digits"),
+        ("CRM_CITY_NAME_FA", "ش" * 121, "must be one line of at most 120 printable characters"),
     ],
 )
 def test_a_bad_value_stops_the_app_with_one_line_naming_it(environ, name, value, expected):

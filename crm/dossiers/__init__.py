@@ -1,1 +1,5 @@
-"""PDF documents for officials and managers: agreement dossiers and briefings."""
+"""PDF documents (briefings, packs, dossiers) drawn with ReportLab, in Persian and English.
+
+``text`` is the one place that turns text into drawn lines (wrapped in logical order, shaped,
+reordered per line); ``flowables`` draws them; ``document`` lays pages out for a reader.
+"""
