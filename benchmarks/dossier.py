@@ -23,7 +23,13 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import event
 
-from benchmarks.common import drop_postgres, ensure_schema, make_app, scratch_postgres, scratch_sqlite
+from benchmarks.common import (
+    drop_postgres,
+    ensure_schema,
+    make_app,
+    scratch_postgres,
+    scratch_sqlite,
+)
 from crm.activities.models import Activity
 from crm.agreements.models import Agreement, Document, Milestone, StageChange
 from crm.auth.models import User
@@ -56,17 +62,41 @@ def busy_agreement(activities: int) -> tuple[int, int]:
         timezone="Asia/Tehran",
     )
     parties = [
-        Partner(kind="city", domain="cities", name_en="Istanbul", name_fa="استانبول",
-                country="TR", population=15_655_924, timezone="Europe/Istanbul",
-                relationship_type="sister_city", relationship_since=date(2010, 5, 1)),
-        Partner(kind="city", domain="cities", name_en="Kazan", name_fa="کازان", country="RU",
-                population=1_308_660, timezone="Europe/Moscow", relationship_type="friendship"),
+        Partner(
+            kind="city",
+            domain="cities",
+            name_en="Istanbul",
+            name_fa="استانبول",
+            country="TR",
+            population=15_655_924,
+            timezone="Europe/Istanbul",
+            relationship_type="sister_city",
+            relationship_since=date(2010, 5, 1),
+        ),
+        Partner(
+            kind="city",
+            domain="cities",
+            name_en="Kazan",
+            name_fa="کازان",
+            country="RU",
+            population=1_308_660,
+            timezone="Europe/Moscow",
+            relationship_type="friendship",
+        ),
     ]
     agreement = Agreement(
-        type="memorandum", title_en="Memorandum on urban transport and culture",
-        title_fa="تفاهم‌نامه حمل‌ونقل شهری و فرهنگ", reference="ISF-2025/07", stage="active",
-        signed_on=date(2025, 3, 21), effective_on=date(2025, 4, 1), expires_on=date(2028, 3, 19),
-        auto_renew=True, confidentiality="confidential", owner=manager, parties=parties,
+        type="memorandum",
+        title_en="Memorandum on urban transport and culture",
+        title_fa="تفاهم‌نامه حمل‌ونقل شهری و فرهنگ",
+        reference="ISF-2025/07",
+        stage="active",
+        signed_on=date(2025, 3, 21),
+        effective_on=date(2025, 4, 1),
+        expires_on=date(2028, 3, 19),
+        auto_renew=True,
+        confidentiality="confidential",
+        owner=manager,
+        parties=parties,
         terms_summary="Both cities share transport data and hold a cultural week each year. " * 8,
         signatories="Mayor of Isfahan\nMayor of Istanbul\nMayor of Kazan",
     )
@@ -74,24 +104,60 @@ def busy_agreement(activities: int) -> tuple[int, int]:
     db.session.add(agreement)
     start = datetime(2025, 4, 1, 6, 30, tzinfo=UTC)
     for n in range(20):
-        db.session.add(Contact(partner=parties[n % 2], name_latin=f"Contact {n}",
-                               name_fa=f"مخاطب {n}", title="Director", email=f"c{n}@example.org",
-                               phone="+902124550000"))
+        db.session.add(
+            Contact(
+                partner=parties[n % 2],
+                name_latin=f"Contact {n}",
+                name_fa=f"مخاطب {n}",
+                title="Director",
+                email=f"c{n}@example.org",
+                phone="+902124550000",
+            )
+        )
     for n in range(10):
-        db.session.add(Milestone(agreement=agreement, title=f"Obligation {n}",
-                                 due_on=date(2025, 6, 1) + timedelta(days=40 * n),
-                                 responsible=manager, status=("open", "done")[n % 2]))
-        db.session.add(StageChange(agreement=agreement, from_stage="drafting", to_stage="active",
-                                   changed_at=start + timedelta(days=n), changed_by=manager,
-                                   note="Moved after the board's meeting"))
-        db.session.add(Document(agreement=agreement, filename=f"annex-{n}.pdf",
-                                stored_name=f"{n:032d}", content_type="application/pdf",
-                                size=150_000 + n, sha256=f"{n:064x}"))
+        db.session.add(
+            Milestone(
+                agreement=agreement,
+                title=f"Obligation {n}",
+                due_on=date(2025, 6, 1) + timedelta(days=40 * n),
+                responsible=manager,
+                status=("open", "done")[n % 2],
+            )
+        )
+        db.session.add(
+            StageChange(
+                agreement=agreement,
+                from_stage="drafting",
+                to_stage="active",
+                changed_at=start + timedelta(days=n),
+                changed_by=manager,
+                note="Moved after the board's meeting",
+            )
+        )
+        db.session.add(
+            Document(
+                agreement=agreement,
+                filename=f"annex-{n}.pdf",
+                stored_name=f"{n:032d}",
+                content_type="application/pdf",
+                size=150_000 + n,
+                sha256=f"{n:064x}",
+            )
+        )
     for n in range(activities):
-        db.session.add(Activity(kind="meeting", subject=SUBJECTS[n % len(SUBJECTS)],
-                                domain="cities", partner=parties[n % 2], agreement=agreement,
-                                owner=manager, status="done", starts_at=start + timedelta(hours=n),
-                                location="City hall"))
+        db.session.add(
+            Activity(
+                kind="meeting",
+                subject=SUBJECTS[n % len(SUBJECTS)],
+                domain="cities",
+                partner=parties[n % 2],
+                agreement=agreement,
+                owner=manager,
+                status="done",
+                starts_at=start + timedelta(hours=n),
+                location="City hall",
+            )
+        )
     db.session.commit()
     return agreement.id, manager.id
 

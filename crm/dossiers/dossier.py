@@ -83,12 +83,17 @@ class Writer:
             rows = [[k.label, k.jalali, k.gregorian] for k in d.key_dates]
             body.append(
                 self.table(
-                    ["", _l("Jalali calendar"), _l("Gregorian calendar")], rows, ["34%", "33%", "33%"]
+                    ["", _l("Jalali calendar"), _l("Gregorian calendar")],
+                    rows,
+                    ["34%", "33%", "33%"],
                 )
             )
             body.append(
                 self.pairs(
-                    [(_l("Renewal notice"), d.renewal_notice), (_l("Renews automatically"), d.auto_renew)]
+                    [
+                        (_l("Renewal notice"), d.renewal_notice),
+                        (_l("Renews automatically"), d.auto_renew),
+                    ]
                 )
             )
         return self.section(_l("Key dates"), body, _l("No key dates are set."))
@@ -215,7 +220,9 @@ class Writer:
         ]
 
 
-def dossier_pdf(agreement_id: int, reader: Any, fmt: Formatter, now: datetime | None = None) -> bytes:
+def dossier_pdf(
+    agreement_id: int, reader: Any, fmt: Formatter, now: datetime | None = None
+) -> bytes:
     """The dossier of an agreement as PDF bytes, for ``reader`` in ``fmt``'s language (raises
     ``NotFound`` when the reader may not see the agreement). ``now``: the moment it is prepared
     at (the footer, and which milestones are overdue)."""

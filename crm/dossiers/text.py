@@ -77,24 +77,31 @@ def _glyphs(font: str) -> frozenset[int]:
     return frozenset(face.charToGlyph) if face is not None else frozenset(range(256))
 
 
+# Words and lines repeat (names, dates, statuses, the cells of a long table), and shaping one
+# costs arabic_reshaper a look at its configuration for every letter: each is done once.
+@lru_cache(maxsize=65536)
 def shape(text: str, font: str) -> str:
     """Persian letters in their joined forms. A form the font lacks (Vazirmatn has no isolated
     ``ۀ``) falls back to the letter itself, which the font draws in its isolated shape."""
-    shaped = _reshaper.reshape(text)
+    shaped = _reshaper.reshape(text) if _RTL_LETTER.search(text) else text
     glyphs = _glyphs(font)
     if all(ord(ch) in glyphs for ch in shaped):
         return shaped
     return "".join(ch if ord(ch) in glyphs else unicodedata.normalize("NFKC", ch) for ch in shaped)
 
 
+@lru_cache(maxsize=65536)
 def width(text: str, font: str, size: float) -> float:
     """The drawn width of a logical-order text, shaped."""
     return pdfmetrics.stringWidth(shape(text, font).translate(INVISIBLE), font, size)
 
 
+@lru_cache(maxsize=16384)
 def visual(line: str, font: str, base: str) -> str:
     """One logical-order line, shaped and in drawing order."""
     shaped = shape(line, font)
+    if base == "L" and not _RTL_LETTER.search(shaped):  # left to right already (nothing to
+        return shaped.translate(INVISIBLE)  # reorder, no bracket to mirror)
     return str(get_display(shaped, base_dir=base)).translate(INVISIBLE)
 
 
