@@ -6,18 +6,21 @@ Persian.
     .venv/bin/python -m benchmarks.dossier --postgres         # a scratch PostgreSQL database
     .venv/bin/python -m benchmarks.dossier --activities 2000 --runs 9
 
-Each language's dossier is built once cold (fonts registered, shaping caches empty), then
-``--runs`` times, timed from the agreement's id to the PDF's bytes (the queries, the text, the
-layout); the median is compared with the one-second budget. Also printed: the pages, the size
-and the SQL queries of a build.
+Each language's dossier is built once (the first build of the process: fonts registered,
+catalogues loaded), then ``--runs`` times as it is (the text engine's caches of shaped and
+measured words warm, as on a server that has built dossiers before) and ``--runs`` times with
+those caches emptied before each build (a dossier of words never seen). Each build is timed
+from the agreement's id to the PDF's bytes (queries, text, layout); the larger of the two
+medians is compared with the one-second budget. Also printed: pages, size and SQL queries.
 """
 
 import argparse
+import hashlib
 import io
 import statistics
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, process_time
 
 from flask import Flask
 from pypdf import PdfReader
@@ -33,6 +36,7 @@ from benchmarks.common import (
 from crm.activities.models import Activity
 from crm.agreements.models import Agreement, Document, Milestone, StageChange
 from crm.auth.models import User
+from crm.dossiers import text
 from crm.dossiers.dossier import dossier_pdf
 from crm.extensions import db
 from crm.formatting import Formatter
@@ -141,7 +145,7 @@ def busy_agreement(activities: int) -> tuple[int, int]:
                 stored_name=f"{n:032d}",
                 content_type="application/pdf",
                 size=150_000 + n,
-                sha256=f"{n:064x}",
+                sha256=hashlib.sha256(b"annex %d" % n).hexdigest(),
             )
         )
     for n in range(activities):
@@ -162,6 +166,29 @@ def busy_agreement(activities: int) -> tuple[int, int]:
     return agreement.id, manager.id
 
 
+def forget_text() -> None:
+    """Empty the text engine's caches of shaped and measured words: a dossier of other words."""
+    for cached in (text.shape, text.width, text.visual):
+        cached.cache_clear()
+
+
+def timed(
+    agreement_id: int, reader: User, fmt: Formatter, runs: int, fresh: bool
+) -> tuple[list[float], float]:
+    """The wall times of ``runs`` builds, and their median CPU time (the process's own, which
+    other work on a busy machine does not inflate)."""
+    times, cpu = [], []
+    for _ in range(runs):
+        db.session.expire_all()
+        if fresh:
+            forget_text()
+        started, used = perf_counter(), process_time()
+        dossier_pdf(agreement_id, reader, fmt)
+        times.append(perf_counter() - started)
+        cpu.append(process_time() - used)
+    return times, statistics.median(cpu)
+
+
 def measure(app: Flask, agreement_id: int, reader_id: int, runs: int, save: str | None) -> None:
     with app.test_request_context():
         reader = db.session.get(User, reader_id)
@@ -169,24 +196,25 @@ def measure(app: Flask, agreement_id: int, reader_id: int, runs: int, save: str 
         event.listen(db.engine, "before_cursor_execute", lambda *args: queries.append(args[2]))
         for locale in ("en", "fa"):
             fmt = Formatter(locale, "Asia/Tehran")
-            cold = perf_counter()
+            started = perf_counter()
+            dossier_pdf(agreement_id, reader, fmt)  # the first: fonts, catalogues, caches
+            first = perf_counter() - started
+            warm, warm_cpu = timed(agreement_id, reader, fmt, runs, fresh=False)
+            fresh, fresh_cpu = timed(agreement_id, reader, fmt, runs, fresh=True)
+            db.session.expire_all()
+            queries.clear()
             pdf = dossier_pdf(agreement_id, reader, fmt)
-            cold = perf_counter() - cold
-            times = []
-            for _ in range(runs):
-                db.session.expire_all()
-                queries.clear()
-                started = perf_counter()
-                pdf = dossier_pdf(agreement_id, reader, fmt)
-                times.append(perf_counter() - started)
-            median = statistics.median(times)
             pages = len(PdfReader(io.BytesIO(pdf)).pages)
             if save:
                 Path(save, f"dossier-{locale}.pdf").write_bytes(pdf)
-            flag = "" if median < BUDGET_S else f"  OVER the {BUDGET_S:.0f} s budget"
+            worst = max(statistics.median(warm), statistics.median(fresh))
+            flag = "" if worst < BUDGET_S else f"  OVER the {BUDGET_S:.0f} s budget"
             print(
-                f"{locale}: median {median * 1000:.0f} ms of {runs} (min {min(times) * 1000:.0f},"
-                f" max {max(times) * 1000:.0f}, cold {cold * 1000:.0f}), {pages} pages,"
+                f"{locale}: median {statistics.median(warm) * 1000:.0f} ms of {runs}"
+                f" (min {min(warm) * 1000:.0f}, max {max(warm) * 1000:.0f}, CPU"
+                f" {warm_cpu * 1000:.0f}); without the text caches"
+                f" {statistics.median(fresh) * 1000:.0f} ms (CPU {fresh_cpu * 1000:.0f});"
+                f" first in the process {first * 1000:.0f} ms; {pages} pages,"
                 f" {len(pdf) / 1024:.0f} KB, {len(queries)} queries{flag}"
             )
 

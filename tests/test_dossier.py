@@ -144,7 +144,7 @@ def test_the_dossier_holds_every_section_for_an_english_reader(ctx, full, make_u
         ("Signed on", "1 Farvardin 1404", "Mar 21, 2025"),
         ("Effective from", "1 Farvardin 1404", "Mar 21, 2025"),
         ("Expires on", "29 Esfand 1406", "Mar 19, 2028"),
-        ("Renewal notice", "29 Azar 1406", "Dec 20, 2027"),
+        ("Renewal notice deadline", "29 Azar 1406", "Dec 20, 2027"),
     ]
     assert (dossier.renewal_notice, dossier.auto_renew) == ("90 days before expiry", "Yes")
     assert dossier.areas == ("Tourism", "Transport")

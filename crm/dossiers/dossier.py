@@ -7,6 +7,7 @@ the confidentiality marking on every page), come from the PDF core (``text``, ``
 """
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,15 +15,16 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
 
-from crm.dossiers.document import build_pdf
+from crm.dossiers.document import MARKING_COLOR, Section, build_pdf
 from crm.dossiers.dossier_data import Dossier, Party, gather
-from crm.dossiers.flowables import Text, key_values, table
+from crm.dossiers.flowables import STYLES, Text, key_values, table
 from crm.dossiers.text import is_rtl
 from crm.formatting import Formatter
 
 # Left-to-right isolation for a run without letters (a phone number): in a right-to-left line
 # its groups of digits would otherwise be laid out right to left.
 LTR_EMBED, POP = "\u202a", "\u202c"
+COVER_MARKING = replace(STYLES["heading"], color=MARKING_COLOR, space_before=24)
 
 
 class Writer:
@@ -30,20 +32,24 @@ class Writer:
 
     def __init__(self, dossier: Dossier, fmt: Formatter) -> None:
         self.d, self.fmt, self.rtl = dossier, fmt, is_rtl(fmt.locale)
+        self.sections = 0
 
     def t(self, text: Any) -> str:
         return self.fmt.translate(text)
 
-    def text(self, value: object, style: str = "body") -> Text:
+    def text(self, value: object, style: Any = "body") -> Text:
         return Text(value, style, self.rtl)
 
     def section(self, heading: Any, body: Sequence[Flowable], empty: Any) -> list[Flowable]:
         """A heading and its content, or the one line that says there is none; the heading
         never stays alone at the foot of a page."""
+        title = self.t(heading)
+        self.sections += 1
         first, *rest = list(body) or [self.text(self.t(empty), "muted")]
         # (a KeepTogether inside another one pushes both to the next page: unpacked)
         kept = first._content if isinstance(first, KeepTogether) else [first]
-        return [KeepTogether([self.text(self.t(heading), "heading"), *kept]), *rest]
+        mark = Section(title, f"section-{self.sections}")  # in the PDF's outline
+        return [KeepTogether([mark, self.text(title, "heading"), *kept]), *rest]
 
     def table(self, header: Sequence[Any], rows: Sequence[Sequence[object]], widths) -> Flowable:
         return table([[self.t(h) for h in header], *rows], widths, rtl=self.rtl)
@@ -57,7 +63,11 @@ class Writer:
     # --- the parts ---------------------------------------------------------------------------
     def cover(self) -> list[Flowable]:
         d = self.d
-        story: list[Flowable] = [Spacer(1, 60), self.text(d.title, "title")]
+        story: list[Flowable] = [
+            Spacer(1, 60),
+            self.text(self.t(_l("Agreement dossier")), "muted"),
+            self.text(d.title, "title"),
+        ]
         if d.other_title:
             story.append(self.text(d.other_title, "muted"))
         story += [
@@ -72,9 +82,10 @@ class Writer:
                     (_l("Owner"), d.owner),
                 ]
             ),
-            PageBreak(),
         ]
-        return story
+        if d.confidential:
+            story.append(self.text(self.t(_l("Confidential")), COVER_MARKING))
+        return [*story, PageBreak()]
 
     def key_dates(self) -> list[Flowable]:
         d = self.d
@@ -170,7 +181,7 @@ class Writer:
                 _l("Status"),
                 _l("Owner"),
             ]
-            body.append(self.table(header, rows, ["17%", "11%", "30%", "14%", "14%", "14%"]))
+            body.append(self.table(header, rows, ["19%", "11%", "29%", "14%", "13%", "14%"]))
         return self.section(
             _l("Activities"), body, _l("No activities recorded for this agreement.")
         )

@@ -212,7 +212,7 @@ def _key_dates(agreement: Agreement, fmt: Formatter) -> tuple[KeyDate, ...]:
     """The agreement's dates that are set, and the day to prepare its renewal, each in both
     calendars."""
     dates = [(label, getattr(agreement, field)) for field, label in KEY_DATES]
-    dates.append((_l("Renewal notice"), renewal_notice_on(agreement)))
+    dates.append((_l("Renewal notice deadline"), renewal_notice_on(agreement)))
     return tuple(
         KeyDate(fmt.translate(label), *fmt.both_calendars(day))
         for label, day in dates
