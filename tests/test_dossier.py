@@ -13,7 +13,7 @@ from crm.exceptions import NotFound
 from crm.extensions import db
 from crm.formatting import Formatter
 from tests.conftest import count_queries
-from tests.pdf_reading import page_count, pdf_text, render_not_blank
+from tests.pdf_reading import page_count, page_lines, pdf_text, render_not_blank
 
 SIGNED, EXPIRES = date(2025, 3, 21), date(2028, 3, 19)  # 1404/01/01 and 1406/12/29
 PREPARED = datetime(2026, 1, 1, 8, tzinfo=UTC)
@@ -47,7 +47,9 @@ def full(app, make_user, make_partner, make_contact, make_agreement, make_activi
         owner_id=owner.id,
         confidentiality="public",
     )
-    make_contact(istanbul, name_latin="Zeki Primary", name_fa="", is_primary=True)
+    make_contact(
+        istanbul, name_latin="Zeki Primary", name_fa="", is_primary=True, phone="+902124550000"
+    )
     make_contact(istanbul, name_latin="Ayla Second", name_fa="", department="Transport")
     make_contact(istanbul, name_latin="Old Archived", name_fa="", archived_at=datetime.now(UTC))
     make_contact(kazan, name_latin="Rustam Kazan", name_fa="")
@@ -315,6 +317,7 @@ def test_an_english_dossier_reads_in_order(ctx, full, make_user):
         "Meeting 0",
         "Contacts",
         "Zeki Primary, Primary",
+        "+90 212 455 00 00",
         "Ayla Second Director, Transport Istanbul",
         "Rustam Kazan",
         "Documents",
@@ -326,7 +329,8 @@ def test_an_english_dossier_reads_in_order(ctx, full, make_user):
 
 
 def test_a_persian_dossier_reads_right_to_left_with_both_calendars(ctx, full, make_user):
-    pages = pdf_text(_pdf(full.id, _reader(make_user, "viewer"), "fa"), rtl=True)
+    pdf = _pdf(full.id, _reader(make_user, "viewer"), "fa")
+    pages = pdf_text(pdf, rtl=True)
     _in_order(pages[0], "تفاهمنامه حملونقل شهری", "Memorandum on urban transport")
     _in_order(pages[0], "شماره ثبت ISF-2025/07", "طرفهای توافق استانبول، کازان", "مرحله فعال")
     text = "\n".join(pages[1:])
@@ -346,6 +350,10 @@ def test_a_persian_dossier_reads_right_to_left_with_both_calendars(ctx, full, ma
         "signed-copy.pdf",
     )
     assert not any("محرمانه" in page.splitlines() for page in pages)
+    # a phone number is drawn left to right, as typed, in its right-to-left row (a reader of
+    # the drawn text in reading order cannot tell an isolated run of digits: read as drawn)
+    drawn = [line for page in page_lines(pdf, rtl=True, visual=True) for line in page]
+    assert any("+90 212 455 00 00" in line and "Zeki Primary" in line for line in drawn)
 
 
 @pytest.mark.parametrize(("locale", "marking"), [("en", "Confidential"), ("fa", "محرمانه")])

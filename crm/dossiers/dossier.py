@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Spacer, Table
 
 from crm.dossiers.document import MARKING_COLOR, Section, build_pdf
 from crm.dossiers.dossier_data import Dossier, Party, gather
@@ -24,6 +24,7 @@ from crm.formatting import Formatter
 # Left-to-right isolation for a run without letters (a phone number): in a right-to-left line
 # its groups of digits would otherwise be laid out right to left.
 LTR_EMBED, POP = "\u202a", "\u202c"
+TABLE_START = 110  # points: a section's heading, a table's header and its first rows
 COVER_MARKING = replace(STYLES["heading"], color=MARKING_COLOR, space_before=24)
 
 
@@ -46,9 +47,12 @@ class Writer:
         title = self.t(heading)
         self.sections += 1
         first, *rest = list(body) or [self.text(self.t(empty), "muted")]
+        mark = Section(title, f"section-{self.sections}")  # in the PDF's outline
+        if any(isinstance(part, Table) for part in body):
+            # a table may flow over pages: it starts on this one when its first rows fit
+            return [CondPageBreak(TABLE_START), mark, self.text(title, "heading"), *body]
         # (a KeepTogether inside another one pushes both to the next page: unpacked)
         kept = first._content if isinstance(first, KeepTogether) else [first]
-        mark = Section(title, f"section-{self.sections}")  # in the PDF's outline
         return [KeepTogether([mark, self.text(title, "heading"), *kept]), *rest]
 
     def table(self, header: Sequence[Any], rows: Sequence[Sequence[object]], widths) -> Flowable:
