@@ -50,10 +50,11 @@ class Writer:
         mark = Section(title, f"section-{self.sections}")  # in the PDF's outline
         if any(isinstance(part, Table) for part in body):
             # a table may flow over pages: it starts on this one when its first rows fit
-            return [CondPageBreak(TABLE_START), mark, self.text(title, "heading"), *body]
-        # (a KeepTogether inside another one pushes both to the next page: unpacked)
+            return [CondPageBreak(TABLE_START), self.text(title, "heading"), mark, *body]
+        # (a KeepTogether inside another one pushes both to the next page: unpacked; the
+        # heading comes first, so that its space before counts when the group is measured)
         kept = first._content if isinstance(first, KeepTogether) else [first]
-        return [KeepTogether([mark, self.text(title, "heading"), *kept]), *rest]
+        return [KeepTogether([self.text(title, "heading"), mark, *kept]), *rest]
 
     def table(self, header: Sequence[Any], rows: Sequence[Sequence[object]], widths) -> Flowable:
         return table([[self.t(h) for h in header], *rows], widths, rtl=self.rtl)
