@@ -456,10 +456,11 @@ def test_the_dossier_downloads_in_the_language_asked_for(auth, client, make_agre
     assert "Memorandum on urban transport" in pdf_text(response.data)[0]
     persian = client.get(f"/agreements/{agreement.id}/dossier.pdf?lang=fa")
     assert "تفاهمنامه حملونقل شهری" in pdf_text(persian.data, rtl=True)[0]
-    assert (
-        f"dossier-ISF-2025-07-{date.today().year - 621}" in persian.headers["Content-Disposition"]
-        or "dossier-ISF-2025-07-14" in persian.headers["Content-Disposition"]
-    )
+    jalali_today = Formatter("fa", "Asia/Tehran").file_date()  # 1405-09-08: the reader's calendar
+    disposition = persian.headers["Content-Disposition"]
+    assert disposition == f'attachment; filename="dossier-ISF-2025-07-{jalali_today}.pdf"'
+    unknown = client.get(f"/agreements/{agreement.id}/dossier.pdf?lang=xx")
+    assert "Memorandum on urban transport" in pdf_text(unknown.data)[0]  # the reader's own
 
 
 @pytest.mark.parametrize(("role", "status"), [("viewer", 404), ("staff", 404), ("manager", 200)])
@@ -469,3 +470,4 @@ def test_a_confidential_dossier_is_for_managers_only(auth, client, make_agreemen
     response = client.get(f"/agreements/{secret.id}/dossier.pdf")
     assert response.status_code == status
     assert b"Secret accord" not in response.data or status == 200
+    assert client.get("/agreements/999999/dossier.pdf").status_code == 404
