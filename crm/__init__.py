@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.agreements import views as _agreement_views  # noqa: F401
     from crm.auth import bp as auth_bp
     from crm.auth import views as _auth_views  # noqa: F401
+    from crm.dossiers import views as _dossier_views  # noqa: F401
     from crm.main import agreement_page as _agreement_page  # noqa: F401
     from crm.main import bp as main_bp
     from crm.main import overview as _overview  # noqa: F401

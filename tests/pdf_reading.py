@@ -64,8 +64,12 @@ def _unicode_map(font) -> dict[int, str]:
     data = font["/ToUnicode"].get_object().get_data().decode("latin-1")
     mapping = {}
     for block in re.findall(r"beginbfchar(.*?)endbfchar", data, re.S):
-        for code, text in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>", block):
-            mapping[int(code, 16)] = bytes.fromhex(text).decode("utf-16-be") if text else ""
+        for code, text in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f\s]*)>", block):
+            digits = re.sub(r"\s", "", text)
+            if len(digits) % 4:  # ReportLab writes a code point beyond 0xFFFF as is: <1F600>
+                mapping[int(code, 16)] = chr(int(digits, 16))
+            else:
+                mapping[int(code, 16)] = bytes.fromhex(digits).decode("utf-16-be")
     for block in re.findall(r"beginbfrange(.*?)endbfrange", data, re.S):
         for low, high, start in re.findall(r"<(\w+)>\s*<(\w+)>\s*<(\w+)>", block):
             for offset in range(int(high, 16) - int(low, 16) + 1):

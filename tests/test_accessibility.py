@@ -69,6 +69,7 @@ NOT_PAGES = {
     "agreements.download_document",
     "agreements.export",
     "main.health",
+    "partners.briefing",
     "partners.export",
     "partners.export_contacts",
     "partners.lookup",

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from crm.agreements.models import (
@@ -201,3 +201,12 @@ def agreements_with_partner(partner: Partner, user: Any, limit: int = 10) -> lis
 def count_agreements_with_partner(partner: Partner, user: Any) -> int:
     """How many agreements ``agreements_with_partner`` would show without a limit."""
     return db.session.scalar(_with_partner(select(func.count(Agreement.id)), partner, user)) or 0
+
+
+def dated_agreements_with_partner(partner: Partner, user: Any) -> list[Agreement]:
+    """The current agreements with the partner that ``user`` may see and that have a signing or
+    an expiry date (for their coming anniversaries and expiries), soonest to expire first."""
+    stmt = _with_partner(select(Agreement), partner, user).where(
+        or_(Agreement.signed_on.is_not(None), Agreement.expires_on.is_not(None))
+    )
+    return list(db.session.scalars(stmt.order_by(Agreement.expires_on, Agreement.id)))

@@ -20,7 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 from reportlab.platypus.tableofcontents import IndexingFlowable
 
-from crm.dossiers.flowables import MUTED, RULE, Text, table
+from crm.dossiers.flowables import MUTED, RULE, Text, draw_string, table
 from crm.dossiers.fonts import FONT, FONT_BOLD, ensure_fonts
 from crm.dossiers.text import lines
 from crm.formatting import Formatter
@@ -56,13 +56,9 @@ def draw_line(
     """One line of text between ``x0`` and ``x1`` (the first line of a text too long for the
     room), against the start side of ``rtl`` (the right for Persian) or ``align="end"``."""
     drawn = lines(text, font, size, x1 - x0, rtl)
-    if not drawn:
-        return
-    canvas.setFont(font, size)
-    if (align == "start") == rtl:
-        canvas.drawRightString(x1, y, drawn[0])
-    else:
-        canvas.drawString(x0, y, drawn[0])
+    if drawn:
+        side = "right" if (align == "start") == rtl else "left"
+        draw_string(canvas, x0, x1, y, drawn[0], font, size, side)
 
 
 class Section(Flowable):
@@ -201,9 +197,10 @@ def build_pdf(
         draw_line(canvas, title, FONT, 9, *end, top, rtl, "end")
         if marking:
             canvas.setFillColor(MARKING_COLOR)
-            canvas.setFont(FONT_BOLD, 10)
             for line in lines(marking, FONT_BOLD, 10, width - 2 * MARGIN, rtl)[:1]:
-                canvas.drawCentredString(width / 2, top + 5 * mm, line)
+                draw_string(
+                    canvas, MARGIN, width - MARGIN, top + 5 * mm, line, FONT_BOLD, 10, "center"
+                )
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.6)
         canvas.line(MARGIN, top - 2.5 * mm, width - MARGIN, top - 2.5 * mm)

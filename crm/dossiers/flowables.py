@@ -14,12 +14,13 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable, Table, TableStyle
 
 from crm.dossiers.fonts import FONT, FONT_BOLD, ensure_fonts
-from crm.dossiers.text import lines
+from crm.dossiers.text import drawn_width, laid_out, runs
 
 INK = colors.HexColor("#212529")
 MUTED = colors.HexColor("#6c757d")
 RULE = colors.HexColor("#ced4da")
 SHADE = colors.HexColor("#e9ecef")
+ELLIPSIS = "…"
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,12 @@ class Style:
 
 STYLES: dict[str, Style] = {
     "title": Style(FONT_BOLD, 18, 28, space_after=6),
-    "heading": Style(FONT_BOLD, 12.5, 20, space_before=10, space_after=3),
+    "heading": Style(FONT_BOLD, 12, 19, space_before=8, space_after=2),
     "body": Style(FONT, 9.5, 15.5),
     "small": Style(FONT, 8, 13),
     "muted": Style(FONT, 8, 13, color=MUTED),
-    "label": Style(FONT, 9.5, 15.5, color=MUTED),  # a body-sized label, on the value's baseline
+    "label": Style(FONT, 9, 14, color=MUTED),  # label and value share a baseline
+    "value": Style(FONT, 9, 14),
 }
 for _name in ("body", "small", "muted"):
     STYLES[f"{_name}-bold"] = STYLES[_name].bold
@@ -52,9 +54,27 @@ def style_of(style: "str | Style") -> Style:
     return STYLES[style] if isinstance(style, str) else style
 
 
+def draw_string(
+    canvas: Any, x0: float, x1: float, y: float, line: str, font: str, size: float, align: str
+) -> None:
+    """A drawn line (``crm.dossiers.text.lines``) between ``x0`` and ``x1``, aligned
+    ``"left"``, ``"right"`` or ``"center"``, letters the font lacks in its fallback."""
+    parts = runs(line, font)
+    widths = [pdfmetrics.stringWidth(text, face, size) for face, text in parts]
+    wide = sum(widths)
+    x = {"right": x1 - wide, "center": (x0 + x1 - wide) / 2}.get(align, x0)
+    for (face, text), run_width in zip(parts, widths, strict=True):
+        canvas.setFont(face, size)
+        canvas.drawString(x, y, text)
+        x += run_width
+
+
 class Text(Flowable):
     """A paragraph of plain text (``\\n`` breaks a line) in a style (``STYLES`` name or a
-    ``Style``), right-aligned when ``rtl``; ``align="center"`` centres it. Splits across pages
+    ``Style``) for a document written right to left or not (``rtl``). Lines are aligned at
+    the document's start side (the right for ``rtl``); ``align="auto"`` aligns each paragraph
+    at its own start side instead (a Persian paragraph in an English document at the right, as
+    a browser's ``dir="auto"`` does); "left", "right" and "center" fix it. Splits across pages
     between lines."""
 
     def __init__(
@@ -63,26 +83,35 @@ class Text(Flowable):
         style: "str | Style" = "body",
         rtl: bool = False,
         align: str | None = None,
-        _lines: list[str] | None = None,
+        _lines: list[tuple[str, bool]] | None = None,
+        max_lines: int | None = None,
     ) -> None:
         super().__init__()
         self.text = text
+        self.max_lines = max_lines
         self.style = style_of(style)
         self.rtl = rtl
-        self.align = align or ("right" if rtl else "left")
+        self.align = align
         self.spaceBefore = self.style.space_before
         self.spaceAfter = self.style.space_after
         self._fixed = _lines  # the lines of one part of a split text
-        self._cache: tuple[float, list[str]] | None = None
+        self._cache: tuple[float, list[tuple[str, bool]]] | None = None
 
     def __repr__(self) -> str:
         return f"<Text {str(self.text)[:30]!r}>"
 
-    def lines_for(self, room: float) -> list[str]:
+    def lines_for(self, room: float) -> list[tuple[str, bool]]:
         if self._fixed is not None:
             return self._fixed
         if self._cache is None or self._cache[0] != room:
-            self._cache = (room, lines(self.text, self.style.font, self.style.size, room, self.rtl))
+            style, most = self.style, self.max_lines
+            drawn = laid_out(self.text, style.font, style.size, room, self.rtl)
+            if most and len(drawn) > most:  # the first lines, the last one ending in "…"
+                narrower = room - drawn_width(ELLIPSIS, style.font, style.size)
+                drawn = laid_out(self.text, style.font, style.size, narrower, self.rtl)[:most]
+                line, right_to_left = drawn[-1]
+                drawn[-1] = (ELLIPSIS + line if right_to_left else line + ELLIPSIS, right_to_left)
+            self._cache = (room, drawn)
         return self._cache[1]
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
@@ -105,29 +134,26 @@ class Text(Flowable):
 
     def draw(self) -> None:
         style, canvas = self.style, self.canv
-        canvas.setFont(style.font, style.size)
         canvas.setFillColor(style.color)
         # The baseline sits so the letters (and Persian dots below them) are centred in a line.
         baseline = self.height - style.leading / 2 - style.size * 0.3
-        for line in self.lines_for(self.width):
-            wide = pdfmetrics.stringWidth(line, style.font, style.size)
-            if self.align == "right":
-                x = self.width - wide
-            elif self.align == "center":
-                x = (self.width - wide) / 2
+        for line, right_to_left in self.lines_for(self.width):
+            if self.align in (None, "auto"):
+                start = right_to_left if self.align == "auto" else self.rtl
+                align = "right" if start else "left"
             else:
-                x = 0
-            canvas.drawString(x, baseline, line)
+                align = self.align
+            draw_string(canvas, 0, self.width, baseline, line, style.font, style.size, align)
             baseline -= style.leading
 
 
 Cell = object  # a text (str, number, None: empty) or a Flowable
 
 
-def _cell(value: Cell, style: str, rtl: bool) -> Flowable:
+def _cell(value: Cell, style: str, rtl: bool, max_lines: int | None = None) -> Flowable:
     if isinstance(value, Flowable):
         return value
-    return Text("" if value is None else value, style, rtl)
+    return Text("" if value is None else value, style, rtl, max_lines=max_lines)
 
 
 def table(
@@ -136,17 +162,19 @@ def table(
     header: bool = True,
     rtl: bool = False,
     style: str = "small",
+    max_lines: int | None = None,
 ) -> Table:
     """A table of ``rows`` (the first is the header when ``header``), columns ``col_widths``
     wide (points, or percentages of the frame such as ``"30%"``), in logical order: for
     ``rtl`` the first column is drawn on the right. The header row repeats on every page; a
-    row may split across pages; short rows are padded and an empty table has one empty row."""
+    row may split across pages; short rows are padded and an empty table has one empty row.
+    ``max_lines``: a cell's text stops there, with "…"."""
     count = len(col_widths)
     data: list[list[Flowable]] = []
     for number, row in enumerate(rows or [[]]):
         cells = (list(row) + [""] * count)[:count]
         name = f"{style}-bold" if header and number == 0 else style
-        made = [_cell(value, name, rtl) for value in cells]
+        made = [_cell(value, name, rtl, max_lines) for value in cells]
         data.append(made[::-1] if rtl else made)
     widths = list(col_widths)[::-1] if rtl else list(col_widths)
     commands: list[tuple[Any, ...]] = [
@@ -178,7 +206,7 @@ def key_values(pairs: Sequence[tuple[Cell, Cell]], rtl: bool = False) -> Table:
     """Label and value lines (``Country: Italy``): labels muted in a narrow column. Pairs whose
     value is empty are left out."""
     shown = [(label, value) for label, value in pairs if value not in (None, "")]
-    rows = [[Text(label, "label", rtl), _cell(value, "body", rtl)] for label, value in shown]
+    rows = [[Text(label, "label", rtl), _cell(value, "value", rtl)] for label, value in shown]
     made = table(rows, ["28%", "72%"], header=False, rtl=rtl)
     made.setStyle(
         TableStyle(

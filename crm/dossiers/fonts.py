@@ -14,6 +14,9 @@ from reportlab.pdfbase.ttfonts import TTFont
 from crm.config import ROOT
 
 FONT, FONT_BOLD = "CrmSans", "CrmSans-Bold"
+# For letters Vazirmatn lacks (Cyrillic, Greek, Armenian, …: a partner's name in its own
+# language), when DejaVu Sans is installed.
+FALLBACK = {FONT: "CrmSans-Fallback", FONT_BOLD: "CrmSans-Fallback-Bold"}
 VAZIRMATN = ROOT / "node_modules" / "vazirmatn" / "fonts" / "ttf"
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 FAMILIES = (
@@ -23,6 +26,7 @@ FAMILIES = (
 
 _lock = threading.Lock()
 _registered: list[Path] = []  # the two files registered, once
+_fallbacks: dict[str, str] = {}  # font: its fallback, when there is one
 
 
 class FontsMissing(RuntimeError):
@@ -59,7 +63,18 @@ def ensure_fonts() -> None:
         pdfmetrics.registerFont(TTFont(FONT, str(regular)))
         pdfmetrics.registerFont(TTFont(FONT_BOLD, str(bold)))
         pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD)
+        extra = (DEJAVU / FAMILIES[1][0], DEJAVU / FAMILIES[1][1])
+        if regular != extra[0] and all(path.is_file() for path in extra):
+            pdfmetrics.registerFont(TTFont(FALLBACK[FONT], str(extra[0])))
+            pdfmetrics.registerFont(TTFont(FALLBACK[FONT_BOLD], str(extra[1])))
+            _fallbacks.update(FALLBACK)
         _registered.extend((regular, bold))
+
+
+def fallback(font: str) -> str | None:
+    """The font that draws what ``font`` lacks, if one is installed."""
+    ensure_fonts()
+    return _fallbacks.get(font)
 
 
 def family() -> str:

@@ -22,7 +22,7 @@ import arabic_reshaper
 from bidi.algorithm import get_display
 from reportlab.pdfbase import pdfmetrics
 
-from crm.dossiers.fonts import ensure_fonts
+from crm.dossiers.fonts import ensure_fonts, fallback
 
 RTL_LOCALES = {"fa", "ar", "he", "ur", "ps", "ckb"}
 # Invisible characters that only steer shaping or order: they have done their work once a line
@@ -90,10 +90,32 @@ def shape(text: str, font: str) -> str:
     return "".join(ch if ord(ch) in glyphs else unicodedata.normalize("NFKC", ch) for ch in shaped)
 
 
+def runs(line: str, font: str) -> list[tuple[str, str]]:
+    """A drawn line as (font, text) runs: ``font`` for what it has, its fallback (DejaVu Sans)
+    for letters it lacks, such as a partner's name in Cyrillic or Greek."""
+    glyphs, other = _glyphs(font), fallback(font)
+    if other is None or all(ord(ch) in glyphs for ch in line):
+        return [(font, line)]
+    spare = _glyphs(other)
+    found: list[tuple[str, str]] = []
+    for ch in line:
+        use = other if ord(ch) not in glyphs and ord(ch) in spare else font
+        if found and found[-1][0] == use:
+            found[-1] = (use, found[-1][1] + ch)
+        else:
+            found.append((use, ch))
+    return found
+
+
+def drawn_width(line: str, font: str, size: float) -> float:
+    """The width of a line as drawn (visual order, shaped), fallback letters included."""
+    return sum(pdfmetrics.stringWidth(text, face, size) for face, text in runs(line, font))
+
+
 @lru_cache(maxsize=65536)
 def width(text: str, font: str, size: float) -> float:
     """The drawn width of a logical-order text, shaped."""
-    return pdfmetrics.stringWidth(shape(text, font).translate(INVISIBLE), font, size)
+    return drawn_width(shape(text, font).translate(INVISIBLE), font, size)
 
 
 @lru_cache(maxsize=16384)
@@ -149,16 +171,25 @@ def wrap(paragraph: str, font: str, size: float, room: float) -> list[str]:
     return result or [""]
 
 
-def lines(text: object, font: str, size: float, width: float, rtl: bool = False) -> list[str]:
-    """``text`` as lines in drawing order, each at most ``width`` points wide in ``font`` at
-    ``size``. Hard newlines are kept (an empty line stays an empty line); empty text gives no
-    line. ``rtl``: the document's direction (``is_rtl(locale)``), see ``base_direction``."""
+def laid_out(
+    text: object, font: str, size: float, width: float, rtl: bool = False
+) -> list[tuple[str, bool]]:
+    """``lines``, each with whether its paragraph reads right to left (for its alignment)."""
     ensure_fonts()
     value = clean(text)
     if not value.strip():
         return []
-    drawn: list[str] = []
+    drawn: list[tuple[str, bool]] = []
     for paragraph in value.split("\n"):
         base = base_direction(paragraph, rtl)
-        drawn.extend(visual(line, font, base) for line in wrap(paragraph, font, size, width))
+        drawn.extend(
+            (visual(line, font, base), base == "R") for line in wrap(paragraph, font, size, width)
+        )
     return drawn
+
+
+def lines(text: object, font: str, size: float, width: float, rtl: bool = False) -> list[str]:
+    """``text`` as lines in drawing order, each at most ``width`` points wide in ``font`` at
+    ``size``. Hard newlines are kept (an empty line stays an empty line); empty text gives no
+    line. ``rtl``: the document's direction (``is_rtl(locale)``), see ``base_direction``."""
+    return [line for line, _rtl in laid_out(text, font, size, width, rtl)]
