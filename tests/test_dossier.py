@@ -443,7 +443,9 @@ def test_the_agreement_page_links_to_its_dossier(auth, client, make_agreement):
     auth.login("viewer")
     agreement = make_agreement()
     page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
-    assert f'href="/agreements/{agreement.id}/dossier.pdf"' in page and "Dossier (PDF)" in page
+    for code in ("fa", "en"):
+        assert f'href="/agreements/{agreement.id}/dossier.pdf?lang={code}"' in page
+    assert "Dossier (PDF)" in page
 
 
 def test_the_dossier_downloads_in_the_language_asked_for(auth, client, make_agreement):
@@ -452,13 +454,15 @@ def test_the_dossier_downloads_in_the_language_asked_for(auth, client, make_agre
     response = client.get(f"/agreements/{agreement.id}/dossier.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     disposition = response.headers["Content-Disposition"]
-    assert disposition.startswith('attachment; filename="dossier-ISF-2025-07-')
+    assert disposition.startswith(f"attachment; filename=dossier-isf-2025-07-{agreement.id}-")
     assert "Memorandum on urban transport" in pdf_text(response.data)[0]
     persian = client.get(f"/agreements/{agreement.id}/dossier.pdf?lang=fa")
     assert "تفاهمنامه حملونقل شهری" in pdf_text(persian.data, rtl=True)[0]
     jalali_today = Formatter("fa", "Asia/Tehran").file_date()  # 1405-09-08: the reader's calendar
     disposition = persian.headers["Content-Disposition"]
-    assert disposition == f'attachment; filename="dossier-ISF-2025-07-{jalali_today}.pdf"'
+    assert (
+        disposition == f"attachment; filename=dossier-isf-2025-07-{agreement.id}-{jalali_today}.pdf"
+    )
     unknown = client.get(f"/agreements/{agreement.id}/dossier.pdf?lang=xx")
     assert "Memorandum on urban transport" in pdf_text(unknown.data)[0]  # the reader's own
 

@@ -6,9 +6,9 @@ partner's page; the routes stay on the agreements blueprint (``agreements.detail
 URL): for the reader it is one of the agreement pages.
 """
 
-import re
+import io
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -35,6 +35,7 @@ from crm.agreements.pipeline import (
 )
 from crm.auth.services import NO_ONE, user_choices
 from crm.dossiers.dossier import dossier_pdf
+from crm.dossiers.views import file_name, pdf_language
 from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.fields import choices
@@ -61,15 +62,15 @@ def dossier(agreement_id: int):
     """The agreement's dossier as a PDF download, in the language of ``?lang=`` (``fa`` or
     ``en``; the reader's own otherwise); "not found" for an agreement the reader may not
     see."""
-    reader = fmt()
+    reader = pdf_language()
     agreement = services.get_agreement(agreement_id, current_user)
-    # the reference, as far as it is safe in a file name, else the agreement's number
-    name = re.sub(r"[^A-Za-z0-9]+", "-", agreement.reference or "").strip("-") or agreement.id
-    filename = f"dossier-{name}-{reader.file_date()}.pdf"
-    return Response(
-        dossier_pdf(agreement.id, current_user, reader),
+    name = agreement.reference or agreement.title_en
+    return send_file(
+        io.BytesIO(dossier_pdf(agreement.id, current_user, reader)),
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        as_attachment=True,
+        download_name=file_name("dossier", name, agreement.id, reader),
+        max_age=0,
     )
 
 
