@@ -41,6 +41,7 @@ _RTL_LETTER = re.compile(
     r"[\u05d0-\u05ea\u0620-\u064a\u066e-\u06d3\u06d5\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff"
     r"\ufb1d-\ufdfb\ufe70-\ufefc]"
 )
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u08ff]")  # what the reshaper changes
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u0370-\u052f]")
 
 _reshaper = arabic_reshaper.ArabicReshaper()
@@ -77,13 +78,13 @@ def _glyphs(font: str) -> frozenset[int]:
     return frozenset(face.charToGlyph) if face is not None else frozenset(range(256))
 
 
-# Words and lines repeat (names, dates, statuses, the cells of a long table), and shaping one
-# costs arabic_reshaper a look at its configuration for every letter: each is done once.
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=50_000)  # words and lines repeat (and arabic_reshaper is slow)
 def shape(text: str, font: str) -> str:
     """Persian letters in their joined forms. A form the font lacks (Vazirmatn has no isolated
     ``ۀ``) falls back to the letter itself, which the font draws in its isolated shape."""
-    shaped = _reshaper.reshape(text) if _RTL_LETTER.search(text) else text
+    if _ARABIC_SCRIPT.search(text) is None:
+        return text
+    shaped = _reshaper.reshape(text)
     glyphs = _glyphs(font)
     if all(ord(ch) in glyphs for ch in shaped):
         return shaped
@@ -122,8 +123,8 @@ def width(text: str, font: str, size: float) -> float:
 def visual(line: str, font: str, base: str) -> str:
     """One logical-order line, shaped and in drawing order."""
     shaped = shape(line, font)
-    if base == "L" and not _RTL_LETTER.search(shaped):  # left to right already (nothing to
-        return shaped.translate(INVISIBLE)  # reorder, no bracket to mirror)
+    if base == "L" and not (_RTL_LETTER.search(shaped) or _ARABIC_SCRIPT.search(shaped)):
+        return shaped.translate(INVISIBLE)  # left to right already: nothing to reorder
     return str(get_display(shaped, base_dir=base)).translate(INVISIBLE)
 
 
