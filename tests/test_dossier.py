@@ -376,6 +376,22 @@ def test_user_text_prints_as_typed(ctx, make_agreement, make_user):
     assert f"<para>{typed}</para>" in text
 
 
+def test_long_and_odd_text_never_breaks_the_dossier(ctx, make_agreement, make_user, make_contact):
+    odd = "\u202eevil\u202c \x00\x07 🙂 ZWNJ‌here e\u0301 \ufeff \t tab"
+    agreement = make_agreement(
+        title_en="W" * 300,
+        terms_summary=("Kazan–Isfahan " * 1400)[:20000],
+        signatories=f"{'x' * 2000}\n{odd}",
+        reference="R" * 60,
+    )
+    make_contact(db.session.get(Agreement, agreement.id).parties[0], title=odd, email="a" * 240)
+    for locale in ("en", "fa"):
+        pdf = _pdf(agreement.id, _reader(make_user, "viewer"), locale)
+        assert page_count(pdf) >= 5 and render_not_blank(pdf, 1)
+    text = "".join(pdf_text(pdf, rtl=True))
+    assert "W" * 100 in text.replace("\n", "")
+
+
 def test_an_agreement_with_nothing_optional_filled_in(ctx, make_user):
     bare = Agreement(type="protocol", title_en="Bare protocol", stage="idea")
     db.session.add(bare)

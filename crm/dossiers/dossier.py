@@ -21,8 +21,8 @@ from crm.dossiers.flowables import STYLES, Text, key_values, table
 from crm.dossiers.text import is_rtl
 from crm.formatting import Formatter
 
-# Left-to-right isolation for a run without letters (a phone number): in a right-to-left line
-# its groups of digits would otherwise be laid out right to left.
+# A left-to-right embedding around a run without letters (a phone number): in a right-to-left
+# line its groups of digits would otherwise be laid out right to left.
 LTR_EMBED, POP = "\u202a", "\u202c"
 TABLE_START = 110  # points: a section's heading, a table's header and its first rows
 COVER_MARKING = replace(STYLES["heading"], color=MARKING_COLOR, space_before=24)
