@@ -350,6 +350,18 @@ class Formatter:
             self._dates[key] = text
         return text
 
+    def both_calendars(self, value: dt.date | None) -> tuple[str, str]:
+        """A date in the Jalali and in the Gregorian calendar, both in the reader's language
+        and digits (for documents read on both sides of a partnership): ``("۱۴۰۵/۰۹/۰۵",
+        "۲۶ نوامبر ۲۰۲۶")`` in Persian, ``("5 Azar 1405", "Nov 26, 2026")`` in English."""
+        if value is None:
+            return "", ""
+        if self.persian:
+            gregorian = babel_format_date(value, "medium", locale=self.babel_locale)
+            return self.date(value), to_persian_digits(gregorian)
+        jalali = jdatetime.date.fromgregorian(date=value, locale="en_US")
+        return jalali.strftime("%-d %B %Y"), self.date(value)
+
     def time(self, value: dt.datetime | dt.time | None) -> str:
         if value is None:
             return ""

@@ -69,6 +69,7 @@ SIGNED_OUT_PAGES = [("sign-in page", "/login")]
 # GET endpoints that are not pages: files, JSON, health checks.
 NOT_PAGES = {
     "activities.export",
+    "agreements.dossier",
     "agreements.download_document",
     "agreements.export",
     "files.download",

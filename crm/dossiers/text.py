@@ -117,14 +117,18 @@ def drawn_width(line: str, font: str, size: float) -> float:
     return sum(pdfmetrics.stringWidth(text, face, size) for face, text in runs(line, font))
 
 
+@lru_cache(maxsize=65536)
 def width(text: str, font: str, size: float) -> float:
     """The drawn width of a logical-order text, shaped."""
     return drawn_width(shape(text, font).translate(INVISIBLE), font, size)
 
 
+@lru_cache(maxsize=16384)
 def visual(line: str, font: str, base: str) -> str:
     """One logical-order line, shaped and in drawing order."""
     shaped = shape(line, font)
+    if base == "L" and not (_RTL_LETTER.search(shaped) or _ARABIC_SCRIPT.search(shaped)):
+        return shaped.translate(INVISIBLE)  # left to right already: nothing to reorder
     return str(get_display(shaped, base_dir=base)).translate(INVISIBLE)
 
 

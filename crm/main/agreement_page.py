@@ -6,7 +6,9 @@ partner's page; the routes stay on the agreements blueprint (``agreements.detail
 URL): for the reader it is one of the agreement pages.
 """
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+import io
+
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -32,6 +34,8 @@ from crm.agreements.pipeline import (
     stage_left,
 )
 from crm.auth.services import NO_ONE, user_choices
+from crm.dossiers.dossier import dossier_pdf
+from crm.dossiers.views import file_name, pdf_language
 from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.fields import choices
@@ -50,6 +54,24 @@ SECTIONS = ("history", "milestones", "documents")
 def detail(agreement_id: int):
     agreement = services.get_agreement(agreement_id, current_user, full=True)
     return render_page(agreement)
+
+
+@bp.route("/<id:agreement_id>/dossier.pdf")
+@require("viewer")
+def dossier(agreement_id: int):
+    """The agreement's dossier as a PDF download, in the language of ``?lang=`` (``fa`` or
+    ``en``; the reader's own otherwise); "not found" for an agreement the reader may not
+    see."""
+    reader = pdf_language()
+    agreement = services.get_agreement(agreement_id, current_user)
+    name = agreement.reference or agreement.title_en
+    return send_file(
+        io.BytesIO(dossier_pdf(agreement.id, current_user, reader)),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=file_name("dossier", name, agreement.id, reader),
+        max_age=0,
+    )
 
 
 def render_page(
