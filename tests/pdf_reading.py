@@ -164,10 +164,17 @@ def reading_order(visual: str, rtl: bool) -> str:
     return str(get_display(visual, base_dir=_base(visual, rtl)))
 
 
+def plain(logical: str) -> str:
+    """Text as a reader gets it back from the PDF: NFKC, without bidi marks and the zero-width
+    non-joiner (they are not drawn), heh with hamza above as the one letter ۀ."""
+    return normalise(logical.replace("\u0647\u0654", "\u06c0"))
+
+
 def as_drawn(logical: str, rtl: bool) -> str:
     """How a line of text must look drawn (left to right, plain letters), for the lines whose
     reading order cannot be recovered from the drawing: see the module's doc."""
-    return str(get_display(logical, base_dir=_base(logical, rtl)))
+    text = plain(logical)
+    return str(get_display(text, base_dir=_base(text, rtl)))
 
 
 def page_lines(data: bytes, rtl: bool = False, visual: bool = False) -> list[list[str]]:

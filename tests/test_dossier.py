@@ -332,7 +332,7 @@ def test_a_persian_dossier_reads_right_to_left_with_both_calendars(ctx, full, ma
     pdf = _pdf(full.id, _reader(make_user, "viewer"), "fa")
     pages = pdf_text(pdf, rtl=True)
     _in_order(pages[0], "تفاهمنامه حملونقل شهری", "Memorandum on urban transport")
-    _in_order(pages[0], "شماره ثبت ISF-2025/07", "طرفهای توافق استانبول، کازان", "مرحله فعال")
+    _in_order(pages[0], "شمارۀ ثبت ISF-2025/07", "طرفهای توافق استانبول، کازان", "مرحله فعال")
     text = "\n".join(pages[1:])
     _in_order(
         text,

@@ -120,6 +120,13 @@ def test_the_zero_width_non_joiner_keeps_letters_apart_and_draws_nothing():
     assert joined != drawn  # without it, ی joins خ
 
 
+def test_the_hamza_above_heh_is_drawn_not_dropped():
+    # «چرخهٔ کار» is typed with heh and a combining hamza; it prints as the letter ۀ.
+    (drawn,) = lines("چرخهٔ کار", FONT, 10, 1000, rtl=True)
+    assert read(drawn) == "چرخۀ کار"
+    assert read(lines("چرخه کار", FONT, 10, 1000, rtl=True)[0]) == "چرخه کار"
+
+
 def test_every_drawn_character_has_a_glyph_in_the_font():
     glyphs = pdfmetrics.getFont(FONT).face.charToGlyph
     text = "آبپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیۀئأؤءلاالله ۰۱۲۳۴۵۶۷۸۹ «پیمان»، «می‌شود»؟ ـ ۱۲٪"

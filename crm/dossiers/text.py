@@ -88,7 +88,9 @@ def shape(text: str, font: str) -> str:
     ``ۀ``) falls back to the letter itself, which the font draws in its isolated shape."""
     if _ARABIC_SCRIPT.search(text) is None:
         return text
-    shaped = _reshaper.reshape(text)
+    # The reshaper drops marks such as the hamza above (U+0654): «چرخهٔ» would print «چرخه».
+    # Heh with that hamza is the letter ۀ, which it shapes.
+    shaped = _reshaper.reshape(text.replace("\u0647\u0654", "\u06c0"))
     glyphs = _glyphs(font)
     if all(ord(ch) in glyphs for ch in shaped):
         return shaped
