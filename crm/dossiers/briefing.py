@@ -9,6 +9,7 @@ and "and N more"; long texts to their first lines.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,6 +169,26 @@ def _section(heading: Any, count: int | None, fmt: Formatter, rtl: bool) -> list
     return [CondPageBreak(HEADING_ROOM), Text(title, "heading", rtl)]
 
 
+def _listed(
+    heading: Any,
+    items: list,
+    count: int,
+    columns: dict[Any, str],
+    row: Callable[[Any], list],
+    empty: Any,
+    fmt: Formatter,
+) -> list[Flowable]:
+    """A section listing the first ``items`` of ``count`` as a table of ``columns`` (heading:
+    width), each item's cells from ``row``; ``empty`` said when there is none."""
+    rtl = fmt.direction == "rtl"
+    story = _section(heading, count, fmt, rtl)
+    if not items:
+        return [*story, Text(fmt.translate(empty), "muted", rtl)]
+    rows = [[fmt.translate(title) for title in columns], *map(row, items)]
+    story.append(table(rows, list(columns.values()), rtl=rtl, max_lines=2))
+    return story + _more(len(items), count, fmt, rtl)
+
+
 def briefing_story(partner: Partner, reader: Any, fmt: Formatter, now: dt.datetime) -> list:
     """The briefing of ``partner`` for ``reader``, as flowables (a pack puts several together)."""
     rtl = fmt.direction == "rtl"
@@ -210,73 +231,63 @@ def briefing_story(partner: Partner, reader: Any, fmt: Formatter, now: dt.dateti
             body = Text(shorten(text, longest), "body", rtl, align="auto")
             story.append(KeepTogether([*_section(heading, None, fmt, rtl), body]))
 
-    story.extend(_section(_l("Agreements"), facts.agreement_count, fmt, rtl))
-    if facts.agreements:
-        rows = [[t(_l("Agreement")), t(_l("Type")), t(_l("Stage")), t(_l("Expires"))]]
-        rows += [
-            [
-                shorten(fmt.name(agreement), LONGEST["cell"]),
-                fmt.label(AGREEMENT_TYPES, agreement.type),
-                fmt.label(STAGES, agreement.stage),
-                fmt.date(agreement.expires_on),
-            ]
-            for agreement in facts.agreements
-        ]
-        story.append(table(rows, ["46%", "20%", "18%", "16%"], rtl=rtl, max_lines=2))
-        story += _more(len(facts.agreements), facts.agreement_count, fmt, rtl)
-    else:
-        story.append(Text(t(_l("No agreements with this partner.")), "muted", rtl))
-
-    story.extend(_section(_l("Open follow-ups"), facts.planned_count, fmt, rtl))
-    if facts.planned:
-        rows = [[t(_l("When")), t(_l("Kind")), t(_l("Subject")), t(_l("Owner"))]]
-        rows += [
-            [
-                _when(a, fmt, now),
-                fmt.label(ACTIVITY_KINDS, a.kind),
-                shorten(a.subject, LONGEST["cell"]),
-                fmt.name(a.owner),
-            ]
-            for a in facts.planned
-        ]
-        story.append(table(rows, ["22%", "16%", "42%", "20%"], rtl=rtl, max_lines=2))
-        story += _more(len(facts.planned), facts.planned_count, fmt, rtl)
-    else:
-        story.append(Text(t(_l("Nothing planned with this partner.")), "muted", rtl))
-
-    story.extend(_section(_l("Last interactions"), facts.past_count, fmt, rtl))
-    if facts.past:
-        rows = [[t(_l("Date")), t(_l("Kind")), t(_l("Subject")), t(_l("Outcome"))]]
-        rows += [
-            [
-                _when(a, fmt),
-                fmt.label(ACTIVITY_KINDS, a.kind),
-                shorten(a.subject, LONGEST["cell"]),
-                shorten(a.outcome, LONGEST["cell"]),
-            ]
-            for a in facts.past
-        ]
-        story.append(table(rows, ["20%", "13%", "37%", "30%"], rtl=rtl, max_lines=2))
-        story += _more(len(facts.past), facts.past_count, fmt, rtl)
-    else:
-        story.append(Text(t(_l("No past activities recorded with this partner.")), "muted", rtl))
-
-    story.extend(_section(_l("Key contacts"), facts.contact_count, fmt, rtl))
-    if facts.contacts:
-        rows = [[t(_l("Name")), t(_l("Job title")), t(_l("Email")), t(_l("Phone"))]]
-        rows += [
-            [
-                shorten(fmt.name(c), LONGEST["cell"]),
-                shorten(" · ".join(part for part in (c.title, c.department) if part), 60),
-                c.email,
-                fmt.phone(c.phone),
-            ]
-            for c in facts.contacts
-        ]
-        story.append(table(rows, ["22%", "24%", "36%", "18%"], rtl=rtl, max_lines=2))
-        story += _more(len(facts.contacts), facts.contact_count, fmt, rtl)
-    else:
-        story.append(Text(t(_l("No contacts yet.")), "muted", rtl))
+    cell = LONGEST["cell"]
+    story += _listed(
+        _l("Agreements"),
+        facts.agreements,
+        facts.agreement_count,
+        {_l("Agreement"): "46%", _l("Type"): "20%", _l("Stage"): "18%", _l("Expires"): "16%"},
+        lambda agreement: [
+            shorten(fmt.name(agreement), cell),
+            fmt.label(AGREEMENT_TYPES, agreement.type),
+            fmt.label(STAGES, agreement.stage),
+            fmt.date(agreement.expires_on),
+        ],
+        _l("No agreements with this partner."),
+        fmt,
+    )
+    story += _listed(
+        _l("Open follow-ups"),
+        facts.planned,
+        facts.planned_count,
+        {_l("When"): "22%", _l("Kind"): "16%", _l("Subject"): "42%", _l("Owner"): "20%"},
+        lambda a: [
+            _when(a, fmt, now),
+            fmt.label(ACTIVITY_KINDS, a.kind),
+            shorten(a.subject, cell),
+            fmt.name(a.owner),
+        ],
+        _l("Nothing planned with this partner."),
+        fmt,
+    )
+    story += _listed(
+        _l("Last interactions"),
+        facts.past,
+        facts.past_count,
+        {_l("Date"): "20%", _l("Kind"): "13%", _l("Subject"): "37%", _l("Outcome"): "30%"},
+        lambda a: [
+            _when(a, fmt),
+            fmt.label(ACTIVITY_KINDS, a.kind),
+            shorten(a.subject, cell),
+            shorten(a.outcome, cell),
+        ],
+        _l("No past activities recorded with this partner."),
+        fmt,
+    )
+    story += _listed(
+        _l("Key contacts"),
+        facts.contacts,
+        facts.contact_count,
+        {_l("Name"): "22%", _l("Job title"): "24%", _l("Email"): "36%", _l("Phone"): "18%"},
+        lambda c: [
+            shorten(fmt.name(c), cell),
+            shorten(" · ".join(part for part in (c.title, c.department) if part), 60),
+            c.email,
+            fmt.phone(c.phone),
+        ],
+        _l("No contacts yet."),
+        fmt,
+    )
 
     story.extend(_section(_l("Coming anniversaries and expiries"), None, fmt, rtl))
     if facts.dates:
