@@ -11,7 +11,7 @@ from crm.agreements import board as pipeline_board
 from crm.agreements import bp, services
 from crm.agreements.forms import AgreementFilterForm, StageForm
 from crm.agreements.item_views import flash_moved
-from crm.agreements.models import STAGES
+from crm.agreements.models import STAGES, Agreement
 from crm.agreements.pipeline import ENDING_STAGES, allowed_stages, becomes_request
 from crm.agreements.requests import move_or_request
 from crm.agreements.views import filters_of
@@ -34,15 +34,16 @@ def board():
     columns = pipeline_board.board(
         current_user, filters, fmt(), order, current_app.config["CRM_STUCK_DAYS"]
     )
-    # what a card of each column may move to: the same for every card of a stage
-    moves = {
-        column.stage: (
-            allowed_stages(column.cards[0].agreement, current_user),
-            becomes_request(column.cards[0].agreement, current_user),
-        )
-        for column in columns
-        if column.cards
-    }
+    # what a card of each column may move to: the same for every current agreement of a stage
+    # that the user sees (a stand-in agreement of the stage asks the pipeline's rules)
+    moves = {}
+    for column in columns:
+        if column.cards:
+            stand_in = Agreement(stage=column.stage, confidentiality="internal")
+            moves[column.stage] = (
+                allowed_stages(stand_in, current_user),
+                becomes_request(stand_in, current_user),
+            )
     return render_template(
         "agreements/board.html",
         form=form,

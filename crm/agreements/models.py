@@ -128,6 +128,11 @@ class Agreement(
 
 class StageChange(Model):
     __tablename__ = "agreement_stage_changes"
+    __table_args__ = (
+        # when an agreement last entered a stage, from the index alone (the pipeline board's
+        # days in a stage)
+        Index("ix_agreement_stage_changes_entered", "agreement_id", "to_stage", "changed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)

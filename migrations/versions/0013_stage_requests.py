@@ -1,4 +1,5 @@
-"""Stage-approval requests: a staff member's move out of internal approval, for a manager.
+"""Stage-approval requests: a staff member's move out of internal approval, for a manager;
+and an index of when an agreement entered a stage (the pipeline board's days in a stage).
 
 Revision ID: 0013
 Revises: 0012
@@ -39,8 +40,14 @@ def upgrade():
         batch_op.create_index('ix_agreement_stage_requests_status_id', ['status', 'id'], unique=False)
         batch_op.create_index('ux_agreement_stage_requests_pending', ['agreement_id'], unique=True, sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
 
+    with op.batch_alter_table('agreement_stage_changes', schema=None) as batch_op:
+        batch_op.create_index('ix_agreement_stage_changes_entered', ['agreement_id', 'to_stage', 'changed_at'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('agreement_stage_changes', schema=None) as batch_op:
+        batch_op.drop_index('ix_agreement_stage_changes_entered')
+
     with op.batch_alter_table('agreement_stage_requests', schema=None) as batch_op:
         batch_op.drop_index('ux_agreement_stage_requests_pending', sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
         batch_op.drop_index('ix_agreement_stage_requests_status_id')
