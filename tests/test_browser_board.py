@@ -38,7 +38,7 @@ def test_a_card_moves_with_the_keyboard_alone(app, live_server, page, make_user,
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "The agreement moved to Negotiation." in page.locator(".alert-success").inner_text()
-    assert page.locator("#column-negotiation #card-%d" % agreement.id).count() == 1
+    assert page.locator(f"#column-negotiation #card-{agreement.id}").count() == 1
     assert _stage(app, agreement) == "negotiation"
 
 
