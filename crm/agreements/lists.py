@@ -70,9 +70,9 @@ def filtered(stmt: Select, user: Any, f: AgreementFilters, today: date, *, with_
         stmt = stmt.where(Agreement.parties.any(Partner.matching(f.party)))
     # The agreements of the partners of a domain or a country: one list, made once (as an EXISTS
     # per agreement, SQLite went through every partner of the domain for each agreement).
-    for column, value in ((Partner.domain, f.domain), (Partner.country, f.country)):
-        if value:
-            stmt = stmt.where(Agreement.id.in_(_with_party_where(column == value)))
+    for party_column, wanted in ((Partner.domain, f.domain), (Partner.country, f.country)):
+        if wanted:
+            stmt = stmt.where(Agreement.id.in_(_with_party_where(party_column == wanted)))
     if f.area_id:
         stmt = stmt.where(Agreement.areas.any(CooperationArea.id == f.area_id))
     if f.expiring is not None:
