@@ -95,8 +95,10 @@ def _register_blueprints(app: Flask) -> None:
     # domains.
     from crm.activities import bp as activities_bp
     from crm.activities import views as _activity_views  # noqa: F401
+    from crm.agreements import board_views as _agreement_board_views  # noqa: F401
     from crm.agreements import bp as agreements_bp
     from crm.agreements import item_views as _agreement_item_views  # noqa: F401
+    from crm.agreements import request_views as _agreement_request_views  # noqa: F401
     from crm.agreements import views as _agreement_views  # noqa: F401
     from crm.auth import bp as auth_bp
     from crm.auth import views as _auth_views  # noqa: F401

@@ -206,6 +206,8 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": locale,
         "CRM_DEFAULT_TIMEZONE": env.timezone("CRM_DEFAULT_TIMEZONE", "Asia/Tehran"),
         "CRM_PAGE_SIZE": env.number("CRM_PAGE_SIZE", 25, 1, 500),
+        # a pipeline-board card waiting longer than this in its stage stands out
+        "CRM_STUCK_DAYS": env.number("CRM_STUCK_DAYS", 60, 1, 3650),
         "UPLOAD_FOLDER": env.folder("CRM_UPLOAD_FOLDER"),  # None: instance/uploads
         "CRM_MAX_DOCUMENT_MB": env.number("CRM_MAX_DOCUMENT_MB", 20, 1, 1024),
         "SESSION_COOKIE_SECURE": secure_cookies,

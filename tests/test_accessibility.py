@@ -47,6 +47,8 @@ PAGES = [
     ("new agreement form", "/agreements/new"),
     ("agreement form", "/agreements/{agreement}/edit"),
     ("milestone form", "/agreements/{agreement}/milestones/{milestone}/edit"),
+    ("pipeline board", "/agreements/board"),
+    ("stage requests", "/agreements/requests"),
     ("activity list", "/activities/"),
     ("activity page", "/activities/{activity}"),
     ("new activity form", "/activities/new"),

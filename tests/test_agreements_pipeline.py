@@ -62,16 +62,18 @@ def test_staff_moves_drafting_to_negotiation_to_internal_approval(
     assert "First draft sent" in page and user.display_name in page
 
 
-def test_staff_cannot_move_out_of_internal_approval_but_manager_can(
+def test_staff_move_out_of_internal_approval_waits_for_a_manager_who_moves_at_once(
     app, auth, client, make_agreement
 ):
+    """The rule changed with the approval requests: a staff member's move out of internal
+    approval is no longer refused but kept as a request (tests/test_stage_requests.py); the
+    agreement stays where it is until a manager decides, and a manager moves it at once."""
+    from crm.agreements.models import StageRequest
+
     auth.login("staff")
     agreement = make_agreement(stage="internal_approval")
     response = _move(client, agreement, "ready_to_sign")
-    assert response.status_code == 400
-    assert "Only a manager can move an agreement past internal approval." in response.get_data(
-        as_text=True
-    )
+    assert response.status_code == 302
     assert _agreement(app, agreement.id).stage == "internal_approval"
     assert _history(app, agreement.id) == []
     auth.logout()
@@ -80,13 +82,17 @@ def test_staff_cannot_move_out_of_internal_approval_but_manager_can(
     assert _history(app, agreement.id) == [
         ("internal_approval", "ready_to_sign", manager.id, "Approved by council")
     ]
+    with app.app_context():  # the manager's own move made the request unnecessary
+        assert db.session.scalar(sa.select(StageRequest.status)) == "superseded"
 
 
 def test_detail_page_offers_only_the_moves_allowed_to_this_user(auth, client, make_agreement):
     auth.login("staff")
     agreement = make_agreement(stage="internal_approval")
     body = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
-    assert 'id="stage"' not in body  # staff has no allowed move from internal approval
+    # from internal approval staff may only ask a manager
+    assert 'id="stage"' in body and "Ask for approval" in body
+    assert '<option value="ready_to_sign">' in body
     other = make_agreement(stage="negotiation")
     body = client.get(f"/agreements/{other.id}").get_data(as_text=True)
     assert '<option value="internal_approval">' in body

@@ -17,6 +17,7 @@ from crm.agreements.models import (
     Document,
     Milestone,
     StageChange,
+    StageRequest,
 )
 from crm.agreements.pipeline import INITIAL_STAGES
 from crm.fields import (
@@ -64,6 +65,7 @@ class AgreementFilterForm(FlaskForm):
         validators=[Optional()],
         default="",
     )
+    country = ChoiceField(_l("Country"), validators=[Optional()], default="")
     area_id = ChoiceField(
         _l("Cooperation area"), coerce=optional_int, validators=[Optional()], default=""
     )
@@ -168,6 +170,17 @@ class ReopenForm(FlaskForm):
         _l("Reason"),
         validators=[MaxLength(StageChange.note)],
         description=_l("Required. It is kept in the stage history."),
+    )
+
+
+class DecisionForm(FlaskForm):
+    """A manager grants or refuses a stage request (the button says which); refusing needs the
+    reason, which the requester is told."""
+
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[MaxLength(StageRequest.reason)],
+        description=_l("Required to refuse. The requester is told."),
     )
 
 

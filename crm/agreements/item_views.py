@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from crm.agreements import bp, documents, milestones, services
 from crm.agreements.forms import MilestoneForm
+from crm.agreements.models import STAGES, StageRequest
 from crm.auth.services import NO_ONE, user_choices
 from crm.exceptions import RuleBroken
 from crm.extensions import db
@@ -16,6 +17,21 @@ from crm.web import archive_or_restore, submit
 
 def to_detail(agreement, anchor: str | None = None):
     return redirect(url_for("agreements.detail", agreement_id=agreement.id, _anchor=anchor))
+
+
+def flash_moved(agreement, done) -> None:
+    """Say what became of a move: done, or sent to a manager as a request."""
+    if isinstance(done, StageRequest):
+        flash(
+            _(
+                "Your request to move the agreement to %(stage)s was sent to a manager for "
+                "approval.",
+                stage=STAGES[done.to_stage],
+            ),
+            "success",
+        )
+    else:
+        flash(_("The agreement moved to %(stage)s.", stage=STAGES[agreement.stage]), "success")
 
 
 def archived_refusal(agreement):

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import User
@@ -128,6 +128,11 @@ class Agreement(
 
 class StageChange(Model):
     __tablename__ = "agreement_stage_changes"
+    __table_args__ = (
+        # when an agreement last entered a stage, from the index alone (the pipeline board's
+        # days in a stage)
+        Index("ix_agreement_stage_changes_entered", "agreement_id", "to_stage", "changed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
@@ -187,3 +192,50 @@ class Document(ArchivableMixin, AuditedMixin, Model):
 
     def __repr__(self) -> str:
         return f"<Document {self.id} {self.filename}>"
+
+
+REQUEST_STATUSES = {
+    "pending": _l("Waiting for approval"),
+    "granted": _l("Granted"),
+    "refused": _l("Refused"),
+    "superseded": _l("No longer needed"),
+}
+
+
+class StageRequest(AuditedMixin, Model):
+    """A staff member's move out of internal approval, waiting for a manager to grant or refuse
+    it (``crm.agreements.requests``). At most one is pending per agreement; it is superseded
+    when the agreement leaves the stage another way."""
+
+    __tablename__ = "agreement_stage_requests"
+    __table_args__ = (
+        Index(
+            "ux_agreement_stage_requests_pending",
+            "agreement_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_agreement_stage_requests_status_id", "status", "id"),
+        Index("ix_agreement_stage_requests_requested_by_id", "requested_by_id", "id"),
+    )
+    __audit_exclude__: ClassVar[tuple[str, ...]] = ()
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    from_stage: Mapped[str] = mapped_column(String(20))
+    to_stage: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="", info={"max_length": 2000})
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="", info={"max_length": 2000})
+
+    agreement: Mapped[Agreement] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    def __repr__(self) -> str:
+        return f"<StageRequest {self.id} {self.agreement_id} {self.to_stage} {self.status}>"

@@ -6,9 +6,9 @@ internal approval or reopen an ended agreement (``crm.agreements.pipeline``)."""
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, and_, true
 
-from crm.agreements.models import Agreement, Document, Milestone
+from crm.agreements.models import Agreement, Document, Milestone, StageRequest
 from crm.permissions import register, role
 
 
@@ -62,3 +62,23 @@ for part in (Milestone, Document):
         archive=role("staff"),
         restore=role("staff"),
     )
+
+
+def sees_request(user: Any, request: Any) -> bool:
+    """A stage-approval request: managers see every one, staff their own (of an agreement they
+    may still see)."""
+    if user.has_role("manager"):
+        return True
+    return request.requested_by_id == user.id and sees_agreement(user, request.agreement)
+
+
+def visible_requests(user: Any) -> ColumnElement[bool]:
+    if user.has_role("manager"):
+        return true()
+    return and_(
+        StageRequest.requested_by_id == user.id,
+        StageRequest.agreement.has(visible_agreements(user)),
+    )
+
+
+register(StageRequest, sees=sees_request, where=visible_requests, decide=role("manager"))

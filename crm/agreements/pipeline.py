@@ -6,7 +6,9 @@ rejected; after it, it may be terminated. ``rejected``, ``terminated`` and ``exp
 except that an expired agreement may enter renewal.
 
 Moves that touch the part of the pipeline past internal approval (into, out of or within it)
-need a manager: the office's approval is what separates a draft from a commitment.
+need a manager: the office's approval is what separates a draft from a commitment. A staff
+member's move out of internal approval is not refused but becomes a request that a manager
+grants or refuses (``crm.agreements.requests``).
 
 Ending an agreement (``rejected``, ``terminated``) needs a reason, and only a manager can undo
 it: ``reopen`` returns the agreement to the stage it left, read from its stage history.
@@ -16,11 +18,13 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
 
-from crm.agreements.models import STAGES, Agreement, StageChange
+from crm.agreements.models import STAGES, Agreement, StageChange, StageRequest
 from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.formatting import Formatter
+from crm.models import utcnow
 from crm.permissions import can, current_actor, ensure
 from crm.records import text_problems
 
@@ -92,13 +96,24 @@ def needs_manager(from_stage: str, to_stage: str) -> bool:
     )
 
 
+def becomes_request(agreement: Agreement, user: Any) -> bool:
+    """True when ``user``'s move of the agreement is a request for a manager to grant: a staff
+    member moving it out of internal approval."""
+    return (
+        agreement.stage == "internal_approval"
+        and can(user, "move_stage", agreement)
+        and not can(user, "approve", agreement)
+    )
+
+
 def allowed_stages(agreement: Agreement, user: Any) -> list[str]:
-    """The stages this user may move the agreement to now (empty for viewers and archives)."""
+    """The stages this user may move the agreement to now, or ask a manager to
+    (``becomes_request``); empty for viewers and archives."""
     if agreement.archived or not can(user, "move_stage", agreement):
         return []
-    approver = can(user, "approve", agreement)
+    free = can(user, "approve", agreement) or becomes_request(agreement, user)
     return [
-        s for s in next_stages(agreement.stage) if approver or not needs_manager(agreement.stage, s)
+        s for s in next_stages(agreement.stage) if free or not needs_manager(agreement.stage, s)
     ]
 
 
@@ -113,6 +128,24 @@ def move_stage(
     acting user's own time zone). The caller commits.
     """
     user = current_actor()
+    signed_on = check_move(agreement, to_stage, note, signed_on, user)
+    if to_stage == "signed":
+        agreement.signed_on = signed_on
+    return _record(agreement, to_stage, note, user)
+
+
+def check_move(
+    agreement: Agreement,
+    to_stage: str,
+    note: str,
+    signed_on: date | None,
+    user: Any,
+    *,
+    as_request: bool = False,
+) -> date | None:
+    """The rules of a move (``move_stage``'s), raising StageError; with ``as_request``, all but
+    the manager's role, which the manager granting it brings. Returns the signing date of a
+    move to ``signed``."""
     ensure(user, "move_stage", agreement)
     from_stage = agreement.stage
     if agreement.archived:
@@ -133,7 +166,8 @@ def move_stage(
                 **{"from": STAGES[from_stage], "to": STAGES[to_stage]},
             )
         )
-    if needs_manager(from_stage, to_stage) and not can(user, "approve", agreement):
+    manager_move = needs_manager(from_stage, to_stage) and not as_request
+    if manager_move and not can(user, "approve", agreement):
         raise StageError(_l("Only a manager can move an agreement past internal approval."))
     if to_stage in ENDING_STAGES and not (note or "").strip():
         raise StageError(_l("Give the reason for ending the agreement."), "note")
@@ -143,8 +177,9 @@ def move_stage(
             raise StageError(_l("Enter the date the agreement was signed."), "signed_on")
         if signed_on > Formatter.for_user(user).today():
             raise StageError(_l("The signing date cannot be in the future."), "signed_on")
-        agreement.signed_on = signed_on
-    return _record(agreement, to_stage, note, user)
+    if problem := text_problems(StageChange, note=note or "").get("note"):
+        raise StageError(problem, "note")
+    return signed_on
 
 
 def stage_left(agreement: Agreement) -> str | None:
@@ -197,6 +232,7 @@ def _record(agreement: Agreement, to_stage: str, note: str, user: Any) -> StageC
     """Move the agreement and add the row of its stage history."""
     if problem := text_problems(StageChange, note=note or "").get("note"):
         raise StageError(problem, "note")
+    supersede_requests(agreement)
     change = StageChange(
         agreement=agreement,
         from_stage=agreement.stage,
@@ -208,6 +244,17 @@ def _record(agreement: Agreement, to_stage: str, note: str, user: Any) -> StageC
     db.session.add(change)
     db.session.flush()
     return change
+
+
+def supersede_requests(agreement: Agreement) -> None:
+    """An agreement leaving internal approval: its pending request, if any, is no longer
+    needed (a grant marks its own request first)."""
+    if agreement.stage == "internal_approval" and agreement.id is not None:
+        db.session.execute(
+            update(StageRequest)
+            .where(StageRequest.agreement_id == agreement.id, StageRequest.status == "pending")
+            .values(status="superseded", decided_at=utcnow())
+        )
 
 
 def record_initial_stage(agreement: Agreement, user: Any, note: str = "") -> StageChange:

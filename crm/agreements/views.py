@@ -16,12 +16,13 @@ from crm.agreements.models import (
     AGREEMENT_TYPES,
     CONFIDENTIALITY,
     MILESTONE_STATUSES,
+    REQUEST_STATUSES,
     STAGES,
     Agreement,
 )
 from crm.auth.services import NO_ONE, colleague_choices, user_choices
 from crm.extensions import db
-from crm.fields import area_choices, choices, form_values
+from crm.fields import area_choices, choices, country_choices, form_values
 from crm.i18n import current_formatter
 from crm.lists import Column, label_of
 from crm.partners.services import partner_names
@@ -55,6 +56,7 @@ def _template_globals(state) -> None:
         AGREEMENT_TYPES=AGREEMENT_TYPES,
         CONFIDENTIALITY=CONFIDENTIALITY,
         MILESTONE_STATUSES=MILESTONE_STATUSES,
+        REQUEST_STATUSES=REQUEST_STATUSES,
     )
     register_globals(
         state.app,
@@ -62,9 +64,10 @@ def _template_globals(state) -> None:
     )
 
 
-def _filters(form: AgreementFilterForm) -> lists.AgreementFilters:
+def filters_of(form: AgreementFilterForm) -> lists.AgreementFilters:
     """The valid filters; a field with an error is ignored (and shows its message)."""
     form.area_id.choices = area_choices(blank=_("All areas"))
+    form.country.choices = country_choices(_("All countries"))
     form.owner_id.choices = colleague_choices(_("Anyone"))
     form.validate()
     sort = request.args.get("sort", lists.DEFAULT_SORT)
@@ -76,7 +79,7 @@ def _filters(form: AgreementFilterForm) -> lists.AgreementFilters:
 @require("viewer")
 def index():
     form = AgreementFilterForm(request.args)
-    filters = _filters(form)
+    filters = filters_of(form)
     reader = fmt()
     stmt = lists.list_query(current_user, filters, reader)
     # a search counts to the search cap, with the same plan past it (15,000 agreements at 3×)
@@ -96,7 +99,7 @@ def index():
 @require("viewer")
 def export():
     """The agreements of the list (visible ones, its filters and sort) as a spreadsheet."""
-    filters = _filters(AgreementFilterForm(request.args))
+    filters = filters_of(AgreementFilterForm(request.args))
     reader, user = fmt(), current_user._get_current_object()
     return csv_download(
         "agreements", EXPORT_COLUMNS, lambda: lists.export_rows(user, filters, reader)

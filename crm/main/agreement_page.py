@@ -22,17 +22,23 @@ from crm.agreements.forms import (
     ReopenForm,
     StageForm,
 )
-from crm.agreements.item_views import archived_refusal, to_detail
-from crm.agreements.models import AGREEMENT_TYPES, CONFIDENTIALITY, STAGES, Agreement
+from crm.agreements.item_views import archived_refusal, flash_moved, to_detail
+from crm.agreements.models import (
+    AGREEMENT_TYPES,
+    CONFIDENTIALITY,
+    STAGES,
+    Agreement,
+)
 from crm.agreements.pipeline import (
     ENDING_STAGES,
     PIPELINE,
     allowed_stages,
+    becomes_request,
     can_reopen,
-    move_stage,
     reopen,
     stage_left,
 )
+from crm.agreements.requests import move_or_request, pending_request
 from crm.auth.services import NO_ONE, user_choices
 from crm.dossiers.dossier import dossier_pdf
 from crm.dossiers.views import file_name, pdf_language
@@ -110,6 +116,8 @@ def render_page(
         end_form=end_form,
         reopen_form=reopen_form,
         reopen_to=stage_left(agreement) if can_reopen(agreement, current_user) else None,
+        as_request=becomes_request(agreement, current_user),
+        pending=pending_request(agreement) if agreement.stage == "internal_approval" else None,
         milestone_form=milestone_form,
         document_form=document_form or DocumentForm(formdata=None),
         audit=change_history(
@@ -145,14 +153,14 @@ def _change_stage(agreement_id: int, form, change, form_name: str):
     agreement = services.get_agreement(agreement_id, current_user, full=True)
     if form.validate_on_submit():
         try:
-            change(agreement)
+            done = change(agreement)
         except RuleBroken as error:
             db.session.rollback()
             show_errors(form, error)
             flash(str(error), "danger")
         else:
             db.session.commit()
-            flash(_("The agreement moved to %(stage)s.", stage=STAGES[agreement.stage]), "success")
+            flash_moved(agreement, done)
             return redirect(url_for("agreements.detail", agreement_id=agreement.id))
     agreement = services.get_agreement(agreement_id, current_user, full=True)
     return render_page(agreement, status=400, **{form_name: form})
@@ -166,7 +174,7 @@ def stage(agreement_id: int):
     return _change_stage(
         agreement_id,
         form,
-        lambda agreement: move_stage(
+        lambda agreement: move_or_request(
             agreement, form.stage.data, form.note.data, signed_on=form.signed_on.data
         ),
         "stage_form",
@@ -182,7 +190,7 @@ def end(agreement_id: int):
     return _change_stage(
         agreement_id,
         form,
-        lambda agreement: move_stage(agreement, form.stage.data or "", form.note.data),
+        lambda agreement: move_or_request(agreement, form.stage.data or "", form.note.data),
         "end_form",
     )
 

@@ -111,7 +111,11 @@
   // Buttons that ask before they act (archive, restore, stage moves).
   document.addEventListener("submit", function (event) {
     var button = event.submitter;
-    var message = (button && button.dataset.confirm) || event.target.dataset.confirm;
+    var chosen = event.target.querySelector("option[data-confirm]:checked");
+    var message =
+      (button && button.dataset.confirm) ||
+      event.target.dataset.confirm ||
+      (chosen && chosen.dataset.confirm);
     if (message && !window.confirm(message)) {
       event.preventDefault();
     }

@@ -1,0 +1,168 @@
+"""Stage-approval requests: a staff member's move out of internal approval waits for a manager.
+
+``move_or_request`` is what the agreement page and the pipeline board call for every move: a
+manager's move (or any move elsewhere in the pipeline) happens at once through
+``pipeline.move_stage``; a staff member's move out of internal approval is checked against the
+same rules and kept as a pending ``StageRequest``. A manager grants it (the agreement moves,
+through ``move_stage`` as the manager, so the stage history and the audit log record it) or
+refuses it with a reason; the requester is told in the app, in their own language.
+"""
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, literal_column, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from crm.agreements.models import STAGES, Agreement, StageChange, StageRequest
+from crm.agreements.pipeline import StageError, becomes_request, check_move, move_stage
+from crm.extensions import db
+from crm.formatting import Formatter
+from crm.models import utcnow
+from crm.notifications.models import Notification
+from crm.permissions import can, current_actor, ensure, visible
+from crm.records import get_or_not_found, text_problems
+
+
+# --- making, granting and refusing one ---------------------------------------------------------
+def move_or_request(
+    agreement: Agreement, to_stage: str, note: str = "", signed_on: date | None = None
+) -> StageChange | StageRequest:
+    """Move the agreement as the acting user, or, for a staff member's move out of internal
+    approval, ask a manager to (the same rules checked now). Raises StageError; the caller
+    commits."""
+    user = current_actor()
+    if not becomes_request(agreement, user):
+        return move_stage(agreement, to_stage, note, signed_on=signed_on)
+    check_move(agreement, to_stage, note, signed_on, user, as_request=True)
+    if pending_request(agreement) is not None:
+        raise StageError(
+            _l("A request to move this agreement is already waiting for a manager's approval.")
+        )
+    request = StageRequest(
+        agreement=agreement,
+        from_stage=agreement.stage,
+        to_stage=to_stage,
+        note=(note or "").strip(),
+        requested_by_id=user.id,
+    )
+    db.session.add(request)
+    db.session.flush()
+    return request
+
+
+def pending_request(agreement: Agreement) -> StageRequest | None:
+    return db.session.scalar(
+        select(StageRequest).where(
+            StageRequest.agreement_id == agreement.id, StageRequest.status == "pending"
+        )
+    )
+
+
+def get_request(request_id: int, user: Any) -> StageRequest:
+    """The request if ``user`` may see it, else NotFound."""
+    return get_or_not_found(StageRequest, request_id, user, joinedload(StageRequest.agreement))
+
+
+def _decide(request: StageRequest, status: str, reason: str) -> Any:
+    user = current_actor()
+    ensure(user, "decide", request)
+    if request.status != "pending":
+        raise StageError(_l("This request has already been decided."))
+    if problem := text_problems(StageRequest, reason=reason or "").get("reason"):
+        raise StageError(problem, "reason")
+    request.status, request.decided_by_id = status, user.id
+    request.decided_at, request.reason = utcnow(), (reason or "").strip()
+    db.session.flush()
+    return user
+
+
+def grant(request: StageRequest, reason: str = "") -> StageChange:
+    """Grant a pending request as the acting manager: the agreement moves (the requester's note
+    in its stage history) and the requester is told. Raises StageError when the move no longer
+    fits the pipeline (the agreement has left the stage it was asked from). The caller
+    commits."""
+    agreement = request.agreement
+    if request.status == "pending" and agreement.stage != request.from_stage:
+        raise StageError(_l("The agreement has left the stage this request was made from."))
+    _decide(request, "granted", reason)
+    change = move_stage(agreement, request.to_stage, request.note)
+    _tell_requester(request)
+    return change
+
+
+def refuse(request: StageRequest, reason: str) -> None:
+    """Refuse a pending request as the acting manager, with a reason the requester is told.
+    The caller commits."""
+    if not (reason or "").strip():
+        raise StageError(_l("Give the reason for refusing the request."), "reason")
+    _decide(request, "refused", reason)
+    _tell_requester(request)
+
+
+def _tell_requester(request: StageRequest) -> None:
+    """An in-app notification in the requester's language; none when they may no longer see
+    the agreement (it became confidential), which they must not learn of."""
+    requester = request.requested_by
+    if requester is None or not requester.active or not can(requester, "view", request.agreement):
+        return
+    reader = Formatter.for_user(requester)
+    names = {"title": reader.name(request.agreement), "stage": STAGES[request.to_stage]}
+    if request.status == "granted":
+        text = _l("Your request to move “%(title)s” to %(stage)s was granted.", **names)
+    else:
+        text = _l(
+            "Your request to move “%(title)s” to %(stage)s was refused: %(reason)s",
+            reason=request.reason,
+            **names,
+        )
+    subject = reader.translate(text)
+    db.session.add(
+        Notification(
+            user_id=requester.id,
+            kind="stage_request",
+            subject=subject[:500],
+            record_kind="agreement",
+            record_id=request.agreement_id,
+        )
+    )
+
+
+# --- lists -------------------------------------------------------------------------------------
+def pending_query(user: Any) -> Select:
+    """The pending requests ``user`` may decide, oldest first, with what the page shows."""
+    return (
+        select(StageRequest)
+        .where(visible(StageRequest, user), StageRequest.status == "pending")
+        .options(
+            joinedload(StageRequest.agreement).selectinload(Agreement.parties),
+            joinedload(StageRequest.requested_by),
+        )
+        .order_by(StageRequest.id)
+    )
+
+
+def my_requests(user: Any, limit: int = 20) -> list[StageRequest]:
+    """``user``'s own latest requests, whatever became of them."""
+    stmt = (
+        select(StageRequest)
+        .where(visible(StageRequest, user), StageRequest.requested_by_id == user.id)
+        .options(selectinload(StageRequest.agreement), selectinload(StageRequest.decided_by))
+        .order_by(StageRequest.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def pending_count(user: Any, cap: int = 100) -> int:
+    """For a manager's navbar: how many requests wait for a decision, counted up to ``cap``."""
+    if not can(user, "decide", StageRequest):
+        return 0
+    pending: Select = (
+        select(literal_column("1"))
+        .select_from(StageRequest)
+        .where(StageRequest.status == "pending")
+        .limit(cap)
+    )
+    return db.session.scalar(select(func.count()).select_from(pending.subquery())) or 0
