@@ -175,6 +175,8 @@ def _note_changes(session: Session, flush_context: Any) -> None:
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Activity):
             partners |= _ids(inspect(obj).attrs.partner_id.history)
+        elif isinstance(obj, Partner):  # a new one is scored at once, a restored one again
+            partners.add(obj.id)
         elif isinstance(obj, Agreement):
             agreements.add(obj.id)  # its parties now are read at commit
             parties = inspect(obj).attrs.parties.history
@@ -183,8 +185,9 @@ def _note_changes(session: Session, flush_context: Any) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _recompute_changed(session: Session) -> None:
-    """Score again, in the transaction that changed them, the partners whose activities or
-    agreements (their parties, and the partners of their activities) changed."""
+    """Score again, in the transaction that changed them, the partners created or changed, and
+    those whose activities or agreements (their parties, and the partners of their activities)
+    changed."""
     session.flush()
     partners: set[int] = session.info.pop("health_partners", set())
     agreements: set[int] = session.info.pop("health_agreements", set())
