@@ -37,15 +37,16 @@ def compared_day(today: date | None = None) -> date:
     return (today or health_day(utcnow())) - timedelta(days=COMPARE_DAYS)
 
 
-def _earlier(day: date) -> Any:
-    """Each partner's score on ``day``, or on its latest day of the ``LOOKBACK_DAYS`` before."""
+def _earlier(day: date, ids: list[int] | None = None) -> Any:
+    """Each partner's score on ``day``, or on its latest day of the ``LOOKBACK_DAYS`` before
+    (of the partners ``ids`` only, when given)."""
     history = PartnerHealthHistory
-    latest = (
-        select(history.partner_id, func.max(history.day).label("day"))
-        .where(history.day <= day, history.day > day - timedelta(days=LOOKBACK_DAYS))
-        .group_by(history.partner_id)
-        .subquery()
+    days = select(history.partner_id, func.max(history.day).label("day")).where(
+        history.day <= day, history.day > day - timedelta(days=LOOKBACK_DAYS)
     )
+    if ids is not None:
+        days = days.where(history.partner_id.in_(ids or [0]))
+    latest = days.group_by(history.partner_id).subquery()
     return (
         select(history.partner_id, history.score)
         .join(latest, and_(latest.c.partner_id == history.partner_id, latest.c.day == history.day))
@@ -80,7 +81,7 @@ def falling_ids(sort: str, fmt: Formatter, day: date | None = None) -> Select:
 
 def load_falling(ids: list[int], day: date | None = None) -> list[Falling]:
     """The rows of a page of ``falling_ids``, in its order: one query."""
-    earlier = _earlier(day or compared_day())
+    earlier = _earlier(day or compared_day(), ids)
     rows = db.session.execute(
         select(Partner, PartnerHealth, earlier.c.score)
         .join(PartnerHealth, PartnerHealth.partner_id == Partner.id)
