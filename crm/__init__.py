@@ -74,6 +74,7 @@ def _import_models() -> None:
     from crm.agreements import models as _agreements  # noqa: F401
     from crm.auth import models as _auth  # noqa: F401
     from crm.files import models as _files  # noqa: F401
+    from crm.health import models as _health  # noqa: F401
     from crm.notifications import models as _notifications  # noqa: F401
     from crm.partners import models as _partners  # noqa: F401
     from crm.reminders import models as _reminders  # noqa: F401
@@ -105,6 +106,8 @@ def _register_blueprints(app: Flask) -> None:
     from crm.dossiers import views as _dossier_views  # noqa: F401
     from crm.files import bp as files_bp
     from crm.files import views as _file_views  # noqa: F401
+    from crm.health import bp as health_bp
+    from crm.health import views as _health_views  # noqa: F401
     from crm.main import agreement_page as _agreement_page  # noqa: F401
     from crm.main import bp as main_bp
     from crm.main import overview as _overview  # noqa: F401
@@ -128,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         reminders_bp,
         files_bp,
+        health_bp,
         vendor_bp,
     ):
         app.register_blueprint(bp)

@@ -62,6 +62,21 @@ def refresh_due_dates_command():
     click.echo(f"Recomputed {days} due days of {len(owners)} owners (nobody included).")
 
 
+@crm_cli.command("health")
+def health_command():
+    """Score every current partner's relationship health again (the nightly job, now)."""
+    from time import perf_counter
+
+    from crm.health.services import recompute_all
+
+    started = perf_counter()
+    done = recompute_all()
+    click.echo(
+        f"Scored {done['scored']} partners in {perf_counter() - started:.2f} s; "
+        f"{done['forgotten']} old daily scores removed."
+    )
+
+
 @crm_cli.command("sweep")
 def sweep_command():
     """Sweep the reminders now and deliver what is due before exiting (for scripts and cron)."""

@@ -25,6 +25,9 @@ from rq.timeouts import TimerDeathPenalty
 log = logging.getLogger(__name__)
 SWEEP_EVERY = 60  # seconds between sweeps
 TIDY_EVERY = 300  # seconds between tidy-ups of the prepared files (crm.files.tasks.tidy_job)
+# When the nightly relationship health runs (crm.health.tasks.health_job): a cron line in the
+# scheduler's local time; the embedded schedule runs it once per day of the application's zone.
+HEALTH_CRON = "15 0 * * *"
 _embedded: dict[str, Any] = {}  # the fake server of this process, made once
 _lock = threading.Lock()
 
@@ -86,6 +89,9 @@ def start_embedded(app: Flask) -> None:
             return
         _embedded["started"] = True
     from crm.files.tasks import tidy_job
+    from crm.health.services import health_day
+    from crm.health.tasks import health_job
+    from crm.models import utcnow
     from crm.reminders.tasks import sweep_job
 
     def work() -> None:
@@ -94,15 +100,18 @@ def start_embedded(app: Flask) -> None:
             worker.work(logging_level="WARNING")
 
     def schedule() -> None:
-        tidied = float("-inf")
+        tidied, scored = float("-inf"), None
         while True:
             with app.app_context():
                 enqueue(sweep_job, job_id="sweep")
                 if time.monotonic() - tidied >= TIDY_EVERY:
                     enqueue(tidy_job, job_id="tidy-files")
                     tidied = time.monotonic()
+                if scored != (today := health_day(utcnow())):
+                    enqueue(health_job, job_id="health")
+                    scored = today
             time.sleep(SWEEP_EVERY)
 
     for target, name in ((work, "crm-worker"), (schedule, "crm-sweep")):
         threading.Thread(target=target, name=name, daemon=True).start()
-    log.info("jobs: embedded queue, worker, sweep and tidy-up started in this process")
+    log.info("jobs: embedded queue, worker, sweep, tidy-up and health started in this process")

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from crm.activities.lists import activities_with, count_activities_with
 from crm.agreements.lists import agreements_with_partner, count_agreements_with_partner
+from crm.health.services import current_health
 from crm.history import change_history, form_labels
 from crm.partners import bp
 from crm.partners.contacts import contact_counts, get_contact, partner_contacts
@@ -35,6 +36,7 @@ def detail(partner_id: int):
     return render_template(
         "partners/detail.html",
         partner=partner,
+        health=current_health(partner.id),
         contacts=partner_contacts(partner, reader.locale, limit=SHOWN["contacts"]),
         contact_count=contact_count,
         archived_contacts=archived_contacts,

@@ -1,7 +1,7 @@
 """Partners (cities, organisations, companies, groups) and their contacts."""
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text
@@ -22,6 +22,9 @@ from crm.models import (
     current_index,
     sort_indexes,
 )
+
+if TYPE_CHECKING:
+    from crm.health.models import PartnerHealth
 
 PARTNER_KINDS = {
     "city": _l("City"),
@@ -98,6 +101,8 @@ class Partner(
         secondary=partner_areas, order_by=CooperationArea.position
     )
     contacts: Mapped[list["Contact"]] = relationship(back_populates="partner")
+    # its relationship health (crm.health), loaded with a page of the list
+    health: Mapped["PartnerHealth | None"] = relationship(viewonly=True)
 
     __name_columns__ = ("name_en", "name_fa", "name_local")
 

@@ -6,13 +6,14 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from crm.auth.models import User
 from crm.auth.services import check_owner
 from crm.extensions import db
 from crm.formatting import Formatter
+from crm.health.models import PartnerHealth
 from crm.lists import Batch, sorted_by, stream_rows, with_names
 from crm.models import CooperationArea
 from crm.partners.models import (
@@ -28,7 +29,7 @@ from crm.reference import DOMAINS
 from crm.search import best_ids
 from crm.text import is_country, normalize_search, range_problem
 
-PARTNER_SORTS = ("name", "country", "relationship", "updated")
+PARTNER_SORTS = ("name", "country", "relationship", "updated", "health")
 EXPORTED = (
     Partner.id,
     Partner.name_en,
@@ -108,15 +109,24 @@ def _partners(filters: PartnerFilters, fmt: Formatter) -> Select:
             else_=len(RELATIONSHIPS),
         ),
         "updated": Partner.updated_at,
+        # the worst first; a partner not scored yet (-1) before them all
+        "health": func.coalesce(
+            select(PartnerHealth.score)
+            .where(PartnerHealth.partner_id == Partner.id)
+            .scalar_subquery(),
+            -1,
+        ),
     }
     return sorted_by(stmt, filters.sort, columns, "name", Partner.id)
 
 
 def partner_query(filters: PartnerFilters, fmt: Formatter) -> Select:
     """The partner list: search on the normalised search key, filters and a whitelisted sort in
-    the reader's language. Owner and areas are loaded eagerly, so a page costs the same number
-    of queries whatever its size."""
-    return _partners(filters, fmt).options(joinedload(Partner.owner), selectinload(Partner.areas))
+    the reader's language. Owner, health and areas are loaded eagerly, so a page costs the same
+    number of queries whatever its size."""
+    return _partners(filters, fmt).options(
+        joinedload(Partner.owner), joinedload(Partner.health), selectinload(Partner.areas)
+    )
 
 
 def export_rows(filters: PartnerFilters, fmt: Formatter) -> Iterator[Batch]:
