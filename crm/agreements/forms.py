@@ -64,6 +64,7 @@ class AgreementFilterForm(FlaskForm):
         validators=[Optional()],
         default="",
     )
+    country = ChoiceField(_l("Country"), validators=[Optional()], default="")
     area_id = ChoiceField(
         _l("Cooperation area"), coerce=optional_int, validators=[Optional()], default=""
     )

@@ -13,7 +13,7 @@ from crm.agreements.models import (
     agreement_areas,
     agreement_parties,
 )
-from crm.agreements.pipeline import PIPELINE
+from crm.agreements.pipeline import LAPSING, PIPELINE
 from crm.auth.models import User
 from crm.extensions import db
 from crm.formatting import Formatter
@@ -37,6 +37,7 @@ class AgreementFilters:
     partner_id: int | None = None
     party: str = ""
     domain: str | None = None
+    country: str | None = None  # of a party
     area_id: int | None = None
     owner_id: int | None = None
     expiring: int | None = None  # days
@@ -67,10 +68,15 @@ def _filtered(stmt: Select, user: Any, f: AgreementFilters, today: date, *, with
         stmt = stmt.where(Agreement.parties.any(Partner.matching(f.party)))
     if f.domain:
         stmt = stmt.where(Agreement.parties.any(Partner.domain == f.domain))
+    if f.country:
+        stmt = stmt.where(Agreement.parties.any(Partner.country == f.country))
     if f.area_id:
         stmt = stmt.where(Agreement.areas.any(CooperationArea.id == f.area_id))
-    if f.expiring is not None:
-        stmt = stmt.where(Agreement.expires_on.between(today, today + timedelta(days=f.expiring)))
+    if f.expiring is not None:  # in force and ending soon (as the pipeline figures count them)
+        stmt = stmt.where(
+            Agreement.stage.in_(LAPSING),
+            Agreement.expires_on.between(today, today + timedelta(days=f.expiring)),
+        )
     return stmt
 
 

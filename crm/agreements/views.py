@@ -21,7 +21,7 @@ from crm.agreements.models import (
 )
 from crm.auth.services import NO_ONE, colleague_choices, user_choices
 from crm.extensions import db
-from crm.fields import area_choices, choices, form_values
+from crm.fields import area_choices, choices, country_choices, form_values
 from crm.i18n import current_formatter
 from crm.lists import Column, label_of
 from crm.partners.services import partner_names
@@ -65,6 +65,7 @@ def _template_globals(state) -> None:
 def _filters(form: AgreementFilterForm) -> lists.AgreementFilters:
     """The valid filters; a field with an error is ignored (and shows its message)."""
     form.area_id.choices = area_choices(blank=_("All areas"))
+    form.country.choices = country_choices(_("All countries"))
     form.owner_id.choices = colleague_choices(_("Anyone"))
     form.validate()
     sort = request.args.get("sort", lists.DEFAULT_SORT)
