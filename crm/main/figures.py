@@ -416,7 +416,7 @@ def country_counts(user: Any, fmt: Formatter, top: int = TOP_COUNTRIES) -> tuple
         ).all()
     )
     return tuple(
-        CountryCount(code, fmt.country(code), count, agreements.get(code, 0))
+        CountryCount(code or "", fmt.country(code), count, agreements.get(code, 0))
         for code, count in partners
     )
 
