@@ -14,6 +14,7 @@
   var rtl = root.dir === "rtl";
   var locale = root.lang || "en";
   var style = getComputedStyle(document.body);
+  var numbers = new Intl.NumberFormat(locale);
   var COLORS = ["#0d6efd", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#dc3545",
                 "#0dcaf0", "#ffc107", "#6c757d", "#d63384", "#6610f2", "#adb5bd", "#343a40"];
 
@@ -54,7 +55,11 @@
     };
     if (!round) {
       options.indexAxis = across ? "y" : "x";
-      var valueAxis = { beginAtZero: true, ticks: { precision: 0 } };
+      // every number in the page's digits (Chart.js writes a zero tick as a Latin "0")
+      var valueAxis = {
+        beginAtZero: true,
+        ticks: { precision: 0, callback: function (value) { return numbers.format(value); } },
+      };
       var labelAxis = { ticks: { autoSkip: false } };
       // Right to left: time and the order of the stages run from the right, and the names
       // of lying bars stand on the right.
