@@ -128,6 +128,17 @@ class Agreement(
 
 class StageChange(Model):
     __tablename__ = "agreement_stage_changes"
+    __table_args__ = (
+        # the days spent in each stage (``crm.main.figures.stage_times``): each agreement's
+        # moves in order, from the index alone
+        Index(
+            "ix_agreement_stage_changes_agreement_order",
+            "agreement_id",
+            "changed_at",
+            "id",
+            "to_stage",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
