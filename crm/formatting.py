@@ -353,6 +353,31 @@ class Formatter:
             self._dates[key] = text
         return text
 
+    def month_start(self, day: dt.date) -> dt.date:
+        """The first day of the month of the reader's calendar that holds ``day`` (a Jalali
+        month in Persian)."""
+        if not self.persian:
+            return day.replace(day=1)
+        jalali = jdatetime.date.fromgregorian(date=day, locale="fa_IR")
+        return jalali.replace(day=1).togregorian()
+
+    def months(self, last: dt.date, count: int) -> Sequence[tuple[dt.date, dt.date]]:
+        """The ``count`` months of the reader's calendar up to the one holding ``last``, the
+        oldest first: each as its first day and the first day of the next month."""
+        starts = [self.month_start(last)]
+        while len(starts) < count:
+            starts.append(self.month_start(starts[-1] - dt.timedelta(days=1)))
+        starts.reverse()
+        # no month is shorter than 29 days or longer than 31: 32 days on is the next month
+        return [(first, self.month_start(first + dt.timedelta(days=32))) for first in starts]
+
+    def month(self, first: dt.date) -> str:
+        """A month of the reader's calendar: ``Nov 2026``, or ``آذر ۱۴۰۵`` in Persian."""
+        if self.persian:
+            jalali = jdatetime.date.fromgregorian(date=first, locale="fa_IR")
+            return to_persian_digits(jalali.strftime("%B %Y"))
+        return babel_format_date(first, "MMM y", locale=self.babel_locale)
+
     def both_calendars(self, value: dt.date | None) -> tuple[str, str]:
         """A date in the Jalali and in the Gregorian calendar, both in the reader's language
         and digits (for documents read on both sides of a partnership): ``("۱۴۰۵/۰۹/۰۵",

@@ -32,6 +32,9 @@ FILES = frozenset(
         # The Jalali date picker (Persian pages).
         "@majidh1/jalalidatepicker/dist/jalalidatepicker.min.css",
         "@majidh1/jalalidatepicker/dist/jalalidatepicker.min.js",
+        # Chart.js (the dashboard's charts).
+        "chart.js/dist/chart.umd.min.js",
+        "chart.js/dist/chart.umd.min.js.map",
         # Tom Select (the pickers that search as you type).
         "tom-select/dist/css/tom-select.bootstrap5.min.css",
         "tom-select/dist/css/tom-select.bootstrap5.min.css.map",

@@ -131,7 +131,7 @@ FORM_PAGES = {
     "ContactFilterForm": [("GET", "/contacts/"), ("GET", "/contacts/export.csv")],
     "AgreementFilterForm": [("GET", "/agreements/"), ("GET", "/agreements/export.csv")],
     "ActivityFilterForm": [("GET", "/activities/"), ("GET", "/activities/export.csv")],
-    "PackForm": [("POST", "/files/pack")],
+    "PackForm": [("GET", "/files/pack"), ("POST", "/files/pack")],
 }
 # Query arguments the views read themselves; TEXT_ARGS are not numbers.
 QUERY_ARGS = {"page", "partner_id", "agreement_id"}

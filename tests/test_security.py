@@ -114,7 +114,7 @@ def test_security_headers_on_pages(client):
 
 def test_pages_have_no_inline_scripts(client, auth):
     auth.login("admin")
-    for url in ("/", "/login", "/settings", "/users"):
+    for url in ("/", "/login", "/settings", "/users", "/dashboard"):
         html = client.get(url).get_data(as_text=True)
         assert "<script>" not in html and " onclick=" not in html, url
         for line in html.splitlines():
@@ -208,6 +208,8 @@ def test_only_the_front_end_files_the_pages_use_are_served(app, client, auth):
         used |= _linked_vendor_files(client, client.get(f"/login?lang={locale}").get_data(True))
     auth.login("staff", locale="fa")
     used |= _linked_vendor_files(client, client.get("/activities/new").get_data(as_text=True))
+    used |= _linked_vendor_files(client, client.get("/dashboard").get_data(as_text=True))
+    assert "chart.js/dist/chart.umd.min.js" in used
     assert "@majidh1/jalalidatepicker/dist/jalalidatepicker.min.js" in used
     assert "vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2" in used
     assert "bootstrap-icons/font/fonts/bootstrap-icons.woff2" in used

@@ -81,6 +81,7 @@ class ActivityFilterForm(FlaskForm):
         _l("To"),
         validators=[not_before("date_from", _l("The end of the range is before its start."))],
     )
+    overdue = BooleanField(_l("Overdue only"))
     archived = BooleanField(_l("Show archived"))
 
 

@@ -16,6 +16,7 @@ from crm.auth.models import User
 from crm.extensions import db
 from crm.formatting import Formatter, local_to_utc
 from crm.lists import Batch, stream_rows
+from crm.models import utcnow
 from crm.partners.models import Contact, Partner
 from crm.permissions import visible
 from crm.search import join_match
@@ -37,6 +38,7 @@ class ActivityFilters:
     agreement: int | None = None  # an agreement id
     date_from: date | None = None
     date_to: date | None = None
+    overdue: bool = False
     archived: bool = False
     sort: str = DEFAULT_SORT
 
@@ -88,6 +90,20 @@ def overdue(now: datetime) -> ColumnElement[bool]:
     return and_(Activity.status == "planned", Activity.archived_at.is_(None), happened(now))
 
 
+def dormant(cutoff: datetime, user: Any = None) -> ColumnElement[bool]:
+    """A condition on partners: current, known since ``cutoff`` and with no current activity
+    (none that ``user`` may see, when given) happening or due after it. The one notion of a
+    dormant partner: the owners' weekly reminder, the dashboard and the partner list's filter."""
+    recent = select(Activity.id).where(
+        Activity.partner_id == Partner.id,
+        Activity.archived_at.is_(None),
+        Activity.when_at > cutoff,
+    )
+    if user is not None:
+        recent = recent.where(visible(Activity, user))
+    return and_(Partner.archived_at.is_(None), Partner.created_at <= cutoff, ~recent.exists())
+
+
 def is_overdue(activity: Activity, now: datetime) -> bool:
     """``overdue`` for a loaded activity (the badge on every page)."""
     if activity.status != "planned" or activity.archived or activity.when_at is None:
@@ -129,6 +145,8 @@ def _filtered(
         stmt = stmt.where(on_or_after(filters.date_from, zone))
     if filters.date_to:
         stmt = stmt.where(before(filters.date_to + timedelta(days=1), zone))
+    if filters.overdue:
+        stmt = stmt.where(overdue(utcnow()))
     return stmt
 
 

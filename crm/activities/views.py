@@ -65,7 +65,7 @@ def _is_overdue(activity: Activity) -> bool:
 
 def _filters() -> tuple[ActivityFilterForm, lists.ActivityFilters]:
     form = ActivityFilterForm(request.args)
-    form.owner.choices = colleague_choices(_("Anyone"))
+    form.owner.choices = colleague_choices(_("Anyone"), NO_ONE)
     form.validate()
     sort = request.args.get("sort", lists.DEFAULT_SORT)
     return form, form_values(form, lists.ActivityFilters, sort=sort)

@@ -13,7 +13,7 @@ from crm.agreements.models import (
     agreement_areas,
     agreement_parties,
 )
-from crm.agreements.pipeline import PIPELINE
+from crm.agreements.pipeline import LAPSING, PIPELINE
 from crm.auth.models import User
 from crm.extensions import db
 from crm.formatting import Formatter
@@ -75,8 +75,11 @@ def filtered(stmt: Select, user: Any, f: AgreementFilters, today: date, *, with_
             stmt = stmt.where(Agreement.id.in_(_with_party_where(party_column == wanted)))
     if f.area_id:
         stmt = stmt.where(Agreement.areas.any(CooperationArea.id == f.area_id))
-    if f.expiring is not None:
-        stmt = stmt.where(Agreement.expires_on.between(today, today + timedelta(days=f.expiring)))
+    if f.expiring is not None:  # in force and ending soon (as the pipeline figures count them)
+        stmt = stmt.where(
+            Agreement.stage.in_(LAPSING),
+            Agreement.expires_on.between(today, today + timedelta(days=f.expiring)),
+        )
     return stmt
 
 

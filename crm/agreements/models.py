@@ -132,6 +132,15 @@ class StageChange(Model):
         # when an agreement last entered a stage, from the index alone (the pipeline board's
         # days in a stage)
         Index("ix_agreement_stage_changes_entered", "agreement_id", "to_stage", "changed_at"),
+        # the days spent in each stage (``crm.main.figures.stage_times``): each agreement's
+        # moves in order, from the index alone
+        Index(
+            "ix_agreement_stage_changes_agreement_order",
+            "agreement_id",
+            "changed_at",
+            "id",
+            "to_stage",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

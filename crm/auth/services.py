@@ -238,14 +238,19 @@ def user_choices(blank_label=None, keep: int | None = None) -> list:
     return choices(((u.id, _assignee_label(u)) for u in assignable_users(keep)), blank=blank_label)
 
 
-def colleague_choices(blank_label=None) -> list:
-    """Select options of every active user (the owner filters of the lists), kept by the
-    application until a user is added or changed (one small query tells)."""
+def colleague_choices(blank_label=None, nobody_label=None) -> list:
+    """Select options of every active user (the owner filters of the lists), and with
+    ``nobody_label`` a last option "none" (records nobody owns), kept by the application until
+    a user is added or changed (one small query tells)."""
     from crm.fields import choices, shared_choices
     from crm.i18n import current_formatter
 
     version = db.session.execute(select(func.count(User.id), func.max(User.updated_at))).one()
-    key = ("colleagues", current_formatter().locale, str(blank_label), *version)
+    key = ("colleagues", current_formatter().locale, str(blank_label), str(nobody_label), *version)
+    nobody = [("none", nobody_label)] if nobody_label is not None else []
     return shared_choices(
-        key, lambda: choices(((u.id, u.display_name) for u in active_users()), blank=blank_label)
+        key,
+        lambda: choices(
+            [*((u.id, u.display_name) for u in active_users()), *nobody], blank=blank_label
+        ),
     )

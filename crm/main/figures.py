@@ -14,6 +14,11 @@ grouped in SQL where the database can do it, whatever the data:
 - agreements in force expiring in the coming ``EXPIRY_WINDOW_DAYS`` days, with their parties
   and owners (two queries, and their total in the first),
 - overdue follow-ups per owner: how many and the oldest day due.
+
+The dashboard (``dashboard_figures``) reads the same figures and a few more, each one more
+grouped query: activities per month of the reader's calendar and per domain, agreements per
+cooperation area, partners and agreements in the top countries, and how many partners are
+dormant (``crm.activities.lists.dormant``).
 """
 
 import statistics
@@ -22,23 +27,30 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, Select, distinct, func, literal, select
+from sqlalchemy import Float, Select, case, distinct, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
-from crm.activities.lists import overdue
+from crm.activities.lists import dormant, overdue
 from crm.activities.models import Activity
-from crm.agreements.models import STAGES, Agreement, StageChange, agreement_parties
+from crm.agreements.models import (
+    STAGES,
+    Agreement,
+    StageChange,
+    agreement_areas,
+    agreement_parties,
+)
 from crm.agreements.pipeline import FINAL_STAGES
 from crm.auth.models import User
 from crm.auth.services import NO_ONE
 from crm.extensions import db
 from crm.formatting import Formatter
-from crm.models import UTCDateTime, utcnow
+from crm.models import CooperationArea, UTCDateTime, utcnow
 from crm.partners.models import Partner
 from crm.permissions import visible
 from crm.reference import DOMAINS
+from crm.reminders.settings import load as reminder_settings
 
 EXPIRY_WINDOW_DAYS = 90
 LIVE_STAGES = ("signed", "active", "renewal")  # in force: their expiry date matters
@@ -46,6 +58,8 @@ EXPIRING_LIMIT = 100
 # Stages an agreement spends time in on its way; the final ones only end it.
 TIMED_STAGES = tuple(stage for stage in STAGES if stage not in FINAL_STAGES)
 DAY = 86400.0
+MONTHS = 12  # the dashboard's activity over time, up to this month
+TOP_COUNTRIES = 10
 
 
 @dataclass(frozen=True)
@@ -271,4 +285,164 @@ def pipeline_figures(
         expiring_total=expiring_total,
         overdue=overdue_by_owner(reader, fmt, now),
         confidential_total=confidential,
+    )
+
+
+# --- the dashboard -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MonthCount:
+    first: date  # the month's first and last day, in the reader's calendar
+    last: date
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class AreaCount:
+    id: int
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class CountryCount:
+    code: str
+    name: str
+    partners: int
+    agreements: int
+
+
+@dataclass(frozen=True)
+class DashboardFigures:
+    pipeline: PipelineFigures
+    months: tuple[MonthCount, ...]  # the last ``MONTHS`` months, the oldest first
+    activity_by_domain: Mapping[str, int]  # the activities of those months, per domain
+    by_area: tuple[AreaCount, ...]  # every area, the most agreements first
+    countries: tuple[CountryCount, ...]  # the most partners first
+    dormant: int  # current partners with no activity for ``dormant_days`` days
+    dormant_days: int
+
+    @property
+    def active(self) -> int:
+        return self.pipeline.by_stage.get("active", 0)
+
+    @property
+    def awaiting_approval(self) -> int:
+        return self.pipeline.by_stage.get("internal_approval", 0)
+
+    @property
+    def months_first(self) -> date:
+        return self.months[0].first
+
+    @property
+    def months_last(self) -> date:
+        return self.months[-1].last
+
+
+def activity_per_month(
+    user: Any, fmt: Formatter, today: date
+) -> tuple[tuple[MonthCount, ...], dict[str, int]]:
+    """The current activities ``user`` sees that happen or are due in each of the last
+    ``MONTHS`` months of the reader's calendar (Jalali in Persian), by their day in the
+    reader's zone as the activity list's date range takes it; and those of all the months per
+    domain. One query: each row is put in its month by the months' first instants."""
+    spans = fmt.months(today, MONTHS)
+    starts = [fmt.to_utc(first) for first, _next in spans]
+    month = case(
+        *((Activity.when_at >= start, i) for i, start in reversed(list(enumerate(starts)))),
+        else_=-1,
+    )
+    rows = (
+        select(month.label("month"), Activity.domain.label("domain"))
+        .where(
+            Activity.archived_at.is_(None),
+            visible(Activity, user),
+            Activity.when_at >= starts[0],
+            Activity.when_at < fmt.to_utc(spans[-1][1]),
+        )
+        .subquery()
+    )
+    stmt = select(rows.c.month, rows.c.domain, func.count()).group_by(rows.c.month, rows.c.domain)
+    per_month = [0] * len(spans)
+    per_domain = dict.fromkeys(DOMAINS, 0)
+    for index, domain, count in db.session.execute(stmt):
+        per_month[index] += count
+        per_domain[domain] = per_domain.get(domain, 0) + count
+    months = tuple(
+        MonthCount(first, after - timedelta(days=1), fmt.month(first), count)
+        for (first, after), count in zip(spans, per_month, strict=True)
+    )
+    return months, per_domain
+
+
+def area_counts(user: Any, fmt: Formatter) -> tuple[AreaCount, ...]:
+    """Every cooperation area with how many current agreements ``user`` sees cover it, the
+    most first (then in the areas' order)."""
+    counts = (
+        select(agreement_areas.c.area_id, func.count().label("count"))
+        .join(Agreement, Agreement.id == agreement_areas.c.agreement_id)
+        .where(*current_agreements(user))
+        .group_by(agreement_areas.c.area_id)
+        .subquery()
+    )
+    stmt = (
+        select(CooperationArea, func.coalesce(counts.c.count, 0))
+        .outerjoin(counts, counts.c.area_id == CooperationArea.id)
+        .order_by(CooperationArea.position, CooperationArea.id)
+    )
+    found = [AreaCount(area.id, fmt.name(area), count) for area, count in db.session.execute(stmt)]
+    return tuple(sorted(found, key=lambda row: -row.count))
+
+
+def country_counts(user: Any, fmt: Formatter, top: int = TOP_COUNTRIES) -> tuple[CountryCount, ...]:
+    """The ``top`` countries with the most current partners, with how many current agreements
+    ``user`` sees have a party there (two queries)."""
+    partners = db.session.execute(
+        select(Partner.country, func.count())
+        .where(Partner.archived_at.is_(None), Partner.country.is_not(None))
+        .group_by(Partner.country)
+        .order_by(func.count().desc(), Partner.country)
+        .limit(top)
+    ).all()
+    codes = [code for code, _count in partners]
+    agreements = dict(
+        db.session.execute(
+            select(Partner.country, func.count(distinct(Agreement.id)))
+            .select_from(Agreement)
+            .join(agreement_parties, agreement_parties.c.agreement_id == Agreement.id)
+            .join(Partner, Partner.id == agreement_parties.c.partner_id)
+            .where(*current_agreements(user), Partner.country.in_(codes or [""]))
+            .group_by(Partner.country)
+        ).all()
+    )
+    return tuple(
+        CountryCount(code or "", fmt.country(code), count, agreements.get(code, 0))
+        for code, count in partners
+    )
+
+
+def dormant_count(user: Any, now: datetime, days: int) -> int:
+    """How many current partners have had no activity ``user`` may see for ``days`` days."""
+    cutoff = now - timedelta(days=days)
+    stmt = select(func.count()).select_from(Partner).where(dormant(cutoff, user))
+    return db.session.scalar(stmt) or 0
+
+
+def dashboard_figures(
+    reader: Any, fmt: Formatter, now: datetime | None = None, expiring: int = 5
+) -> DashboardFigures:
+    """The dashboard of ``reader``: the pipeline figures (with the first ``expiring`` of the
+    agreements expiring soon) and the dashboard's own, in a fixed dozen queries."""
+    now = now or utcnow()
+    pipeline = pipeline_figures(reader, fmt, now, limit=expiring)
+    months, per_domain = activity_per_month(reader, fmt, pipeline.today)
+    days = reminder_settings().dormant_days
+    return DashboardFigures(
+        pipeline=pipeline,
+        months=months,
+        activity_by_domain=per_domain,
+        by_area=area_counts(reader, fmt),
+        countries=country_counts(reader, fmt),
+        dormant=dormant_count(reader, now, days),
+        dormant_days=days,
     )

@@ -1,4 +1,4 @@
-"""Start page, global search, the managers' pipeline report and the health check."""
+"""Start page, dashboard, global search, the managers' pipeline report and the health check."""
 
 import io
 
@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from crm.dossiers.pipeline import pipeline_pdf
 from crm.extensions import db
-from crm.main import bp, services
+from crm.main import bp, figures, services
 from crm.security import require
 from crm.web import fmt
 
@@ -16,6 +16,17 @@ from crm.web import fmt
 @require("viewer")
 def index():
     return render_template("main/index.html", board=services.dashboard(current_user, fmt()))
+
+
+@bp.route("/dashboard")
+@require("viewer")
+def dashboard():
+    """The figures of the city's international work, as far as the reader may see them, each
+    linked to the list behind it."""
+    reader = fmt()
+    return render_template(
+        "main/dashboard.html", figures=figures.dashboard_figures(current_user, reader)
+    )
 
 
 @bp.route("/search")

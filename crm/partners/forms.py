@@ -161,6 +161,7 @@ class PartnerFilterForm(FilterForm):
     )
     area = ChoiceField(_l("Cooperation area"), coerce=optional_int, default=None)
     owner = ChoiceField(_l("Owner"), coerce=optional_int, default=None)
+    dormant = WholeNumberField(_l("No activity for (days)"), low=1, high=3650)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -74,6 +74,8 @@ class Partner(
         *sort_indexes("partners", "sort_country_en", "sort_country_fa"),
         # the domain filter, and the start page's count per domain from the index alone
         Index("ix_partners_domain_archived", "domain", "archived_at"),
+        # the dashboard's current partners per country, from the index alone
+        Index("ix_partners_country_archived", "country", "archived_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,20 +2,21 @@
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from crm.activities.lists import dormant
 from crm.auth.models import User
 from crm.auth.services import check_owner
 from crm.extensions import db
 from crm.formatting import Formatter
 from crm.health.models import PartnerHealth
 from crm.lists import Batch, sorted_by, stream_rows, with_names
-from crm.models import CooperationArea
+from crm.models import CooperationArea, utcnow
 from crm.partners.models import (
     MAX_POPULATION,
     PARTNER_KINDS,
@@ -57,6 +58,7 @@ class PartnerFilters:
     relationship: str | None = None
     area: int | None = None
     owner: int | None = None
+    dormant: int | None = None  # days without activity (``crm.activities.lists.dormant``)
     archived: bool = False
     sort: str = "name"
 
@@ -84,8 +86,9 @@ class PartnerData:
 
 
 # --- reading -------------------------------------------------------------------------------------
-def _partners(filters: PartnerFilters, fmt: Formatter) -> Select:
-    """Partners matching ``filters``, sorted for the reader of ``fmt``."""
+def _partners(filters: PartnerFilters, fmt: Formatter, user: Any = None) -> Select:
+    """Partners matching ``filters``, sorted for the reader of ``fmt`` (who is ``user``: a
+    partner is dormant for them when none of its activities they may see is recent)."""
     stmt = select(Partner).where(Partner.matching(filters.q))
     if not filters.archived:
         stmt = stmt.where(Partner.archived_at.is_(None))
@@ -100,6 +103,8 @@ def _partners(filters: PartnerFilters, fmt: Formatter) -> Select:
             stmt = stmt.where(column == value)
     if filters.area is not None:
         stmt = stmt.where(Partner.areas.any(CooperationArea.id == filters.area))
+    if filters.dormant is not None:
+        stmt = stmt.where(dormant(utcnow() - timedelta(days=filters.dormant), user))
     columns = {
         "name": Partner.name_order(fmt.locale),
         "country": Partner.country_order(fmt.locale),
@@ -120,21 +125,21 @@ def _partners(filters: PartnerFilters, fmt: Formatter) -> Select:
     return sorted_by(stmt, filters.sort, columns, "name", Partner.id)
 
 
-def partner_query(filters: PartnerFilters, fmt: Formatter) -> Select:
+def partner_query(filters: PartnerFilters, fmt: Formatter, user: Any = None) -> Select:
     """The partner list: search on the normalised search key, filters and a whitelisted sort in
     the reader's language. Owner, health and areas are loaded eagerly, so a page costs the same
     number of queries whatever its size."""
-    return _partners(filters, fmt).options(
+    return _partners(filters, fmt, user).options(
         joinedload(Partner.owner), joinedload(Partner.health), selectinload(Partner.areas)
     )
 
 
-def export_rows(filters: PartnerFilters, fmt: Formatter) -> Iterator[Batch]:
+def export_rows(filters: PartnerFilters, fmt: Formatter, user: Any = None) -> Iterator[Batch]:
     """The rows of the list's export, with the owner's name and the areas' names: one
     statement, streamed, however many rows."""
     owner = aliased(User)
     stmt = (
-        _partners(filters, fmt)
+        _partners(filters, fmt, user)
         .outerjoin(owner, owner.id == Partner.owner_id)
         .with_only_columns(*EXPORTED, owner.display_name.label("owner"), maintain_column_froms=True)
     )

@@ -58,7 +58,7 @@ def _filters() -> tuple[PartnerFilterForm, services.PartnerFilters]:
 @require("viewer")
 def index():
     form, filters = _filters()
-    page = page_of(services.partner_query(filters, fmt()))
+    page = page_of(services.partner_query(filters, fmt(), current_user))
     return render_template("partners/index.html", form=form, page=page, sort=filters.sort)
 
 
@@ -67,8 +67,10 @@ def index():
 def export():
     """The partners of the list, with its filters and sort, as a spreadsheet."""
     _form, filters = _filters()
-    reader = fmt()
-    return csv_download("partners", EXPORT_COLUMNS, lambda: services.export_rows(filters, reader))
+    reader, user = fmt(), current_user._get_current_object()
+    return csv_download(
+        "partners", EXPORT_COLUMNS, lambda: services.export_rows(filters, reader, user)
+    )
 
 
 @bp.route("/partners/lookup")

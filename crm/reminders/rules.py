@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
+from crm.activities.lists import dormant
 from crm.activities.models import Activity
 from crm.agreements.models import MAX_RENEWAL_NOTICE_DAYS, Agreement, Milestone, StageChange
 from crm.agreements.permissions import sees_agreement
@@ -620,23 +621,9 @@ class DormantPartners:
     def current(self, reminder: Reminder, recipient: Any, settings: Settings):
         """The recipient's dormant partners (at most 20, the longest quiet first), or None."""
         cutoff = reminder.due_at - timedelta(days=settings.dormant_days)
-        recent = (
-            select(Activity.id)
-            .where(
-                Activity.partner_id == Partner.id,
-                Activity.archived_at.is_(None),
-                Activity.when_at > cutoff,
-            )
-            .exists()
-        )
         partners = db.session.scalars(
             select(Partner)
-            .where(
-                Partner.owner_id == recipient.id,
-                Partner.archived_at.is_(None),
-                Partner.created_at <= cutoff,
-                ~recent,
-            )
+            .where(Partner.owner_id == recipient.id, dormant(cutoff))
             .order_by(Partner.updated_at, Partner.id)
             .limit(20)
         ).all()
