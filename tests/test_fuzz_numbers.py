@@ -135,7 +135,7 @@ FORM_PAGES = {
 }
 # Query arguments the views read themselves; TEXT_ARGS are not numbers.
 QUERY_ARGS = {"page", "partner_id", "agreement_id"}
-TEXT_ARGS = {"q", "sort", "next", "lang", "show"}
+TEXT_ARGS = {"q", "sort", "next", "lang", "show", "order"}
 
 
 def _is_numeric(field: UnboundField) -> bool:
