@@ -131,6 +131,7 @@ FORM_PAGES = {
     "ContactFilterForm": [("GET", "/contacts/"), ("GET", "/contacts/export.csv")],
     "AgreementFilterForm": [("GET", "/agreements/"), ("GET", "/agreements/export.csv")],
     "ActivityFilterForm": [("GET", "/activities/"), ("GET", "/activities/export.csv")],
+    "AuditFilterForm": [("GET", "/admin/audit"), ("GET", "/admin/audit/export.csv")],
 }
 # Query arguments the views read themselves; TEXT_ARGS are not numbers.
 QUERY_ARGS = {"page", "partner_id", "agreement_id"}
