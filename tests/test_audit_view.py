@@ -409,3 +409,64 @@ def test_the_page_costs_the_same_queries_however_many_acts_it_shows(
     with count_queries(app) as many:
         _text(client.get(PAGE))
     assert len(many) == len(few)
+
+
+# --- the entries written before every entry had an act --------------------------------------------
+def _gives_old_entries_acts(url: str) -> None:
+    """Migration 0013 groups the entries that have no act: one user's, made the same way, one
+    after another, each within a second of the one before."""
+    from datetime import timedelta
+
+    from flask_migrate import downgrade, upgrade
+
+    from crm import create_app
+    from crm.config import TestConfig
+
+    app = create_app(type("MigrationConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    with app.app_context():
+        upgrade(revision="0012")
+        extra = {"password_hash": "x", "role": "staff", "locale": "en", "timezone": "UTC"}
+        t0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+        seconds = [0, 0.2, 0.3, 0.4, 5.0, 6.0, 6.1]
+        actors = [(1, "web"), (1, "web"), (2, "web"), (1, "web"), (1, "web"), (None, None)]
+        actors.append((None, None))
+        with db.engine.begin() as conn:
+            for n in (1, 2):
+                conn.execute(
+                    sa.insert(User.__table__).values(
+                        id=n, email=f"u{n}@example.org", display_name=f"U{n}", active=True, **extra
+                    )
+                )
+            for n, (second, (user_id, via)) in enumerate(zip(seconds, actors, strict=True), 1):
+                conn.execute(
+                    sa.insert(AuditEntry.__table__).values(
+                        id=n,
+                        at=t0 + timedelta(seconds=second),
+                        user_id=user_id,
+                        via=via,
+                        act_id=None,
+                        action="update",
+                        object_type="partners",
+                        object_id=1,
+                        changes={},
+                    )
+                )
+        upgrade()
+        acts = list(db.session.scalars(sa.select(AuditEntry.act_id).order_by(AuditEntry.id)))
+        assert acts == [acts[0], acts[0], acts[2], acts[3], acts[4], acts[5], acts[5]]
+        assert acts == sorted(acts) and len(set(acts)) == 5
+        first = db.session.get(AuditAct, acts[0])
+        assert (first.user_id, first.via, first.kind, first.at) == (1, "web", "", t0)
+        assert db.session.get(AuditAct, acts[5]).user_id is None
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_migration_0013_gives_old_entries_acts_on_sqlite(tmp_path):
+    _gives_old_entries_acts(f"sqlite:///{tmp_path / 'acts.db'}")
+
+
+@pytest.mark.postgres
+def test_migration_0013_gives_old_entries_acts_on_postgresql(postgres_database):
+    _gives_old_entries_acts(postgres_database)

@@ -53,13 +53,15 @@ def _give_acts(conn) -> None:
 
     def close(run) -> None:
         first, last, at, _last_at, user_id, via = run
-        inserted = conn.execute(
-            sa.insert(acts).values(at=at, user_id=user_id, via=via or '', kind='', summary='')
-        )
+        act_id = conn.execute(
+            sa.insert(acts)
+            .values(at=at, user_id=user_id, via=via or '', kind='', summary='')
+            .returning(acts.c.id)
+        ).scalar_one()
         conn.execute(
             sa.update(log)
             .where(log.c.id.between(first, last), log.c.act_id.is_(None))
-            .values(act_id=inserted.inserted_primary_key[0])
+            .values(act_id=act_id)
         )
 
     after = 0
