@@ -38,6 +38,12 @@ LABELS = {
     "stage": _l("Stage"),
 }
 HIDDEN = "—"
+# Audit keys whose values the formatter names.
+SHOWN_BY = {
+    "country": Formatter.country,
+    "timezone": Formatter.timezone,
+    "phone": Formatter.phone,
+}
 
 
 @dataclass
@@ -120,6 +126,8 @@ def value_text(
         return fmt.list(shown) if shown else HIDDEN
     if key in codes:
         return fmt.label(codes[key], value)
+    if key in SHOWN_BY:  # a country or a time zone by its name, a phone number grouped
+        return SHOWN_BY[key](fmt, value) or str(value)
     if isinstance(value, int):
         return str(value) if plain else fmt.number(value)
     if isinstance(value, str) and len(value) == 10 and value[4] == "-":
