@@ -128,7 +128,7 @@ def test_the_page_groups_entries_by_act_the_newest_first(acting, auth, client, m
     acting(manager, _change(Partner, ufa.id, region="Bashkortostan"))
     auth.login("admin")
     page = _text(client.get(PAGE, query_string={"kind": "partners"}))
-    sections = page.split('<section class="card mb-3 audit-act"')[1:]
+    sections = page.split('<article class="card mb-3 audit-act"')[1:]
     assert len(sections) == 2
     assert "Mina Manager" in sections[0] and "Bashkortostan" in sections[0]
     assert "1 change" in sections[0]
