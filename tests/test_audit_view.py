@@ -137,6 +137,29 @@ def test_the_page_groups_entries_by_act_the_newest_first(acting, auth, client, m
     assert "In the app" in sections[1]
 
 
+def test_a_named_operation_is_one_act_with_its_summary_and_how_it_was_done(
+    app, auth, client, make_user
+):
+    from crm.audit import audit_act
+
+    worker = make_user("staff", display_name="Import Bot")
+    with app.app_context():
+        actor = db.session.get(User, worker.id)
+        with acting_as(actor, via="cli"), audit_act("import", "two partners from a sheet"):
+            _new_partner(name_en="Khujand")
+            _new_partner(name_en="Dushanbe")
+            db.session.commit()
+        with acting_as(actor, via="job"):
+            _new_partner(name_en="Kulob")
+            db.session.commit()
+    auth.login("admin")
+    page = _text(client.get(PAGE, query_string={"user": worker.id}))
+    job, command = page.split('<article class="card mb-3 audit-act"')[1:]
+    assert "Background job" in job and "Kulob" in job
+    assert "Command" in command and "two partners from a sheet" in command
+    assert "Khujand" in command and "Dushanbe" in command and "2 changes" in command
+
+
 def test_a_page_shows_how_much_of_a_long_act_it_holds_and_links_to_all_of_it(
     app, acting, auth, client, make_user
 ):
