@@ -61,9 +61,9 @@ class AuditEntry(Model):
     user: Mapped[Any] = relationship("User")
     act: Mapped[AuditAct] = relationship()
 
-    # The audit trail lists acts newest first (by act), filtered by record kind or user.
+    # The audit trail lists acts newest first (by act), filtered by record, kind or user.
     __table_args__ = (
-        db.Index("ix_audit_log_object", "object_type", "object_id"),
+        db.Index("ix_audit_log_object", "object_type", "object_id", "act_id"),
         db.Index("ix_audit_log_kind_act", "object_type", "act_id"),
         db.Index("ix_audit_log_user_act", "user_id", "act_id"),
     )

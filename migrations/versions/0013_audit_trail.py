@@ -1,4 +1,5 @@
-"""The audit trail: every audit entry belongs to an act; indexes to list acts by kind and user.
+"""The audit trail: every audit entry belongs to an act; indexes to list acts by record, kind
+and user.
 
 Entries written before this revision have no act. They are grouped into acts here: the
 entries of one user, made the same way, written one after another (no other entry between
@@ -90,6 +91,10 @@ def upgrade():
     _give_acts(op.get_bind())
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.alter_column('act_id', existing_type=sa.Integer(), nullable=False)
+        batch_op.drop_index('ix_audit_log_object')
+        batch_op.create_index(
+            'ix_audit_log_object', ['object_type', 'object_id', 'act_id'], unique=False
+        )
         batch_op.create_index('ix_audit_log_kind_act', ['object_type', 'act_id'], unique=False)
         batch_op.create_index('ix_audit_log_user_act', ['user_id', 'act_id'], unique=False)
 
@@ -98,4 +103,6 @@ def downgrade():
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_log_user_act')
         batch_op.drop_index('ix_audit_log_kind_act')
+        batch_op.drop_index('ix_audit_log_object')
+        batch_op.create_index('ix_audit_log_object', ['object_type', 'object_id'], unique=False)
         batch_op.alter_column('act_id', existing_type=sa.Integer(), nullable=True)
