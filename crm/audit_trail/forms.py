@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.widgets import HiddenInput
 
-from crm.audit_trail.kinds import KINDS
+from crm.audit_trail.kinds import KIND_LABELS
 from crm.fields import ChoiceField, IdField, LocalDateField, choices, not_before
 
 RECORD_NUMBER = _l("A record's number is a whole number, such as 12.")
@@ -17,7 +17,7 @@ class AuditFilterForm(FlaskForm):
     user = ChoiceField(_l("User"), coerce=str, default="")  # the view sets the choices
     kind = ChoiceField(
         _l("Record kind"),
-        choices=choices({kind: k.label for kind, k in KINDS.items()}, blank=_l("All kinds")),
+        choices=choices(KIND_LABELS, blank=_l("All kinds")),
         default="",
     )
     record = IdField(_l("Record number"), message=RECORD_NUMBER)

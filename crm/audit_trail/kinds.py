@@ -2,6 +2,7 @@
 its fields (its form's, as its page's history shows them), its code tables and its page."""
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from flask import url_for
@@ -43,10 +44,13 @@ class RecordKind:
     arg: str = ""
     via: str = "id"
 
+    @cached_property
     def labels(self) -> dict[str, Any]:
-        """Field (audit key) → its label."""
+        """Field (audit key) → its label (one table, which ``Formatter.labels`` translates once
+        per reader)."""
         return LABELS | form_labels(self.form) | self.extra_labels
 
+    @cached_property
     def targets(self) -> dict[str, Any]:
         """Audit key → the model its ids refer to."""
         return targets_of(self.model)
@@ -130,3 +134,5 @@ KINDS: dict[str, RecordKind] = {
         arg="user_id",
     ),
 }
+
+KIND_LABELS = {kind: record_kind.label for kind, record_kind in KINDS.items()}

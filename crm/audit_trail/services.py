@@ -17,7 +17,7 @@ from sqlalchemy import DateTime, Select, func, select, type_coerce
 from sqlalchemy.orm import joinedload
 
 from crm.audit import AuditAct, AuditEntry
-from crm.audit_trail.kinds import KINDS
+from crm.audit_trail.kinds import KIND_LABELS, KINDS
 from crm.auth.models import User
 from crm.extensions import db
 from crm.formatting import Formatter
@@ -136,7 +136,7 @@ def _names(entries: Iterable[tuple[str, dict]], reader: Any, fmt: Formatter) -> 
     wanted: dict[Any, set[int]] = {}
     for kind, changes in entries:
         if kind in KINDS:
-            referred_ids(changes, KINDS[kind].targets(), wanted)
+            referred_ids(changes, KINDS[kind].targets, wanted)
     return names_of(wanted, reader, fmt)
 
 
@@ -150,20 +150,20 @@ def field_changes(
 ) -> Iterator[tuple[str, str, str]]:
     """(label, old, new) of each changed field, in words, in full, in the order recorded."""
     record_kind = KINDS.get(kind)
-    labels = record_kind.labels() if record_kind else {}
+    labels = fmt.labels(record_kind.labels) if record_kind else {}
     codes = record_kind.codes if record_kind else {}
-    targets = record_kind.targets() if record_kind else {}
+    targets = record_kind.targets if record_kind else {}
     for key, (old, new) in (changes or {}).items():
         ref = names.get(targets[key], {}) if key in targets else None
         yield (
-            fmt.translate(labels.get(key, key)),
+            labels.get(key, key),
             value_text(key, old, codes, ref, fmt, plain),
             value_text(key, new, codes, ref, fmt, plain),
         )
 
 
 def kind_label(kind: str, fmt: Formatter) -> str:
-    return fmt.translate(KINDS[kind].label) if kind in KINDS else kind
+    return fmt.label(KIND_LABELS, kind)
 
 
 def via_label(via: str | None, fmt: Formatter) -> str:
