@@ -101,6 +101,8 @@ def _register_blueprints(app: Flask) -> None:
     from crm.agreements import item_views as _agreement_item_views  # noqa: F401
     from crm.agreements import request_views as _agreement_request_views  # noqa: F401
     from crm.agreements import views as _agreement_views  # noqa: F401
+    from crm.audit_trail import bp as audit_bp
+    from crm.audit_trail import views as _audit_views  # noqa: F401
     from crm.auth import bp as auth_bp
     from crm.auth import views as _auth_views  # noqa: F401
     from crm.dossiers import views as _dossier_views  # noqa: F401
@@ -130,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
         activities_bp,
         notifications_bp,
         reminders_bp,
+        audit_bp,
         files_bp,
         health_bp,
         vendor_bp,

@@ -3,8 +3,10 @@
 Every create, change, archive and restore of a model with ``AuditedMixin`` is recorded with the
 acting user (``crm.permissions.acting_as``: a signed-in user, or the user a job or a command
 acts for), how they acted (web, job, command) and the changed fields (old and new values).
-``audit_act(kind)`` groups the entries of one operation (an import, a merge) under one act.
-Bulk inserts made with Core (the large demo data set) bypass it on purpose.
+Every entry belongs to an act: the changes one user made in one transaction (a request, a job's
+unit of work) share the act the flush hook opens for them, and ``audit_act(kind)`` groups the
+entries of a longer operation (an import, a merge) under one act of its own. Bulk inserts made
+with Core (the large demo data set) bypass it on purpose.
 """
 
 from collections.abc import Iterator
@@ -25,7 +27,8 @@ ACTIONS = ("create", "update", "archive", "restore")
 
 
 class AuditAct(Model):
-    """One operation that changed many records at once (an import, a merge)."""
+    """The changes one user made at once: in one transaction (``kind`` empty), or in one
+    operation that ``audit_act`` names (an import, a merge)."""
 
     __tablename__ = "audit_acts"
 
@@ -49,16 +52,21 @@ class AuditEntry(Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     via: Mapped[str | None] = mapped_column(String(10))
-    act_id: Mapped[int | None] = mapped_column(ForeignKey("audit_acts.id"), index=True)
+    act_id: Mapped[int] = mapped_column(ForeignKey("audit_acts.id"), index=True)
     action: Mapped[str] = mapped_column(String(20))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[int] = mapped_column()
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
 
     user: Mapped[Any] = relationship("User")
-    act: Mapped[AuditAct | None] = relationship()
+    act: Mapped[AuditAct] = relationship()
 
-    __table_args__ = (db.Index("ix_audit_log_object", "object_type", "object_id"),)
+    # The audit trail lists acts newest first (by act), filtered by record, kind or user.
+    __table_args__ = (
+        db.Index("ix_audit_log_object", "object_type", "object_id", "act_id"),
+        db.Index("ix_audit_log_kind_act", "object_type", "act_id"),
+        db.Index("ix_audit_log_user_act", "user_id", "act_id"),
+    )
 
     def __repr__(self) -> str:
         return f"<AuditEntry {self.action} {self.object_type}#{self.object_id}>"
@@ -182,7 +190,7 @@ def _write_audit(session: Session, flush_context) -> None:
                     at=utcnow(),
                     user_id=user_id,
                     via=via,
-                    act_id=session.info.get("audit_act_id"),
+                    act_id=_act_id(session, user_id, via),
                     action=_action(first, changes),
                     object_type=obj.__tablename__,
                     object_id=obj.id,
@@ -196,8 +204,29 @@ def _write_audit(session: Session, flush_context) -> None:
         written[key] = (row_id, first, changes)
 
 
+def _act_id(session: Session, user_id: int | None, via: str | None) -> int:
+    """The act of the entry about to be written: the one ``audit_act`` opened, else the act of
+    this user's changes in this transaction, written with the first of them."""
+    if (named := session.info.get("audit_act_id")) is not None:
+        return named
+    acts: dict[tuple[int | None, str | None], int] = session.info.setdefault("audit_acts", {})
+    if (user_id, via) not in acts:
+        table = AuditAct.__table__
+        assert isinstance(table, Table)
+        inserted = session.connection().execute(
+            insert(table).values(at=utcnow(), user_id=user_id, via=via or "", kind="", summary="")
+        )
+        assert inserted.inserted_primary_key is not None
+        acts[(user_id, via)] = inserted.inserted_primary_key[0]
+    return acts[(user_id, via)]
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_audit_rows(session: Session, transaction) -> None:
+    # The acts of a transaction end with it, a savepoint's too (its act may be rolled back);
+    # not with the inner transaction of each flush.
+    if transaction.parent is None or transaction.nested:
+        session.info.pop("audit_acts", None)
     if transaction.parent is None:
         session.info.pop("audit_rows", None)
 

@@ -38,6 +38,12 @@ LABELS = {
     "stage": _l("Stage"),
 }
 HIDDEN = "—"
+# Audit keys whose values the formatter names.
+SHOWN_BY = {
+    "country": Formatter.country,
+    "timezone": Formatter.timezone,
+    "phone": Formatter.phone,
+}
 
 
 @dataclass
@@ -63,7 +69,7 @@ def form_labels(form_class: type[Form]) -> dict[str, str]:
     }
 
 
-def _targets(model: type) -> dict[str, Any]:
+def targets_of(model: type) -> dict[str, Any]:
     """Audit key → the model it refers to: foreign-key columns and collections."""
     mapper: Mapper[Any] = inspect(model)
     targets = {
@@ -76,20 +82,18 @@ def _targets(model: type) -> dict[str, Any]:
     return targets
 
 
-def _names(
-    entries: list[AuditEntry], targets: dict[str, Any], reader: Any, fmt: Formatter
-) -> dict[Any, dict[int, str]]:
-    """The names behind the ids in the shown changes, as far as ``reader`` may see the records
-    they name: at most one query per referenced table, however many entries there are."""
-    wanted: dict[Any, set[int]] = {}
-    for entry in entries:
-        if entry.action != "update":
-            continue  # only changes are shown value by value
-        for key, values in (entry.changes or {}).items():
-            if key in targets:
-                for value in values:
-                    ids = value if isinstance(value, list) else [value]
-                    wanted.setdefault(targets[key], set()).update(i for i in ids if i)
+def referred_ids(changes: dict, targets: dict[str, Any], wanted: dict[Any, set[int]]) -> None:
+    """Add the ids that the values of ``changes`` refer to into ``wanted`` (model → ids)."""
+    for key, values in (changes or {}).items():
+        if key in targets:
+            for value in values:
+                ids = value if isinstance(value, list) else [value]
+                wanted.setdefault(targets[key], set()).update(i for i in ids if i)
+
+
+def names_of(wanted: dict[Any, set[int]], reader: Any, fmt: Formatter) -> dict[Any, dict[int, str]]:
+    """The names of the records ``wanted`` (model → ids) that ``reader`` may see: one query
+    per model, however many ids there are."""
     return {
         model: {
             obj.id: fmt.name(obj)
@@ -100,9 +104,20 @@ def _names(
     }
 
 
-def _text(key: str, value, codes: dict, names: dict[int, str] | None, fmt: Formatter) -> str:
+def value_text(
+    key: str,
+    value: Any,
+    codes: dict,
+    names: dict[int, str] | None,
+    fmt: Formatter,
+    plain: bool = False,
+) -> str:
+    """An old or new value of an audit entry as ``fmt``'s reader reads it, in full: a label,
+    the names behind ids (``names``: None when the key holds no ids), a date in their
+    calendar. ``plain``: as an export writes them: dates, times and numbers as ``1405/09/05``
+    and in Latin digits, nothing for no value."""
     if value in (None, "", []):
-        return "—"
+        return "" if plain else "—"
     if isinstance(value, bool):
         return fmt.translate(_l("Yes") if value else _l("No"))
     if names is not None:
@@ -111,20 +126,28 @@ def _text(key: str, value, codes: dict, names: dict[int, str] | None, fmt: Forma
         return fmt.list(shown) if shown else HIDDEN
     if key in codes:
         return fmt.label(codes[key], value)
+    if key in SHOWN_BY:  # a country or a time zone by its name, a phone number grouped
+        return SHOWN_BY[key](fmt, value) or str(value)
     if isinstance(value, int):
-        return fmt.number(value)
+        return str(value) if plain else fmt.number(value)
     if isinstance(value, str) and len(value) == 10 and value[4] == "-":
         try:
-            return fmt.date(date.fromisoformat(value))
+            day = date.fromisoformat(value)
+            return fmt.date_input(day) if plain else fmt.date(day)
         except ValueError:
             pass
     if isinstance(value, str) and "T" in value:
         try:
-            return fmt.datetime(datetime.fromisoformat(value))
+            moment = datetime.fromisoformat(value)
+            return fmt.datetime_input(moment) if plain else fmt.datetime(moment)
         except ValueError:
             pass
-    text = str(value)
-    return text if len(text) <= 160 else text[:157] + "…"
+    return str(value)
+
+
+def shorten(text: str, limit: int = 160) -> str:
+    """``text``, cut to ``limit`` characters with an ellipsis when it is longer."""
+    return text if len(text) <= limit else text[: limit - 3] + "…"
 
 
 def change_history(
@@ -143,15 +166,20 @@ def change_history(
     codes = codes or {}
     labels = LABELS | labels
     entries = history_for(record, limit=limit)
-    targets = _targets(type(record))
-    names = _names(entries, targets, reader, fmt)
+    targets = targets_of(type(record))
+    wanted: dict[Any, set[int]] = {}
+    for entry in entries:
+        if entry.action == "update":  # only changes are shown value by value
+            referred_ids(entry.changes, targets, wanted)
+    names = names_of(wanted, reader, fmt)
     rows = []
     for entry in entries:
         row = HistoryRow(entry, fmt.label(ACTIONS, entry.action))
         if entry.action == "update":
             for key, (old, new) in entry.changes.items():
                 ref = names.get(targets[key], {}) if key in targets else None
-                before, after = _text(key, old, codes, ref, fmt), _text(key, new, codes, ref, fmt)
+                before = shorten(value_text(key, old, codes, ref, fmt))
+                after = shorten(value_text(key, new, codes, ref, fmt))
                 if before == after:  # both hidden from this reader: nothing to tell
                     continue
                 row.changes.append(Change(fmt.translate(labels.get(key, key)), before, after))

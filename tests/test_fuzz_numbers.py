@@ -132,6 +132,7 @@ FORM_PAGES = {
     "AgreementFilterForm": [("GET", "/agreements/"), ("GET", "/agreements/export.csv")],
     "ActivityFilterForm": [("GET", "/activities/"), ("GET", "/activities/export.csv")],
     "PackForm": [("GET", "/files/pack"), ("POST", "/files/pack")],
+    "AuditFilterForm": [("GET", "/admin/audit"), ("GET", "/admin/audit/export.csv")],
 }
 # Query arguments the views read themselves; TEXT_ARGS are not numbers.
 QUERY_ARGS = {"page", "partner_id", "agreement_id"}

@@ -108,9 +108,11 @@ def test_audit_entries_name_who_acted_in_a_job_or_a_command(plain, make_user):
         ("update", worker.id, "cli"),
         ("create", worker.id, "cli"),
     ]
-    assert entries[0].act_id is None and entries[1].act_id == entries[2].act_id == act.id
+    assert entries[1].act_id == entries[2].act_id == act.id != entries[0].act_id
     saved_act = db.session.get(AuditAct, act.id)
     assert (saved_act.kind, saved_act.user_id, saved_act.via) == ("import", worker.id, "cli")
+    job_act = db.session.get(AuditAct, entries[0].act_id)  # the job's transaction: an act too
+    assert (job_act.kind, job_act.user_id, job_act.via) == ("", worker.id, "job")
     assert entries[1].changes == {"region": ["", "Sughd"]}
 
 
