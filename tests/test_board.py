@@ -311,3 +311,12 @@ def test_the_board_in_persian_is_right_to_left_with_persian_digits(
     body = client.get("/agreements/board").get_data(as_text=True)
     assert '<html lang="fa" dir="rtl">' in body
     assert "تفاهم‌نامه حمل‌ونقل شهری" in body and "۱۲" in _column(body, "negotiation")
+
+
+def test_stuck_days_default_to_60_and_are_read_from_the_environment():
+    from crm.config import ConfigError, from_environment
+
+    assert from_environment({})["CRM_STUCK_DAYS"] == 60
+    assert from_environment({"CRM_STUCK_DAYS": "30"})["CRM_STUCK_DAYS"] == 30
+    with pytest.raises(ConfigError, match="CRM_STUCK_DAYS"):
+        from_environment({"CRM_STUCK_DAYS": "soon"})

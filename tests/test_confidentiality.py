@@ -85,6 +85,8 @@ def _pages(w) -> list[str]:
         f"/agreements/?partner_id={kazan}",
         "/agreements/?q=secret",
         "/agreements/?show=all&confidentiality=confidential",
+        "/agreements/board",
+        "/agreements/board?country=RU&order=title",
         "/activities/",
         f"/activities/?partner={kazan}",
         f"/activities/{w['follow']}",

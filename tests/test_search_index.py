@@ -146,14 +146,16 @@ def _searched(statement: str) -> set[str]:
 
 
 def _search_statements(client, q: str) -> list[tuple[str, object]]:
-    """The statements a global search sends that pick matches (they hold a LIMIT; so does the
-    navbar bell's capped count of unread notifications, which is left out)."""
+    """The statements a global search sends that pick matches (they hold a LIMIT; so do the
+    navbar's capped counts of unread notifications and of a manager's waiting stage requests,
+    which are left out)."""
     with client.application.app_context():
         engine = db.engine
     sent: list[tuple[str, object]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if "LIMIT" in statement and "FROM notifications" not in statement:
+        navbar = ("FROM notifications", "FROM agreement_stage_requests")
+        if "LIMIT" in statement and not any(table in statement for table in navbar):
             sent.append((statement, parameters))
 
     sa.event.listen(engine, "before_cursor_execute", record)

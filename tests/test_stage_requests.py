@@ -194,3 +194,19 @@ def test_no_notification_names_an_agreement_that_became_confidential(
 def test_unknown_request_is_not_found(auth, client):
     auth.login("manager")
     assert client.post("/agreements/requests/999999", data={"decision": "grant"}).status_code == 404
+
+
+def test_two_requests_at_the_same_moment_keep_one(
+    app, auth, client, make_agreement, make_user, monkeypatch
+):
+    """The second of two requests made at once (both saw none waiting) is refused by the
+    database's one-pending-request index, with the same message, not an error page."""
+    from crm.agreements import requests
+
+    _staff, agreement = _ask(auth, client, make_agreement)
+    monkeypatch.setattr(requests, "pending_request", lambda agreement: None)
+    auth.login("staff")
+    response = _move(client, agreement, "negotiation", note="Back to the table")
+    assert response.status_code == 400
+    assert "already waiting" in response.get_data(as_text=True)
+    assert [r.status for r in _requests(app)] == ["pending"]

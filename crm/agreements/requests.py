@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, literal_column, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.agreements.models import STAGES, Agreement, StageChange, StageRequest
@@ -36,10 +37,11 @@ def move_or_request(
     if not becomes_request(agreement, user):
         return move_stage(agreement, to_stage, note, signed_on=signed_on)
     check_move(agreement, to_stage, note, signed_on, user, as_request=True)
+    already = StageError(
+        _l("A request to move this agreement is already waiting for a manager's approval.")
+    )
     if pending_request(agreement) is not None:
-        raise StageError(
-            _l("A request to move this agreement is already waiting for a manager's approval.")
-        )
+        raise already
     request = StageRequest(
         agreement=agreement,
         from_stage=agreement.stage,
@@ -48,7 +50,10 @@ def move_or_request(
         requested_by_id=user.id,
     )
     db.session.add(request)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # another request made at the same moment (one waits at a time)
+        raise already from None  # the caller rolls back, as after any broken rule
     return request
 
 
