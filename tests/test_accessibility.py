@@ -33,6 +33,7 @@ AXE_OPTIONS = {
 # `records`). The demo administrator sees them.
 PAGES = [
     ("start page", "/"),
+    ("dashboard", "/dashboard"),
     ("partner list", "/partners/"),
     ("partner page", "/partners/{partner}"),
     ("partner list, by health", "/partners/?sort=health"),
