@@ -1,8 +1,9 @@
 import logging
 from logging.config import fileConfig
 
-from alembic import context
 from flask import current_app
+
+from alembic import context
 
 from crm.search import include_name
 

@@ -203,7 +203,9 @@ def _recompute_changed(session: Session) -> None:
         recompute(session, partners)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_changes(session: Session, previous_transaction: Any) -> None:
-    session.info.pop("health_partners", None)
-    session.info.pop("health_agreements", None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_changes(session: Session, transaction: Any) -> None:
+    """A transaction rolled back: what it changed is no more (one committed was scored)."""
+    if transaction.parent is None:
+        session.info.pop("health_partners", None)
+        session.info.pop("health_agreements", None)
