@@ -8,6 +8,7 @@ from flask_login import current_user
 from crm.dossiers.pipeline import pipeline_pdf
 from crm.extensions import db
 from crm.main import bp, figures, services
+from crm.main.dashboard import panels
 from crm.security import require
 from crm.web import fmt
 
@@ -24,9 +25,8 @@ def dashboard():
     """The figures of the city's international work, as far as the reader may see them, each
     linked to the list behind it."""
     reader = fmt()
-    return render_template(
-        "main/dashboard.html", figures=figures.dashboard_figures(current_user, reader)
-    )
+    found = figures.dashboard_figures(current_user, reader)
+    return render_template("main/dashboard.html", figures=found, panels=panels(found, reader))
 
 
 @bp.route("/search")
