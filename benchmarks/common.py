@@ -1,10 +1,12 @@
 """What the benchmark scripts share: an app on a given database, the schema, scratch databases."""
 
+import argparse
 import atexit
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
@@ -79,3 +81,33 @@ def scratch_postgres(
 
 def drop_postgres(name: str, server: str = "127.0.0.1", user: str = "postgres") -> None:
     subprocess.run(["dropdb", "-h", server, "-U", user, "--if-exists", "--force", name], check=True)
+
+
+def on_large_set(name: str, doc: str, measure: Callable[[Flask, int], object], runs: int) -> None:
+    """A benchmark's command line: ``measure(app, runs)`` on an existing seeded database
+    (``--database-url``), or on the large set built in a scratch SQLite or PostgreSQL
+    (``--postgres``) database, dropped afterwards."""
+    from benchmarks.pages import build
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--database-url", help="measure one existing, seeded database")
+    parser.add_argument("--postgres", action="store_true", help="a scratch PostgreSQL db, dropped")
+    parser.add_argument("--scale", type=float, default=1.0, help="of the large set")
+    parser.add_argument("--runs", type=int, default=runs, help="timed runs of each measure")
+    args = parser.parse_args()
+    if args.database_url:
+        measure(make_app(args.database_url), args.runs)
+        return
+    scratch = None
+    try:
+        if args.postgres:
+            scratch, url = scratch_postgres(suffix=name)
+        else:
+            url = scratch_sqlite(name)
+        app = build(url, "large", args.scale)
+        measure(app, args.runs)
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        if scratch:
+            drop_postgres(scratch)

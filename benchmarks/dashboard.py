@@ -7,18 +7,16 @@ dashboard_figures``) in English and in Persian.
     .venv/bin/python -m benchmarks.dashboard --database-url URL   # one existing, seeded db
     .venv/bin/python -m benchmarks.dashboard --scale 3         # the large set three times over
 
-Each page is requested once to warm up, then ``--requests`` times; the median is printed, and
+Each page is requested once to warm up, then ``--runs`` times; the median is printed, and
 flagged over ``PAGE_BUDGET_MS``. The query count must be the same on every request and on
 every set (it does not grow with the data).
 """
 
-import argparse
-
 from flask import Flask
 from sqlalchemy import select
 
-from benchmarks.common import drop_postgres, make_app, scratch_postgres, scratch_sqlite
-from benchmarks.pages import Driver, build
+from benchmarks.common import on_large_set
+from benchmarks.pages import Driver
 from benchmarks.pipeline_report import queries_of, timed
 from crm.auth.models import User
 from crm.demo.data import DEMO_PASSWORD
@@ -77,28 +75,7 @@ def measure_figures(reader: User, fmt: Formatter, role: str, requests: int) -> N
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", help="measure one existing, seeded database")
-    parser.add_argument("--postgres", action="store_true", help="a scratch PostgreSQL db, dropped")
-    parser.add_argument("--scale", type=float, default=1.0, help="of the large set")
-    parser.add_argument("--requests", type=int, default=20)
-    args = parser.parse_args()
-    if args.database_url:
-        measure(make_app(args.database_url), args.requests)
-        return
-    scratch = None
-    try:
-        if args.postgres:
-            scratch, url = scratch_postgres(suffix="dashboard")
-        else:
-            url = scratch_sqlite("dashboard")
-        app = build(url, "large", args.scale)
-        measure(app, args.requests)
-        with app.app_context():
-            db.engine.dispose()
-    finally:
-        if scratch:
-            drop_postgres(scratch)
+    on_large_set("dashboard", __doc__ or "", measure, runs=20)
 
 
 if __name__ == "__main__":

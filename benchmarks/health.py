@@ -6,20 +6,19 @@ sorted by health).
     .venv/bin/python -m benchmarks.health --postgres        # a scratch PostgreSQL db
     .venv/bin/python -m benchmarks.health --database-url URL   # one existing, seeded db
 
-Each measure is taken once cold, then ``--repeat`` times; the median is printed. Before the
+Each measure is taken once cold, then ``--runs`` times; the median is printed. Before the
 pages are measured, every partner is given a score 30 days earlier (random, seeded), so that
 about half of them are falling.
 """
 
-import argparse
 import random
 from time import perf_counter
 
 from flask import Flask
 from sqlalchemy import func, insert, select
 
-from benchmarks.common import drop_postgres, make_app, scratch_postgres, scratch_sqlite
-from benchmarks.pages import Driver, build
+from benchmarks.common import on_large_set
+from benchmarks.pages import Driver
 from benchmarks.pipeline_report import queries_of, timed
 from crm.extensions import db
 from crm.health.lists import compared_day
@@ -91,27 +90,7 @@ def falling_history(app: Flask) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", help="measure one existing, seeded database")
-    parser.add_argument("--postgres", action="store_true", help="a scratch PostgreSQL db, dropped")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    if args.database_url:
-        measure(make_app(args.database_url), args.repeat)
-        return
-    scratch = None
-    try:
-        if args.postgres:
-            scratch, url = scratch_postgres(suffix="health")
-        else:
-            url = scratch_sqlite("health")
-        app = build(url, "large", 1.0)
-        measure(app, args.repeat)
-        with app.app_context():
-            db.engine.dispose()
-    finally:
-        if scratch:
-            drop_postgres(scratch)
+    on_large_set("health", __doc__ or "", measure, runs=3)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,12 @@ PDF's build time, pages and size, in English and in Persian, for a manager and f
     .venv/bin/python -m benchmarks.pipeline_report --postgres        # scratch PostgreSQL
     .venv/bin/python -m benchmarks.pipeline_report --database-url URL   # one existing, seeded db
 
-Each measure is taken once cold, then ``--repeat`` times; the median is printed. The figures
+Each measure is taken once cold, then ``--runs`` times; the median is printed. The figures
 (``crm.main.figures.pipeline_figures``) are what the start page and a managers' dashboard read:
 flagged when they take longer than ``FIGURES_BUDGET_MS``. The PDF (``pipeline_pdf``) is what
 the download route and the report job build.
 """
 
-import argparse
 import io
 import statistics
 from collections.abc import Callable
@@ -21,8 +20,7 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import event, select
 
-from benchmarks.common import drop_postgres, make_app, scratch_postgres, scratch_sqlite
-from benchmarks.pages import build
+from benchmarks.common import on_large_set
 from crm.auth.models import User
 from crm.demo.small import demo_email
 from crm.dossiers.pipeline import pipeline_pdf
@@ -92,27 +90,7 @@ def measure_one(reader: User, fmt: Formatter, role: str, repeat: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", help="measure one existing, seeded database")
-    parser.add_argument("--postgres", action="store_true", help="a scratch PostgreSQL db, dropped")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    if args.database_url:
-        measure(make_app(args.database_url), args.repeat)
-        return
-    scratch = None
-    try:
-        if args.postgres:
-            scratch, url = scratch_postgres(suffix="pipeline")
-        else:
-            url = scratch_sqlite("pipeline")
-        app = build(url, "large", 1.0)
-        measure(app, args.repeat)
-        with app.app_context():
-            db.engine.dispose()
-    finally:
-        if scratch:
-            drop_postgres(scratch)
+    on_large_set("pipeline", __doc__ or "", measure, runs=3)
 
 
 if __name__ == "__main__":
