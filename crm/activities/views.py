@@ -10,15 +10,14 @@ from crm.activities import bp, followups, lists, options, services
 from crm.activities.forms import REMIND_CHOICES, ActivityFilterForm, ActivityForm, CompleteForm
 from crm.activities.models import ACTIVITY_KINDS, ACTIVITY_STATUSES, KIND_ICONS, Activity
 from crm.agreements.services import get_agreement
+from crm.audit_trail.kinds import record_history
 from crm.auth.services import NO_ONE, colleague_choices, user_choices
 from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
 from crm.fields import choices, form_values
-from crm.history import change_history, form_labels
 from crm.lists import Column, label_of
 from crm.models import utcnow
 from crm.partners.services import get_partner, partner_names
-from crm.reference import DOMAINS
 from crm.reminders.settings import load as reminder_settings
 from crm.security import require
 from crm.templating import register_code_tables, register_globals
@@ -38,11 +37,6 @@ EXPORT_COLUMNS = [
     Column(_l("Location"), "location"),
     Column(_l("Outcome"), "outcome"),
 ]
-HISTORY_LABELS = {
-    "starts_at": _l("When"),
-    "previous_id": _l("Previous"),
-    "remind_before_minutes": _l("Remind before"),
-}
 
 
 @bp.record_once
@@ -136,13 +130,7 @@ def _detail_page(activity: Activity, complete_form: CompleteForm, status: int = 
         complete_form=complete_form,
         previous=previous,
         following=following,
-        history=change_history(
-            activity,
-            current_user,
-            reader,
-            form_labels(ActivityForm) | HISTORY_LABELS,
-            {"kind": ACTIVITY_KINDS, "status": ACTIVITY_STATUSES, "domain": DOMAINS},
-        ),
+        history=record_history(activity, current_user, reader),
         partner_time=services.partner_local_time(activity, reader),
         remind_labels={str(c.value): c.label for c in REMIND_CHOICES},
     ), status

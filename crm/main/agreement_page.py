@@ -15,7 +15,6 @@ from flask_login import current_user
 from crm.activities.lists import activities_with, count_activities_with
 from crm.agreements import bp, display, documents, milestones, services
 from crm.agreements.forms import (
-    AgreementForm,
     DocumentForm,
     EndForm,
     MilestoneForm,
@@ -24,8 +23,6 @@ from crm.agreements.forms import (
 )
 from crm.agreements.item_views import archived_refusal, flash_moved, to_detail
 from crm.agreements.models import (
-    AGREEMENT_TYPES,
-    CONFIDENTIALITY,
     STAGES,
     Agreement,
 )
@@ -39,13 +36,13 @@ from crm.agreements.pipeline import (
     stage_left,
 )
 from crm.agreements.requests import move_or_request, pending_request
+from crm.audit_trail.kinds import record_history
 from crm.auth.services import NO_ONE, user_choices
 from crm.dossiers.dossier import dossier_pdf
 from crm.dossiers.views import file_name, pdf_language
 from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.fields import choices
-from crm.history import change_history, form_labels
 from crm.security import require
 from crm.web import fmt, show_errors, submit
 
@@ -120,13 +117,7 @@ def render_page(
         pending=pending_request(agreement) if agreement.stage == "internal_approval" else None,
         milestone_form=milestone_form,
         document_form=document_form or DocumentForm(formdata=None),
-        audit=change_history(
-            agreement,
-            current_user,
-            reader,
-            form_labels(AgreementForm),
-            {"stage": STAGES, "type": AGREEMENT_TYPES, "confidentiality": CONFIDENTIALITY},
-        ),
+        audit=record_history(agreement, current_user, reader),
         pipeline=PIPELINE,
         reached=display.reached_position(agreement),
         milestone_overdue=lambda milestone: milestones.is_overdue(milestone, today),

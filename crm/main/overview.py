@@ -11,14 +11,11 @@ from flask_login import current_user
 
 from crm.activities.lists import activities_with, count_activities_with
 from crm.agreements.lists import agreements_with_partner, count_agreements_with_partner
+from crm.audit_trail.kinds import record_history
 from crm.health.services import current_health
-from crm.history import change_history, form_labels
 from crm.partners import bp
 from crm.partners.contacts import contact_counts, get_contact, partner_contacts
-from crm.partners.forms import ContactForm, PartnerForm
-from crm.partners.models import CONTACT_LANGUAGES, PARTNER_KINDS, RELATIONSHIPS
 from crm.partners.services import get_partner
-from crm.reference import DOMAINS
 from crm.security import require
 from crm.web import fmt
 
@@ -50,14 +47,7 @@ def detail(partner_id: int):
             current_user, partner=partner, planned=True, limit=SHOWN["activities"]
         ),
         followup_count=followup_count,
-        history=change_history(
-            partner,
-            current_user,
-            reader,
-            form_labels(PartnerForm),
-            {"kind": PARTNER_KINDS, "domain": DOMAINS, "relationship_type": RELATIONSHIPS},
-            limit=20,
-        ),
+        history=record_history(partner, current_user, reader, limit=20),
     )
 
 
@@ -69,12 +59,5 @@ def contact(contact_id: int):
         "partners/contact_detail.html",
         contact=record,
         activities=activities_with(current_user, contact=record, limit=10),
-        history=change_history(
-            record,
-            current_user,
-            fmt(),
-            form_labels(ContactForm),
-            {"language": CONTACT_LANGUAGES},
-            limit=20,
-        ),
+        history=record_history(record, current_user, fmt(), limit=20),
     )
