@@ -5,6 +5,7 @@ who may not see confidential agreements is shown of them (nothing)."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from crm.agreements.models import StageChange
 from crm.auth.models import User
@@ -89,6 +90,32 @@ def test_days_in_each_stage_come_from_the_stage_history(ctx, make_user, make_agr
     assert times["exploring"].spells == 2
     assert times["drafting"].median_days == 27.25  # 15 and 39.5 (up to now)
     assert times["negotiation"].mean_days == 45 and times["negotiation"].spells == 1
+
+
+def test_each_stage_change_ends_at_the_next_whatever_order_they_were_added_in(
+    ctx, make_user, make_agreement
+):
+    start = NOW - timedelta(days=30)
+    agreement = make_agreement(stage="negotiation")
+    moves = [("idea", start), ("exploring", start + timedelta(days=5))]
+    moves.append(("negotiation", start + timedelta(days=12)))
+    for stage, at in reversed(moves):  # the latest first, each in a flush of its own
+        history(agreement, (stage, at))
+    changes = db.session.scalars(
+        select(StageChange)
+        .where(StageChange.agreement_id == agreement.id)
+        .order_by(StageChange.changed_at)
+    ).all()
+    assert [change.left_at for change in changes] == [
+        start + timedelta(days=5),
+        start + timedelta(days=12),
+        None,
+    ]
+    times = {
+        row.stage: row for row in pipeline_figures(user(make_user, "staff"), EN, NOW).stage_times
+    }
+    assert times["idea"].median_days == 5 and times["exploring"].median_days == 7
+    assert times["negotiation"].median_days == 18  # up to now
 
 
 def test_a_stage_entered_again_counts_each_spell(ctx, make_user, make_agreement):

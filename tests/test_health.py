@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 import redis
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from crm import jobs
 from crm.activities.models import Activity
@@ -224,6 +224,19 @@ def test_a_rolled_back_change_is_forgotten(app, make_partner):
 
 
 # --- nightly ----------------------------------------------------------------------------------
+def planner_statistics(dialect: str) -> int:
+    """How many of the app's tables the database has statistics about (SQLite's
+    ``sqlite_stat1``; PostgreSQL's row estimates, -1 until a table is first analysed)."""
+    if dialect == "sqlite":
+        if not db.session.scalar(
+            text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        ):
+            return 0
+        return db.session.scalar(text("SELECT count(DISTINCT tbl) FROM sqlite_stat1")) or 0
+    stmt = text("SELECT count(*) FROM pg_class WHERE relname = 'partners' AND reltuples >= 0")
+    return db.session.scalar(stmt) or 0
+
+
 def test_the_nightly_job_runs_from_the_queue_and_writes_todays_history(
     app, redis_url, make_partner, make_activity
 ):
@@ -247,7 +260,9 @@ def test_the_nightly_job_runs_from_the_queue_and_writes_todays_history(
             assert worker.work(burst=True)
             job.refresh()
             assert job.get_status() == "finished"
-            assert job.return_value() == {"scored": 1, "forgotten": 0}
+            dialect = db.engine.dialect.name
+            assert job.return_value() == {"scored": 1, "forgotten": 0, "statistics": dialect}
+            assert planner_statistics(dialect) > 0  # the nightly ANALYZE (crm.maintenance)
             rows = db.session.execute(select(PartnerHealthHistory)).scalars().all()
             assert [(r.partner_id, r.day, r.score) for r in rows] == [
                 (partner.id, health_day(utcnow()), 40)

@@ -1,11 +1,27 @@
 """Agreements, their parties, stage history, milestones and documents."""
 
+from collections.abc import Collection
 from datetime import date, datetime
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    event,
+    func,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from crm.auth.models import User
 from crm.extensions import Model, db
@@ -64,9 +80,9 @@ agreement_parties = Table(
     "agreement_parties",
     db.metadata,
     Column("agreement_id", ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True),
-    Column(
-        "partner_id", ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True, index=True
-    ),
+    Column("partner_id", ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True),
+    # A partner's agreements from the index alone (the dashboard's counts per domain, country).
+    Index("ix_agreement_parties_partner_agreement", "partner_id", "agreement_id"),
 )
 agreement_areas = area_link_table("agreement_areas", "agreements")
 
@@ -132,14 +148,10 @@ class StageChange(Model):
         # when an agreement last entered a stage, from the index alone (the pipeline board's
         # days in a stage)
         Index("ix_agreement_stage_changes_entered", "agreement_id", "to_stage", "changed_at"),
-        # the days spent in each stage (``crm.main.figures.stage_times``): each agreement's
-        # moves in order, from the index alone
+        # the spells of each stage with their ends, from the index alone (the days spent in
+        # each stage, ``crm.main.figures.stage_times``)
         Index(
-            "ix_agreement_stage_changes_agreement_order",
-            "agreement_id",
-            "changed_at",
-            "id",
-            "to_stage",
+            "ix_agreement_stage_changes_spells", "to_stage", "agreement_id", "changed_at", "left_at"
         ),
     )
 
@@ -148,6 +160,9 @@ class StageChange(Model):
     from_stage: Mapped[str | None] = mapped_column(String(20))
     to_stage: Mapped[str] = mapped_column(String(20))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the agreement moved on (the next change's time): empty while it is in this stage.
+    # Kept by ``close_spells`` after every flush that adds a change.
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="", info={"max_length": 2000})
 
@@ -156,6 +171,33 @@ class StageChange(Model):
 
     def __repr__(self) -> str:
         return f"<StageChange {self.agreement_id} {self.from_stage}->{self.to_stage}>"
+
+
+def close_spells(connection: Connection, agreement_ids: Collection[int] | None = None) -> None:
+    """Set each stage change's ``left_at`` to the time of the agreement's next change (in the
+    order of time, then id), for the agreements given (None: all of them, after a bulk load),
+    whatever order their changes were added in."""
+    changes = cast(Table, StageChange.__table__)
+    later = changes.alias("later")
+    next_change = (
+        select(func.min(later.c.changed_at))
+        .where(
+            later.c.agreement_id == changes.c.agreement_id,
+            tuple_(later.c.changed_at, later.c.id) > tuple_(changes.c.changed_at, changes.c.id),
+        )
+        .scalar_subquery()
+    )
+    stmt = update(changes).values(left_at=next_change)
+    if agreement_ids is not None:
+        stmt = stmt.where(changes.c.agreement_id.in_(agreement_ids))
+    connection.execute(stmt)
+
+
+@event.listens_for(Session, "after_flush")
+def _close_spells(session: Session, _flush_context: object) -> None:
+    moved = {change.agreement_id for change in session.new if isinstance(change, StageChange)}
+    if moved:
+        close_spells(session.connection(), moved)
 
 
 class Milestone(AuditedMixin, TimestampMixin, Model):

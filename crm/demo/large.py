@@ -16,7 +16,13 @@ from sqlalchemy import func, insert, select, text
 from werkzeug.security import generate_password_hash
 
 from crm.activities.models import Activity, activity_participants, day_end, moment
-from crm.agreements.models import Agreement, StageChange, agreement_areas, agreement_parties
+from crm.agreements.models import (
+    Agreement,
+    StageChange,
+    agreement_areas,
+    agreement_parties,
+    close_spells,
+)
 from crm.auth.models import User
 from crm.demo.data import DEMO_DOMAIN, DEMO_PASSWORD
 from crm.demo.data_work import STAGE_PATHS
@@ -130,13 +136,13 @@ def seed_large(scale: float = 1.0, seed: int = 1404, today: date | None = None) 
         writer, rng, now, today, sizes["activities"], zones, pick_partner, contacts, by_partner
     )
     writer.flush()
+    close_spells(db.session.connection())  # the stage changes' ends, as a flush would set them
     _move_sequences(User, Partner, Contact, Agreement, StageChange, Activity)
     if db.session.get_bind().dialect.name == "postgresql":
         # What autovacuum would do after a while: merge the search indexes' pending entries
-        # (every search reads them until then) and gather fresh statistics (without them the
-        # planner guesses a few hundred rows and reads whole tables through the wrong index).
+        # (every search reads them until then). The statistics are refreshed after the commit
+        # (``crm.maintenance``).
         merge_pending_entries()
-        db.session.execute(text("ANALYZE"))
     return dict(sorted(writer.counts.items(), key=lambda item: -item[1]))
 
 
