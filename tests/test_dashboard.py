@@ -408,3 +408,18 @@ def test_bad_filter_values_get_a_translated_message(auth, client, url):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "is-invalid" in page  # the field is marked, with its message, and the list shown
+
+
+def test_a_deactivated_owners_overdue_figure_links_to_their_follow_ups(
+    auth, client, make_user, make_activity
+):
+    auth.login("manager", locale="en")
+    gone = make_user("staff", display_name="Departed Colleague", active=False)
+    make_activity(subject="Left behind", owner_id=gone.id, due_on=TODAY - timedelta(days=3))
+    make_activity(subject="Someone else's", due_on=TODAY - timedelta(days=3))
+    page = client.get("/dashboard").get_data(as_text=True)
+    href = f"/activities/?overdue=1&owner={gone.id}"
+    assert (href, 1) in figure_links(page)
+    listed = client.get(href).get_data(as_text=True)
+    assert list_count(listed) == 1 and "Left behind" in listed and "Someone else" not in listed
+    assert "Departed Colleague (deactivated)" in listed  # the owner filter names them

@@ -204,11 +204,11 @@ def check_owner(user_id: int | None, current_id: int | None = None) -> Any:
     return None
 
 
-def active_users() -> list[User]:
-    """Every active user, by name (for the owner filters of the lists)."""
-    return list(
-        db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name))
-    )
+def colleagues() -> list[User]:
+    """Every user for the owner filters of the lists: the active by name, then the deactivated
+    (their records stay theirs until handed over, and the dashboard links to them)."""
+    order = (User.active.is_(False), User.display_name, User.id)
+    return list(db.session.scalars(select(User).order_by(*order)))
 
 
 def assignable_users(keep: int | None = None) -> list[User]:
@@ -219,6 +219,12 @@ def assignable_users(keep: int | None = None) -> list[User]:
     )
     where = or_(can_edit, User.id == keep) if keep else can_edit
     return list(db.session.scalars(select(User).where(where).order_by(User.display_name)))
+
+
+def _colleague_label(user: User) -> Any:
+    if not user.active:
+        return _l("%(name)s (deactivated)", name=user.display_name)
+    return user.display_name
 
 
 def _assignee_label(user: User) -> Any:
@@ -239,9 +245,9 @@ def user_choices(blank_label=None, keep: int | None = None) -> list:
 
 
 def colleague_choices(blank_label=None, nobody_label=None) -> list:
-    """Select options of every active user (the owner filters of the lists), and with
-    ``nobody_label`` a last option "none" (records nobody owns), kept by the application until
-    a user is added or changed (one small query tells)."""
+    """Select options of every user (the owner filters of the lists; a deactivated one marked
+    so), and with ``nobody_label`` a last option "none" (records nobody owns), kept by the
+    application until a user is added or changed (one small query tells)."""
     from crm.fields import choices, shared_choices
     from crm.i18n import current_formatter
 
@@ -251,6 +257,6 @@ def colleague_choices(blank_label=None, nobody_label=None) -> list:
     return shared_choices(
         key,
         lambda: choices(
-            [*((u.id, u.display_name) for u in active_users()), *nobody], blank=blank_label
+            [*((u.id, _colleague_label(u)) for u in colleagues()), *nobody], blank=blank_label
         ),
     )
