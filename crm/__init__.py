@@ -116,6 +116,8 @@ def _register_blueprints(app: Flask) -> None:
     from crm.main import views as _main_views  # noqa: F401
     from crm.notifications import bp as notifications_bp
     from crm.notifications import views as _notification_views  # noqa: F401
+    from crm.ops import bp as ops_bp
+    from crm.ops import views as _ops_views  # noqa: F401
     from crm.partners import bp as partners_bp
     from crm.partners import contact_views as _contact_views  # noqa: F401
     from crm.partners import views as _partner_views  # noqa: F401
@@ -135,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_bp,
         files_bp,
         health_bp,
+        ops_bp,
         vendor_bp,
     ):
         app.register_blueprint(bp)

@@ -9,7 +9,7 @@ from flask_login import current_user
 from crm.permissions import acting_as
 
 # Endpoints anyone may reach without logging in.
-PUBLIC_ENDPOINTS = {"static", "vendor.static", "auth.login", "main.health"}
+PUBLIC_ENDPOINTS = {"static", "vendor.static", "auth.login", "ops.live", "ops.ready", "ops.health"}
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

@@ -10,6 +10,7 @@ from crm.auth import bp, services, sessions, throttle
 from crm.auth.forms import LocaleForm, LoginForm, PasswordForm, SettingsForm, UserForm
 from crm.auth.models import User
 from crm.extensions import db, limiter
+from crm.ops.version import running_version
 from crm.records import get_or_not_found
 from crm.security import require
 from crm.web import fmt, safe_next, submit
@@ -121,7 +122,7 @@ def change_password():
 @require("admin")
 def users():
     rows = db.session.scalars(select(User).order_by(User.active.desc(), User.display_name))
-    return render_template("auth/users.html", users=list(rows))
+    return render_template("auth/users.html", users=list(rows), running=running_version())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -2,11 +2,10 @@
 
 import io
 
-from flask import jsonify, render_template, request, send_file
+from flask import render_template, request, send_file
 from flask_login import current_user
 
 from crm.dossiers.pipeline import pipeline_pdf
-from crm.extensions import db
 from crm.main import bp, figures, services
 from crm.main.dashboard import panels
 from crm.security import require
@@ -51,10 +50,3 @@ def pipeline_report():
         download_name=f"pipeline-report-{reader.file_date()}.pdf",
         max_age=0,
     )
-
-
-@bp.route("/health")
-def health():
-    """For the load balancer: the app answers and the database is reachable."""
-    db.session.execute(db.text("SELECT 1"))
-    return jsonify(status="ok")
