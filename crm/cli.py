@@ -38,6 +38,23 @@ def create_user_command(email, display_name, role, locale, timezone, password):
     click.echo(f"Created {user.email} ({user.role}).")
 
 
+@crm_cli.command("check-config")
+def check_config_command():
+    """Print the effective configuration, secrets hidden (a bad setting stops before this, with
+    one line naming it), and the running version."""
+    from flask import current_app
+
+    from crm.config import shown_settings
+    from crm.ops.version import running_version
+
+    running = running_version()
+    click.echo(f"sister-city-crm {running['version']} (commit {running['commit']})")
+    settings = shown_settings(current_app.config)
+    width = max(len(name) for name, _value in settings)
+    for name, value in settings:
+        click.echo(f"{name:<{width}}  {value}")
+
+
 @crm_cli.command("seed-reference")
 def seed_reference_command():
     """Add the cooperation areas that are missing (the migration adds them too)."""

@@ -243,6 +243,29 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+SECRET_SETTINGS = {"SECRET_KEY", "SMTP_PASSWORD"}
+URL_SETTINGS = {"SQLALCHEMY_DATABASE_URI", "REDIS_URL", "RATELIMIT_STORAGE_URI"}
+
+
+def shown_settings(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The settings the environment decides, as ``flask crm check-config`` prints them: each
+    with its effective value, secrets hidden (a key or password only said to be set, and the
+    password in a URL replaced by ***)."""
+    shown = []
+    for name in sorted(from_environment({})):
+        value = config.get(name)
+        if name in SECRET_SETTINGS:
+            text = "set (hidden)" if value else "not set"
+        elif name in URL_SETTINGS and value:
+            text = _masked(str(value))
+        elif value is None:
+            text = "not set"
+        else:
+            text = str(value)
+        shown.append((name, text))
+    return shown
+
+
 def key_file(instance: Path) -> Path:
     """Where ``make`` keeps the secret key of a development checkout."""
     return instance / "secret_key"

@@ -130,3 +130,21 @@ def test_admins_see_the_running_version(auth, client):
     auth.login("admin", locale="fa")
     page = client.get("/users").get_data(as_text=True)
     assert running_version()["commit"] in page and 'href="/health/ready"' in page
+
+
+def test_check_config_prints_the_settings_with_secrets_hidden(app, runner):
+    app.config.update(
+        SMTP_PASSWORD="mail-secret-pw",
+        REDIS_URL="redis://:redis-secret-pw@127.0.0.1:6379/2",
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://crm:db-secret-pw@db.example:5432/crm",
+    )
+    result = runner.invoke(args=["crm", "check-config"])
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(None, 1) for line in result.output.splitlines()[1:])
+    assert lines["SECRET_KEY"] == lines["SMTP_PASSWORD"] == "set (hidden)"
+    assert lines["REDIS_URL"] == "redis://:***@127.0.0.1:6379/2"
+    assert lines["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://crm:***@db.example:5432/crm"
+    assert lines["CRM_PAGE_SIZE"] == "10" and lines["SMTP_HOST"] == "not set"
+    for secret in ("mail-secret-pw", "redis-secret-pw", "db-secret-pw", app.config["SECRET_KEY"]):
+        assert secret not in result.output
+    assert result.output.startswith(f"sister-city-crm {running_version()['version']} (commit ")
