@@ -113,7 +113,8 @@ def _tell_requester(request: StageRequest) -> None:
     """The requester is told of the decision in their language (in the app, and by e-mail if
     they chose); not when they may no longer see the agreement (it became confidential), which
     they must not learn of."""
-    events.tell(StageRequestDecided().told(request, utcnow()), utcnow())
+    now = utcnow()
+    events.tell(StageRequestDecided().told(request, now), now)
 
 
 def _tell_managers(request: StageRequest) -> None:
