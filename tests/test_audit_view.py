@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from crm.activities.models import Activity
 from crm.agreements.models import Milestone
 from crm.audit import AuditAct, AuditEntry
+from crm.audit_trail import services
 from crm.auth.models import User
 from crm.extensions import db
 from crm.partners.models import Contact, Partner
@@ -392,6 +394,76 @@ def test_the_export_streams_a_long_log_in_batches(app, acting, auth, client, mak
     assert response.is_streamed
     names = {row[7] for row in _csv(response)[1:]}
     assert {"City 0", "City 1199"} <= names
+
+
+def _acts(acting, staff, make_partner, make_agreement, make_contact, make_activity, n):
+    for i in range(n):
+        partner = make_partner(name_en=f"City {i}")
+        agreement = make_agreement(parties=[partner])
+        contact = make_contact(partner)
+        acting(staff, _change(Partner, partner.id, region=f"R{i}"))
+        acting(staff, _change(Contact, contact.id, title=f"Mayor {i}"))
+        acting(staff, lambda a=agreement: db.session.add(Milestone(agreement_id=a.id, title="M")))
+        first = make_activity(partner, agreement_id=agreement.id, subject=f"Visit {i}")
+        acting(
+            staff,
+            lambda p=partner, a=agreement, f=first, c=contact: _add(
+                Activity(
+                    kind="call",
+                    subject="Next step",
+                    domain=p.domain,
+                    partner_id=p.id,
+                    agreement_id=a.id,
+                    previous_id=f.id,
+                    status="planned",
+                    participants=[db.session.get(Contact, c.id)],
+                )
+            ),
+        )
+
+
+def test_the_export_costs_the_same_queries_for_n_and_3n_rows(
+    app, acting, auth, client, make_user, make_partner, make_agreement, make_contact, make_activity
+):
+    staff = make_user("staff")
+    auth.login("admin")
+    _acts(acting, staff, make_partner, make_agreement, make_contact, make_activity, 4)
+    with count_queries(app) as few:
+        rows_few = _csv(client.get(EXPORT))
+    _acts(acting, staff, make_partner, make_agreement, make_contact, make_activity, 8)
+    with count_queries(app) as many:
+        rows_many = _csv(client.get(EXPORT))
+    assert len(rows_many) - 1 > 2 * (len(rows_few) - 1)  # about three times the rows
+    assert len(many) == len(few)
+
+
+def test_each_batch_of_the_export_costs_one_query_per_model_it_shows(
+    app,
+    acting,
+    auth,
+    client,
+    make_user,
+    make_partner,
+    make_agreement,
+    make_contact,
+    make_activity,
+    monkeypatch,
+):
+    """A long log is read in batches: each looks its records and names up with one query per
+    model (partners, contacts, agreements, milestones, activities, users: six at most), so the
+    whole export costs a bounded number of queries per batch, never one per row."""
+    staff = make_user("staff")
+    auth.login("admin")
+    _acts(acting, staff, make_partner, make_agreement, make_contact, make_activity, 6)
+    with app.app_context():
+        entries = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+    monkeypatch.setattr(services, "EXPORT_BATCH", 5)
+    with count_queries(app) as statements:
+        rows = _csv(client.get(EXPORT))
+    batches = -(-entries // 5)
+    lookups = [s for s in statements if not s.lstrip().upper().startswith("SELECT AUDIT_LOG")]
+    assert len(rows) > entries  # some entries hold several changed fields
+    assert len(lookups) <= 3 + 6 * batches  # the session, the user filter's choices, and so on
 
 
 # --- both languages and the cost of a page -----------------------------------------------------

@@ -5,7 +5,7 @@ right-to-left columns in Persian."""
 import pytest
 import sqlalchemy as sa
 
-from crm.agreements.models import Agreement, StageRequest
+from crm.agreements.models import Agreement, StageChange, StageRequest
 from crm.extensions import db
 from tests.conftest import sign_in
 
@@ -81,3 +81,112 @@ def test_the_board_reads_right_to_left_in_persian(
     second = page.locator("#column-exploring").bounding_box()
     assert second["x"] < first["x"]  # the pipeline runs from the right
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+
+def _last_note(agreement) -> str:
+    return db.session.scalars(
+        sa.select(StageChange.note)
+        .where(StageChange.agreement_id == agreement.id)
+        .order_by(StageChange.id.desc())
+    ).first()
+
+
+def _drag(page, card_id: int, stage: str) -> None:
+    """Drag a card by its body onto another column with the mouse (Playwright's HTML5 drag and
+    drop in Chromium: the page's dragstart, dragover and drop handlers run). The board scrolls
+    sideways; the two columns are brought into view first, as a user would."""
+    source = page.locator(f"#card-{card_id} .board-days")
+    target = page.locator(f"#column-{stage}")
+    target.scroll_into_view_if_needed()
+    source.scroll_into_view_if_needed()
+    source.drag_to(target, target_position={"x": 40, "y": 20})
+
+
+def test_a_manager_drags_a_card_to_another_column_and_it_moves(
+    app, live_server, page, make_user, make_agreement
+):
+    manager = make_user("manager")
+    agreement = make_agreement(stage="internal_approval", title_en="Dragged memo")
+    make_agreement(stage="ready_to_sign", title_en="Already approved")  # a column with cards
+    sign_in(page, live_server, manager.email)
+    page.goto(f"{live_server}/agreements/board")
+    _drag(page, agreement.id, "ready_to_sign")  # a manager's move past approval: no request
+    card = page.locator(f"#card-{agreement.id}")
+    # the drop opens the card's form with the column's stage chosen and the note to write
+    assert card.locator("details").get_attribute("open") is not None
+    assert card.locator("select[name=stage]").input_value() == "ready_to_sign"
+    assert page.evaluate("document.activeElement.id") == f"note-{agreement.id}"
+    page.keyboard.type("Approved by the council")
+    with page.expect_navigation():
+        card.locator("button[type=submit]").click()
+    assert "The agreement moved to Ready to sign." in page.locator(".alert-success").inner_text()
+    assert page.locator(f"#column-ready_to_sign #card-{agreement.id}").count() == 1
+    assert page.locator(f"#column-internal_approval #card-{agreement.id}").count() == 0
+    with app.app_context():
+        moved = db.session.get(Agreement, agreement.id)
+        assert moved.stage == "ready_to_sign"
+        assert _last_note(moved) == "Approved by the council"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(StageRequest)) == 0
+
+
+def test_staff_dragging_a_card_out_of_internal_approval_asks_a_manager(
+    app, live_server, page, make_user, make_agreement
+):
+    staff = make_user("staff")
+    agreement = make_agreement(stage="internal_approval", title_en="Dragged approval")
+    sign_in(page, live_server, staff.email)
+    page.goto(f"{live_server}/agreements/board")
+    _drag(page, agreement.id, "ready_to_sign")
+    card = page.locator(f"#card-{agreement.id}")
+    assert card.locator("select[name=stage]").input_value() == "ready_to_sign"
+    card.locator("textarea[name=note]").fill("The council approved it on Monday")
+    with page.expect_navigation():
+        card.locator("button[type=submit]").click()
+    assert "sent to a manager for approval" in page.locator(".alert-success").inner_text()
+    assert page.locator(f"#column-internal_approval #card-{agreement.id}").count() == 1
+    assert _stage(app, agreement) == "internal_approval"
+    with app.app_context():
+        request = db.session.scalars(sa.select(StageRequest)).one()
+        assert (request.status, request.to_stage, request.requested_by_id) == (
+            "pending",
+            "ready_to_sign",
+            staff.id,
+        )
+        assert request.note == "The council approved it on Monday"
+
+
+def test_a_card_dropped_on_a_stage_it_cannot_reach_stays_where_it_was(
+    app, live_server, page, make_user, make_agreement
+):
+    staff = make_user("staff")
+    agreement = make_agreement(stage="drafting", title_en="Not yet")
+    make_agreement(stage="active", title_en="Live one")
+    sign_in(page, live_server, staff.email)
+    page.goto(f"{live_server}/agreements/board")
+    _drag(page, agreement.id, "active")  # drafting cannot jump to active
+    card = page.locator(f"#column-drafting #card-{agreement.id}")
+    assert card.count() == 1
+    assert card.locator("details").get_attribute("open") is None
+    assert _stage(app, agreement) == "drafting"
+
+
+def test_a_manager_drags_a_card_on_the_persian_board(
+    app, live_server, page, make_user, make_agreement
+):
+    manager = make_user("manager", locale="fa")
+    agreement = make_agreement(stage="exploring", title_en="Memo", title_fa="تفاهم‌نامهٔ حمل‌ونقل")
+    sign_in(page, live_server, manager.email)
+    page.goto(f"{live_server}/agreements/board")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    _drag(page, agreement.id, "drafting")  # the next column, to the left in Persian
+    card = page.locator(f"#card-{agreement.id}")
+    assert card.locator("select[name=stage]").input_value() == "drafting"
+    page.keyboard.type("پیش‌نویس به طرف مقابل فرستاده شد")
+    with page.expect_navigation():
+        card.locator("button[type=submit]").click()
+    assert page.locator(f"#column-drafting #card-{agreement.id}").count() == 1
+    assert page.locator(".alert-success").count() == 1
+    with app.app_context():
+        moved = db.session.get(Agreement, agreement.id)
+        assert moved.stage == "drafting"
+        assert _last_note(moved) == "پیش‌نویس به طرف مقابل فرستاده شد"

@@ -7,13 +7,17 @@ import pytest
 import sqlalchemy as sa
 
 from crm.activities.models import Activity
-from crm.agreements.models import STAGES, Agreement, Milestone, StageChange
+from crm.agreements.models import STAGES, Agreement, Milestone, StageChange, StageRequest
 from crm.audit import AuditEntry
 from crm.auth.models import ROLES, User
 from crm.demo.data import DEMO_PASSWORD
 from crm.demo.large import SIZES, sizes_for
 from crm.demo.small import TEHRAN, demo_email
 from crm.extensions import db
+from crm.formatting import Formatter
+from crm.health.lists import COMPARE_DAYS, falling_ids
+from crm.health.models import PartnerHealthHistory
+from crm.notifications.models import Notification
 from crm.partners.models import Contact, Partner
 from crm.reference import DOMAINS
 from crm.text import search_key
@@ -227,3 +231,31 @@ def test_large_set_leaves_no_pending_entries_in_the_search_indexes(postgres_data
         assert merge_pending_entries() == 0
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_fresh_demo_has_a_request_waiting_for_the_manager(app, seeded, client):
+    with app.app_context():
+        [request] = db.session.scalars(sa.select(StageRequest)).all()
+        assert request.status == "pending"
+        assert request.requested_by.email == demo_email("staff")
+        assert request.agreement.stage == request.from_stage == "internal_approval"
+        manager = db.session.scalar(sa.select(User).where(User.email == demo_email("manager")))
+        told = db.session.scalars(
+            sa.select(Notification.kind).where(Notification.user_id == manager.id)
+        ).all()
+        assert told == ["stage_request_waiting"]
+    client.post("/login", data={"email": demo_email("manager"), "password": DEMO_PASSWORD})
+    page = client.get("/agreements/requests").get_data(as_text=True)
+    assert request.note in page and "Sara Mohammadi" in page
+
+
+def test_a_fresh_demo_lists_partners_whose_health_fell(app, seeded, client):
+    with app.app_context():
+        days = db.session.scalars(sa.select(PartnerHealthHistory.day).distinct()).all()
+        assert len(days) == COMPARE_DAYS + 1  # a month of history and today
+        falling = list(db.session.scalars(falling_ids("drop", Formatter("en"))))
+        assert falling
+        names = {db.session.get(Partner, i).name_en for i in falling}
+    client.post("/login", data={"email": demo_email("viewer"), "password": DEMO_PASSWORD})
+    page = client.get("/partners/health/falling").get_data(as_text=True)
+    assert all(name.replace("'", "&#39;") in page for name in names)

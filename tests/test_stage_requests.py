@@ -108,7 +108,7 @@ def test_manager_grants_the_request_and_the_stage_moves(app, auth, client, make_
         assert any(e.object_type == "agreements" and "stage" in e.changes for e in audited)
         assert any(e.object_type == "agreement_stage_requests" for e in audited)
     [note] = _notifications(app, staff)
-    assert note.kind == "stage_request" and note.record_kind == "agreement"
+    assert note.kind == "stage_request_decided" and note.record_kind == "agreement"
     assert note.subject == (
         "Your request to move “Memorandum on urban transport” to Ready to sign was granted."
     )

@@ -5,7 +5,9 @@ manager's move (or any move elsewhere in the pipeline) happens at once through
 ``pipeline.move_stage``; a staff member's move out of internal approval is checked against the
 same rules and kept as a pending ``StageRequest``. A manager grants it (the agreement moves,
 through ``move_stage`` as the manager, so the stage history and the audit log record it) or
-refuses it with a reason; the requester is told in the app, in their own language.
+refuses it with a reason. The managers are told of a new request, and the requester of the
+decision, as notification kinds of ``crm.reminders.request_rules`` (in the app at once, and by
+e-mail as each of them chose), in each reader's language and time zone.
 """
 
 from datetime import date
@@ -16,14 +18,14 @@ from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from crm.agreements.models import STAGES, Agreement, StageChange, StageRequest
+from crm.agreements.models import Agreement, StageChange, StageRequest
 from crm.agreements.pipeline import StageError, becomes_request, check_move, move_stage
 from crm.extensions import db
-from crm.formatting import Formatter
 from crm.models import utcnow
-from crm.notifications.models import Notification
 from crm.permissions import can, current_actor, ensure, visible
 from crm.records import get_or_not_found, text_problems
+from crm.reminders import events
+from crm.reminders.request_rules import StageRequestDecided, StageRequestWaiting
 
 
 # --- making, granting and refusing one ---------------------------------------------------------
@@ -54,6 +56,7 @@ def move_or_request(
         db.session.flush()
     except IntegrityError:  # another request made at the same moment (one waits at a time)
         raise already from None  # the caller rolls back, as after any broken rule
+    _tell_managers(request)
     return request
 
 
@@ -107,31 +110,17 @@ def refuse(request: StageRequest, reason: str) -> None:
 
 
 def _tell_requester(request: StageRequest) -> None:
-    """An in-app notification in the requester's language; none when they may no longer see
-    the agreement (it became confidential), which they must not learn of."""
-    requester = request.requested_by
-    if requester is None or not requester.active or not can(requester, "view", request.agreement):
-        return
-    reader = Formatter.for_user(requester)
-    names = {"title": reader.name(request.agreement), "stage": STAGES[request.to_stage]}
-    if request.status == "granted":
-        text = _l("Your request to move “%(title)s” to %(stage)s was granted.", **names)
-    else:
-        text = _l(
-            "Your request to move “%(title)s” to %(stage)s was refused: %(reason)s",
-            reason=request.reason,
-            **names,
-        )
-    subject = reader.translate(text)
-    db.session.add(
-        Notification(
-            user_id=requester.id,
-            kind="stage_request",
-            subject=subject[:500],
-            record_kind="agreement",
-            record_id=request.agreement_id,
-        )
-    )
+    """The requester is told of the decision in their language (in the app, and by e-mail if
+    they chose); not when they may no longer see the agreement (it became confidential), which
+    they must not learn of."""
+    now = utcnow()
+    events.tell(StageRequestDecided().told(request, now), now)
+
+
+def _tell_managers(request: StageRequest) -> None:
+    """The managers who may see the agreement are told a request waits for them."""
+    now = utcnow()
+    events.tell(StageRequestWaiting().told(request, events.managers(), now), now)
 
 
 # --- lists -------------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ from crm.audit_trail.kinds import KIND_LABELS, KINDS
 from crm.auth.models import User
 from crm.extensions import db
 from crm.formatting import Formatter
-from crm.history import ACTIONS, names_of, referred_ids, shorten, value_text
+from crm.history import ACTIONS, referred_ids, shorten, value_text
 from crm.lists import Batch, stream_rows
+from crm.permissions import sees
 
 VIA = {"web": _l("In the app"), "job": _l("Background job"), "cli": _l("Command")}
 SYSTEM = _l("System")
@@ -117,27 +118,43 @@ def load_entries(ids: list[int]) -> list[AuditEntry]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _records(pairs: Iterable[tuple[str, int]]) -> dict[str, dict[int, Any]]:
-    """The records still there among (kind, id) pairs: one query per kind."""
-    wanted: dict[str, set[int]] = {}
+def _lookup(
+    pairs: Iterable[tuple[str, int]],
+    entries: Iterable[tuple[str, dict]],
+    reader: Any,
+    fmt: Formatter,
+) -> tuple[dict[str, dict[int, Any]], dict[Any, dict[int, str]]]:
+    """The records still there among (kind, id) ``pairs``, by kind, and the names behind the
+    ids in the changes of (kind, changes) ``entries`` that ``reader`` may see, by model: one
+    query per model for both, however many rows (a record and a name of the same model, say a
+    partner changed and a partner named in an agreement's change, come from the same query)."""
+    wanted: dict[Any, set[int]] = {}
+    records_of: dict[Any, set[int]] = {}
     for kind, record_id in pairs:
         if kind in KINDS:
-            wanted.setdefault(kind, set()).add(record_id)
-    found: dict[str, dict[int, Any]] = {}
-    for kind, ids in wanted.items():
-        model: Any = KINDS[kind].model
-        rows = db.session.scalars(select(model).where(model.id.in_(ids)))
-        found[kind] = {record.id: record for record in rows}
-    return found
-
-
-def _names(entries: Iterable[tuple[str, dict]], reader: Any, fmt: Formatter) -> dict:
-    """The names behind the ids in the changes of (kind, changes) pairs: a query per model."""
-    wanted: dict[Any, set[int]] = {}
+            records_of.setdefault(KINDS[kind].model, set()).add(record_id)
     for kind, changes in entries:
         if kind in KINDS:
             referred_ids(changes, KINDS[kind].targets, wanted)
-    return names_of(wanted, reader, fmt)
+    found: dict[Any, dict[int, Any]] = {}
+    for model in records_of.keys() | wanted.keys():
+        ids = records_of.get(model, set()) | wanted.get(model, set())
+        rows = db.session.scalars(select(model).where(model.id.in_(sorted(ids))))
+        found[model] = {obj.id: obj for obj in rows}
+    records = {
+        kind: {i: found[rk.model][i] for i in records_of[rk.model] if i in found[rk.model]}
+        for kind, rk in KINDS.items()
+        if rk.model in records_of
+    }
+    names = {
+        model: {
+            i: fmt.name(obj)
+            for i in ids
+            if (obj := found[model].get(i)) is not None and sees(reader, obj)
+        }
+        for model, ids in wanted.items()
+    }
+    return records, names
 
 
 def _value(text: str) -> Value:
@@ -172,9 +189,12 @@ def via_label(via: str | None, fmt: Formatter) -> str:
 
 def act_groups(entries: list[AuditEntry], reader: Any, fmt: Formatter) -> list[ActGroup]:
     """The entries of a page in words, grouped by act (they come in the trail's order)."""
-    pairs = [(e.object_type, e.object_id) for e in entries]
-    records = _records(pairs)
-    names = _names(((e.object_type, e.changes) for e in entries), reader, fmt)
+    records, names = _lookup(
+        [(e.object_type, e.object_id) for e in entries],
+        [(e.object_type, e.changes) for e in entries],
+        reader,
+        fmt,
+    )
     act_ids = {e.act_id for e in entries}
     totals = dict(
         db.session.execute(
@@ -204,6 +224,7 @@ def act_groups(entries: list[AuditEntry], reader: Any, fmt: Formatter) -> list[A
 
 
 # --- the export --------------------------------------------------------------------------------
+EXPORT_BATCH = 1000  # entries a batch; each batch costs one query per model it shows
 EXPORT_FIELDS = (
     "act",
     "at",
@@ -235,10 +256,11 @@ def export_rows(filters: AuditFilters, reader: Any, fmt: Formatter) -> Iterator[
         AuditEntry.changes,
     ).outerjoin(User, User.id == AuditEntry.user_id)
     system, deleted = fmt.translate(SYSTEM), fmt.translate(_l("(deleted)"))
-    for batch in stream_rows(_filtered(stmt, filters, fmt)):
+    for batch in stream_rows(_filtered(stmt, filters, fmt), EXPORT_BATCH):
         kinds, ids, changes = batch["object_type"], batch["object_id"], batch["changes"]
-        records = _records(zip(kinds, ids, strict=True))
-        names = _names(zip(kinds, changes, strict=True), reader, fmt)
+        records, names = _lookup(
+            zip(kinds, ids, strict=True), zip(kinds, changes, strict=True), reader, fmt
+        )
         out: dict[str, list[Any]] = {name: [] for name in EXPORT_FIELDS}
         for i, kind in enumerate(kinds):
             record = records.get(kind, {}).get(ids[i])

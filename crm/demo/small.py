@@ -9,14 +9,17 @@ from crm.activities.models import Activity
 from crm.agreements.models import Agreement, Milestone, StageChange
 from crm.auth.models import User
 from crm.auth.services import UserData, create_user
+from crm.demo import recent
 from crm.demo.data import CONTACTS, DEMO_DOMAIN, DEMO_PASSWORD, PARTNERS, USERS
 from crm.demo.data_work import ACTIVITIES, AGREEMENTS, MILESTONES, STAGE_PATHS
 from crm.extensions import db
+from crm.health.lists import COMPARE_DAYS
 from crm.partners.models import Contact, Partner
 from crm.permissions import acting_as
 from crm.reference import all_areas, ensure_cooperation_areas
 
 TEHRAN = ZoneInfo("Asia/Tehran")
+WAITING_AGREEMENT = "baghdad_arbaeen"  # in internal approval; its owner (staff) asks to move it
 SIGNED_STAGES = {"signed", "active", "renewal", "expired", "terminated"}
 # Stages only a manager may move an agreement into (past internal approval).
 MANAGER_STAGES = {"ready_to_sign", "signed", "active", "renewal", "expired", "terminated"}
@@ -82,6 +85,11 @@ def seed_small(today: date | None = None) -> dict[str, int]:
         _milestones(today, users, agreements)
         _activities(today, users, partners, agreements, contacts)
         db.session.flush()
+    asked_at = at_tehran(today - timedelta(days=2), "11:15")
+    recent.waiting_request(users["staff"], agreements[WAITING_AGREEMENT], asked_at)
+    history = range(COMPARE_DAYS, 0, -1)  # the days before today (today's: at the commit)
+    recent.health_history(at_tehran(today - timedelta(days=ago), "00:30") for ago in history)
+    db.session.flush()
     return {
         "users": len(users),
         "partners": len(partners),

@@ -18,9 +18,11 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from rq import Queue, SimpleWorker
 from rq.timeouts import TimerDeathPenalty
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 SWEEP_EVERY = 60  # seconds between sweeps
@@ -71,6 +73,32 @@ def enqueue(func: Callable[..., Any], *args: Any, job_id: str | None = None) -> 
         log.warning("could not enqueue %s: %s", func.__name__, error.__class__.__name__)
         return False
     return True
+
+
+AFTER_COMMIT = "crm_enqueue_after_commit"  # the session's jobs waiting for its commit
+
+
+def enqueue_after_commit(func: Callable[..., Any], *args: Any, job_id: str | None = None) -> None:
+    """Put a job on the queue once the session's transaction commits, so that the job finds
+    the rows it was given; dropped if the transaction is rolled back. (Like ``enqueue``, a job
+    that cannot be queued is logged: what it would do must be found again, as the sweep finds
+    pending reminders.)"""
+    from crm.extensions import db
+
+    db.session().info.setdefault(AFTER_COMMIT, []).append((func, args, job_id))
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_committed(session: Session) -> None:
+    waiting = session.info.pop(AFTER_COMMIT, [])
+    if waiting and has_app_context():
+        for func, args, job_id in waiting:
+            enqueue(func, *args, job_id=job_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(AFTER_COMMIT, None)
 
 
 class ThreadWorker(SimpleWorker):

@@ -78,7 +78,9 @@ def _deliver(reminder: Reminder, now: datetime, settings: Settings) -> str:
 
 def _email(reader: Formatter, recipient: Any, reminder: Reminder, message: Message):
     link = None
-    if message.record_kind in RECORD_LINKS:
+    if reminder.rule == "stage_request_waiting":  # where the manager grants or refuses it
+        link = mail.record_link("agreements.requests")
+    elif message.record_kind in RECORD_LINKS:
         endpoint, name = RECORD_LINKS[message.record_kind]
         link = mail.record_link(endpoint, **{name: message.record_id})
     elif reminder.rule == "digest":

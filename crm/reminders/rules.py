@@ -12,7 +12,6 @@ apply any more when delivery comes to it, and is cancelled.
 
 from calendar import isleap
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import count
 from typing import Any
@@ -27,34 +26,13 @@ from crm.extensions import db
 from crm.formatting import Formatter, local_to_utc, zone_of
 from crm.partners.models import Partner
 from crm.permissions import sees
+from crm.reminders.messages import Due, Message
 from crm.reminders.models import Reminder
+from crm.reminders.request_rules import StageRequestDecided, StageRequestWaiting
 from crm.reminders.settings import Settings
 
 DAY = 1440  # minutes
 LIVE_STAGES = ("signed", "active", "renewal")  # agreements whose expiry matters
-
-
-@dataclass(frozen=True)
-class Due:
-    """One reminder a sweep found: a ledger row to write for each channel."""
-
-    rule: str
-    record_kind: str
-    record_id: int
-    occurrence: str
-    recipient_id: int
-    due_at: datetime
-
-
-@dataclass(frozen=True)
-class Message:
-    """What a reminder says, in its reader's language: a subject and the lines of its body
-    (``(label, value)``), and the record it is about (for its link)."""
-
-    subject: str
-    lines: list[tuple[str, str]]
-    record_kind: str | None
-    record_id: int | None
 
 
 def morning(day: date, user: Any, settings: Settings) -> datetime:
@@ -653,5 +631,7 @@ RULES = {
         Anniversary(),
         DormantPartners(),
         Digest(),
+        StageRequestWaiting(),
+        StageRequestDecided(),
     )
 }

@@ -27,6 +27,8 @@ RULE_LABELS = {  # in the order the settings show them
     "milestone_due": _l("Milestones and obligations I am responsible for"),
     "agreement_lapsed": _l("Agreements that expired or renewed themselves"),
     "approval_waiting": _l("Agreements waiting for my approval (managers)"),
+    "stage_request_waiting": _l("Stage requests waiting for my decision (managers)"),
+    "stage_request_decided": _l("My stage requests granted or refused"),
     "anniversary": _l("Anniversaries of relationships and signings"),
     "dormant_partners": _l("My partners with no activity for a long time (weekly)"),
 }
