@@ -72,9 +72,7 @@ def test_dates_are_dates_and_numbers_numbers_in_english(
         name_en="Istanbul", population=15_655_924, relationship_since=date(2026, 11, 26)
     )
     make_agreement(parties=[partner], signed_on=date(2026, 11, 26), expires_on=date(2027, 3, 21))
-    make_activity(
-        partner=partner, starts_at=datetime(2026, 11, 26, 11, 0, tzinfo=UTC), due_on=None
-    )
+    make_activity(partner=partner, starts_at=datetime(2026, 11, 26, 11, 0, tzinfo=UTC), due_on=None)
     sheet = sheet_of(client.get("/partners/export.xlsx"))
     [row] = records_of(sheet)
     assert row["Population"].value == 15_655_924 and row["Population"].data_type == "n"
@@ -99,9 +97,7 @@ def test_in_persian_the_sheet_is_right_to_left_with_the_jalali_date_beside_each_
     auth.login("manager", locale="fa", timezone="Asia/Tehran")
     partner = make_partner(name_en="Istanbul", relationship_since=date(2026, 11, 26))
     make_contact(partner=partner, is_primary=True)
-    make_activity(
-        partner=partner, starts_at=datetime(2026, 11, 26, 11, 0, tzinfo=UTC), due_on=None
-    )
+    make_activity(partner=partner, starts_at=datetime(2026, 11, 26, 11, 0, tzinfo=UTC), due_on=None)
     csv_rows = client.get("/partners/export.csv").get_data(as_text=True).splitlines()
     sheet = sheet_of(client.get("/partners/export.xlsx"))
     assert sheet.sheet_view.rightToLeft
