@@ -163,11 +163,11 @@ class Memo(dict):
     """The cells of the values met so far (``memo[value]``), each worked out once by ``make``;
     forgotten all at once past ``limit`` values, so that memory stays flat on any export."""
 
-    def __init__(self, make: Callable[[Any], str], limit: int = 10_000) -> None:
+    def __init__(self, make: Callable[[Any], Any], limit: int = 10_000) -> None:
         super().__init__()
         self.make, self.limit = make, limit
 
-    def __missing__(self, value: Any) -> str:
+    def __missing__(self, value: Any) -> Any:
         if len(self) >= self.limit:
             self.clear()
         made = self[value] = self.make(value)
