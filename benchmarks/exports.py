@@ -4,7 +4,7 @@ and in Persian.
     .venv/bin/python -m benchmarks.exports                   # builds both sets in scratch SQLite
     .venv/bin/python -m benchmarks.exports --postgres        # both sets in scratch PostgreSQL dbs
     .venv/bin/python -m benchmarks.exports --database-url URL   # one existing, seeded database
-    .venv/bin/python -m benchmarks.exports --formats xlsx      # one format only
+    .venv/bin/python -m benchmarks.exports --formats xlsx --exports partners   # fewer
 
 Downloads go through the Flask test client, signed in as the demo manager, whose language is
 switched with the /locale form. On the large set each export is downloaded once cold, then
@@ -153,13 +153,15 @@ def measure(driver: Driver, url: str, repeat: int) -> Measure:
     return m
 
 
-def measure_set(app: Flask, repeat: int, formats, count_only: bool = False) -> dict:
+def measure_set(
+    app: Flask, repeat: int, formats, exports=EXPORTS, count_only: bool = False
+) -> dict:
     """{(export, language, format): Measure}; with ``count_only`` one download each, for its
     queries."""
     driver, results = Driver(app), {}
     for locale in LANGUAGES:
         driver.post("/locale", locale=locale)
-        for name in EXPORTS:
+        for name in exports:
             for kind in formats:
                 url = f"/{name}/export.{kind}"
                 if count_only:
@@ -171,7 +173,7 @@ def measure_set(app: Flask, repeat: int, formats, count_only: bool = False) -> d
     return results
 
 
-def report(large: dict, demo: dict | None, rss_how: str, formats) -> bool:
+def report(large: dict, demo: dict | None, rss_how: str, formats, exports=EXPORTS) -> bool:
     """Print the table; returns True when nothing was flagged."""
     print(f"\nRSS growth: ru_maxrss delta, {rss_how}; traced: tracemalloc peak.")
     header = (
@@ -180,7 +182,7 @@ def report(large: dict, demo: dict | None, rss_how: str, formats) -> bool:
     header += f"{'RSS warm':>9}{'traced':>8}{'queries':>8}{'demo q':>7}"
     print(header + "  flags (MB for memory)\n" + "-" * (len(header) + 24))
     clean = True
-    for name, locale, kind in ((n, lo, k) for n in EXPORTS for k in formats for lo in LANGUAGES):
+    for name, locale, kind in ((n, lo, k) for n in exports for k in formats for lo in LANGUAGES):
         m = large[name, locale, kind]
         demo_q = demo[name, locale, kind].query_text if demo else "-"
         flags = ["query count varies between runs"] if len(m.queries) > 1 else []
@@ -204,13 +206,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed downloads of each export")
     parser.add_argument("--scale", type=float, default=1.0, help="size of the large set")
     parser.add_argument("--formats", default=",".join(FORMATS), help="csv, xlsx or both")
+    parser.add_argument("--exports", default=",".join(EXPORTS), help="which lists to export")
     args = parser.parse_args()
     formats = [kind for kind in args.formats.split(",") if kind in FORMATS]
+    exports = [name for name in args.exports.split(",") if name in EXPORTS]
     rss_how = "peak reset before each download" if reset_peak_rss() else "peak NOT reset"
     if args.database_url:
-        report(
-            measure_set(make_app(args.database_url), args.repeat, formats), None, rss_how, formats
-        )
+        app = make_app(args.database_url)
+        report(measure_set(app, args.repeat, formats, exports), None, rss_how, formats, exports)
         return
     scratch, apps = [], {}
     try:
@@ -221,12 +224,12 @@ def main() -> None:
             else:
                 url = scratch_sqlite(name)
             apps[name] = build(url, name, 1.0 if name == "demo" else args.scale)
-        demo = measure_set(apps["demo"], 0, formats, count_only=True)
-        large = measure_set(apps["large"], args.repeat, formats)
+        demo = measure_set(apps["demo"], 0, formats, exports, count_only=True)
+        large = measure_set(apps["large"], args.repeat, formats, exports)
         for app in apps.values():
             with app.app_context():
                 db.engine.dispose()
-        clean = report(large, demo, rss_how, formats)
+        clean = report(large, demo, rss_how, formats, exports)
         print("\nno flags" if clean else "\nflags above need a look")
     finally:
         for db_name in scratch:
