@@ -94,7 +94,8 @@ def export_download(
 def csv_download(
     name: str, columns: Sequence[Column], rows: Callable[[], Iterable[Any]]
 ) -> Response:
-    """``export_download`` as CSV."""
+    """``export_download`` as CSV only (for a list that offers no workbook yet; every list
+    here serves both through ``export_download``)."""
     return export_download(name, columns, rows)
 
 
