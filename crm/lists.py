@@ -3,7 +3,7 @@
 Each list defines its export once, as a list of ``Column``s (a translated heading and a value of
 a row for a reader); ``write_csv`` streams any number of rows through them with one formatter
 made for the reader, so a download costs the same few queries and little memory however long
-it is (XLSX will be a second writer over the same columns).
+it is; ``crm.xlsx.write_xlsx`` is the second writer over the same columns and rows.
 """
 
 import csv
@@ -119,11 +119,13 @@ class Column:
     """One column of an export: a translated heading, the ``field`` of the rows it shows, and
     how a reader sees its values: ``show(fmt)`` gives the function that makes one value the
     reader's (a label, a country, a list of names), worked out once per distinct value.
-    Without ``show`` a value is written as ``cell`` writes it."""
+    Without ``show`` a value is written as ``cell`` writes it. ``dated``: a column of dates
+    or instants, beside which a workbook for a Persian reader has their Jalali text."""
 
     heading: Any
     field: str
     show: Callable[[Formatter], Callable[[Any], Any]] | None = None
+    dated: bool = False
 
 
 def label_of(table: Mapping[Any, Any]) -> Callable[[Formatter], Callable[[Any], str]]:
@@ -161,11 +163,11 @@ class Memo(dict):
     """The cells of the values met so far (``memo[value]``), each worked out once by ``make``;
     forgotten all at once past ``limit`` values, so that memory stays flat on any export."""
 
-    def __init__(self, make: Callable[[Any], str], limit: int = 10_000) -> None:
+    def __init__(self, make: Callable[[Any], Any], limit: int = 10_000) -> None:
         super().__init__()
         self.make, self.limit = make, limit
 
-    def __missing__(self, value: Any) -> str:
+    def __missing__(self, value: Any) -> Any:
         if len(self) >= self.limit:
             self.clear()
         made = self[value] = self.make(value)

@@ -27,10 +27,11 @@ def url_with(**changes: Any) -> str:
     return url_for(request.endpoint or "main.index", **(request.view_args or {}), **args)
 
 
-def url_with_filters(endpoint: str) -> str:
-    """``endpoint`` with the current list's query arguments, less the page number."""
+def url_with_filters(endpoint: str, **values: Any) -> str:
+    """``endpoint`` with the current list's query arguments, less the page number, and
+    ``values`` (an export's ``file_format``)."""
     args: dict[str, Any] = {k: v for k, v in request.args.items(multi=True) if k != "page"}
-    return url_for(endpoint, **args)
+    return url_for(endpoint, **{**args, **values})
 
 
 _ID_SLOT = 86420975319  # stands for the id while a record's URL is built once per request

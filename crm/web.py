@@ -1,6 +1,6 @@
 """What the views share: the id converter of paths, the reader's formatter, pages of a list,
-CSV downloads, safe redirects, and a service's rule messages shown on the form they belong
-to."""
+CSV and XLSX downloads, safe redirects, and a service's rule messages shown on the form they
+belong to."""
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -19,6 +19,8 @@ from crm.formatting import Formatter
 from crm.i18n import current_formatter
 from crm.lists import CappedPagination, Column, paginate, write_csv
 from crm.text import parse_id, whole_number
+from crm.xlsx import MIMETYPE as XLSX
+from crm.xlsx import write_xlsx
 
 D = TypeVar("D")
 R = TypeVar("R")
@@ -61,24 +63,40 @@ def page_of(
     return result
 
 
-def csv_download(
-    name: str, columns: Sequence[Column], rows: Callable[[], Iterable[Any]]
+def export_download(
+    name: str,
+    columns: Sequence[Column],
+    rows: Callable[[], Iterable[Any]],
+    kind: str = "csv",
+    title: Any = "",
 ) -> Response:
-    """The rows that ``rows()`` gives, streamed as ``name``-today.csv for the signed-in
-    reader, today being the reader's day in the reader's calendar (``activities-1405-09-06.csv``
-    in Persian). ``rows`` is called once the download starts: by then the request's database
-    session is a fresh one."""
+    """The rows that ``rows()`` gives, streamed as ``name``-today.csv (or .xlsx, by ``kind``;
+    ``title`` names the sheet) for the signed-in reader, today being the reader's day in the
+    reader's calendar (``activities-1405-09-06.csv`` in Persian). Both writers take the same
+    columns and rows. ``rows`` is called once the download starts: by then the request's
+    database session is a fresh one."""
     reader = fmt()
-    filename = f"{name}-{reader.file_date()}.csv"
+    filename = f"{name}-{reader.file_date()}.{kind}"
 
-    def generate() -> Iterator[str]:
-        yield from write_csv(columns, rows(), reader)
+    def generate() -> Iterator[Any]:
+        if kind == "xlsx":
+            yield from write_xlsx(columns, rows(), reader, title)
+        else:
+            yield from write_csv(columns, rows(), reader)
 
     return Response(
         stream_with_context(generate()),
-        mimetype="text/csv",
+        mimetype=XLSX if kind == "xlsx" else "text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def csv_download(
+    name: str, columns: Sequence[Column], rows: Callable[[], Iterable[Any]]
+) -> Response:
+    """``export_download`` as CSV only (for a list that offers no workbook yet; every list
+    here serves both through ``export_download``)."""
+    return export_download(name, columns, rows)
 
 
 def safe_next(target: str | None, default: str) -> str:

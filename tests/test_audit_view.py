@@ -80,6 +80,7 @@ def test_only_administrators_may_read_or_export_the_audit_trail(auth, client, ro
     auth.login(role)
     assert client.get(PAGE).status_code == 403
     assert client.get(EXPORT).status_code == 403
+    assert client.get(EXPORT.replace(".csv", ".xlsx")).status_code == 403
     assert 'href="/admin/audit"' not in _text(client.get("/"))
 
 
@@ -565,3 +566,31 @@ def test_migration_0013_gives_old_entries_acts_on_sqlite(tmp_path):
 @pytest.mark.postgres
 def test_migration_0013_gives_old_entries_acts_on_postgresql(postgres_database):
     _gives_old_entries_acts(postgres_database)
+
+
+@pytest.mark.parametrize("locale", ["en", "fa"])
+def test_the_workbook_export_has_real_times_and_keeps_formulas_as_text(
+    acting, auth, client, make_user, locale
+):
+    from openpyxl import load_workbook
+
+    acting(make_user("staff", display_name="=cmd|' /C calc'!A0"), lambda: _new_partner())
+    auth.login("admin", locale=locale)
+    query = {"kind": "partners"}
+    rows = _csv(client.get(EXPORT, query_string=query))
+    response = client.get(EXPORT.replace(".csv", ".xlsx"), query_string=query)
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].endswith('.xlsx"')
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    header = [cell.value for cell in sheet[1]]
+    # the CSV's columns, and in Persian the Jalali text of the time beside it
+    assert header == (rows[0][:2] + [header[2]] + rows[0][2:] if locale == "fa" else rows[0])
+    assert sheet.sheet_view.rightToLeft is (locale == "fa")
+    assert sheet.max_row == len(rows)
+    first = list(sheet[2])
+    assert first[1].is_date and first[1].value.year == datetime.now(UTC).year
+    if locale == "fa":
+        assert first[2].value == rows[1][1]  # the same Jalali text as the CSV's
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert not [cell for cell in cells if cell.data_type == "f"]
+    assert "=cmd|' /C calc'!A0" in [cell.value for cell in cells]  # as typed, text

@@ -3,10 +3,12 @@ reference, its activities' subjects, that a partner is its party, or that it exi
 every place a record or its name can appear, for both roles, with the manager as the control
 (who sees everything, so the test can fail)."""
 
+import io
 import re
 from datetime import date
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from crm.activities.models import Activity
@@ -97,8 +99,21 @@ def _pages(w) -> list[str]:
         "/activities/export.csv",
         "/contacts/export.csv",
         "/partners/export.csv",
+        "/agreements/export.xlsx",
+        "/activities/export.xlsx",
+        "/contacts/export.xlsx",
+        "/partners/export.xlsx",
         "/partners/lookup?q=kazan",
     ]
+
+
+def _text(response) -> str:
+    """A page's text, or every cell of a downloaded workbook."""
+    if not response.mimetype.endswith(".sheet"):
+        return response.get_data(as_text=True)
+    workbook = load_workbook(io.BytesIO(response.get_data()), read_only=True)
+    cells = (cell for sheet in workbook for row in sheet.values for cell in row)
+    return "\n".join(str(cell) for cell in cells if cell is not None)
 
 
 def _leaks(client, w) -> dict[str, list[str]]:
@@ -106,7 +121,7 @@ def _leaks(client, w) -> dict[str, list[str]]:
     for url in _pages(w):
         response = client.get(url)
         assert response.status_code == 200, url
-        body = response.get_data(as_text=True)
+        body = _text(response)
         hits = [s for s in SECRETS if s.lower() in body.lower()]
         if hits:
             found[url] = hits
@@ -137,6 +152,8 @@ def test_the_manager_sees_what_the_others_do_not(auth, client, world):
     leaks = _leaks(client, world)
     assert SECRETS[0] in leaks[f"/partners/{world['kazan'].id}"]
     assert SECRETS[3] in leaks["/activities/export.csv"]
+    assert SECRETS[3] in leaks["/activities/export.xlsx"]
+    assert SECRETS[0] in leaks["/agreements/export.xlsx"]
     assert SECRETS[0] in leaks[f"/activities/{world['follow']}"]  # in the history
 
 

@@ -127,12 +127,32 @@ FORM_PAGES = {
         ("POST", "/agreements/{agreement_id}/milestones/{milestone_id}/edit"),
     ],
     "ActivityForm": [("POST", "/activities/new"), ("POST", "/activities/{activity_id}/edit")],
-    "PartnerFilterForm": [("GET", "/partners/"), ("GET", "/partners/export.csv")],
-    "ContactFilterForm": [("GET", "/contacts/"), ("GET", "/contacts/export.csv")],
-    "AgreementFilterForm": [("GET", "/agreements/"), ("GET", "/agreements/export.csv")],
-    "ActivityFilterForm": [("GET", "/activities/"), ("GET", "/activities/export.csv")],
+    "PartnerFilterForm": [
+        ("GET", "/partners/"),
+        ("GET", "/partners/export.csv"),
+        ("GET", "/partners/export.xlsx"),
+    ],
+    "ContactFilterForm": [
+        ("GET", "/contacts/"),
+        ("GET", "/contacts/export.csv"),
+        ("GET", "/contacts/export.xlsx"),
+    ],
+    "AgreementFilterForm": [
+        ("GET", "/agreements/"),
+        ("GET", "/agreements/export.csv"),
+        ("GET", "/agreements/export.xlsx"),
+    ],
+    "ActivityFilterForm": [
+        ("GET", "/activities/"),
+        ("GET", "/activities/export.csv"),
+        ("GET", "/activities/export.xlsx"),
+    ],
     "PackForm": [("GET", "/files/pack"), ("POST", "/files/pack")],
-    "AuditFilterForm": [("GET", "/admin/audit"), ("GET", "/admin/audit/export.csv")],
+    "AuditFilterForm": [
+        ("GET", "/admin/audit"),
+        ("GET", "/admin/audit/export.csv"),
+        ("GET", "/admin/audit/export.xlsx"),
+    ],
 }
 # Query arguments the views read themselves; TEXT_ARGS are not numbers.
 QUERY_ARGS = {"page", "partner_id", "agreement_id"}

@@ -380,6 +380,27 @@ def test_the_falling_export_is_excel_ready_and_safe(auth, client, falling):
     ]
 
 
+@pytest.mark.parametrize("locale", ["en", "fa"])
+def test_the_falling_workbook_has_numbers_as_numbers_and_the_formula_as_text(
+    auth, client, falling, locale
+):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    auth.login("viewer", locale=locale)
+    response = client.get("/partners/health/falling.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(BytesIO(response.get_data())).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == rows_of(client.get("/partners/health/falling.csv"))[0]
+    assert [row[1] for row in rows[1:]] == ["Kazan", "=HYPERLINK(1)"]
+    assert sheet["B3"].data_type == "s"  # text, not a formula
+    assert rows[1][4:7] == [90, 0, 90]  # numbers a spreadsheet sums
+    assert sheet.sheet_view.rightToLeft is (locale == "fa")
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:I3"
+
+
 def test_the_falling_list_in_persian_is_right_to_left_with_persian_digits(auth, client, falling):
     auth.login("viewer", locale="fa")
     page = client.get("/partners/health/falling").get_data(as_text=True)
@@ -396,10 +417,15 @@ def test_bad_input_on_the_falling_list_never_fails(auth, client, falling, query)
     auth.login("viewer")
     assert client.get(f"/partners/health/falling{query}").status_code == 200
     assert client.get(f"/partners/health/falling.csv{query}").status_code == 200
+    assert client.get(f"/partners/health/falling.xlsx{query}").status_code == 200
 
 
 def test_the_falling_list_needs_a_sign_in(client):
-    for path in ("/partners/health/falling", "/partners/health/falling.csv"):
+    for path in (
+        "/partners/health/falling",
+        "/partners/health/falling.csv",
+        "/partners/health/falling.xlsx",
+    ):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
 

@@ -22,7 +22,15 @@ from crm.reminders.settings import load as reminder_settings
 from crm.security import require
 from crm.templating import register_code_tables, register_globals
 from crm.text import parse_id
-from crm.web import archive_or_restore, csv_download, fmt, page_of, safe_next, show_errors, submit
+from crm.web import (
+    archive_or_restore,
+    export_download,
+    fmt,
+    page_of,
+    safe_next,
+    show_errors,
+    submit,
+)
 
 EXPORT_COLUMNS = [
     Column(_l("Number"), "id"),
@@ -30,8 +38,8 @@ EXPORT_COLUMNS = [
     Column(_l("Subject"), "subject"),
     Column(_l("Partner"), "partner"),
     Column(_l("Agreement"), "agreement"),
-    Column(_l("When"), "starts_at"),
-    Column(_l("Due date"), "due_on"),
+    Column(_l("When"), "starts_at", dated=True),
+    Column(_l("Due date"), "due_on", dated=True),
     Column(_l("Status"), "status", label_of(ACTIVITY_STATUSES)),
     Column(_l("Owner"), "owner"),
     Column(_l("Location"), "location"),
@@ -93,14 +101,19 @@ def index():
     )
 
 
-@bp.route("/export.csv")
+@bp.route("/export.xlsx", defaults={"file_format": "xlsx"})
+@bp.route("/export.csv", defaults={"file_format": "csv"})
 @require("viewer")
-def export():
+def export(file_format: str):
     """The activities of the list (visible ones, its filters and sort) as a spreadsheet."""
     _form, filters = _filters()
     reader, user = fmt(), current_user._get_current_object()
-    return csv_download(
-        "activities", EXPORT_COLUMNS, lambda: lists.export_rows(user, filters, reader)
+    return export_download(
+        "activities",
+        EXPORT_COLUMNS,
+        lambda: lists.export_rows(user, filters, reader),
+        file_format,
+        _l("Activities"),
     )
 
 

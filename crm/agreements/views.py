@@ -29,7 +29,7 @@ from crm.partners.services import partner_names
 from crm.security import require
 from crm.templating import register_code_tables, register_globals
 from crm.text import parse_id
-from crm.web import archive_or_restore, csv_download, fmt, page_of, submit
+from crm.web import archive_or_restore, export_download, fmt, page_of, submit
 
 EXPORT_COLUMNS = [
     Column(_l("Number"), "id"),
@@ -40,9 +40,9 @@ EXPORT_COLUMNS = [
     Column(_l("Stage"), "stage", label_of(STAGES)),
     Column(_l("Parties"), "parties"),
     Column(_l("Cooperation areas"), "areas"),
-    Column(_l("Signed on"), "signed_on"),
-    Column(_l("Effective from"), "effective_on"),
-    Column(_l("Expires on"), "expires_on"),
+    Column(_l("Signed on"), "signed_on", dated=True),
+    Column(_l("Effective from"), "effective_on", dated=True),
+    Column(_l("Expires on"), "expires_on", dated=True),
     Column(_l("Owner"), "owner"),
     Column(_l("Confidentiality"), "confidentiality", label_of(CONFIDENTIALITY)),
 ]
@@ -95,14 +95,19 @@ def index():
     )
 
 
-@bp.route("/export.csv")
+@bp.route("/export.xlsx", defaults={"file_format": "xlsx"})
+@bp.route("/export.csv", defaults={"file_format": "csv"})
 @require("viewer")
-def export():
+def export(file_format: str):
     """The agreements of the list (visible ones, its filters and sort) as a spreadsheet."""
     filters = filters_of(AgreementFilterForm(request.args))
     reader, user = fmt(), current_user._get_current_object()
-    return csv_download(
-        "agreements", EXPORT_COLUMNS, lambda: lists.export_rows(user, filters, reader)
+    return export_download(
+        "agreements",
+        EXPORT_COLUMNS,
+        lambda: lists.export_rows(user, filters, reader),
+        file_format,
+        _l("Agreements"),
     )
 
 

@@ -11,11 +11,11 @@ from crm.audit_trail.kinds import KINDS
 from crm.fields import choices, form_values
 from crm.lists import Column
 from crm.security import require
-from crm.web import csv_download, fmt, page_of
+from crm.web import export_download, fmt, page_of
 
 EXPORT_COLUMNS = [
     Column(_l("Act"), "act"),
-    Column(_l("When"), "at"),
+    Column(_l("When"), "at", dated=True),
     Column(_l("User"), "user"),
     Column(_l("How"), "via"),
     Column(_l("Action"), "action"),
@@ -53,12 +53,17 @@ def index():
     )
 
 
-@bp.route("/export.csv")
+@bp.route("/export.xlsx", defaults={"file_format": "xlsx"})
+@bp.route("/export.csv", defaults={"file_format": "csv"})
 @require("admin")
-def export():
+def export(file_format: str):
     """The filtered log as a spreadsheet: one row per changed field."""
     _form, filters = _filters()
     reader, user = fmt(), current_user._get_current_object()
-    return csv_download(
-        "audit-log", EXPORT_COLUMNS, lambda: services.export_rows(filters, user, reader)
+    return export_download(
+        "audit-log",
+        EXPORT_COLUMNS,
+        lambda: services.export_rows(filters, user, reader),
+        file_format,
+        _l("Audit trail"),
     )

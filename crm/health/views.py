@@ -9,7 +9,7 @@ from crm.health.score import BAND_STYLES, BANDS, band, reason_texts, signed_poin
 from crm.lists import Column, clean_sort
 from crm.security import require
 from crm.templating import register_code_tables, register_globals
-from crm.web import csv_download, fmt, page_of
+from crm.web import export_download, fmt, page_of
 
 EXPORT_COLUMNS = [
     Column(_l("Number"), "id"),
@@ -50,8 +50,15 @@ def falling():
     return render_template("health/falling.html", page=page, sort=sort, day=compared_day())
 
 
-@bp.route("/partners/health/falling.csv")
+@bp.route("/partners/health/falling.xlsx", defaults={"file_format": "xlsx"})
+@bp.route("/partners/health/falling.csv", defaults={"file_format": "csv"})
 @require("viewer")
-def export():
+def export(file_format: str):
     sort, reader = _sort(), fmt()
-    return csv_download("falling-health", EXPORT_COLUMNS, lambda: export_falling(sort, reader))
+    return export_download(
+        "falling-health",
+        EXPORT_COLUMNS,
+        lambda: export_falling(sort, reader),
+        file_format,
+        _l("Falling health"),
+    )

@@ -17,7 +17,7 @@ from crm.partners import contacts as contact_services
 from crm.partners.forms import ContactFilterForm, ContactForm
 from crm.partners.models import CONTACT_LANGUAGES, Partner
 from crm.security import require
-from crm.web import archive_or_restore, csv_download, fmt, page_of, submit
+from crm.web import archive_or_restore, export_download, fmt, page_of, submit
 
 EXPORT_COLUMNS = [
     Column(_l("Number"), "id"),
@@ -59,14 +59,19 @@ def contacts():
     )
 
 
-@bp.route("/contacts/export.csv")
+@bp.route("/contacts/export.xlsx", defaults={"file_format": "xlsx"})
+@bp.route("/contacts/export.csv", defaults={"file_format": "csv"})
 @require("viewer")
-def export_contacts():
+def export_contacts(file_format: str):
     """The contacts of the list, with its filters and sort, as a spreadsheet."""
     _form, filters, _partner = _filters()
     reader = fmt()
-    return csv_download(
-        "contacts", EXPORT_COLUMNS, lambda: contact_services.export_rows(filters, reader)
+    return export_download(
+        "contacts",
+        EXPORT_COLUMNS,
+        lambda: contact_services.export_rows(filters, reader),
+        file_format,
+        _l("Contacts"),
     )
 
 

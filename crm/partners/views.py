@@ -18,7 +18,7 @@ from crm.partners.models import CONTACT_LANGUAGES, PARTNER_KINDS, RELATIONSHIPS
 from crm.reference import DOMAINS
 from crm.security import require
 from crm.templating import register_code_tables
-from crm.web import archive_or_restore, csv_download, fmt, page_of, submit
+from crm.web import archive_or_restore, export_download, fmt, page_of, submit
 
 EXPORT_COLUMNS = [
     Column(_l("Number"), "id"),
@@ -31,7 +31,7 @@ EXPORT_COLUMNS = [
     Column(_l("Region or province"), "region"),
     Column(_l("Population"), "population"),
     Column(_l("Relationship"), "relationship_type", label_of(RELATIONSHIPS)),
-    Column(_l("Relationship since"), "relationship_since"),
+    Column(_l("Relationship since"), "relationship_since", dated=True),
     Column(_l("Owner"), "owner"),
     Column(_l("Cooperation areas"), "areas"),
     Column(_l("Website"), "website"),
@@ -62,14 +62,19 @@ def index():
     return render_template("partners/index.html", form=form, page=page, sort=filters.sort)
 
 
-@bp.route("/partners/export.csv")
+@bp.route("/partners/export.xlsx", defaults={"file_format": "xlsx"})
+@bp.route("/partners/export.csv", defaults={"file_format": "csv"})
 @require("viewer")
-def export():
+def export(file_format: str):
     """The partners of the list, with its filters and sort, as a spreadsheet."""
     _form, filters = _filters()
     reader, user = fmt(), current_user._get_current_object()
-    return csv_download(
-        "partners", EXPORT_COLUMNS, lambda: services.export_rows(filters, reader, user)
+    return export_download(
+        "partners",
+        EXPORT_COLUMNS,
+        lambda: services.export_rows(filters, reader, user),
+        file_format,
+        _l("Partners"),
     )
 
 
