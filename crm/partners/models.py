@@ -97,6 +97,9 @@ class Partner(
     # the country's name as a sort key, per reader's language (``country_sort_key``)
     sort_country_en: Mapped[str] = mapped_column(SortKey, default="", server_default="")
     sort_country_fa: Mapped[str] = mapped_column(SortKey, default="", server_default="")
+    # the partner it was merged into (it is archived then; crm.duplicates): a plain number, so
+    # that SQLite adds the column in place and the table keeps its search triggers
+    merged_into_id: Mapped[int | None]
 
     owner: Mapped[User | None] = relationship()
     areas: Mapped[list[CooperationArea]] = relationship(
@@ -144,6 +147,8 @@ class Contact(
     language: Mapped[str] = mapped_column(String(8), default="en")
     notes: Mapped[str] = mapped_column(Text, default="", info={"max_length": 5000})
     is_primary: Mapped[bool] = mapped_column(default=False)
+    # the contact it was merged into (it is archived then), as ``Partner.merged_into_id``
+    merged_into_id: Mapped[int | None]
 
     partner: Mapped[Partner] = relationship(back_populates="contacts")
 
