@@ -179,11 +179,11 @@ def undo(merge_id: int):
         )
         flash(
             ngettext(
-                "%(num)s record was changed after the merge and was left as it is: %(records)s.",
-                "%(num)s records were changed after the merge and were left as they are: "
+                "%(count)s record was changed after the merge and was left as it is: %(records)s.",
+                "%(count)s records were changed after the merge and were left as they are: "
                 "%(records)s.",
                 len(kept),
-                num=reader.number(len(kept)),
+                count=reader.number(len(kept)),
                 records=records,
             ),
             "warning",
