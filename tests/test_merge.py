@@ -280,3 +280,20 @@ def test_the_merges_page_is_for_managers_and_offers_undo_to_admins(app, auth, cl
     auth.logout()
     auth.login("staff", locale="en")
     assert client.get("/duplicates/merges").status_code == 403
+
+
+def test_the_survivor_shows_the_merged_partners_history_and_the_other_points_to_it(
+    app, auth, client, pair
+):
+    auth.login("manager", locale="en")
+    keep, other = pair["keep"], pair["other"]
+    with app.app_context():
+        db.session.get(Partner, other.id).website = "https://teheran.example"
+        db.session.commit()
+    _merge(client, app, pair)
+    page = client.get(f"/partners/{keep.id}").get_data(as_text=True)
+    assert "https://teheran.example" in page  # the other's change, in the survivor's history
+    page = client.get(f"/partners/{other.id}").get_data(as_text=True)
+    notice = page.split('id="merged-into"')[1].split("</div>")[0]
+    assert "This partner was merged into Tehran." in notice
+    assert f'href="/partners/{keep.id}"' in notice

@@ -123,10 +123,9 @@ def partner_pairs(user: Any) -> list[Pair]:
         ("shared_email", func.lower(Contact.email)),
         ("shared_phone", Contact.phone),
     ):
-        for ids in _shared(column, Contact.partner_id, Contact.archived_at.is_(None)).values():
-            ids &= current
-            if len(ids) > 1:
-                pairs.add_group(ids, reason)
+        for shared in _shared(column, Contact.partner_id, Contact.archived_at.is_(None)).values():
+            if len(shared & current) > 1:
+                pairs.add_group(shared & current, reason)
     return pairs.sorted()
 
 
@@ -160,7 +159,7 @@ def contact_pairs(user: Any) -> list[Pair]:
         ("shared_email", func.lower(Contact.email)),
         ("shared_phone", Contact.phone),
     ):
-        for ids in _shared(column, Contact.id, condition).values():
-            if len(ids) > 1:
-                pairs.add_group(ids, reason)
+        for shared in _shared(column, Contact.id, condition).values():
+            if len(shared) > 1:
+                pairs.add_group(shared, reason)
     return pairs.sorted()

@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.extensions import Model
+from crm.extensions import Model, db
 from crm.models import UTCDateTime, utcnow
 
 MERGE_KINDS = ("partner", "contact")
@@ -22,7 +22,7 @@ class Merge(Model):
     back what was not changed since."""
 
     __tablename__ = "merges"
-    __table_args__ = (Index("ix_merges_kind_merged", "kind", "merged_id"),)
+    __table_args__ = (Index("ix_merges_kind_survivor", "kind", "survivor_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -44,3 +44,16 @@ class Merge(Model):
 
     def __repr__(self) -> str:
         return f"<Merge {self.id} {self.kind} {self.merged_id} into {self.survivor_id}>"
+
+
+def merged_into(record: Any) -> list[int]:
+    """The ids of the partners (or contacts) merged into ``record`` and not undone: its page's
+    history shows theirs too."""
+    kind = "partner" if record.__tablename__ == "partners" else "contact"
+    return list(
+        db.session.scalars(
+            select(Merge.merged_id).where(
+                Merge.kind == kind, Merge.survivor_id == record.id, Merge.undone_at.is_(None)
+            )
+        )
+    )

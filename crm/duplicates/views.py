@@ -56,6 +56,7 @@ def _user() -> Any:
 @require("staff")
 def index():
     kind = "contacts" if request.args.get("kind") == "contacts" else "partners"
+    rows: list[tuple[Any, Any, str]]
     if kind == "contacts":
         page = _page(finder.contact_pairs(_user()))
         rows = review.load_contact_pairs(list(page.items))

@@ -39,7 +39,7 @@ def upgrade():
     )
     with op.batch_alter_table('merges', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_merges_created_at'), ['created_at'], unique=False)
-        batch_op.create_index('ix_merges_kind_merged', ['kind', 'merged_id'], unique=False)
+        batch_op.create_index('ix_merges_kind_survivor', ['kind', 'survivor_id'], unique=False)
 
     for table in ('partners', 'contacts'):  # ALTER TABLE ADD COLUMN: SQLite keeps the triggers
         op.add_column(table, sa.Column('merged_into_id', sa.Integer(), nullable=True))
@@ -50,7 +50,7 @@ def downgrade():
         op.execute(f'ALTER TABLE {table} DROP COLUMN merged_into_id')
 
     with op.batch_alter_table('merges', schema=None) as batch_op:
-        batch_op.drop_index('ix_merges_kind_merged')
+        batch_op.drop_index('ix_merges_kind_survivor')
         batch_op.drop_index(batch_op.f('ix_merges_created_at'))
 
     op.drop_table('merges')
