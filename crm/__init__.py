@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.auth import views as _auth_views  # noqa: F401
     from crm.dossiers import views as _dossier_views  # noqa: F401
     from crm.duplicates import bp as duplicates_bp
+    from crm.duplicates import contact_views as _duplicate_contact_views  # noqa: F401
     from crm.duplicates import views as _duplicate_views  # noqa: F401
     from crm.files import bp as files_bp
     from crm.files import views as _file_views  # noqa: F401

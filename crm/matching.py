@@ -19,6 +19,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -81,6 +82,14 @@ def latin_words(name: str | None) -> tuple[str, ...]:
     return tuple(words)
 
 
+def block_of(words: tuple[str, ...]) -> tuple:
+    """Where the finder looks for transliterations of a name: the numbers in it and the first
+    consonant of each word ("Isfahan Municipality" and "Esfahan Municipality": ((), ("m",
+    "s"))). Two similar names (``similar_words_lists``) nearly always share it."""
+    numbers = tuple(sorted(word for word in words if word.isdigit()))
+    return numbers, tuple(sorted((word.lstrip("aeiou") or word)[0] for word in words))
+
+
 def _skeleton(word: str) -> str:
     return _VOWELS.sub("", word)
 
@@ -119,20 +128,24 @@ def similar_names(a: str | None, b: str | None) -> bool:
 
 @dataclass(frozen=True)
 class Names:
-    """A partner's names, prepared once for comparing: normalised keys and folded Latin words."""
+    """A partner's names, prepared once for comparing: normalised keys, folded Latin words,
+    and for each Latin name the text the prefilter compares and the block it belongs to."""
 
     keys: frozenset[str]
     latin: tuple[tuple[str, ...], ...]
+    prefilter_texts: tuple[str, ...] = ()
+    blocks: tuple[tuple, ...] = ()
 
     @classmethod
     def of(cls, names: Iterable[str | None]) -> "Names":
-        names = list(names)
-        latin = {words for words in map(latin_words, names) if words}
-        return cls(frozenset(name_keys(*names)), tuple(sorted(latin)))
-
-    @property
-    def prefilter_texts(self) -> list[str]:
-        return [" ".join(sorted(words)) for words in self.latin]
+        names = list(dict.fromkeys(name for name in names if name))
+        latin = tuple(sorted({words for words in map(latin_words, names) if words}))
+        return cls(
+            frozenset(name_keys(*names)),
+            latin,
+            tuple(" ".join(sorted(words)) for words in latin),
+            tuple(block_of(words) for words in latin),
+        )
 
     def reason(self, other: "Names") -> str | None:
         """Why ``other`` is probably the same partner, or None."""
@@ -144,7 +157,15 @@ class Names:
 
 
 def partner_names(partner: Any) -> Names:
-    return Names.of((partner.name_en, partner.name_fa, partner.name_local))
+    """A partner's (or a row's) names, prepared for comparing."""
+    return _prepared(partner.name_en, partner.name_fa, partner.name_local)
+
+
+@lru_cache(maxsize=100_000)
+def _prepared(*names: str | None) -> Names:
+    """``Names.of``, remembered: the finder prepares every partner's names on each page, and
+    names change seldom (a pure function of its arguments, so every process may keep it)."""
+    return Names.of(names)
 
 
 # --- partners ------------------------------------------------------------------------------------
@@ -180,7 +201,9 @@ class PartnerMatcher:
 
     def __init__(self, rows: Iterable[Any] = ()) -> None:
         self._by_key: dict[tuple[str | None, str], set[int]] = defaultdict(set)
-        self._latin: dict[str | None, list[tuple[str, int, tuple[str, ...]]]] = defaultdict(list)
+        # per (country, block): the prefilter's texts and, in the same order, their partners
+        self._texts: dict[tuple, list[str]] = defaultdict(list)
+        self._ids: dict[tuple, list[int]] = defaultdict(list)
         self._names: dict[int, Names] = {}
         self._archived: set[int] = set()
         for row in rows:
@@ -213,8 +236,9 @@ class PartnerMatcher:
             self._archived.add(row.id)
         for key in names.keys:
             self._by_key[(country, key)].add(row.id)
-        for text, words in zip(names.prefilter_texts, names.latin, strict=True):
-            self._latin[country].append((text, row.id, words))
+        for text, block in zip(names.prefilter_texts, names.blocks, strict=True):
+            self._texts[(country, block)].append(text)
+            self._ids[(country, block)].append(row.id)
 
     def match_ids(
         self, names: Iterable[str | None], country: str | None, exclude_id: int | None = None
@@ -226,13 +250,12 @@ class PartnerMatcher:
         for key in wanted.keys:
             for partner_id in self._by_key.get((country, key), ()):
                 found[partner_id] = "same_name"
-        choices = self._latin.get(country, [])
-        for text in wanted.prefilter_texts if choices else ():
-            texts = [choice[0] for choice in choices]
+        for text, block in zip(wanted.prefilter_texts, wanted.blocks, strict=True):
+            texts, ids = self._texts.get((country, block)), self._ids.get((country, block))
             for _text, _score, index in process.extract(
-                text, texts, scorer=fuzz.token_sort_ratio, score_cutoff=PREFILTER, limit=None
+                text, texts or [], scorer=fuzz.token_sort_ratio, score_cutoff=PREFILTER, limit=None
             ):
-                partner_id = choices[index][1]
+                partner_id = ids[index]  # type: ignore[index]
                 if partner_id not in found and wanted.reason(self._names[partner_id]):
                     found[partner_id] = "similar_name"
         if exclude_id is not None:

@@ -8,9 +8,10 @@ blocks, and only records of one block are compared.
   word): "Isfahan Municipality" and "Esfahan Municipality" share ("IR", (), ("m", "s")), and
   "Tabriz Council 12" meets nothing but another "… 12"; inside a block rapidfuzz's ``extract``
   prefilters in C and ``crm.matching`` decides;
-- contacts: SQL groups contacts by e-mail (case-insensitive) and by phone; partners whose
-  contacts share one are paired, as are the contacts themselves; contacts of one partner with
-  the same normalised name too.
+- contacts: current contacts are read by e-mail (case-insensitive), by phone and by name
+  from covering indexes and grouped in Python; partners whose contacts share an address or a
+  number are paired, as are the contacts themselves, and contacts of one partner with the same
+  normalised name (their stored sort keys).
 
 A group of n records gives n − 1 pairs (each with the first), not n·(n − 1)/2.
 """
@@ -24,7 +25,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.matching import PREFILTER, Names, name_keys, partner_names
+from crm.matching import PREFILTER, Names, partner_names
 from crm.partners.models import Contact, Partner
 from crm.permissions import visible
 
@@ -59,29 +60,48 @@ class _Pairs:
         return sorted(pairs, key=lambda p: (REASON_ORDER.index(p.reason), p.first, p.second))
 
 
-def _block(country: str | None, words: tuple[str, ...]) -> tuple:
-    numbers = tuple(sorted(w for w in words if w.isdigit()))
-    initials = tuple(sorted((w.lstrip("aeiou") or w)[0] for w in words))
-    return (country, numbers, initials)
+def _current(*columns: Any) -> list[Any]:
+    return [*(column > "" for column in columns), Contact.archived_at.is_(None)]
 
 
-def _shared(column: Any, owner: Any, condition: Any) -> dict[str, set[int]]:
-    """Value of ``column`` → the ``owner`` ids (partners or contacts) of the current contacts
-    that share it, for values more than one has."""
-    shared = (
-        select(column.label("value"))
-        .where(Contact.archived_at.is_(None), column != "")
-        .group_by(column)
+def _shared(column: Any, owner: Any, partners: set[int]) -> list[set[int]]:
+    """The ``owner`` ids (partners or contacts) of current contacts of ``partners`` that share
+    a value of ``column`` (an e-mail address, case-insensitive, or a phone number) with
+    another owner. The database groups, reading the column's covering index
+    (``ix_contacts_email``, ``…_phone``); only the shared values come back."""
+    value = func.lower(column)
+    shared = select(value).where(*_current(column)).group_by(value).having(func.count() > 1)
+    rows = db.session.execute(
+        select(value, owner, Contact.partner_id).where(*_current(column), value.in_(shared))
+    )
+    groups: dict[str, set[int]] = defaultdict(set)
+    for key, owner_id, partner_id in rows:
+        if partner_id in partners:
+            groups[key].add(owner_id)
+    return [owners for owners in groups.values() if len(owners) > 1]
+
+
+def _same_names(key: Any, partners: set[int]) -> list[list[int]]:
+    """Current contacts of one of ``partners`` with the same ``key`` (a stored sort key: the
+    name as search normalises it) at the same partner; grouped by the database from
+    ``ix_contacts_partner_names``."""
+    groups = (
+        select(Contact.partner_id, key.label("key"))
+        .where(*_current(key))
+        .group_by(Contact.partner_id, key)
         .having(func.count() > 1)
         .subquery()
     )
     rows = db.session.execute(
-        select(column, owner).join(shared, column == shared.c.value).where(condition)
+        select(Contact.id, Contact.partner_id, key)
+        .join(groups, (Contact.partner_id == groups.c.partner_id) & (key == groups.c.key))
+        .where(Contact.archived_at.is_(None))
     )
-    groups: dict[str, set[int]] = defaultdict(set)
-    for value, owner_id in rows:
-        groups[value].add(owner_id)
-    return groups
+    same: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for contact_id, partner_id, name in rows:
+        if partner_id in partners:
+            same[(partner_id, name)].append(contact_id)
+    return list(same.values())
 
 
 def partner_pairs(user: Any) -> list[Pair]:
@@ -98,8 +118,8 @@ def partner_pairs(user: Any) -> list[Pair]:
         names = partner_names(row)
         for key in names.keys:
             same[(row.country, key)].append(row.id)
-        for words, text in zip(names.latin, names.prefilter_texts, strict=True):
-            blocks[_block(row.country, words)].append((text, row.id, names))
+        for where, text in zip(names.blocks, names.prefilter_texts, strict=True):
+            blocks[(row.country, where)].append((text, row.id, names))
     for ids in same.values():
         if len(ids) > 1:
             pairs.add_group(ids, "same_name")
@@ -119,47 +139,23 @@ def partner_pairs(user: Any) -> list[Pair]:
                 if names.reason(other) == "similar_name":  # same names are paired above
                     pairs.add(first, second, "similar_name")
     current = {row.id for row in rows}
-    for reason, column in (
-        ("shared_email", func.lower(Contact.email)),
-        ("shared_phone", Contact.phone),
-    ):
-        for shared in _shared(column, Contact.partner_id, Contact.archived_at.is_(None)).values():
-            if len(shared & current) > 1:
-                pairs.add_group(shared & current, reason)
+    for reason, column in (("shared_email", Contact.email), ("shared_phone", Contact.phone)):
+        for shared in _shared(column, Contact.partner_id, current):
+            pairs.add_group(shared, reason)
     return pairs.sorted()
 
 
 def contact_pairs(user: Any) -> list[Pair]:
     """Likely duplicate pairs among current contacts (of partners ``user`` may see): the same
     normalised name at one partner, or a shared e-mail address or phone number."""
-    current = Contact.archived_at.is_(None)
-    seen = select(Partner.id).where(visible(Partner, user))
-    condition = current & Contact.partner_id.in_(seen)
+    seen = set(db.session.scalars(select(Partner.id).where(visible(Partner, user))))
     pairs = _Pairs()
-    # same names at one partner: partners with two current contacts or more
-    crowded = (
-        select(Contact.partner_id)
-        .where(current)
-        .group_by(Contact.partner_id)
-        .having(func.count() > 1)
-    )
-    rows = db.session.execute(
-        select(Contact.id, Contact.partner_id, Contact.name_latin, Contact.name_fa)
-        .where(condition, Contact.partner_id.in_(crowded))
-        .order_by(Contact.id)
-    )
-    same: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for row in rows:
-        for key in name_keys(row.name_latin, row.name_fa):
-            same[(row.partner_id, key)].append(row.id)
-    for ids in same.values():
-        if len(ids) > 1:
-            pairs.add_group(ids, "same_name")
-    for reason, column in (
-        ("shared_email", func.lower(Contact.email)),
-        ("shared_phone", Contact.phone),
-    ):
-        for shared in _shared(column, Contact.id, condition).values():
-            if len(shared) > 1:
-                pairs.add_group(shared, reason)
+    # same names at one partner: by the stored sort keys, the names as search normalises them
+    for key in (Contact.sort_en, Contact.sort_fa):
+        for ids in _same_names(key, seen):
+            if len(ids) > 1:
+                pairs.add_group(ids, "same_name")
+    for reason, column in (("shared_email", Contact.email), ("shared_phone", Contact.phone)):
+        for shared in _shared(column, Contact.id, seen):
+            pairs.add_group(shared, reason)
     return pairs.sorted()

@@ -46,8 +46,9 @@ PARTNER_FIELDS = (
 )
 
 
-def stamp(first: Partner, second: Partner) -> str:
-    """What the review page saw of the two: a merge of a stale page is refused."""
+def stamp(first: Any, second: Any) -> str:
+    """What the review page saw of the two (partners or contacts): a merge of a stale page is
+    refused."""
     return "|".join(f"{p.id}:{p.updated_at.isoformat()}:{p.archived_at}" for p in (first, second))
 
 
@@ -177,7 +178,7 @@ def merge_partners(
     return merge
 
 
-def _edited_since(merge: Merge, table: str, ids: list[int]) -> set[int]:
+def edited_since(merge: Merge, table: str, ids: list[int]) -> set[int]:
     """The ids of ``table``'s records changed by an act after the merge's."""
     if not ids:
         return set()
@@ -198,18 +199,22 @@ def undo_merge(merge: Merge, user: Any) -> list[tuple[str, int]]:
     ensure(user, "undo", merge)
     if merge.undone:
         raise RuleBroken(_l("This merge was already undone."))
+    if merge.kind == "contact":
+        from crm.duplicates.contact_merging import undo_contact_merge
+
+        return undo_contact_merge(merge, user)
     survivor = db.session.get(Partner, merge.survivor_id)
     other = db.session.get(Partner, merge.merged_id)
     assert survivor is not None and other is not None
     moved, kept = merge.moved, []
     reader = Formatter.default()
     with audit_act("unmerge", f"{reader.name(other)} ← {reader.name(survivor)}") as act:
-        if _edited_since(merge, "partners", [survivor.id]):
+        if edited_since(merge, "partners", [survivor.id]):
             kept.append(("partners", survivor.id))
         else:
             for name, (old, _new) in moved["fields"].items():
                 _set(survivor, name, old)
-        edited = _edited_since(merge, "contacts", moved["contacts"])
+        edited = edited_since(merge, "contacts", moved["contacts"])
         for contact in db.session.scalars(select(Contact).where(Contact.id.in_(moved["contacts"]))):
             if contact.id in edited or contact.partner_id != survivor.id:
                 kept.append(("contacts", contact.id))
@@ -217,7 +222,7 @@ def undo_merge(merge: Merge, user: Any) -> list[tuple[str, int]]:
             contact.partner_id = other.id
             if contact.id in moved["unprimaried"]:
                 contact.is_primary = True
-        edited = _edited_since(merge, "activities", moved["activities"])
+        edited = edited_since(merge, "activities", moved["activities"])
         for activity in db.session.scalars(
             select(Activity).where(Activity.id.in_(moved["activities"]))
         ):
@@ -226,7 +231,7 @@ def undo_merge(merge: Merge, user: Any) -> list[tuple[str, int]]:
             else:
                 activity.partner_id = other.id
         agreement_ids = moved["agreements"] + moved["agreements_shared"]
-        edited = _edited_since(merge, "agreements", agreement_ids)
+        edited = edited_since(merge, "agreements", agreement_ids)
         for agreement in db.session.scalars(
             select(Agreement).where(Agreement.id.in_(agreement_ids))
         ):

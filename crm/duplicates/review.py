@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from crm.activities.models import Activity
+from crm.activities.models import Activity, activity_participants
 from crm.agreements.models import Agreement, Document, agreement_parties
 from crm.audit import AuditEntry, _plain
 from crm.audit_trail.kinds import KINDS
@@ -119,3 +119,36 @@ def load_contact_pairs(pairs: list[Pair]) -> list[tuple[Contact, Contact, str]]:
         )
     }
     return [(loaded[p.first], loaded[p.second], p.reason) for p in pairs]
+
+
+def contact_rows(first: Contact, second: Contact, fmt: Formatter) -> list[FieldRow]:
+    """Each field of the two contacts, as ``fmt``'s reader reads it."""
+    from crm.duplicates.contact_merging import CONTACT_FIELDS
+
+    kind = KINDS["contacts"]
+    return [
+        FieldRow(
+            name,
+            fmt.translate(kind.labels.get(name, name)),
+            *(
+                value_text(name, _plain(getattr(contact, name)), kind.codes, None, fmt)
+                for contact in (first, second)
+            ),
+        )
+        for name in CONTACT_FIELDS
+    ]
+
+
+def contact_counts(contact: Contact, reader: Any) -> dict[str, int]:
+    """The activities ``contact`` took part in that ``reader`` may see, and its history."""
+    took_part = select(activity_participants.c.activity_id).where(
+        activity_participants.c.contact_id == contact.id
+    )
+    activities = select(func.count()).where(Activity.id.in_(took_part), visible(Activity, reader))
+    history = select(func.count()).where(
+        AuditEntry.object_type == "contacts", AuditEntry.object_id == contact.id
+    )
+    return {
+        "activities": db.session.scalar(activities) or 0,
+        "history": db.session.scalar(history) or 0,
+    }

@@ -14,11 +14,11 @@ from sqlalchemy.orm import joinedload
 from crm.audit_trail.kinds import KINDS
 from crm.duplicates import bp, finder, merging, review
 from crm.duplicates.models import Merge
-from crm.exceptions import NotFound, RuleBroken
+from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.lists import MAX_PAGE
 from crm.matching import REASONS
-from crm.partners.models import Partner
+from crm.partners.models import Contact, Partner
 from crm.partners.services import get_partner
 from crm.permissions import can
 from crm.records import get_or_not_found
@@ -148,12 +148,17 @@ def merges():
         return sorted(db.session.scalars(stmt), key=lambda merge: -merge.id)
 
     page = page_of(select(Merge.id).order_by(Merge.id.desc()), load=load)
-    ids = {i for m in page.items for i in (m.survivor_id, m.merged_id) if m.kind == "partner"}
-    partners = {p.id: p for p in db.session.scalars(select(Partner).where(Partner.id.in_(ids)))}
+    records: dict[str, dict[int, Any]] = {}
+    models: tuple[tuple[str, Any], ...] = (("partner", Partner), ("contact", Contact))
+    for kind, model in models:
+        ids = {i for m in page.items for i in (m.survivor_id, m.merged_id) if m.kind == kind}
+        records[kind] = {
+            r.id: r for r in db.session.scalars(select(model).where(model.id.in_(ids)))
+        }
     return render_template(
         "duplicates/merges.html",
         page=page,
-        partners=partners,
+        records=records,
         may_undo=can(_user(), "undo", Merge),
     )
 
@@ -162,8 +167,6 @@ def merges():
 @require("admin")
 def undo(merge_id: int):
     merge = get_or_not_found(Merge, merge_id, _user())
-    if merge.kind != "partner":
-        raise NotFound()
     try:
         kept = merging.undo_merge(merge, _user())
     except RuleBroken as error:

@@ -44,8 +44,16 @@ def upgrade():
     for table in ('partners', 'contacts'):  # ALTER TABLE ADD COLUMN: SQLite keeps the triggers
         op.add_column(table, sa.Column('merged_into_id', sa.Integer(), nullable=True))
 
+    # the duplicates finder's groups, from covering indexes alone
+    op.create_index('ix_contacts_email', 'contacts', ['email', 'partner_id', 'archived_at'], unique=False)
+    op.create_index('ix_contacts_phone', 'contacts', ['phone', 'partner_id', 'archived_at'], unique=False)
+    op.create_index('ix_contacts_partner_names', 'contacts', ['partner_id', 'sort_en', 'sort_fa', 'archived_at'], unique=False)
+
 
 def downgrade():
+    for name in ('ix_contacts_partner_names', 'ix_contacts_phone', 'ix_contacts_email'):
+        op.drop_index(name, table_name='contacts')
+
     for table in ('contacts', 'partners'):  # in place: a copied SQLite table loses its triggers
         op.execute(f'ALTER TABLE {table} DROP COLUMN merged_into_id')
 
