@@ -191,6 +191,8 @@ def _same_country(column: Any, country: str | None) -> Any:
     return column == country if country else column.is_(None)
 
 
+# a partner merged into another is that other now: it is never a match itself
+_NOT_MERGED = Partner.merged_into_id.is_(None)
 _ROW = (Partner.id, Partner.name_en, Partner.name_fa, Partner.name_local, Partner.country)
 
 
@@ -220,7 +222,7 @@ class PartnerMatcher:
             conditions.append(Partner.country.is_(None))
         if not conditions:
             return cls()
-        stmt = select(*_ROW, Partner.archived_at).where(or_(*conditions))
+        stmt = select(*_ROW, Partner.archived_at).where(or_(*conditions), _NOT_MERGED)
         if user is not None:
             stmt = stmt.where(visible(Partner, user))
         return cls(db.session.execute(stmt))
@@ -301,14 +303,16 @@ def partner_matches(
         return []
     same_country = _same_country(Partner.country, country)
     stmt = select(*_ROW, Partner.archived_at).where(
-        same_country, or_(*(Partner.matching(key) for key in wanted.keys))
+        same_country, _NOT_MERGED, or_(*(Partner.matching(key) for key in wanted.keys))
     )
     if user is not None:
         stmt = stmt.where(visible(Partner, user))
     matcher = PartnerMatcher(db.session.execute(stmt))
     if wanted.latin:
         latin = select(*_ROW, Partner.archived_at).where(
-            same_country, func.length(Partner.name_en) + func.length(Partner.name_local) > 0
+            same_country,
+            _NOT_MERGED,
+            func.length(Partner.name_en) + func.length(Partner.name_local) > 0,
         )
         if user is not None:
             latin = latin.where(visible(Partner, user))

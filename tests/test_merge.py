@@ -24,7 +24,12 @@ def pair(app, make_partner, make_contact, make_agreement, make_activity, make_us
     """Tehran (to keep) and Teheran (to merge), Teheran with a bit of everything."""
     keep = make_partner(name_en="Tehran", name_fa="تهران", country="IR", region="")
     other = make_partner(
-        name_en="Teheran", name_fa="", country="IR", region="Tehran province", population=9000000
+        name_en="Teheran",
+        name_fa="",
+        country="IR",
+        region="Tehran province",
+        population=9000000,
+        areas=["tourism", "culture"],
     )
     keep_primary = make_contact(keep, name_latin="Ali", email="ali@x.ir", is_primary=True)
     moved_primary = make_contact(other, name_latin="Sara", email="sara@x.ir", is_primary=True)
@@ -91,6 +96,7 @@ def test_the_review_shows_every_field_and_counts_side_by_side(app, auth, client,
     for label in ("Name in English", "Region or province", "Population", "Owner", "Summary"):
         assert label in table
     assert "Tehran province" in table and "9,000,000" in table
+    assert "Tourism, Culture and heritage" in table
     assert f'name="keep_region" value="{other.id}"' in table
     assert 'name="keep_country"' not in table  # the same in both: nothing to choose
     counts = [cell.split("<")[0] for cell in table.split('data-count="agreements">')[1:]]
@@ -134,7 +140,9 @@ def test_a_merge_moves_everything_to_the_survivor_as_one_act(app, auth, client, 
     with app.app_context():
         acts_before = db.session.scalar(sa.select(sa.func.max(AuditAct.id)))
         assert db.session.get(PartnerHealth, other.id) is not None  # scored when made
-    response = _merge(client, app, pair, keep_region=other.id, keep_population=other.id)
+    response = _merge(
+        client, app, pair, keep_region=other.id, keep_population=other.id, keep_areas=other.id
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/partners/{keep.id}")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -142,6 +150,7 @@ def test_a_merge_moves_everything_to_the_survivor_as_one_act(app, auth, client, 
     with app.app_context():
         survivor, merged = db.session.get(Partner, keep.id), db.session.get(Partner, other.id)
         assert survivor.region == "Tehran province" and survivor.population == 9000000
+        assert [a.code for a in survivor.areas] == ["tourism", "culture"]
         assert survivor.name_en == "Tehran" and not survivor.archived  # kept its own name
         assert merged.archived and merged.merged_into_id == keep.id
         contacts = db.session.scalars(sa.select(Contact).where(Contact.id.in_(pair["contacts"])))
@@ -297,3 +306,13 @@ def test_the_survivor_shows_the_merged_partners_history_and_the_other_points_to_
     notice = page.split('id="merged-into"')[1].split("</div>")[0]
     assert "This partner was merged into Tehran." in notice
     assert f'href="/partners/{keep.id}"' in notice
+
+
+def test_a_merged_partner_is_no_longer_a_match_its_survivor_is(app, auth, client, pair):
+    from crm.matching import partner_matches
+
+    auth.login("manager", locale="en")
+    _merge(client, app, pair)
+    with app.app_context():
+        found = partner_matches(["Teheran"], "IR")
+        assert [(m.partner.id, m.reason) for m in found] == [(pair["keep"].id, "similar_name")]
