@@ -73,6 +73,7 @@ def _import_models() -> None:
     from crm.activities import models as _activities  # noqa: F401
     from crm.agreements import models as _agreements  # noqa: F401
     from crm.auth import models as _auth  # noqa: F401
+    from crm.duplicates import models as _duplicates  # noqa: F401
     from crm.files import models as _files  # noqa: F401
     from crm.health import models as _health  # noqa: F401
     from crm.notifications import models as _notifications  # noqa: F401
@@ -85,6 +86,7 @@ def _register_permissions() -> None:
     from crm.activities import permissions as _activities  # noqa: F401
     from crm.agreements import permissions as _agreements  # noqa: F401
     from crm.auth import permissions as _auth  # noqa: F401
+    from crm.duplicates import permissions as _duplicates  # noqa: F401
     from crm.files import permissions as _files  # noqa: F401
     from crm.notifications import permissions as _notifications  # noqa: F401
     from crm.partners import permissions as _partners  # noqa: F401
@@ -106,6 +108,9 @@ def _register_blueprints(app: Flask) -> None:
     from crm.auth import bp as auth_bp
     from crm.auth import views as _auth_views  # noqa: F401
     from crm.dossiers import views as _dossier_views  # noqa: F401
+    from crm.duplicates import bp as duplicates_bp
+    from crm.duplicates import contact_views as _duplicate_contact_views  # noqa: F401
+    from crm.duplicates import views as _duplicate_views  # noqa: F401
     from crm.files import bp as files_bp
     from crm.files import views as _file_views  # noqa: F401
     from crm.health import bp as health_bp
@@ -135,6 +140,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         reminders_bp,
         audit_bp,
+        duplicates_bp,
         files_bp,
         health_bp,
         ops_bp,

@@ -9,7 +9,7 @@ entries of a longer operation (an import, a merge) under one act of its own. Bul
 with Core (the large demo data set) bypass it on purpose.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -231,12 +231,14 @@ def _forget_audit_rows(session: Session, transaction) -> None:
         session.info.pop("audit_rows", None)
 
 
-def history_for(obj: AuditedMixin, limit: int = 50) -> list[AuditEntry]:
-    """The newest audit entries of one record, with their users loaded."""
+def history_for(obj: AuditedMixin, limit: int = 50, also: Iterable[int] = ()) -> list[AuditEntry]:
+    """The newest audit entries of one record (and of the records ``also``, of its kind: those
+    merged into it), with their users loaded."""
+    ids = [obj.id, *also]
     return list(
         db.session.scalars(
             db.select(AuditEntry)
-            .where(AuditEntry.object_type == obj.__tablename__, AuditEntry.object_id == obj.id)
+            .where(AuditEntry.object_type == obj.__tablename__, AuditEntry.object_id.in_(ids))
             .options(db.joinedload(AuditEntry.user))
             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
             .limit(limit)

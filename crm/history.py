@@ -7,6 +7,7 @@ point to (loaded with one query per referenced table, however many entries there
 the reader may see it, and a dash when they may not.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -36,6 +37,7 @@ LABELS = {
     "partner_id": _l("Partner"),
     "archived_at": _l("Archived"),
     "stage": _l("Stage"),
+    "merged_into_id": _l("Merged into"),
 }
 HIDDEN = "—"
 # Audit keys whose values the formatter names.
@@ -157,15 +159,17 @@ def change_history(
     labels: dict[str, Any],
     codes: dict[str, dict] | None = None,
     limit: int = 50,
+    also: Iterable[int] = (),
 ) -> list[HistoryRow]:
     """The newest audit entries of ``record`` with their changes in words, for ``reader``.
 
     ``labels`` names the fields (``form_labels`` of the record's form, plus any extra keys);
-    ``codes`` maps a field to its code table (e.g. ``{"stage": STAGES}``).
+    ``codes`` maps a field to its code table (e.g. ``{"stage": STAGES}``); ``also``: the
+    ids of records of its kind whose entries it shows too (those merged into it).
     """
     codes = codes or {}
     labels = LABELS | labels
-    entries = history_for(record, limit=limit)
+    entries = history_for(record, limit=limit, also=also)
     targets = targets_of(type(record))
     wanted: dict[Any, set[int]] = {}
     for entry in entries:

@@ -13,7 +13,8 @@ def demo_records(app) -> dict[str, int]:
     parties with contacts, that contact, an activity on an agreement, and a user other than
     the demo administrator. The administrator is given notifications about that agreement,
     activity and partner (one late, one already read), so that their centre lists some, and a
-    briefing pack of that agreement's parties being prepared (``file``)."""
+    briefing pack of that agreement's parties being prepared (``file``); another partner and
+    contact (``partner2``, ``contact2``)."""
     from crm.activities.models import Activity
     from crm.agreements.documents import store_upload
     from crm.agreements.models import Agreement, Milestone
@@ -21,7 +22,7 @@ def demo_records(app) -> dict[str, int]:
     from crm.extensions import db
     from crm.files.models import PreparedFile
     from crm.notifications.models import Notification
-    from crm.partners.models import Contact
+    from crm.partners.models import Contact, Partner
     from crm.permissions import acting_as
 
     with app.test_request_context():
@@ -75,10 +76,19 @@ def demo_records(app) -> dict[str, int]:
         )
         db.session.add(prepared)
         db.session.commit()
+        # another partner and another contact, for the duplicates' side-by-side pages
+        partner2 = db.session.scalar(
+            sa.select(Partner.id).where(Partner.id != contact.partner_id).order_by(Partner.id)
+        )
+        contact2 = db.session.scalar(
+            sa.select(Contact.id).where(Contact.id != contact.id).order_by(Contact.id)
+        )
         return {
             "file": prepared.id,
             "partner": contact.partner_id,
+            "partner2": partner2,
             "contact": contact.id,
+            "contact2": contact2,
             "agreement": agreement.id,
             "milestone": agreement.milestones[0].id,
             "activity": activity.id,

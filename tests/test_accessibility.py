@@ -70,6 +70,11 @@ PAGES = [
     ("my files", "/files"),
     ("briefing pack form", "/files/pack?partner_id={partner}"),
     ("prepared file, in progress", "/files/{file}"),
+    ("likely duplicates", "/duplicates"),
+    ("likely duplicates, contacts", "/duplicates?kind=contacts"),
+    ("two partners side by side", "/duplicates/partners/{partner}/{partner2}"),
+    ("two contacts side by side", "/duplicates/contacts/{contact}/{contact2}"),
+    ("merges", "/duplicates/merges"),
     ("error page", "/no-such-page"),
 ]
 SIGNED_OUT_PAGES = [("sign-in page", "/login")]
@@ -177,6 +182,7 @@ def test_every_page_is_in_the_table():
     app = create_app(TestConfig)
     adapter = app.url_map.bind("localhost")
     kinds = ["partner", "contact", "agreement", "milestone", "activity", "user", "file"]
+    kinds += ["partner2", "contact2"]
     ids = dict.fromkeys(kinds, 1)
     covered = set()
     for _, path in PAGES + SIGNED_OUT_PAGES:

@@ -76,6 +76,10 @@ def admin(app, auth, make_partner, make_agreement, make_activity, make_contact):
         "milestone_id": milestone_id,
         "activity_id": make_activity(partner).id,
         "document_id": 1,
+        # the duplicates' pages: two partners (or contacts) side by side, a merge
+        "first_id": partner.id,
+        "second_id": partner.id,
+        "merge_id": 1,
     }
 
 
@@ -156,7 +160,7 @@ FORM_PAGES = {
 }
 # Query arguments the views read themselves; TEXT_ARGS are not numbers.
 QUERY_ARGS = {"page", "partner_id", "agreement_id"}
-TEXT_ARGS = {"q", "sort", "next", "lang", "show", "order"}
+TEXT_ARGS = {"q", "sort", "next", "lang", "show", "order", "kind"}
 
 
 def _is_numeric(field: UnboundField) -> bool:

@@ -23,6 +23,7 @@ from crm.agreements.models import (
 )
 from crm.auth.forms import UserForm
 from crm.auth.models import ROLES, User
+from crm.duplicates.models import merged_into
 from crm.history import LABELS, change_history, form_labels, targets_of
 from crm.i18n import LANGUAGE_NAMES
 from crm.partners.forms import ContactForm, PartnerForm
@@ -142,4 +143,5 @@ def record_history(record: Any, reader: Any, fmt: Any, limit: int = 50) -> list:
     """A record page's change history, its fields and codes named as the audit trail names
     them (``crm.history.change_history`` with the record kind's labels and code tables)."""
     kind = KINDS[record.__tablename__]
-    return change_history(record, reader, fmt, kind.labels, kind.codes, limit=limit)
+    also = merged_into(record) if hasattr(record, "merged_into_id") else []
+    return change_history(record, reader, fmt, kind.labels, kind.codes, limit=limit, also=also)

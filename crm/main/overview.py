@@ -48,6 +48,9 @@ def detail(partner_id: int):
         ),
         followup_count=followup_count,
         history=record_history(partner, current_user, reader, limit=20),
+        merged_into=get_partner(partner.merged_into_id, current_user)
+        if partner.merged_into_id
+        else None,
     )
 
 

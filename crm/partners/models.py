@@ -97,6 +97,9 @@ class Partner(
     # the country's name as a sort key, per reader's language (``country_sort_key``)
     sort_country_en: Mapped[str] = mapped_column(SortKey, default="", server_default="")
     sort_country_fa: Mapped[str] = mapped_column(SortKey, default="", server_default="")
+    # the partner it was merged into (it is archived then; crm.duplicates): a plain number, so
+    # that SQLite adds the column in place and the table keeps its search triggers
+    merged_into_id: Mapped[int | None]
 
     owner: Mapped[User | None] = relationship()
     areas: Mapped[list[CooperationArea]] = relationship(
@@ -144,6 +147,8 @@ class Contact(
     language: Mapped[str] = mapped_column(String(8), default="en")
     notes: Mapped[str] = mapped_column(Text, default="", info={"max_length": 5000})
     is_primary: Mapped[bool] = mapped_column(default=False)
+    # the contact it was merged into (it is archived then), as ``Partner.merged_into_id``
+    merged_into_id: Mapped[int | None]
 
     partner: Mapped[Partner] = relationship(back_populates="contacts")
 
@@ -159,3 +164,17 @@ class Contact(
 
     def __repr__(self) -> str:
         return f"<Contact {self.id} {self.name_latin or self.name_fa}>"
+
+
+# The duplicates finder's groups (crm.duplicates.finder), read from covering indexes alone:
+# contacts by e-mail address, by phone number, and by name at a partner. Not partial: SQLite
+# reads a partial index without the table only when the condition's column is in it.
+Index("ix_contacts_email", Contact.email, Contact.partner_id, Contact.archived_at)
+Index("ix_contacts_phone", Contact.phone, Contact.partner_id, Contact.archived_at)
+Index(
+    "ix_contacts_partner_names",
+    Contact.partner_id,
+    Contact.sort_en,
+    Contact.sort_fa,
+    Contact.archived_at,
+)

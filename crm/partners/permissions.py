@@ -1,5 +1,5 @@
 """Who may do what to partners and contacts: every role reads them, staff and above change
-them."""
+them, managers and above merge two into one (crm.duplicates)."""
 
 from crm.partners.models import Contact, Partner
 from crm.permissions import register, role
@@ -11,4 +11,5 @@ for model in (Partner, Contact):
         edit=role("staff"),
         archive=role("staff"),
         restore=role("staff"),
+        merge=role("manager"),
     )
