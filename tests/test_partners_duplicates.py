@@ -122,3 +122,16 @@ def test_editing_a_partner_does_not_warn_about_itself_but_about_another(
     assert response.status_code == 200 and 'id="duplicates"' in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Partner, other.id).name_en == "Kazan Federal University"
+
+
+def test_the_form_warns_about_a_transliteration_of_an_existing_name(
+    app, auth, client, make_partner
+):
+    auth.login("staff", locale="en")
+    tehran = make_partner(name_en="Tehran", name_fa="", country="IR")
+    make_partner(name_en="Tabriz", name_fa="", country="IR")
+    response = client.post("/partners/new", data=_form(name_en="Teheran", country="IR"))
+    assert response.status_code == 200
+    warning = response.get_data(as_text=True).split('id="duplicates"')[1].split("</section>")[0]
+    assert f'href="/partners/{tehran.id}"' in warning and "Tabriz" not in warning
+    assert _count(app) == 2

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from crm.activities.lists import dormant
@@ -16,6 +16,7 @@ from crm.extensions import db
 from crm.formatting import Formatter
 from crm.health.models import PartnerHealth
 from crm.lists import Batch, sorted_by, stream_rows, with_names
+from crm.matching import name_keys, partner_matches
 from crm.models import CooperationArea, utcnow
 from crm.partners.models import (
     MAX_POPULATION,
@@ -28,7 +29,7 @@ from crm.permissions import current_actor
 from crm.records import check_save, get_or_not_found, length_problems
 from crm.reference import DOMAINS
 from crm.search import best_ids
-from crm.text import is_country, normalize_search, range_problem
+from crm.text import is_country, range_problem
 
 PARTNER_SORTS = ("name", "country", "relationship", "updated", "health")
 EXPORTED = (
@@ -189,39 +190,26 @@ def partner_names(
     )
 
 
-def _name_keys(*names: str | None) -> set[str]:
-    """The names as search normalises them (letters, diacritics, ZWNJ, case), empty ones left
-    out."""
-    return {normalize_search(name) for name in names} - {""}
-
-
 def duplicate_partners(
     data: PartnerData, partner: Partner | None = None, limit: int = 5
 ) -> list[Partner]:
-    """The partners, archived ones too, that ``data`` probably is already: the same country
-    (or neither has one) and a name equal to one of theirs, in any of English, Persian or
-    its own language, once normalised for search (Arabic or Persian letters, diacritics, ZWNJ
-    or space and case do not matter). ``partner`` is the one being edited: never its own
-    duplicate, and an edit that keeps its names and country finds none. The partner form warns
-    with these before saving; an import asks the same."""
-    keys = _name_keys(data.name_en, data.name_fa, data.name_local)
+    """The partners, archived ones too, that ``data`` probably is already (``crm.matching``):
+    the same country (or neither has one) and one of their names, in any of English, Persian
+    or its own language, equal once normalised for search, or a transliteration of it
+    ("Teheran" and "Tehran"). ``partner`` is the one being edited: never its own duplicate,
+    and an edit that keeps its names and country finds none. The partner form warns with
+    these before saving."""
+    names = (data.name_en, data.name_fa, data.name_local)
     country = (data.country or "").upper() or None
     unchanged = (
         partner is not None
         and partner.country == country
-        and keys == _name_keys(partner.name_en, partner.name_fa, partner.name_local)
+        and name_keys(*names) == name_keys(partner.name_en, partner.name_fa, partner.name_local)
     )
-    if not keys or unchanged:
+    if unchanged:
         return []
-    stmt = select(Partner).where(
-        Partner.country == country if country else Partner.country.is_(None),
-        or_(*(Partner.matching(key) for key in keys)),  # narrows to the few worth comparing
-    )
-    if partner is not None:
-        stmt = stmt.where(Partner.id != partner.id)
-    candidates = db.session.scalars(stmt.order_by(Partner.archived_at.is_not(None), Partner.id))
-    found = [p for p in candidates if keys & _name_keys(p.name_en, p.name_fa, p.name_local)]
-    return found[:limit]
+    exclude = partner.id if partner is not None else None
+    return [match.partner for match in partner_matches(names, country, exclude, limit)]
 
 
 # --- writing -------------------------------------------------------------------------------------
