@@ -254,6 +254,23 @@ def test_arabic_and_persian_yeh_match_and_matched_rows_are_skipped_by_default(
     assert found == {"Shiraz": "", "Yazd": ""}
 
 
+def test_teheran_in_the_file_matches_tehran_in_the_same_country_only(
+    app, auth, client, make_partner
+):
+    tehran = make_partner(name_en="Tehran", name_fa="تهران", country="IR")
+    auth.login("staff")
+    rows = [HEAD, ["Teheran", "", "IR", "Tehran province", ""], ["Teheran", "", "US", "", ""]]
+    import_id = uploaded(client, csv_bytes(rows))
+    mapped(client, import_id, on_match="update")
+    page = text_of(client.get(f"/imports/{import_id}/preview"))
+    row_2 = re.search(r'<tr id="row-2">(.*?)</tr>', page).group(1)
+    row_3 = re.search(r'<tr id="row-3">(.*?)</tr>', page).group(1)
+    assert f'href="/partners/{tehran.id}"' in row_2 and "/partners/" not in row_3
+    assert commit(client, import_id, on_match="update").status_code == 302
+    found = sorted((p.name_en, p.country, p.region) for p in partners(app))
+    assert found == [("Teheran", "US", ""), ("Tehran", "IR", "Tehran province")]
+
+
 def test_a_matched_row_is_updated_when_chosen_and_another_skipped(app, auth, client, make_partner):
     shiraz = make_partner(name_en="Shiraz", name_fa="شیراز", country="IR", region="")
     yazd = make_partner(name_en="Yazd", name_fa="یزد", country="IR", region="")

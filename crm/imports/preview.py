@@ -13,7 +13,7 @@ from sqlalchemy import select
 from crm.extensions import db
 from crm.imports import values as v
 from crm.imports.fields import fields_of
-from crm.imports.matching import ImportMatcher, PartnerNames
+from crm.imports.matching import ImportMatcher, PartnerNames, same_contact
 from crm.imports.models import ImportRun
 from crm.models import CooperationArea
 from crm.partners.contacts import ContactData, contact_problems
@@ -175,10 +175,20 @@ def _check_partners(run: ImportRun, rows: list[Row]) -> None:
             row.action = "update" if _choice(run, row) == "update" else "skip"
             if row.action == "skip":
                 continue
-            data = replace(partner_data(partner), **row.values)
+            if partner.archived:
+                row.errors["name_en"] = _l("This partner is archived. Restore it before editing.")
+                continue
+            data = replace(partner_data(partner), **_filling_names(partner, row.values))
         row.data = data
         for key, message in partner_problems(partner, data).items():
             row.errors.setdefault(key, message)
+
+
+def _filling_names(record: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The values an update writes: a name of the file only where the record has none (a
+    match may be another spelling, "Teheran" for "Tehran": the stored name stays)."""
+    names = record.__name_columns__
+    return {k: val for k, val in values.items() if k not in names or not getattr(record, k)}
 
 
 def _check_contacts(run: ImportRun, rows: list[Row]) -> None:
@@ -198,42 +208,29 @@ def _check_contacts(run: ImportRun, rows: list[Row]) -> None:
             row.partner_id, row.partner_name = found[0], name
             wanted.setdefault(found[0], []).append(row)
     loaded = {p.id: p for p in db.session.scalars(select(Partner).where(Partner.id.in_(wanted)))}
-    contacts: dict[int, list[Contact]] = {}
-    for contact in db.session.scalars(select(Contact).where(Contact.partner_id.in_(wanted))):
-        contacts.setdefault(contact.partner_id, []).append(contact)
     for partner_id, partner_rows in wanted.items():
-        partner = loaded[partner_id]
         for row in partner_rows:
-            _check_contact(run, row, partner, contacts.setdefault(partner_id, []))
+            _check_contact(run, row, loaded[partner_id])
 
 
-def _check_contact(run: ImportRun, row: Row, partner: Partner, contacts: list[Contact]) -> None:
+def _check_contact(run: ImportRun, row: Row, partner: Partner) -> None:
     if "phone" in row.values:
         try:
             row.values["phone"] = v.parse_phone(row.values["phone"], partner.country)
         except v.BadValue as error:
             row.errors["phone"] = error.message
             del row.values["phone"]
-    match = _same_contact(row.values, contacts)
+    match = same_contact(partner.id, row.values)
     data = ContactData(**row.values)
     if match is not None:
         row.match_id, row.match_name = match.id, match.name_latin or match.name_fa
         row.action = "update" if _choice(run, row) == "update" else "skip"
         if row.action == "skip":
             return
-        data = replace(contact_data(match), **row.values)
+        if match.archived:
+            row.errors["name_latin"] = _l("This contact is archived. Restore it before editing.")
+            return
+        data = replace(contact_data(match), **_filling_names(match, row.values))
     row.data = data
     for key, message in contact_problems(match, data).items():
         row.errors.setdefault(key, message)
-
-
-def _same_contact(values: dict[str, Any], contacts: list[Contact]) -> Contact | None:
-    """The partner's contact these values are: the same e-mail, or the same name."""
-    email = values.get("email", "").casefold()
-    names = {normalize_search(values.get(k)) for k in ("name_latin", "name_fa")} - {""}
-    for contact in contacts:
-        if email and contact.email.casefold() == email:
-            return contact
-        if names & ({normalize_search(contact.name_latin), normalize_search(contact.name_fa)}):
-            return contact
-    return None
