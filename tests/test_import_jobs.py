@@ -103,7 +103,7 @@ def test_a_large_file_with_bad_rows_is_not_queued(app, auth, client, small_limit
     import_id = uploaded(client, rows(5, bad=2))
     mapped(client, import_id)
     response = commit(client, import_id)
-    assert response.status_code == 400 and "1 rows have errors" in text_of(response)
+    assert response.status_code == 400 and "1 row has errors" in text_of(response)
     assert run_of(app, import_id).status == "mapping"
 
 

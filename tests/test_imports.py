@@ -300,7 +300,7 @@ def test_a_row_with_errors_stops_the_whole_import_unless_left_out(app, auth, cli
     mapped(client, import_id)
     response = commit(client, import_id)
     assert response.status_code == 400
-    assert "1 rows have errors" in text_of(response)
+    assert "1 row has errors" in text_of(response)
     assert partners(app) == []
     assert run_of(app, import_id).status == "mapping"
     assert commit(client, import_id, skip_bad=True).status_code == 302

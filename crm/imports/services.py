@@ -11,12 +11,14 @@ from dataclasses import fields
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import insert, select, tuple_
 
 from crm import records
 from crm.audit import AuditEntry, audit_act
 from crm.exceptions import Forbidden, RuleBroken
 from crm.extensions import db
+from crm.formatting import Formatter
 from crm.imports.fields import FIELDS, guess_mapping, heading_key
 from crm.imports.models import KINDS, ImportItem, ImportMapping, ImportRun
 from crm.imports.preview import Preview, Row, contact_data, dry_run, partner_data
@@ -135,10 +137,13 @@ def check_committable(run: ImportRun, preview: Preview) -> None:
     such rows out; nothing to write stops it too."""
     if preview.errors and not run.skip_bad:
         raise RuleBroken(
-            _l(
+            lazy_ngettext(
+                "%(count)s row has errors. Correct the file and upload it again, or choose "
+                "to leave the rows with errors out.",
                 "%(count)s rows have errors. Correct the file and upload it again, or choose "
-                "to leave those rows out.",
-                count=preview.errors,
+                "to leave the rows with errors out.",
+                preview.errors,
+                count=Formatter.for_user(current_actor()).number(preview.errors),
             )
         )
     if not any(row.action in ("create", "update") for row in preview.rows):

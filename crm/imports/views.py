@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from crm.exceptions import NotFound, RuleBroken
@@ -238,8 +239,10 @@ def undo(import_id: int):
     flash(_("The import was undone."), "success")
     if kept:
         flash(
-            _(
+            ngettext(
+                "%(count)s record was edited since the import and was left as it is.",
                 "%(count)s records were edited since the import and were left as they are.",
+                len(kept),
                 count=fmt().number(len(kept)),
             ),
             "warning",
