@@ -29,7 +29,8 @@ AXE_OPTIONS = {
 }
 
 # (what the page is, its path). {partner}, {contact}, {agreement}, {milestone}, {activity} and
-# {user} name demo records that show the most, {file} a briefing pack being prepared (see
+# {user} name demo records that show the most, {file} a briefing pack being prepared, {import}
+# an import waiting in its preview (see
 # `records`). The demo administrator sees them.
 PAGES = [
     ("start page", "/"),
@@ -70,6 +71,10 @@ PAGES = [
     ("my files", "/files"),
     ("briefing pack form", "/files/pack?partner_id={partner}"),
     ("prepared file, in progress", "/files/{file}"),
+    ("imports", "/imports"),
+    ("import, mapping", "/imports/{import}/map"),
+    ("import, preview", "/imports/{import}/preview"),
+    ("import page", "/imports/{import}"),
     ("error page", "/no-such-page"),
 ]
 SIGNED_OUT_PAGES = [("sign-in page", "/login")]
@@ -83,6 +88,8 @@ NOT_PAGES = {
     "files.download",
     "files.status",
     "health.export",
+    "imports.status",
+    "imports.template",
     "main.health",
     "main.pipeline_report",
     "partners.briefing",
@@ -174,7 +181,7 @@ def test_every_page_is_in_the_table():
     """A page added later must join PAGES (or, if it is no page, NOT_PAGES)."""
     app = create_app(TestConfig)
     adapter = app.url_map.bind("localhost")
-    kinds = ["partner", "contact", "agreement", "milestone", "activity", "user", "file"]
+    kinds = ["partner", "contact", "agreement", "milestone", "activity", "user", "file", "import"]
     ids = dict.fromkeys(kinds, 1)
     covered = set()
     for _, path in PAGES + SIGNED_OUT_PAGES:

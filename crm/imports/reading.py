@@ -109,7 +109,7 @@ def _cell(value: Any) -> Cell:
 
 
 def _read_xlsx(data: bytes) -> Table:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -183,7 +183,7 @@ def _read_csv(data: bytes, encoding: str) -> Table:
         ) from None
     if not rows:
         raise _problem(_l("The file is empty."))
-    cells = [[cell.strip() for cell in row] for row in rows[1:]]
+    cells: list[list[Cell]] = [[cell.strip() for cell in row] for row in rows[1:]]
     return Table(rows[0], cells, encoding)
 
 

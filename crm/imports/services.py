@@ -191,6 +191,7 @@ def _write(run: ImportRun, row: Row, counts: dict[str, int], items: list[dict[st
     if row.action == "skip":
         counts["skipped"] += 1
         return
+    record: Partner | Contact
     if run.kind == "partners":
         record, before = _write_partner(row)
     else:

@@ -86,10 +86,14 @@ def parse_country(cell: Any) -> str | None:
     value = text(cell)
     if not value:
         return None
-    if len(value) == 2 and value.isascii() and value.isalpha():
-        code = value.upper()
-        if code in Locale("en").territories:
-            return code
+    upper = value.upper()
+    if (
+        len(upper) == 2
+        and upper.isascii()
+        and upper.isalpha()
+        and upper in Locale("en").territories
+    ):
+        return upper
     code = _country_names().get(normalize_search(value))
     if code is None:
         raise BadValue(_l("Unknown country: write its two-letter code or its name."))

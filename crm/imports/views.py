@@ -61,7 +61,11 @@ def index():
         data = upload.read() if upload else b""
         try:
             run = services.upload(
-                _user(), form.kind.data, data, upload.filename if upload else "", form.encoding.data
+                _user(),
+                form.kind.data,
+                data,
+                (upload.filename or "") if upload else "",
+                form.encoding.data,
             )
         except RuleBroken as error:
             db.session.rollback()
