@@ -7,7 +7,8 @@ then undone, on a scratch database holding the demo data set.
 
 The file is a CSV (UTF-8) with names in English and Persian, a country, a region, a
 population and a relationship date in one of the accepted forms (Jalali with Persian digits,
-``dd.MM.yyyy``, ISO); one row in fifty names a partner of the demo set (a match, updated).
+``dd.MM.yyyy``, ISO); one row in fifty names a partner of the demo set, each once while
+they last (a match, updated).
 Each step runs once, timed as the request or the worker would run it (services, the demo
 administrator acting): ``read`` (parse the file), ``dry run`` (every row checked and matched),
 ``commit`` (every row saved through ``save_partner`` as one audited act), ``undo``.
@@ -36,15 +37,23 @@ from crm.partners.models import Partner
 from crm.permissions import acting_as
 from crm.text import to_persian_digits
 
-SYLLABLES = ["ka", "lo", "mi", "ra", "zu", "te", "no", "bi", "sa", "do", "ve", "pu", "ge", "fa"]
+SYLLABLES = [a + b for a in "bdfgklmnprstvz" for b in "aeiou"]  # 70 syllables
 PERSIAN = "ابپتجچدرزسشکگلمنوهی"
 COUNTRIES = ["TR", "RU", "FR", "DE", "CN", "JP", "KR", "IN", "BR", "ES", "IT", "AM", "GE"]
 
 
-def _name(rng: random.Random, n: int) -> tuple[str, str]:
-    latin = "".join(rng.choice(SYLLABLES) for _ in range(3)).title() + f" {n:x}"
-    persian = "".join(rng.choice(PERSIAN) for _ in range(5)) + f" {n:x}"
-    return latin, persian
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))).title()
+
+
+def _name(rng: random.Random, taken: set[str]) -> tuple[str, str]:
+    """A made-up name of one or two words, not one given before."""
+    while True:
+        latin = " ".join(_word(rng) for _ in range(rng.randint(1, 2)))
+        if latin not in taken:
+            taken.add(latin)
+            persian = "".join(rng.choice(PERSIAN) for _ in range(rng.randint(4, 8)))
+            return latin, persian
 
 
 def _date(rng: random.Random) -> str:
@@ -59,13 +68,14 @@ def _date(rng: random.Random) -> str:
 
 def make_file(rows: int, existing: list[tuple[str, str | None]], seed_: int = 11) -> bytes:
     rng = random.Random(seed_)
+    taken = {name for name, _country in existing}
     lines = ["Name in English,Name in Persian,Country,City,Population,Relationship since"]
     for n in range(rows):
-        if existing and n % 50 == 0:
-            name_en, country = existing[(n // 50) % len(existing)]
+        if n % 50 == 0 and n // 50 < len(existing):  # each stored partner once
+            name_en, country = existing[n // 50]
             name_fa = ""
         else:
-            name_en, name_fa = _name(rng, n)
+            name_en, name_fa = _name(rng, taken)
             country = rng.choice(COUNTRIES)
         region = rng.choice(["", "North", "Capital region"])
         population = str(rng.randint(1_000, 5_000_000))
