@@ -445,3 +445,44 @@ def test_the_template_in_each_language_is_mapped_whole_when_uploaded(
     assert bool(sheet.sheet_view.rightToLeft) == (language == "fa")
     import_id = uploaded(client, response.data, "template.xlsx", kind=kind)
     assert run_of(app, import_id).mapping == [f.key for f in FIELDS[kind]]
+
+
+@pytest.mark.browser
+def test_in_a_browser_in_persian_a_file_is_uploaded_mapped_previewed_committed_and_undone(
+    app, live_server, page, make_user, make_partner, tmp_path
+):
+    from tests.conftest import sign_in
+
+    shiraz = make_partner(name_en="Shiraz", name_fa="شیراز", country="IR", region="")
+    path = tmp_path / "شهرها.csv"
+    path.write_bytes(
+        csv_bytes(
+            [
+                ["نام فارسی", "نام انگلیسی", "کشور", "شهر", "تاریخ شروع"],
+                ["شيراز", "", "ایران", "فارس", "۱۳۹۵/۰۲/۲۸"],
+                ["یزد", "Yazd", "IR", "", "17.05.2016"],
+            ],
+            bom=True,
+        )
+    )
+    sign_in(page, live_server, make_user("staff", locale="fa").email)
+    page.goto(f"{live_server}/imports")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    page.set_input_files("#file", str(path))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/imports/\d+/map$"))
+    assert page.locator("#column-0").input_value() == "name_fa"
+    assert page.locator("#column-3").input_value() == "region"
+    page.select_option("#on_match", "update")
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r".*/imports/\d+/preview$"))
+    assert page.locator(f'#row-2 a[href="/partners/{shiraz.id}"]').count() == 1
+    assert page.locator("#choice-2").input_value() == "update"
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r".*/imports/\d+$"))
+    found = {p.name_fa: (p.region, str(p.relationship_since)) for p in partners(app)}
+    assert found == {"شیراز": ("فارس", "2016-05-17"), "یزد": ("", "2016-05-17")}
+    page.locator("main form[action$='/undo'] button").click()
+    page.wait_for_url(re.compile(r".*/imports/\d+$"))
+    found = {p.name_fa: (p.region, p.archived) for p in partners(app)}
+    assert found == {"شیراز": ("", False), "یزد": ("", True)}
