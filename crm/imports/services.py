@@ -126,9 +126,10 @@ def imports_query(user: Any):
     return select(ImportRun).where(visible(ImportRun, user)).order_by(ImportRun.id.desc())
 
 
-def items_of(run: ImportRun) -> list[ImportItem]:
+def items_of(run: ImportRun, limit: int | None = None) -> list[ImportItem]:
+    """What ``run`` wrote, in the file's order (the first ``limit``)."""
     stmt = select(ImportItem).where(ImportItem.import_id == run.id).order_by(ImportItem.id)
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(stmt.limit(limit)))
 
 
 # --- commit --------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from crm.templating import register_code_tables
 from crm.web import fmt, page_of
 
 PREVIEW_ROWS = 300  # new rows shown one by one (those with errors or a match always are)
+SHOWN_ITEMS = 500  # records listed on an import's page
 
 
 @bp.record_once
@@ -203,9 +204,13 @@ def _commit(run: ImportRun, form: CommitForm):
 @require("staff")
 def detail(import_id: int):
     run = _open(import_id)
-    items = services.items_of(run) if run.status in ("done", "undone") else []
+    items = services.items_of(run, SHOWN_ITEMS + 1) if run.status in ("done", "undone") else []
     return render_template(
-        "imports/detail.html", run=run, items=items, percent=tasks.read_progress(run)
+        "imports/detail.html",
+        run=run,
+        items=items[:SHOWN_ITEMS],
+        more=len(items) > SHOWN_ITEMS,
+        percent=tasks.read_progress(run),
     )
 
 
