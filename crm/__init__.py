@@ -76,6 +76,7 @@ def _import_models() -> None:
     from crm.duplicates import models as _duplicates  # noqa: F401
     from crm.files import models as _files  # noqa: F401
     from crm.health import models as _health  # noqa: F401
+    from crm.imports import models as _imports  # noqa: F401
     from crm.notifications import models as _notifications  # noqa: F401
     from crm.partners import models as _partners  # noqa: F401
     from crm.reminders import models as _reminders  # noqa: F401
@@ -88,6 +89,7 @@ def _register_permissions() -> None:
     from crm.auth import permissions as _auth  # noqa: F401
     from crm.duplicates import permissions as _duplicates  # noqa: F401
     from crm.files import permissions as _files  # noqa: F401
+    from crm.imports import permissions as _imports  # noqa: F401
     from crm.notifications import permissions as _notifications  # noqa: F401
     from crm.partners import permissions as _partners  # noqa: F401
 
@@ -115,6 +117,8 @@ def _register_blueprints(app: Flask) -> None:
     from crm.files import views as _file_views  # noqa: F401
     from crm.health import bp as health_bp
     from crm.health import views as _health_views  # noqa: F401
+    from crm.imports import bp as imports_bp
+    from crm.imports import views as _import_views  # noqa: F401
     from crm.main import agreement_page as _agreement_page  # noqa: F401
     from crm.main import bp as main_bp
     from crm.main import overview as _overview  # noqa: F401
@@ -144,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
         files_bp,
         health_bp,
         ops_bp,
+        imports_bp,
         vendor_bp,
     ):
         app.register_blueprint(bp)

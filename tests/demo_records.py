@@ -83,7 +83,9 @@ def demo_records(app) -> dict[str, int]:
         contact2 = db.session.scalar(
             sa.select(Contact.id).where(Contact.id != contact.id).order_by(Contact.id)
         )
+        imported = _an_import(admin, agreement.parties[0])
         return {
+            "import": imported,
             "file": prepared.id,
             "partner": contact.partner_id,
             "partner2": partner2,
@@ -94,3 +96,24 @@ def demo_records(app) -> dict[str, int]:
             "activity": activity.id,
             "user": db.session.scalar(sa.select(User.id).where(User.email != ADMIN).limit(1)),
         }
+
+
+def _an_import(admin, partner) -> int:
+    """An import of the administrator waiting in its preview: a row that matches ``partner``,
+    a new one and one with errors."""
+    from crm.extensions import db
+    from crm.imports import services
+    from crm.permissions import acting_as
+
+    headings = "نام انگلیسی,نام فارسی,کشور,تاریخ شروع\r\n"
+    rows = [
+        f"{partner.name_en},{partner.name_fa},{partner.country or ''},۱۳۹۵/۰۲/۲۸",
+        "Shiraz,شيراز,IR,17.05.2016",
+        ",,Atlantis,31.02.2020",
+    ]
+    data = (headings + "\r\n".join(rows) + "\r\n").encode("utf-8")
+    with acting_as(admin):
+        run = services.upload(admin, "partners", data, "طرف‌ها.csv")
+        services.set_mapping(run, list(run.mapping), "skip")
+    db.session.commit()
+    return run.id

@@ -29,7 +29,8 @@ AXE_OPTIONS = {
 }
 
 # (what the page is, its path). {partner}, {contact}, {agreement}, {milestone}, {activity} and
-# {user} name demo records that show the most, {file} a briefing pack being prepared (see
+# {user} name demo records that show the most, {file} a briefing pack being prepared, {import}
+# an import waiting in its preview (see
 # `records`). The demo administrator sees them.
 PAGES = [
     ("start page", "/"),
@@ -75,6 +76,10 @@ PAGES = [
     ("two partners side by side", "/duplicates/partners/{partner}/{partner2}"),
     ("two contacts side by side", "/duplicates/contacts/{contact}/{contact2}"),
     ("merges", "/duplicates/merges"),
+    ("imports", "/imports"),
+    ("import, mapping", "/imports/{import}/map"),
+    ("import, preview", "/imports/{import}/preview"),
+    ("import page", "/imports/{import}"),
     ("error page", "/no-such-page"),
 ]
 SIGNED_OUT_PAGES = [("sign-in page", "/login")]
@@ -91,6 +96,8 @@ NOT_PAGES = {
     "ops.health",
     "ops.live",
     "ops.ready",
+    "imports.status",
+    "imports.template",
     "main.pipeline_report",
     "partners.briefing",
     "partners.export",
@@ -183,6 +190,7 @@ def test_every_page_is_in_the_table():
     adapter = app.url_map.bind("localhost")
     kinds = ["partner", "contact", "agreement", "milestone", "activity", "user", "file"]
     kinds += ["partner2", "contact2"]
+    kinds += ["import"]
     ids = dict.fromkeys(kinds, 1)
     covered = set()
     for _, path in PAGES + SIGNED_OUT_PAGES:

@@ -237,8 +237,12 @@ def partner_problems(partner: Partner | None, data: PartnerData) -> dict[str, An
     owner_error = check_owner(data.owner_id, partner.owner_id if partner else None)
     if owner_error:
         errors["owner_id"] = owner_error
-    known = set(
-        db.session.scalars(select(CooperationArea.id).where(CooperationArea.id.in_(data.areas)))
+    known = (  # no query without areas: an import checks thousands of rows this way
+        set(
+            db.session.scalars(select(CooperationArea.id).where(CooperationArea.id.in_(data.areas)))
+        )
+        if data.areas
+        else set()
     )
     if set(data.areas) - known:
         errors["areas"] = _l("Choose from the list.")
@@ -268,12 +272,13 @@ def save_partner(partner: Partner | None, data: PartnerData) -> Partner:
             value = value.strip()
         setattr(partner, item.name, value)
     partner.country = (data.country or "").upper() or None
-    partner.areas = list(
-        db.session.scalars(
-            select(CooperationArea)
-            .where(CooperationArea.id.in_(data.areas))
-            .order_by(CooperationArea.position)
+    with db.session.no_autoflush:  # one flush per save: an import saves thousands
+        partner.areas = list(
+            db.session.scalars(
+                select(CooperationArea)
+                .where(CooperationArea.id.in_(data.areas))
+                .order_by(CooperationArea.position)
+            )
         )
-    )
     db.session.flush()
     return partner

@@ -1,0 +1,188 @@
+"""Large imports run in a worker: the commit in the background, its progress, all or nothing
+there too; and the whole path through the real Redis and a ``flask crm worker`` process."""
+
+import re
+import uuid
+from types import SimpleNamespace
+
+import pytest
+import redis
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.imports import services, tasks
+from crm.imports.models import ImportRun
+from crm.partners.models import Partner
+from tests.conftest import REDIS_URL, need_service, sign_in
+from tests.import_files import csv_bytes
+from tests.live_services import app_env, remove_queue_keys, start_worker, stop_process, wait_for
+from tests.test_imports import HEAD, commit, mapped, partners, run_of, text_of, uploaded
+
+LIVE_WAIT = 90  # seconds: a bound for a stuck test, not a measure
+
+
+def numbers(count: int) -> list[int]:
+    """Numbers without a doubled digit: the matcher folds doubled letters, and digits with
+    them, so "Town 11" would meet "Town 1" (see the report on crm.matching)."""
+    found = [n for n in range(count * 2) if not re.search(r"(\d)\1", str(n))]
+    return found[:count]
+
+
+def rows(count: int, bad: int | None = None) -> bytes:
+    found = [HEAD]
+    for n in numbers(count):
+        country = "Atlantis" if n == bad else "TR"
+        found.append([f"Town {n}", f"شهر {n}", country, "", "1399/01/0" + str(1 + n % 9)])
+    return csv_bytes(found)
+
+
+@pytest.fixture
+def small_limit(monkeypatch):
+    """Imports of more than three rows go to the worker."""
+    monkeypatch.setattr(services, "IN_REQUEST", 3)
+
+
+def test_a_large_import_is_queued_and_the_job_commits_it_as_its_owner(
+    app, auth, client, small_limit, monkeypatch
+):
+    queued = []
+    monkeypatch.setattr(tasks, "start", lambda run: queued.append(run.id) or True)
+    user = auth.login("staff")
+    import_id = uploaded(client, rows(6))
+    mapped(client, import_id)
+    response = commit(client, import_id)
+    assert response.headers["Location"].endswith(f"/imports/{import_id}")
+    assert queued == [import_id] and run_of(app, import_id).status == "queued"
+    assert partners(app) == []
+    page = text_of(client.get(f"/imports/{import_id}"))
+    assert 'http-equiv="refresh"' in page and 'role="progressbar"' in page
+    with app.app_context():
+        assert tasks.import_job(import_id) == "done"
+        assert tasks.import_job(import_id) == "not claimed"  # once only
+    run = run_of(app, import_id)
+    assert (run.status, run.counts["created"]) == ("done", 6)
+    with app.app_context():
+        from crm.audit import AuditAct
+
+        act = db.session.get_one(AuditAct, run.act_id)
+        assert (act.kind, act.user_id, act.via) == ("import", user.id, "job")
+    status = client.get(f"/imports/{import_id}/status").get_json()
+    assert (status["status"], status["done"], status["percent"]) == ("ready", True, 100)
+
+
+def test_a_job_whose_row_breaks_a_rule_writes_nothing_and_says_why(
+    app, auth, client, small_limit, monkeypatch
+):
+    from crm.exceptions import RuleBroken
+
+    monkeypatch.setattr(tasks, "start", lambda run: True)
+    auth.login("staff")
+    import_id = uploaded(client, rows(5))
+    mapped(client, import_id)
+    commit(client, import_id)
+    real = services.save_partner
+
+    def failing(partner, data):
+        if data.name_en == "Town 4":
+            raise RuleBroken("Refused.", "name_en")
+        return real(partner, data)
+
+    monkeypatch.setattr(services, "save_partner", failing)
+    with app.app_context():
+        assert tasks.import_job(import_id) == "failed"
+    run = run_of(app, import_id)
+    assert (run.status, run.error) == ("failed", "Row 6: Refused.")
+    assert partners(app) == []
+    page = text_of(client.get(f"/imports/{import_id}"))
+    assert "Row 6: Refused." in page
+
+
+def test_a_large_file_with_bad_rows_is_not_queued(app, auth, client, small_limit, monkeypatch):
+    monkeypatch.setattr(tasks, "start", lambda run: pytest.fail("queued"))
+    auth.login("staff")
+    import_id = uploaded(client, rows(5, bad=2))
+    mapped(client, import_id)
+    response = commit(client, import_id)
+    assert response.status_code == 400 and "1 row has errors" in text_of(response)
+    assert run_of(app, import_id).status == "mapping"
+
+
+# --- the whole path: the real Redis and a worker process ------------------------------------
+@pytest.fixture(scope="module")
+def worker_process(database_url, tmp_path_factory):
+    """One ``flask crm worker`` process with a queue of its own on the real Redis."""
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError as error:
+        need_service("Redis", f"{REDIS_URL}: {error.__class__.__name__}")
+    folder = tmp_path_factory.mktemp("import-worker")
+    name = f"crm-test-{uuid.uuid4().hex}"
+    env = app_env(folder, DATABASE_URL=database_url, REDIS_URL=REDIS_URL, CRM_QUEUE=name)
+    log = folder / "worker.log"
+    process = start_worker(env, log)
+    yield SimpleNamespace(process=process, log=log, queue=name)
+    stop_process(process)
+    assert remove_queue_keys(redis.Redis.from_url(REDIS_URL), name) == []
+
+
+@pytest.fixture
+def worker(app, worker_process):
+    app.config.update(REDIS_URL=REDIS_URL, CRM_QUEUE=worker_process.queue)
+    yield worker_process
+    connection = redis.Redis.from_url(REDIS_URL)
+    for key in connection.scan_iter(f"{worker_process.queue}:import-progress:*"):
+        connection.delete(key)
+    found = app.extensions.pop("crm_redis", None)
+    if found is not None:
+        found.close()
+
+
+def output(log) -> str:
+    return log.read_text(errors="replace")[-4000:] if log.exists() else "(no output)"
+
+
+def finished(app, import_id: int) -> bool:
+    with app.app_context():
+        status = db.session.scalar(select(ImportRun.status).where(ImportRun.id == import_id))
+        db.session.rollback()
+    return status not in ("queued", "running")
+
+
+@pytest.mark.redis
+def test_a_worker_commits_a_large_import_through_the_real_redis(
+    app, worker, auth, client, small_limit
+):
+    auth.login("staff")
+    import_id = uploaded(client, rows(40))
+    mapped(client, import_id)
+    response = commit(client, import_id)
+    assert response.status_code == 302, text_of(response)[-3000:]
+    wait_for(lambda: finished(app, import_id), LIVE_WAIT, f"the import:\n{output(worker.log)}")
+    run = run_of(app, import_id)
+    assert (run.status, run.counts.get("created")) == ("done", 40), (run.error, output(worker.log))
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count(Partner.id))) == 40
+    assert client.get(f"/imports/{import_id}/status").get_json()["percent"] == 100
+
+
+@pytest.mark.redis
+@pytest.mark.browser
+def test_in_a_browser_a_large_import_shows_its_progress_until_done(
+    app, worker, live_server, page, make_user, small_limit, tmp_path
+):
+    path = tmp_path / "towns.csv"
+    path.write_bytes(rows(30))
+    sign_in(page, live_server, make_user("staff", locale="en").email)
+    page.goto(f"{live_server}/imports")
+    page.set_input_files("#file", str(path))
+    page.get_by_role("button", name="Upload and map the columns").click()
+    page.wait_for_url(re.compile(r".*/imports/\d+/map$"))
+    page.get_by_role("button", name="Preview the import").click()
+    page.wait_for_url(re.compile(r".*/imports/\d+/preview$"))
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.wait_for_url(re.compile(r".*/imports/\d+$"))
+    done = page.get_by_role("link", name="See what was imported")
+    done.wait_for(state="visible", timeout=LIVE_WAIT * 1000)
+    assert page.get_by_role("progressbar").get_attribute("aria-valuenow") == "100"
+    done.click()
+    assert "30 new, 0 updated, 0 skipped." in page.locator("#import-result").inner_text()
