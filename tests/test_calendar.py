@@ -49,9 +49,7 @@ def test_persian_month_is_a_jalali_grid_from_saturday_right_to_left(auth, client
     first_of_azar = jdatetime.date(1405, 9, 1).togregorian()
     first_of_dey = jdatetime.date(1405, 10, 1).togregorian()
     days = [date.fromisoformat(d) for d in page.days]
-    assert len(days) % 7 == 0 and days == [
-        days[0] + timedelta(days=n) for n in range(len(days))
-    ]
+    assert len(days) % 7 == 0 and days == [days[0] + timedelta(days=n) for n in range(len(days))]
     assert days[0].weekday() == 5  # Saturday
     assert days[0] <= first_of_azar < days[0] + timedelta(days=7)
     assert days[-1] >= first_of_dey - timedelta(days=1) > days[-1] - timedelta(days=7)
@@ -59,7 +57,9 @@ def test_persian_month_is_a_jalali_grid_from_saturday_right_to_left(auth, client
     html = client.get("/calendar?date=2026-11-29").get_data(as_text=True)
     assert "آذر ۱۴۰۵" in html  # the month's name from the formatter, in Persian digits
     # the days are numbered in the Jalali month, in Persian digits
-    assert re.search(r'data-date="%s".*?<span aria-hidden="true">۱</span>' % first_of_azar, html, re.S)
+    assert re.search(
+        rf'data-date="{first_of_azar}".*?<span aria-hidden="true">۱</span>', html, re.S
+    )
 
 
 def test_english_month_is_gregorian_from_monday(auth, client):
@@ -103,8 +103,16 @@ def test_week_view_lists_the_seven_days(auth, client, make_activity):
 
 
 @pytest.mark.parametrize(
-    "query", ["date=2026-02-30", "date=yesterday", "date=%DB%B1%DB%B4", "date=0001-01-01",
-              "date=9999-12-31", "view=year", "date=2026-11-29T10:00"]
+    "query",
+    [
+        "date=2026-02-30",
+        "date=yesterday",
+        "date=%DB%B1%DB%B4",
+        "date=0001-01-01",
+        "date=9999-12-31",
+        "view=year",
+        "date=2026-11-29T10:00",
+    ],
 )
 def test_bad_dates_and_views_fall_back_with_a_message(auth, client, query):
     auth.login("staff", locale="en")
@@ -126,11 +134,17 @@ def test_entries_link_to_their_records_and_show_local_times(
     user = auth.login("staff", locale="en", timezone="Asia/Tehran")
     # 06:30 UTC is 10:00 in Tehran
     activity = make_activity(
-        subject="Meeting with the consul", starts_at=datetime(2026, 11, 10, 6, 30, tzinfo=UTC),
-        due_on=None, owner_id=user.id,
+        subject="Meeting with the consul",
+        starts_at=datetime(2026, 11, 10, 6, 30, tzinfo=UTC),
+        due_on=None,
+        owner_id=user.id,
     )
-    agreement = make_agreement(title_en="Transport memo", expires_on=date(2026, 11, 20),
-                               renewal_notice_days=0, signed_on=date(2026, 11, 3))
+    agreement = make_agreement(
+        title_en="Transport memo",
+        expires_on=date(2026, 11, 20),
+        renewal_notice_days=0,
+        signed_on=date(2026, 11, 3),
+    )
     html = client.get("/calendar?date=2026-11-01").get_data(as_text=True)
     cell = re.search(r'data-date="2026-11-10">(.*?)</td>', html, re.S).group(1)
     assert f'href="/activities/{activity.id}"' in cell and "10:00" in cell
@@ -144,7 +158,9 @@ def test_entries_link_to_their_records_and_show_local_times(
 def test_a_late_evening_meeting_falls_on_the_readers_day(auth, client, make_activity):
     auth.login("staff", locale="en", timezone="Asia/Tehran")
     # 21:00 UTC on the 9th is 00:30 on the 10th in Tehran
-    make_activity(subject="Night call", starts_at=datetime(2026, 11, 9, 21, 0, tzinfo=UTC), due_on=None)
+    make_activity(
+        subject="Night call", starts_at=datetime(2026, 11, 9, 21, 0, tzinfo=UTC), due_on=None
+    )
     html = client.get("/calendar?date=2026-11-01").get_data(as_text=True)
     cell = re.search(r'data-date="2026-11-10">(.*?)</td>', html, re.S).group(1)
     assert "Night call" in cell and "12:30" in cell
@@ -157,11 +173,13 @@ def test_milestones_appear_on_their_due_day(auth, client, app, make_agreement):
     auth.login("staff", locale="en")
     agreement = make_agreement(title_en="Culture memo")
     with app.app_context():
-        db.session.add(Milestone(agreement_id=agreement.id, title="Send the draft", due_on=date(2026, 11, 12)))
+        db.session.add(
+            Milestone(agreement_id=agreement.id, title="Send the draft", due_on=date(2026, 11, 12))
+        )
         db.session.commit()
     html = client.get("/calendar?date=2026-11-01").get_data(as_text=True)
     cell = re.search(r'data-date="2026-11-12">(.*?)</td>', html, re.S).group(1)
-    assert "Send the draft" in cell and f'/agreements/{agreement.id}#milestones' in cell
+    assert "Send the draft" in cell and f"/agreements/{agreement.id}#milestones" in cell
 
 
 def test_a_confidential_agreement_and_its_activities_stay_hidden_from_staff(
@@ -170,11 +188,17 @@ def test_a_confidential_agreement_and_its_activities_stay_hidden_from_staff(
     from crm.agreements.models import Milestone
     from crm.extensions import db
 
-    secret = make_agreement(title_en="Secret memo", confidentiality="confidential",
-                            signed_on=date(2026, 11, 4), expires_on=date(2026, 11, 28))
+    secret = make_agreement(
+        title_en="Secret memo",
+        confidentiality="confidential",
+        signed_on=date(2026, 11, 4),
+        expires_on=date(2026, 11, 28),
+    )
     make_activity(subject="Secret meeting", agreement_id=secret.id, due_on=date(2026, 11, 5))
     with app.app_context():
-        db.session.add(Milestone(agreement_id=secret.id, title="Secret step", due_on=date(2026, 11, 6)))
+        db.session.add(
+            Milestone(agreement_id=secret.id, title="Secret step", due_on=date(2026, 11, 6))
+        )
         db.session.commit()
     auth.login("staff", locale="en")
     for view in ("month", "week"):
@@ -208,13 +232,20 @@ def test_the_query_count_does_not_grow_with_the_entries(
 
     def add(n: int) -> None:
         for i in range(n):
-            agreement = make_agreement(title_en=f"Memo {n}-{i}", reference=f"R-{n}-{i}",
-                                       signed_on=date(2026, 11, 2 + i))
-            make_activity(subject=f"Visit {n}-{i}", agreement_id=agreement.id,
-                          due_on=date(2026, 11, 3 + i))
+            agreement = make_agreement(
+                title_en=f"Memo {n}-{i}", reference=f"R-{n}-{i}", signed_on=date(2026, 11, 2 + i)
+            )
+            make_activity(
+                subject=f"Visit {n}-{i}", agreement_id=agreement.id, due_on=date(2026, 11, 3 + i)
+            )
             with app.app_context():
-                db.session.add(Milestone(agreement_id=agreement.id, title=f"Step {n}-{i}",
-                                         due_on=date(2026, 11, 4 + i)))
+                db.session.add(
+                    Milestone(
+                        agreement_id=agreement.id,
+                        title=f"Step {n}-{i}",
+                        due_on=date(2026, 11, 4 + i),
+                    )
+                )
                 db.session.commit()
 
     add(1)

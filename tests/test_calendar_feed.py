@@ -46,10 +46,16 @@ def tehran_today() -> date:
 def test_a_timed_activity_comes_back_at_its_time_in_the_users_zone(auth, client, make_activity):
     user = auth.login("staff", locale="en", timezone="Asia/Tehran")
     day = tehran_today() + timedelta(days=10)
-    ten_in_tehran = datetime.combine(day, datetime.min.time().replace(hour=10),
-                                     tzinfo=ZoneInfo("Asia/Tehran"))
-    activity = make_activity(subject="Meeting with the consul", owner_id=user.id, due_on=None,
-                             starts_at=ten_in_tehran.astimezone(UTC), location="City hall")
+    ten_in_tehran = datetime.combine(
+        day, datetime.min.time().replace(hour=10), tzinfo=ZoneInfo("Asia/Tehran")
+    )
+    activity = make_activity(
+        subject="Meeting with the consul",
+        owner_id=user.id,
+        due_on=None,
+        starts_at=ten_in_tehran.astimezone(UTC),
+        location="City hall",
+    )
     calendar = read_feed(client, new_address(client))
     event = events(calendar)[f"activity-{activity.id}"]
     start = event["DTSTART"]
@@ -68,20 +74,30 @@ def test_a_timed_activity_comes_back_at_its_time_in_the_users_zone(auth, client,
     assert str(calendar["X-WR-TIMEZONE"]) == "Asia/Tehran"
 
 
-def test_all_day_dates_do_not_shift_with_the_zone(auth, client, app, make_activity,
-                                                  make_agreement):
+def test_all_day_dates_do_not_shift_with_the_zone(auth, client, app, make_activity, make_agreement):
     from crm.agreements.models import Milestone
 
     user = auth.login("staff", locale="en", timezone="America/Los_Angeles")
     due = tehran_today() + timedelta(days=20)
-    activity = make_activity(subject="Send the letter", owner_id=user.id, due_on=due,
-                             starts_at=None)
-    agreement = make_agreement(title_en="Tourism memo", owner_id=user.id,
-                               expires_on=due + timedelta(days=100), renewal_notice_days=30,
-                               signed_on=due - timedelta(days=30))
+    activity = make_activity(
+        subject="Send the letter", owner_id=user.id, due_on=due, starts_at=None
+    )
+    agreement = make_agreement(
+        title_en="Tourism memo",
+        owner_id=user.id,
+        expires_on=due + timedelta(days=100),
+        renewal_notice_days=30,
+        signed_on=due - timedelta(days=30),
+    )
     with app.app_context():
-        db.session.add(Milestone(agreement_id=agreement.id, title="First report",
-                                 due_on=due + timedelta(days=1), responsible_id=user.id))
+        db.session.add(
+            Milestone(
+                agreement_id=agreement.id,
+                title="First report",
+                due_on=due + timedelta(days=1),
+                responsible_id=user.id,
+            )
+        )
         db.session.commit()
     address = new_address(client)
     raw = client.get(path_of(address)).get_data(as_text=True)
@@ -107,10 +123,14 @@ def test_all_day_dates_do_not_shift_with_the_zone(auth, client, app, make_activi
 def test_the_feed_spans_90_days_back_to_a_year_ahead(auth, client, make_activity):
     user = auth.login("staff", locale="en", timezone="Asia/Tehran")
     today = tehran_today()
-    inside = {n: make_activity(subject=f"day {n}", owner_id=user.id, due_on=today + timedelta(days=n)).id
-              for n in (-90, -89, 0, 364, 365)}
-    outside = {n: make_activity(subject=f"day {n}", owner_id=user.id, due_on=today + timedelta(days=n)).id
-               for n in (-91, 366, 400)}
+    inside = {
+        n: make_activity(subject=f"day {n}", owner_id=user.id, due_on=today + timedelta(days=n)).id
+        for n in (-90, -89, 0, 364, 365)
+    }
+    outside = {
+        n: make_activity(subject=f"day {n}", owner_id=user.id, due_on=today + timedelta(days=n)).id
+        for n in (-91, 366, 400)
+    }
     found = events(read_feed(client, new_address(client)))
     for n, activity_id in inside.items():
         assert f"activity-{activity_id}" in found, n
@@ -133,14 +153,25 @@ def test_the_feed_holds_only_the_users_own_and_attended(
     attended = make_activity(subject="Attended", owner_id=other.id, due_on=day)
     me_as_contact = make_contact(make_partner(name_en="Tehran"), email=user.email.upper())
     with app.app_context():
-        db.session.get(Activity, attended.id).participants = [db.session.get(Contact, me_as_contact.id)]
+        db.session.get(Activity, attended.id).participants = [
+            db.session.get(Contact, me_as_contact.id)
+        ]
         db.session.commit()
     their_agreement = make_agreement(title_en="Theirs", owner_id=other.id, signed_on=day)
     with app.app_context():
-        db.session.add(Milestone(agreement_id=their_agreement.id, title="Their step",
-                                 due_on=day, responsible_id=other.id))
-        db.session.add(Milestone(agreement_id=their_agreement.id, title="My step",
-                                 due_on=day, responsible_id=user.id))
+        db.session.add(
+            Milestone(
+                agreement_id=their_agreement.id,
+                title="Their step",
+                due_on=day,
+                responsible_id=other.id,
+            )
+        )
+        db.session.add(
+            Milestone(
+                agreement_id=their_agreement.id, title="My step", due_on=day, responsible_id=user.id
+            )
+        )
         db.session.commit()
     found = events(read_feed(client, new_address(client)))
     summaries = sorted(str(e["SUMMARY"]) for e in found.values())
@@ -156,12 +187,20 @@ def test_a_confidential_agreement_never_reaches_a_staff_members_feed(
 
     user = auth.login("staff", locale="en")
     day = tehran_today() + timedelta(days=3)
-    secret = make_agreement(title_en="Secret memo", owner_id=user.id, signed_on=day,
-                            expires_on=day + timedelta(days=60), confidentiality="confidential")
+    secret = make_agreement(
+        title_en="Secret memo",
+        owner_id=user.id,
+        signed_on=day,
+        expires_on=day + timedelta(days=60),
+        confidentiality="confidential",
+    )
     make_activity(subject="Secret meeting", owner_id=user.id, due_on=day, agreement_id=secret.id)
     with app.app_context():
-        db.session.add(Milestone(agreement_id=secret.id, title="Secret step", due_on=day,
-                                 responsible_id=user.id))
+        db.session.add(
+            Milestone(
+                agreement_id=secret.id, title="Secret step", due_on=day, responsible_id=user.id
+            )
+        )
         db.session.commit()
     shown = make_activity(subject="Open meeting", owner_id=user.id, due_on=day)
     raw = client.get(path_of(new_address(client))).get_data(as_text=True)
@@ -230,10 +269,14 @@ def test_making_and_revoking_an_address_are_audited_without_the_hash(auth, clien
     client.post("/calendar/feed/revoke")
     with app.app_context():
         rows = db.session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.object_type == "calendar_feeds")
+            sa.select(AuditEntry)
+            .where(AuditEntry.object_type == "calendar_feeds")
             .order_by(AuditEntry.id)
         ).all()
-        assert [(row.action, row.user_id) for row in rows] == [("create", user.id), ("update", user.id)]
+        assert [(row.action, row.user_id) for row in rows] == [
+            ("create", user.id),
+            ("update", user.id),
+        ]
         assert "revoked_at" in rows[1].changes
         assert all("token_hash" not in row.changes for row in rows)
 
@@ -251,9 +294,8 @@ def test_the_development_servers_log_masks_the_token(app, auth, client, caplog):
     address = new_address(client)
     token = path_of(address).rsplit("/", 1)[1].removesuffix(".ics")
     caplog.set_level(logging.INFO, logger="werkzeug")
-    with serve(app) as base:
-        with urllib.request.urlopen(base + path_of(address)) as response:
-            assert response.status == 200
+    with serve(app) as base, urllib.request.urlopen(base + path_of(address)) as response:
+        assert response.status == 200
     assert "/calendar/feed/" in caplog.text
     assert token not in caplog.text and token[:4] + "…" in caplog.text
 

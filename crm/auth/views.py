@@ -112,7 +112,8 @@ def settings_page(**extra):
     """The settings page as it is, with ``extra`` values for its template (a new calendar
     address, shown once)."""
     return _settings_page(
-        SettingsForm(obj=current_user, formdata=None), PasswordForm(prefix="pw", formdata=None),
+        SettingsForm(obj=current_user, formdata=None),
+        PasswordForm(prefix="pw", formdata=None),
         **extra,
     )
 

@@ -70,9 +70,7 @@ def _activities(user: Any, reader: Formatter, first: date, end: date, mine: bool
             visible(Activity, user),
             or_(
                 and_(Activity.starts_at >= since, Activity.starts_at < until),
-                and_(
-                    Activity.starts_at.is_(None), Activity.due_on >= first, Activity.due_on < end
-                ),
+                and_(Activity.starts_at.is_(None), Activity.due_on >= first, Activity.due_on < end),
             ),
         )
     )
@@ -86,8 +84,8 @@ def _activities(user: Any, reader: Formatter, first: date, end: date, mine: bool
     kinds = reader.labels(ACTIVITY_KINDS)
     entries = []
     for activity in db.session.scalars(stmt):
-        timed = activity.starts_at is not None
-        day = reader.local(activity.starts_at).date() if timed else activity.due_on
+        start = activity.starts_at
+        day = reader.local(start).date() if start is not None else activity.due_on
         entries.append(
             Entry(
                 uid=f"activity-{activity.id}",
@@ -194,7 +192,9 @@ def _agreements(user: Any, reader: Formatter, first: date, end: date, mine: bool
     return entries
 
 
-def collect(user: Any, reader: Formatter, first: date, end: date, mine: bool = False) -> list[Entry]:
+def collect(
+    user: Any, reader: Formatter, first: date, end: date, mine: bool = False
+) -> list[Entry]:
     """Every entry from ``first`` up to (not including) ``end`` that ``user`` may see, sorted;
     with ``mine``, only the user's own: activities they own or take part in (a participant
     whose e-mail is theirs), milestones they are responsible for, agreements they own."""

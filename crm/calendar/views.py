@@ -26,8 +26,10 @@ def index():
     anchor = grid.parse_day(asked) if asked else reader.today()
     if anchor is None:
         anchor = reader.today()
-        problem = _("That date could not be read (use a date such as %(example)s); here is today.",
-                    example=reader.today().isoformat())
+        problem = _(
+            "That date could not be read (use a date such as %(example)s); here is today.",
+            example=reader.today().isoformat(),
+        )
     mine = request.args.get("mine") == "1"
     period = grid.period(reader, view, anchor)
     user = current_user._get_current_object()
@@ -80,6 +82,8 @@ def new_feed():
 def revoke_feed():
     if tokens.revoke(current_user._get_current_object()):
         db.session.commit()
-        flash(_("Your calendar address was revoked: calendars subscribed to it stop updating."),
-              "success")
+        flash(
+            _("Your calendar address was revoked: calendars subscribed to it stop updating."),
+            "success",
+        )
     return redirect(url_for("auth.settings"))
