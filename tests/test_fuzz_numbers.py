@@ -135,8 +135,8 @@ FORM_PAGES = {
     "AuditFilterForm": [("GET", "/admin/audit"), ("GET", "/admin/audit/export.csv")],
 }
 # Query arguments the views read themselves; TEXT_ARGS are not numbers.
-QUERY_ARGS = {"page", "partner_id", "agreement_id"}
-TEXT_ARGS = {"q", "sort", "next", "lang", "show", "order"}
+QUERY_ARGS = {"page", "partner_id", "agreement_id", "date"}  # the calendar's day too
+TEXT_ARGS = {"q", "sort", "next", "lang", "show", "order", "view", "mine"}
 
 
 def _is_numeric(field: UnboundField) -> bool:
