@@ -1,4 +1,8 @@
-"""gunicorn reads this file from the folder it starts in (`gunicorn app:app` in the checkout)."""
+"""gunicorn reads this file from the folder it starts in (`gunicorn app:app` in the checkout).
+
+An access log (``--access-logfile``) keeps gunicorn's format; the app puts a filter on the
+``gunicorn.access`` and ``gunicorn.error`` loggers when it is built (``crm.calendar.logmask``)
+that masks the secret token of a calendar feed's address (``/calendar/feed/cTw4….ics``)."""
 
 
 def on_starting(server) -> None:

@@ -55,6 +55,8 @@ PAGES = [
     ("activity list", "/activities/"),
     ("activity list, search", "/activities/?q=جلسه"),
     ("my follow-ups", "/activities/mine"),
+    ("calendar, month", "/calendar"),
+    ("calendar, week", "/calendar?view=week"),
     ("search, rare name", f"/search?q={RARE}"),
     ("search, common word", f"/search?q={COMMON}"),
     ("search, two letters", f"/search?q={TWO_LETTERS}"),

@@ -54,7 +54,9 @@ def create_app(config_class: type = Config) -> Flask:
     init_login(app)
 
     from crm import cli, errors, templating
+    from crm.calendar import logmask
 
+    logmask.install(app)  # feed tokens never reach a log in full
     security.init_security(app)
     templating.init_templating(app)
     errors.init_errors(app)
@@ -73,6 +75,7 @@ def _import_models() -> None:
     from crm.activities import models as _activities  # noqa: F401
     from crm.agreements import models as _agreements  # noqa: F401
     from crm.auth import models as _auth  # noqa: F401
+    from crm.calendar import models as _calendar  # noqa: F401
     from crm.duplicates import models as _duplicates  # noqa: F401
     from crm.files import models as _files  # noqa: F401
     from crm.health import models as _health  # noqa: F401
@@ -109,6 +112,8 @@ def _register_blueprints(app: Flask) -> None:
     from crm.audit_trail import views as _audit_views  # noqa: F401
     from crm.auth import bp as auth_bp
     from crm.auth import views as _auth_views  # noqa: F401
+    from crm.calendar import bp as calendar_bp
+    from crm.calendar import views as _calendar_views  # noqa: F401
     from crm.dossiers import views as _dossier_views  # noqa: F401
     from crm.duplicates import bp as duplicates_bp
     from crm.duplicates import contact_views as _duplicate_contact_views  # noqa: F401
@@ -141,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
         partners_bp,
         agreements_bp,
         activities_bp,
+        calendar_bp,
         notifications_bp,
         reminders_bp,
         audit_bp,

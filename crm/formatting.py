@@ -371,12 +371,13 @@ class Formatter:
         # no month is shorter than 29 days or longer than 31: 32 days on is the next month
         return [(first, self.month_start(first + dt.timedelta(days=32))) for first in starts]
 
-    def month(self, first: dt.date) -> str:
-        """A month of the reader's calendar: ``Nov 2026``, or ``آذر ۱۴۰۵`` in Persian."""
+    def month(self, first: dt.date, long: bool = False) -> str:
+        """A month of the reader's calendar: ``Nov 2026`` (``November 2026`` when ``long``), or
+        ``آذر ۱۴۰۵`` in Persian."""
         if self.persian:
             jalali = jdatetime.date.fromgregorian(date=first, locale="fa_IR")
             return to_persian_digits(jalali.strftime("%B %Y"))
-        return babel_format_date(first, "MMM y", locale=self.babel_locale)
+        return babel_format_date(first, "MMMM y" if long else "MMM y", locale=self.babel_locale)
 
     def both_calendars(self, value: dt.date | None) -> tuple[str, str]:
         """A date in the Jalali and in the Gregorian calendar, both in the reader's language

@@ -9,7 +9,16 @@ from flask_login import current_user
 from crm.permissions import acting_as
 
 # Endpoints anyone may reach without logging in.
-PUBLIC_ENDPOINTS = {"static", "vendor.static", "auth.login", "ops.live", "ops.ready", "ops.health"}
+# The calendar feed has no sign-in: the secret token in its address is its key.
+PUBLIC_ENDPOINTS = {
+    "static",
+    "vendor.static",
+    "auth.login",
+    "ops.live",
+    "ops.ready",
+    "ops.health",
+    "calendar.feed_ics",
+}
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

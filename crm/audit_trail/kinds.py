@@ -23,6 +23,7 @@ from crm.agreements.models import (
 )
 from crm.auth.forms import UserForm
 from crm.auth.models import ROLES, User
+from crm.calendar.models import CalendarFeed
 from crm.duplicates.models import merged_into
 from crm.history import LABELS, change_history, form_labels, targets_of
 from crm.i18n import LANGUAGE_NAMES
@@ -133,6 +134,19 @@ KINDS: dict[str, RecordKind] = {
         {"role": ROLES, "locale": LANGUAGE_NAMES},
         endpoint="auth.edit_user",
         arg="user_id",
+    ),
+    "calendar_feeds": RecordKind(
+        _l("Calendar address"),
+        CalendarFeed,
+        Form,  # made and revoked from the settings page, which has no form of its fields
+        extra_labels={
+            "user_id": _l("User"),
+            "created_at": _l("Made"),
+            "revoked_at": _l("Revoked"),
+        },
+        endpoint="auth.edit_user",
+        arg="user_id",
+        via="user_id",
     ),
 }
 

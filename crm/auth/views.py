@@ -94,7 +94,8 @@ def settings():
     return _settings_page(form, password_form)
 
 
-def _settings_page(form, password_form, status: int = 200):
+def _settings_page(form, password_form, status: int = 200, **extra):
+    from crm.calendar.views import feed_panel
     from crm.reminders.views import email_choices_form
 
     page = render_template(
@@ -102,8 +103,20 @@ def _settings_page(form, password_form, status: int = 200):
         form=form,
         password_form=password_form,
         reminders_form=email_choices_form(),
+        **feed_panel(),
+        **extra,
     )
     return page, status
+
+
+def settings_page(**extra):
+    """The settings page as it is, with ``extra`` values for its template (a new calendar
+    address, shown once)."""
+    return _settings_page(
+        SettingsForm(obj=current_user, formdata=None),
+        PasswordForm(prefix="pw", formdata=None),
+        **extra,
+    )
 
 
 @bp.route("/settings/password", methods=["POST"])

@@ -1,6 +1,6 @@
 """A user's reminder e-mail choices, and the admin's page of the reminders."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,9 +22,10 @@ def _template_globals(state) -> None:
 
 
 def email_choices_form() -> EmailChoicesForm:
-    """The form of the settings page, with the user's current choices."""
+    """The form of the settings page, with the user's current choices (also when the page is
+    shown after another of its forms was sent)."""
     form = EmailChoicesForm(prefix="reminders")
-    if not form.is_submitted():
+    if not form.is_submitted() or request.endpoint != "reminders.email_choices":
         for rule, chosen in services.email_choices(current_user).items():
             form[f"email_{rule}"].data = chosen
     return form
