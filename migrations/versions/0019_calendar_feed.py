@@ -2,7 +2,7 @@
 revoked (a user has at most one that is not).
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-11-29 10:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019'
-down_revision = '0016'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

@@ -11,8 +11,8 @@
 - ``ANALYZE``: a database that was never analysed is planned by the shape of its indexes alone
   (``crm.maintenance``); from now on the nightly job refreshes the statistics.
 
-Revision ID: 0021
-Revises: 0016
+Revision ID: 0020
+Revises: 0019
 
 """
 import sqlalchemy as sa
@@ -22,8 +22,8 @@ import crm.models
 
 
 # revision identifiers, used by Alembic.
-revision = '0021'
-down_revision = '0016'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
