@@ -56,7 +56,7 @@ _FOLDS: tuple[tuple[str, str], ...] = (
 )
 _VOWELS = re.compile(r"[aeiou]")
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
-_DOUBLED = re.compile(r"(.)\1+")
+_DOUBLED = re.compile(r"([a-z])\1+")  # letters only: 11 is not 1
 
 
 # --- names ---------------------------------------------------------------------------------------
