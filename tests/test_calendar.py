@@ -262,3 +262,19 @@ def test_the_navbar_links_to_the_calendar_in_both_languages(auth, client):
     auth.login("staff", locale="fa")
     html = client.get("/").get_data(as_text=True)
     assert 'href="/calendar"' in html
+
+
+def test_a_busy_day_shows_its_first_four_and_counts_the_rest(auth, client, make_activity):
+    auth.login("staff", locale="en")
+    day = date(2026, 11, 17)
+    make_activity(subject="All day task", due_on=day)
+    for hour in range(6, 13):  # 06:00 to 12:00 in Tehran: 7 meetings
+        start = datetime(2026, 11, 17, hour, 0, tzinfo=UTC) - timedelta(hours=3, minutes=30)
+        make_activity(subject=f"Meeting at {hour:02d}", starts_at=start, due_on=None)
+    html = client.get("/calendar?date=2026-11-15").get_data(as_text=True)
+    cell = html.split('data-date="2026-11-17"')[1].split("</td>")[0]
+    shown = list(dict.fromkeys(re.findall(r"(All day task|Meeting at \d\d)", cell)))
+    assert shown == ["All day task", "Meeting at 06", "Meeting at 07", "Meeting at 08"]
+    assert "4 more" in cell
+    week = client.get("/calendar?view=week&date=2026-11-17").get_data(as_text=True)
+    assert all(f"Meeting at {hour:02d}" in week for hour in range(6, 13))  # the week has all

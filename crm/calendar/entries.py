@@ -6,6 +6,7 @@ reader's local day of its start; a due date, a milestone and an agreement's date
 days and fall on that day in every time zone.
 """
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -60,27 +61,53 @@ class Entry:
         return (self.day, self.starts_at is not None, self.starts_at or datetime.min, self.uid)
 
 
-def _activities(user: Any, reader: Formatter, first: date, end: date, mine: bool) -> list[Entry]:
+def _activity_conditions(user: Any, reader: Formatter, first: date, end: date, mine: bool) -> list:
     since, until = reader.to_utc(first), reader.to_utc(end)
-    stmt = (
-        select(Activity)
-        .options(joinedload(Activity.partner))
-        .where(
-            Activity.archived_at.is_(None),
-            visible(Activity, user),
-            or_(
-                and_(Activity.starts_at >= since, Activity.starts_at < until),
-                and_(Activity.starts_at.is_(None), Activity.due_on >= first, Activity.due_on < end),
-            ),
-        )
-    )
+    conditions = [
+        Activity.archived_at.is_(None),
+        visible(Activity, user),
+        or_(
+            and_(Activity.starts_at >= since, Activity.starts_at < until),
+            and_(Activity.starts_at.is_(None), Activity.due_on >= first, Activity.due_on < end),
+        ),
+    ]
     if mine:
-        stmt = stmt.where(
+        conditions.append(
             or_(
                 Activity.owner_id == user.id,
                 Activity.participants.any(func.lower(Contact.email) == user.email.lower()),
             )
         )
+    return conditions
+
+
+def _first_per_day(
+    conditions: list, reader: Formatter, per_day: int
+) -> tuple[list[int], Counter[date]]:
+    """The ids of the first ``per_day`` activities of each day, in the calendar's order, and
+    how many each day has: from their ids and times alone, so a busy month never loads
+    thousands of records to show four a day."""
+    days: dict[date, list[tuple]] = defaultdict(list)
+    rows = db.session.execute(
+        select(Activity.id, Activity.starts_at, Activity.due_on).where(*conditions)
+    )
+    for activity_id, start, due_on in rows:
+        day = reader.local(start).date() if start is not None else due_on
+        moment = start.timestamp() if start is not None else 0.0
+        days[day].append((start is not None, moment, f"activity-{activity_id}", activity_id))
+    chosen = [row[-1] for found in days.values() for row in sorted(found)[:per_day]]
+    return chosen, Counter({day: len(found) for day, found in days.items()})
+
+
+def _activities(
+    user: Any, reader: Formatter, first: date, end: date, mine: bool, per_day: int | None = None
+) -> tuple[list[Entry], Counter[date]]:
+    conditions = _activity_conditions(user, reader, first, end, mine)
+    counts: Counter[date] = Counter()
+    if per_day is not None:
+        chosen, counts = _first_per_day(conditions, reader, per_day)
+        conditions = [Activity.id.in_(chosen)]
+    stmt = select(Activity).options(joinedload(Activity.partner)).where(*conditions)
     kinds = reader.labels(ACTIVITY_KINDS)
     entries = []
     for activity in db.session.scalars(stmt):
@@ -103,7 +130,9 @@ def _activities(user: Any, reader: Formatter, first: date, end: date, mine: bool
                 modified=activity.updated_at,
             )
         )
-    return entries
+    if per_day is None:
+        counts = Counter(entry.day for entry in entries)
+    return entries, counts
 
 
 def _milestones(user: Any, reader: Formatter, first: date, end: date, mine: bool) -> list[Entry]:
@@ -198,10 +227,25 @@ def collect(
     """Every entry from ``first`` up to (not including) ``end`` that ``user`` may see, sorted;
     with ``mine``, only the user's own: activities they own or take part in (a participant
     whose e-mail is theirs), milestones they are responsible for, agreements they own."""
-    entries = [
-        *_activities(user, reader, first, end, mine),
+    return collect_per_day(user, reader, first, end, mine)[0]
+
+
+def collect_per_day(
+    user: Any,
+    reader: Formatter,
+    first: date,
+    end: date,
+    mine: bool = False,
+    per_day: int | None = None,
+) -> tuple[list[Entry], Counter[date]]:
+    """``collect``, with at least the first ``per_day`` entries of each day (None: all of
+    them), and how many entries each day has."""
+    activities, counts = _activities(user, reader, first, end, mine, per_day)
+    others = [
         *_milestones(user, reader, first, end, mine),
         *_agreements(user, reader, first, end, mine),
     ]
+    counts.update(entry.day for entry in others)
+    entries = [*activities, *others]
     entries.sort(key=lambda entry: entry.sort_key)
-    return entries
+    return entries, counts

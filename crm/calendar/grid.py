@@ -6,6 +6,7 @@ follow-ups"). Addresses name a day as an ISO date (``?date=2026-11-29``) in both
 so a link keeps its meaning when the reader switches language.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -16,6 +17,7 @@ from crm.calendar.entries import Entry
 from crm.formatting import Formatter
 
 VIEWS = ("month", "week")
+PER_CELL = 4  # entries a month cell shows; the rest are counted and wait in the week view
 # Days the calendar goes to: far enough for any agreement, near enough for every calendar.
 EARLIEST, LATEST = date(1900, 3, 21), date(2200, 3, 20)
 
@@ -26,7 +28,13 @@ class Day:
     number: str  # the day of the month in the reader's calendar and digits
     in_period: bool
     today: bool
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)  # the first of them in a month view
+    total: int = 0  # how many entries the day has
+
+    @property
+    def more(self) -> int:
+        """Entries of the day a month cell leaves for its week (it shows ``PER_CELL``)."""
+        return max(self.total - PER_CELL, 0)
 
 
 @dataclass
@@ -52,7 +60,7 @@ class Period:
 
     @property
     def entry_count(self) -> int:
-        return sum(len(d.entries) for week in self.weeks for d in week if d.in_period)
+        return sum(d.total for week in self.weeks for d in week if d.in_period)
 
 
 def parse_day(text: str | None) -> date | None:
@@ -113,9 +121,12 @@ def period(reader: Formatter, view: str, anchor: date) -> Period:
     )
 
 
-def place(grid: Period, entries: list[Entry]) -> None:
-    """Put each entry on its day of the grid (entries come sorted)."""
+def place(grid: Period, entries: list[Entry], totals: Mapping[date, int]) -> None:
+    """Put each entry on its day of the grid (entries come sorted), with the day's total."""
     by_day = {d.day: d for week in grid.weeks for d in week}
     for entry in entries:
         if entry.day in by_day:
             by_day[entry.day].entries.append(entry)
+    for day, total in totals.items():
+        if day in by_day:
+            by_day[day].total = total

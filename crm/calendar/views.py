@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from crm.calendar import bp, feed, grid, tokens
-from crm.calendar.entries import Entry, collect
+from crm.calendar.entries import Entry, collect_per_day
 from crm.extensions import db
 from crm.formatting import Formatter
 from crm.security import require
@@ -33,7 +33,11 @@ def index():
     mine = request.args.get("mine") == "1"
     period = grid.period(reader, view, anchor)
     user = current_user._get_current_object()
-    grid.place(period, collect(user, reader, period.grid_first, period.grid_end, mine))
+    per_day = grid.PER_CELL if view == "month" else None
+    entries, totals = collect_per_day(
+        user, reader, period.grid_first, period.grid_end, mine, per_day
+    )
+    grid.place(period, entries, totals)
     page = render_template("calendar/index.html", period=period, mine=mine, problem=problem)
     return page, 400 if problem else 200
 
