@@ -93,6 +93,8 @@ def _first_per_day(
     )
     for activity_id, start, due_on in rows:
         day = reader.local(start).date() if start is not None else due_on
+        if day is None:  # never: the conditions ask for one of the two
+            continue
         moment = start.timestamp() if start is not None else 0.0
         days[day].append((start is not None, moment, f"activity-{activity_id}", activity_id))
     chosen = [row[-1] for found in days.values() for row in sorted(found)[:per_day]]

@@ -109,7 +109,7 @@ def _cell(value: Any) -> Cell:
 
 
 def _read_xlsx(data: bytes) -> Table:
-    from openpyxl import load_workbook  # type: ignore[import-untyped]
+    from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

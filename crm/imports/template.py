@@ -3,8 +3,8 @@ mapping recognises them), an example row, right to left in Persian."""
 
 import io
 
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Font  # type: ignore[import-untyped]
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from crm.formatting import Formatter
 from crm.imports.fields import FIELDS
