@@ -93,6 +93,7 @@ NOT_PAGES = {
     "agreements.export",
     "audit.export",
     "calendar.feed_ics",
+    "calendar.new_feed_page",  # a redirect to the settings
     "files.download",
     "files.status",
     "health.export",

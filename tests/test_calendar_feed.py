@@ -330,3 +330,19 @@ def test_the_apps_own_error_messages_mask_the_token(app, caplog):
     with caplog.at_level(logging.ERROR, logger=app.logger.name):
         app.logger.error("Exception on /calendar/feed/%s.ics [GET]", token)
     assert "/calendar/feed/anot….ics" in caplog.text and token not in caplog.text
+
+
+def test_the_first_address_is_not_called_a_new_one_and_its_page_asked_again_goes_to_settings(
+    auth, client
+):
+    auth.login("staff", locale="en")
+    first = client.post("/calendar/feed/new").get_data(as_text=True)
+    assert "Your calendar has an address" in first and "old one" not in first
+    second = client.post("/calendar/feed/new").get_data(as_text=True)
+    assert "The old one no longer works" in second
+    address = re.search(r'id="feed-url" [^>]*value="([^"]+)"', second)[1]
+    again = client.get("/calendar/feed/new?lang=fa")  # the language switch on that page
+    assert again.status_code == 302 and again.headers["Location"].endswith(
+        "/settings#calendar-feed"
+    )
+    assert read_feed(client, address) is not None  # asking again made no new address

@@ -2,6 +2,7 @@
 the survivor as one audited act, the other archived and marked, the undo by an administrator,
 who may do what, and what the page shows of confidential agreements."""
 
+import re
 from datetime import date
 
 import pytest
@@ -99,6 +100,9 @@ def test_the_review_shows_every_field_and_counts_side_by_side(app, auth, client,
     assert "Tourism, Culture and heritage" in table
     assert f'name="keep_region" value="{other.id}"' in table
     assert 'name="keep_country"' not in table  # the same in both: nothing to choose
+    # no field's value is chosen before the partner to keep is: unchosen, it keeps the kept one's
+    assert not re.search(r'name="keep_\w+" value="\d+" id="[^"]+" checked', table)
+    assert "each field keeps the value of the partner you keep" in page
     counts = [cell.split("<")[0] for cell in table.split('data-count="agreements">')[1:]]
     assert counts == ["1", "3"]  # a manager sees the confidential one
     assert "Secret water deal" in table

@@ -74,11 +74,24 @@ def new_feed():
     a session cookie."""
     from crm.auth.views import settings_page
 
-    token = tokens.issue(current_user._get_current_object())
+    user = current_user._get_current_object()
+    had_one = tokens.live_feed(user) is not None
+    token = tokens.issue(user)
     db.session.commit()
     address = url_for("calendar.feed_ics", token=token, _external=True)
-    flash(_("Your calendar has a new address. The old one no longer works."), "success")
+    if had_one:
+        flash(_("Your calendar has a new address. The old one no longer works."), "success")
+    else:
+        flash(_("Your calendar has an address: copy it into your calendar program."), "success")
     return settings_page(new_feed_url=address)
+
+
+@bp.route("/feed/new", methods=["GET"])
+@require("viewer")
+def new_feed_page():
+    """The address of the page that showed a new feed address, asked again (a language switch,
+    a bookmark): the settings, where the address can be made anew; never a second address."""
+    return redirect(url_for("auth.settings", _anchor="calendar-feed"))
 
 
 @bp.route("/feed/revoke", methods=["POST"])
