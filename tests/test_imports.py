@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from crm.audit import AuditAct, AuditEntry
+from crm.auth.models import User
 from crm.extensions import db
 from crm.imports.models import ImportRun
 from crm.partners.models import Contact, Partner
@@ -93,6 +94,8 @@ def test_a_windows_1256_csv_with_semicolons_is_found_out_and_read(app, auth, cli
     assert run.encoding == "cp1256"
     assert run.rows[0] == ["اصفهان", "Isfahan", "ايران", "شهر خواهرخوانده; قديمي"]
     assert run.mapping == ["name_fa", "name_en", "country", "summary"]
+    page = text_of(client.get(f"/imports/{import_id}/map"))
+    assert "Read as Windows Arabic / Persian (Windows-1256)." in page  # its name, not cp1256
     mapped(client, import_id)
     page = text_of(client.get(f"/imports/{import_id}/preview"))
     assert "Has errors" not in page.split("</ul>")[1]  # the country in Persian is Iran
@@ -285,11 +288,15 @@ def test_a_matched_row_is_updated_when_chosen_and_another_skipped(app, auth, cli
 
 
 def test_two_rows_of_one_partner_in_the_file_are_an_error(app, auth, client):
-    auth.login("staff")
+    user = auth.login("staff")
     rows = [HEAD, ["Tabriz", "", "IR", "", ""], ["tabriz", "", "IR", "", ""]]
     import_id = uploaded(client, csv_bytes(rows))
     mapped(client, import_id)
     assert "The same partner as row 2." in text_of(client.get(f"/imports/{import_id}/preview"))
+    with app.app_context():
+        db.session.get(User, user.id).locale = "fa"
+        db.session.commit()
+    assert "سطر ۲" in text_of(client.get(f"/imports/{import_id}/preview"))  # Persian digits
 
 
 # --- all or nothing --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.formatting import Formatter
 from crm.imports import values as v
 from crm.imports.fields import fields_of
 from crm.imports.matching import ImportMatcher, PartnerNames, same_contact
@@ -19,6 +20,7 @@ from crm.models import CooperationArea
 from crm.partners.contacts import ContactData, contact_problems
 from crm.partners.models import CONTACT_LANGUAGES, PARTNER_KINDS, RELATIONSHIPS, Contact, Partner
 from crm.partners.services import PartnerData, partner_problems
+from crm.permissions import current_actor
 from crm.reference import DOMAINS
 from crm.text import normalize_search
 
@@ -162,7 +164,8 @@ def _check_partners(run: ImportRun, rows: list[Row]) -> None:
         stored = [i for i in found if i > 0]
         earlier = [i for i in found if i < 0]
         if earlier:
-            row.errors["name_en"] = _l("The same partner as row %(row)s.", row=-earlier[0])
+            same = row_number(-earlier[0])
+            row.errors["name_en"] = _l("The same partner as row %(row)s.", row=same)
             continue
         matcher.add(-row.number, names, row.values.get("country"))
         data = PartnerData(**row.values)
@@ -234,3 +237,8 @@ def _check_contact(run: ImportRun, row: Row, partner: Partner) -> None:
     row.data = data
     for key, message in contact_problems(match, data).items():
         row.errors.setdefault(key, message)
+
+
+def row_number(number: int) -> str:
+    """A row's number in the acting reader's digits (Persian digits in Persian)."""
+    return Formatter.for_user(current_actor()).number(number)

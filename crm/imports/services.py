@@ -21,7 +21,7 @@ from crm.extensions import db
 from crm.formatting import Formatter
 from crm.imports.fields import FIELDS, guess_mapping, heading_key
 from crm.imports.models import KINDS, ImportItem, ImportMapping, ImportRun
-from crm.imports.preview import Preview, Row, contact_data, dry_run, partner_data
+from crm.imports.preview import Preview, Row, contact_data, dry_run, partner_data, row_number
 from crm.imports.reading import read_table
 from crm.models import utcnow
 from crm.partners.contacts import ContactData, save_contact
@@ -172,7 +172,7 @@ def commit(run: ImportRun, progress: Progress | None = None) -> dict[str, int]:
             except RuleBroken as error:
                 message = next(iter(error.errors.values()))
                 raise RuleBroken(
-                    _l("Row %(row)s: %(message)s", row=row.number, message=message)
+                    _l("Row %(row)s: %(message)s", row=row_number(row.number), message=message)
                 ) from None
             if progress is not None and index % 50 == 0:
                 progress(int(100 * index / total))

@@ -25,6 +25,7 @@ from crm.imports.forms import (
 )
 from crm.imports.models import KINDS, ImportRun
 from crm.imports.preview import dry_run
+from crm.imports.reading import ENCODINGS
 from crm.imports.template import template_xlsx
 from crm.security import require
 from crm.templating import register_code_tables
@@ -124,6 +125,7 @@ def mapping(import_id: int):
         chosen=chosen,
         fields=FIELDS[run.kind],
         samples=samples,
+        encoding_names=ENCODINGS,
     ), (400 if form.errors else 200)
 
 
