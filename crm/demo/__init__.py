@@ -71,7 +71,6 @@ def seed_demo_command(size: str, scale: float, seed: int, if_empty: bool) -> Non
         counts = seed_small()
         db.session.commit()
         click.echo(f"Demo data added in {perf_counter() - started:.1f} s: " + _summary(counts))
-        refresh_statistics()
     if size == "large":
         if has_large_data():
             click.echo("The large data set is already present; nothing changed.")
