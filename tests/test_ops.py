@@ -5,8 +5,10 @@ import logging
 import uuid
 from datetime import timedelta
 
+import pytest
 import redis
 from rq import Worker
+from sqlalchemy import text
 
 from crm import create_app, jobs
 from crm.config import TestConfig
@@ -148,3 +150,13 @@ def test_check_config_prints_the_settings_with_secrets_hidden(app, runner):
     for secret in ("mail-secret-pw", "redis-secret-pw", "db-secret-pw", app.config["SECRET_KEY"]):
         assert secret not in result.output
     assert result.output.startswith(f"sister-city-crm {running_version()['version']} (commit ")
+
+
+@pytest.mark.postgres
+def test_postgresql_sessions_plan_without_jit(postgres_database, tmp_path):
+    config = {"SQLALCHEMY_DATABASE_URI": postgres_database, "CRM_INSTANCE_PATH": str(tmp_path)}
+    app = create_app(type("PostgresConfig", (TestConfig,), config))
+    with app.app_context():
+        assert db.session.scalar(text("SHOW jit")) == "off"
+        db.session.remove()
+        db.engine.dispose()
