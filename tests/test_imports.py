@@ -214,7 +214,7 @@ def test_the_dry_run_shows_each_rows_errors_and_writes_nothing(app, auth, client
 def test_contacts_with_a_bad_email_or_phone_or_unknown_partner_are_errors(
     app, auth, client, make_partner
 ):
-    make_partner(name_en="Kazan", name_fa="قازان", country="RU")
+    kazan = make_partner(name_en="Kazan", name_fa="قازان", country="RU")
     auth.login("staff")
     rows = [
         ["Partner", "Name in Latin letters", "Email", "Phone"],
@@ -230,6 +230,8 @@ def test_contacts_with_a_bad_email_or_phone_or_unknown_partner_are_errors(
     assert "phone number" in page
     assert "No partner has this name." in page
     assert '<tr id="row-2">' in page
+    row = page.split('<tr id="row-2">')[1].split("</tr>")[0]  # «قازان» in the file
+    assert f'Contact of <a href="/partners/{kazan.id}">Kazan</a>' in row  # the stored partner
     response = commit(client, import_id, skip_bad=True)
     assert response.status_code == 302
     with app.app_context():

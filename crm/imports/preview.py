@@ -211,8 +211,10 @@ def _check_contacts(run: ImportRun, rows: list[Row]) -> None:
             row.partner_id, row.partner_name = found[0], name
             wanted.setdefault(found[0], []).append(row)
     loaded = {p.id: p for p in db.session.scalars(select(Partner).where(Partner.id.in_(wanted)))}
+    reader = Formatter.for_user(current_actor())
     for partner_id, partner_rows in wanted.items():
         for row in partner_rows:
+            row.partner_name = reader.name(loaded[partner_id])  # the stored name, not the file's
             _check_contact(run, row, loaded[partner_id])
 
 
