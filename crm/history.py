@@ -60,6 +60,7 @@ class HistoryRow:
     entry: AuditEntry
     action: str
     changes: list[Change] = field(default_factory=list)
+    merged_from: int | None = None  # the id of the record merged into this one it is about
 
 
 def form_labels(form_class: type[Form]) -> dict[str, str]:
@@ -179,6 +180,8 @@ def change_history(
     rows = []
     for entry in entries:
         row = HistoryRow(entry, fmt.label(ACTIONS, entry.action))
+        if entry.object_id != record.id:
+            row.merged_from = entry.object_id
         if entry.action == "update":
             for key, (old, new) in entry.changes.items():
                 ref = names.get(targets[key], {}) if key in targets else None

@@ -306,6 +306,8 @@ def test_the_survivor_shows_the_merged_partners_history_and_the_other_points_to_
     _merge(client, app, pair)
     page = client.get(f"/partners/{keep.id}").get_data(as_text=True)
     assert "https://teheran.example" in page  # the other's change, in the survivor's history
+    entry = page.split("https://teheran.example")[0].rsplit("<li", 1)[1]
+    assert f"Of number {other.id}, merged into this one" in entry  # marked as the other's
     page = client.get(f"/partners/{other.id}").get_data(as_text=True)
     notice = page.split('id="merged-into"')[1].split("</div>")[0]
     assert "This partner was merged into Tehran." in notice
