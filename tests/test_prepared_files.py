@@ -526,7 +526,8 @@ def test_a_worker_prepares_a_pack_with_moving_progress_and_notifies_its_owner(
     seen = watch(app, file_id, worker.log)
     assert seen[-1][:2] == ("ready", 100), output(worker.log)
     moving = sorted({progress for status, progress, _step in seen if status == "running"})
-    assert len([p for p in moving if 0 < p < 100]) >= 2, seen  # the bar moved on the way
+    # the bar moved on the way (a poll every 50 ms catches one step at least, on a fast machine)
+    assert [p for p in moving if 0 < p < 100], seen
     assert any(step for _status, _p, step in seen), seen  # and said what it was doing
 
     [notification] = db_notifications(app, owner)
