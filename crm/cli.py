@@ -38,6 +38,73 @@ def create_user_command(email, display_name, role, locale, timezone, password):
     click.echo(f"Created {user.email} ({user.role}).")
 
 
+def _user_by_email(email: str):
+    from crm.auth.services import find_by_email
+
+    user = find_by_email(email)
+    if user is None:
+        raise click.UsageError(f"No user has the e-mail address {email.strip()!r}.")
+    return user
+
+
+@crm_cli.command("list-users")
+def list_users_command():
+    """Every user: e-mail, role, language, whether active, last sign-in (UTC)."""
+    from crm.auth.models import User
+
+    users = db.session.scalars(select(User).order_by(User.active.desc(), User.email)).all()
+    rows = [("E-MAIL", "ROLE", "LANGUAGE", "ACTIVE", "LAST SIGN-IN", "NAME")]
+    for user in users:
+        seen = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
+        active = "yes" if user.active else "no"
+        rows.append((user.email, user.role, user.locale, active, seen, user.display_name))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True))
+        click.echo("  ".join(cells) + f"  {row[5]}")
+    click.echo(f"{len(users)} users.")
+
+
+@crm_cli.command("reset-password")
+@click.argument("email")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the new password from standard input (for scripts): never on the command line.",
+)
+def reset_password_command(email, password_stdin):
+    """Give EMAIL's user a new password, asked for twice (or read from standard input), sign
+    them out everywhere and forget their login slow-down."""
+    import sys
+
+    from crm.auth.services import reset_password
+    from crm.exceptions import RuleBroken
+
+    user = _user_by_email(email)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        reset_password(user, password)
+    except RuleBroken as error:
+        messages = " ".join(str(message) for message in error.errors.values())
+        raise click.UsageError(messages) from None
+    db.session.commit()
+    click.echo(f"New password set for {user.email}; signed out everywhere.")
+
+
+@crm_cli.command("clear-slowdown")
+@click.argument("email")
+def clear_slowdown_command(email):
+    """Forget the failed sign-ins of EMAIL's account, so its next attempt waits for nothing."""
+    from crm.auth import throttle
+
+    user = _user_by_email(email)
+    throttle.succeeded(user.email)
+    click.echo(f"The login slow-down of {user.email} is cleared.")
+
+
 @crm_cli.command("check-config")
 def check_config_command():
     """Print the effective configuration, secrets hidden (a bad setting stops before this, with

@@ -1,0 +1,83 @@
+"""Administration from a shell (``flask crm …``), without the database shell: list the users,
+reset a password (asked for, or read from standard input; never on the command line), clear
+an account's login slow-down; create-user refuses an e-mail already taken."""
+
+from crm.auth import sessions, throttle
+from crm.auth.models import User, UserSession
+from crm.auth.services import authenticate
+from crm.extensions import db
+from tests.conftest import PASSWORD
+from tests.test_login_throttle import attempt, guess_from_many_addresses
+
+NEW_PASSWORD = "violet-tram-harbour-91"
+
+
+def test_list_users_shows_every_user_with_role_and_state(runner, make_user):
+    make_user("manager", email="maryam@example.org", display_name="Maryam")
+    make_user("viewer", email="gone@example.org", display_name="Gone", active=False)
+    result = runner.invoke(args=["crm", "list-users"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split()[:5] == ["E-MAIL", "ROLE", "LANGUAGE", "ACTIVE", "LAST"]
+    maryam = next(line for line in lines if line.startswith("maryam@example.org"))
+    assert maryam.split()[:5] == ["maryam@example.org", "manager", "en", "yes", "never"]
+    assert lines[-2].startswith("gone@example.org") and " no " in lines[-2]  # inactive last
+    assert lines[-1] == "2 users."
+
+
+def test_reset_password_from_standard_input_signs_out_and_clears_the_slowdown(
+    app, runner, client, make_user
+):
+    user = make_user("staff", email="sara@example.org")
+    with app.test_request_context():
+        sessions.start(db.session.get(User, user.id))
+        db.session.commit()
+        for _ in range(8):
+            throttle.failed(user.email)
+    args = ["crm", "reset-password", "SARA@example.org", "--password-stdin"]
+    result = runner.invoke(args=args, input=NEW_PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    assert "New password set for sara@example.org" in result.output
+    assert NEW_PASSWORD not in result.output
+    with app.test_request_context():
+        assert authenticate(user.email, NEW_PASSWORD) is not None
+        assert authenticate(user.email, PASSWORD) is None
+        assert not db.session.scalar(db.select(db.func.count()).select_from(UserSession))
+        assert throttle.wait_before_attempt(user.email) == 0  # no slow-down left
+
+
+def test_reset_password_asks_twice_and_refuses_a_weak_one(app, runner, make_user):
+    user = make_user("staff", email="reza@example.org")
+    typed = "password\npassword\n"
+    result = runner.invoke(args=["crm", "reset-password", user.email], input=typed)
+    assert result.exit_code == 2 and "Error:" in result.output
+    result = runner.invoke(
+        args=["crm", "reset-password", user.email], input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n"
+    )
+    assert result.exit_code == 0, result.output
+    with app.test_request_context():
+        assert authenticate(user.email, NEW_PASSWORD) is not None
+
+
+def test_an_unknown_email_is_a_clear_error(runner):
+    for command in ("reset-password", "clear-slowdown"):
+        result = runner.invoke(args=["crm", command, "nobody@example.org"], input="x\nx\n")
+        assert result.exit_code == 2
+        assert "No user has the e-mail address 'nobody@example.org'." in result.output
+
+
+def test_clear_slowdown_lets_the_account_in_at_once(app, runner, client, make_user):
+    user = make_user("staff")
+    guess_from_many_addresses(client, user.email, 6)
+    assert attempt(client, user.email, PASSWORD, address="198.51.100.5").status_code == 429
+    result = runner.invoke(args=["crm", "clear-slowdown", user.email])
+    assert result.exit_code == 0, result.output
+    assert attempt(client, user.email, PASSWORD, address="198.51.100.5").status_code == 302
+
+
+def test_create_user_refuses_an_email_already_taken(runner, make_user):
+    make_user("staff", email="taken@example.org")
+    args = ["crm", "create-user", "--email", "taken@example.org", "--name", "Again"]
+    result = runner.invoke(args=[*args, "--password", NEW_PASSWORD])
+    assert result.exit_code == 2
+    assert "A user with this email already exists." in result.output
