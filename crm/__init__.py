@@ -32,9 +32,10 @@ def create_app(config_class: type = Config) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
 
-    from crm import i18n, security
+    from crm import i18n, logs, security
 
-    app.before_request(security.refuse_oversized_bodies)  # first: before the CSRF check
+    logs.init_logging(app)  # first: every request gets its id and its log line
+    app.before_request(security.refuse_oversized_bodies)  # before the CSRF check
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)

@@ -205,6 +205,8 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         "CRM_DEFAULT_LOCALE": locale,
         "BABEL_DEFAULT_LOCALE": locale,
         "CRM_DEFAULT_TIMEZONE": env.timezone("CRM_DEFAULT_TIMEZONE", "Asia/Tehran"),
+        # JSON lines (one object per line, crm.logs) or plain text for a developer's terminal
+        "CRM_LOG_FORMAT": env.choice("CRM_LOG_FORMAT", "json", ("json", "text")),
         "CRM_PAGE_SIZE": env.number("CRM_PAGE_SIZE", 25, 1, 500),
         # a pipeline-board card waiting longer than this in its stage stands out
         "CRM_STUCK_DAYS": env.number("CRM_STUCK_DAYS", 60, 1, 3650),
@@ -323,7 +325,8 @@ class Config:
     read_environment = True  # lower case: not a setting, Flask does not copy it
 
     TESTING = False
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: an error's message (and so its log line) shows the SQL, never the values
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     CRM_LOCALES = LOCALES
     CRM_DOCUMENT_EXTENSIONS = (
         "pdf",

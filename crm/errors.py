@@ -85,6 +85,10 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code == 429 and request.endpoint == "auth.login":
+            from crm.logs import security_event
+
+            security_event("sign_in_refused_address")  # the per-address limit (crm.auth.views)
         if error.code in MESSAGES:
             return render_error(error.code)
         return error

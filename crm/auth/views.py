@@ -1,5 +1,7 @@
 """Login, logout, personal settings and user administration."""
 
+import logging
+
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -10,6 +12,7 @@ from crm.auth import bp, services, sessions, throttle
 from crm.auth.forms import LocaleForm, LoginForm, PasswordForm, SettingsForm, UserForm
 from crm.auth.models import User
 from crm.extensions import db, limiter
+from crm.logs import security_event
 from crm.ops.version import running_version
 from crm.records import get_or_not_found
 from crm.security import require
@@ -42,15 +45,20 @@ def login():
                 seconds=fmt().number(wait),
             )
             flash(message, "warning")
+            account = services.find_by_email(email)
+            security_event("sign_in_slowed", account.id if account else None, wait=wait)
             page = render_template("auth/login.html", form=form)
             return page, 429, {"Retry-After": str(wait)}
         user = services.authenticate(email, form.password.data)
         if user is None:
             g.login_failed = True
             throttle.failed(email)
+            account = services.find_by_email(email)
+            security_event("sign_in_failed", account.id if account else None)
             flash(_("The email or password is not right."), "danger")
         else:
             throttle.succeeded(email)
+            security_event("sign_in", user.id, level=logging.INFO)
             session.clear()  # a fresh session on login: no fixation
             sessions.start(user, remember)
             login_user(user, remember=remember)
