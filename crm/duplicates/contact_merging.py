@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from crm.activities.models import Activity, activity_participants
 from crm.audit import _plain, audit_act
-from crm.duplicates.merging import edited_since, stamp
+from crm.duplicates.merging import edited_since, record_merge, stamp
 from crm.duplicates.models import Merge
 from crm.exceptions import RuleBroken
 from crm.extensions import db
@@ -83,27 +83,16 @@ def merge_contacts(
                 moved.append(activity.id)
                 people.append(survivor)
             activity.participants = people
-        other.merged_into_id = survivor.id
-        other.archive()
         if made_primary:
             survivor.is_primary = True
-        merge = Merge(
-            kind="contact",
-            survivor_id=survivor.id,
-            merged_id=other.id,
-            user_id=getattr(user, "id", None),
-            act_id=act.id,
-            moved={
-                "fields": fields,
-                "activities": moved,
-                "activities_shared": shared,
-                "made_primary": made_primary,
-                "was_primary": was_primary,
-            },
-        )
-        db.session.add(merge)
-        db.session.flush()
-    return merge
+        moves = {
+            "fields": fields,
+            "activities": moved,
+            "activities_shared": shared,
+            "made_primary": made_primary,
+            "was_primary": was_primary,
+        }
+        return record_merge("contact", survivor, other, user, act.id, moves)
 
 
 def undo_contact_merge(merge: Merge, user: Any) -> list[tuple[str, int]]:

@@ -155,26 +155,35 @@ def merge_partners(
             )
         # the other's score is the survivor's now (scored again at commit, crm.health)
         db.session.execute(delete(PartnerHealth).where(PartnerHealth.partner_id == other.id))
-        other.merged_into_id = survivor.id
-        other.archive()
-        merge = Merge(
-            kind="partner",
-            survivor_id=survivor.id,
-            merged_id=other.id,
-            user_id=getattr(user, "id", None),
-            act_id=act.id,
-            moved={
-                "fields": fields,
-                "contacts": contacts,
-                "unprimaried": unprimaried,
-                "activities": activities,
-                "agreements": moved,
-                "agreements_shared": shared,
-                "notifications": notifications,
-            },
-        )
-        db.session.add(merge)
-        db.session.flush()
+        moves = {
+            "fields": fields,
+            "contacts": contacts,
+            "unprimaried": unprimaried,
+            "activities": activities,
+            "agreements": moved,
+            "agreements_shared": shared,
+            "notifications": notifications,
+        }
+        return record_merge("partner", survivor, other, user, act.id, moves)
+
+
+def record_merge(
+    kind: str, survivor: Any, other: Any, user: Any, act_id: int, moved: dict
+) -> Merge:
+    """The end of a merge of partners or contacts: the other marked as merged into the
+    survivor and archived, and what moved noted for the undo."""
+    other.merged_into_id = survivor.id
+    other.archive()
+    merge = Merge(
+        kind=kind,
+        survivor_id=survivor.id,
+        merged_id=other.id,
+        user_id=getattr(user, "id", None),
+        act_id=act_id,
+        moved=moved,
+    )
+    db.session.add(merge)
+    db.session.flush()
     return merge
 
 
