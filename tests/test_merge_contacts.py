@@ -1,6 +1,8 @@
 """Merging two contacts: the survivor takes the chosen values and the other's place in every
 activity, as one audited act; the other is archived and marked; an administrator undoes it."""
 
+import re
+
 import sqlalchemy as sa
 
 from crm.activities.models import Activity
@@ -46,6 +48,8 @@ def test_merging_contacts_moves_participation_as_one_act_and_an_admin_undoes_it(
     url = f"/duplicates/contacts/{keep.id}/{other.id}"
     page = client.get(url).get_data(as_text=True)
     assert f'name="keep_phone" value="{other.id}"' in page and 'name="confirmed"' in page
+    # no field's value is chosen before the contact to keep is: unchosen, it keeps the kept one's
+    assert not re.search(r'name="keep_\w+" value="\d+" id="[^"]+" checked', page)
     form = {"survivor": keep.id, "stamp": seen, "keep_phone": other.id}
     response = client.post(url, data=form)  # the box not ticked
     assert response.status_code == 400
