@@ -413,11 +413,29 @@ CHROMIUM_ARGS = [
 ]
 
 
+def buffered(app):
+    """``app`` with each response read whole and its iterable closed before it is sent.
+
+    Werkzeug's development server skips closing the response when the browser has already
+    hung up (a page closed while its favicon was answered), which leaks the static file's
+    handle into a ResourceWarning at some later test."""
+
+    def wsgi(environ, start_response):
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()
+
+    return wsgi
+
+
 @contextmanager
 def serve(app):
     """Serve ``app`` on a free local port with CSRF protection on; yields its base URL."""
     app.config["WTF_CSRF_ENABLED"] = True
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
