@@ -72,15 +72,31 @@ def list_users_command():
     is_flag=True,
     help="Read the new password from standard input (for scripts): never on the command line.",
 )
-def reset_password_command(email, password_stdin):
+@click.option(
+    "--link",
+    is_flag=True,
+    help="Print a link that lets the user choose a password (once, within an hour) instead.",
+)
+def reset_password_command(email, password_stdin, link):
     """Give EMAIL's user a new password, asked for twice (or read from standard input), sign
-    them out everywhere and forget their login slow-down."""
+    them out everywhere and forget their login slow-down; or, with --link, print a one-time
+    link for the user to choose it themselves (the same as the e-mailed one)."""
     import sys
 
     from crm.auth.services import reset_password
     from crm.exceptions import RuleBroken
 
     user = _user_by_email(email)
+    if link:
+        from crm.auth.recovery import reset_link
+
+        if password_stdin:
+            raise click.UsageError("Use either --link or --password-stdin.")
+        if not user.active:
+            raise click.UsageError(f"{user.email} is deactivated: a link would not work.")
+        click.echo(f"A link for {user.email} to choose a new password (once, within an hour):")
+        click.echo(reset_link(user))
+        return
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:

@@ -9,11 +9,14 @@ from flask_login import current_user
 from crm.permissions import acting_as
 
 # Endpoints anyone may reach without logging in.
-# The calendar feed has no sign-in: the secret token in its address is its key.
+# The calendar feed and a password reset link have no sign-in: the secret token in their
+# address is their key.
 PUBLIC_ENDPOINTS = {
     "static",
     "vendor.static",
     "auth.login",
+    "auth.forgot_password",
+    "auth.reset_password",
     "ops.live",
     "ops.ready",
     "ops.health",

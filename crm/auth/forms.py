@@ -61,3 +61,21 @@ class UserForm(FlaskForm):
 
 class LocaleForm(FlaskForm):
     locale = ChoiceField(_l("Language"), choices=choices(LANGUAGE_NAMES))
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[InputRequired(), Email(), MaxLength(User.email)])
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password chosen through a reset link (its rules: crm.auth.passwords)."""
+
+    new = PasswordField(
+        _l("New password"),
+        validators=[InputRequired()],
+        description=PasswordForm.new.kwargs["description"],
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[InputRequired(), EqualTo("new", message=_l("The two passwords differ."))],
+    )
