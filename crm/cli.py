@@ -111,14 +111,28 @@ def reset_password_command(email, password_stdin, link):
 
 
 @crm_cli.command("clear-slowdown")
-@click.argument("email")
-def clear_slowdown_command(email):
-    """Forget the failed sign-ins of EMAIL's account, so its next attempt waits for nothing."""
+@click.argument("email", required=False)
+@click.option("--address", help="An IP address refused after too many failed sign-ins.")
+def clear_slowdown_command(email, address):
+    """Forget the failed sign-ins of EMAIL's account, so its next attempt waits for nothing;
+    with --address, those of an address, so it may try again at once."""
+    from ipaddress import ip_address
+
     from crm.auth import throttle
 
-    user = _user_by_email(email)
-    throttle.succeeded(user.email)
-    click.echo(f"The login slow-down of {user.email} is cleared.")
+    if not email and not address:
+        raise click.UsageError("Give an account's e-mail address, or --address, or both.")
+    if email:
+        user = _user_by_email(email)
+        throttle.succeeded(user.email)
+        click.echo(f"The login slow-down of {user.email} is cleared.")
+    if address:
+        try:
+            address = str(ip_address(address.strip()))
+        except ValueError:
+            raise click.UsageError(f"{address!r} is not an IP address.") from None
+        throttle.clear_address(address)
+        click.echo(f"The login limit of the address {address} is cleared.")
 
 
 @crm_cli.command("check-config")

@@ -81,3 +81,38 @@ def test_create_user_refuses_an_email_already_taken(runner, make_user):
     result = runner.invoke(args=[*args, "--password", NEW_PASSWORD])
     assert result.exit_code == 2
     assert "A user with this email already exists." in result.output
+
+
+def test_clear_slowdown_of_an_address_lets_it_sign_in_again(runner, client, make_user):
+    user = make_user("staff")
+    for _ in range(5):  # the address's limit: 5 per 15 minutes
+        assert attempt(client, "someone@example.org", address="192.0.2.44").status_code == 200
+    refused = attempt(client, user.email, PASSWORD, address="192.0.2.44")
+    assert refused.status_code == 429
+    other = attempt(client, user.email, "wrong-password", address="192.0.2.45")
+    assert other.status_code == 200  # another address is not refused
+    result = runner.invoke(args=["crm", "clear-slowdown", "--address", " 192.0.2.44 "])
+    assert result.exit_code == 0, result.output
+    assert "The login limit of the address 192.0.2.44 is cleared." in result.output
+    assert attempt(client, user.email, PASSWORD, address="192.0.2.44").status_code == 302
+
+
+def test_clear_slowdown_of_an_address_also_clears_its_reset_link_requests(app, runner, client):
+    app.config["CRM_QUEUE"] = f"crm-test-{id(app)}"  # the jobs queued stay apart
+    for _ in range(5):
+        client.post(
+            "/password/forgot",
+            data={"email": "nobody@example.org"},
+            environ_base={"REMOTE_ADDR": "2001:db8::1"},
+        )
+    again = {"data": {"email": "x@example.org"}, "environ_base": {"REMOTE_ADDR": "2001:db8::1"}}
+    assert client.post("/password/forgot", **again).status_code == 429
+    result = runner.invoke(args=["crm", "clear-slowdown", "--address", "2001:DB8:0::1"])
+    assert result.exit_code == 0, result.output
+    assert client.post("/password/forgot", **again).status_code == 302
+
+
+def test_clear_slowdown_needs_an_account_or_a_real_address(runner):
+    assert runner.invoke(args=["crm", "clear-slowdown"]).exit_code == 2
+    result = runner.invoke(args=["crm", "clear-slowdown", "--address", "1.2.3"])
+    assert result.exit_code == 2 and "'1.2.3' is not an IP address." in result.output

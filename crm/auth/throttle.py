@@ -64,3 +64,17 @@ def succeeded(email: str) -> None:
     for limit in _limits():
         limiter.storage.clear(_key("failures", email, limit))
     limiter.storage.clear(_key("turn", email))
+
+
+# The views whose per-address limit is the sign-in's (``CRM_LOGIN_LIMIT``).
+ADDRESS_LIMITED = ("auth.login", "auth.forgot_password")
+
+
+def clear_address(address: str) -> None:
+    """Forget an address's failed sign-ins (and requests for a reset link): Flask-Limiter's
+    counters of those views for it, under the keys it builds (prefix, address, endpoint)."""
+    prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
+    for limit in _limits():
+        for endpoint in ADDRESS_LIMITED:
+            identifiers = [prefix, address, endpoint] if prefix else [address, endpoint]
+            limiter.limiter.clear(limit, *identifiers)
