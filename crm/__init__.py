@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.audit_trail import bp as audit_bp
     from crm.audit_trail import views as _audit_views  # noqa: F401
     from crm.auth import bp as auth_bp
+    from crm.auth import handover_views as _handover_views  # noqa: F401
     from crm.auth import recovery_views as _recovery_views  # noqa: F401
     from crm.auth import views as _auth_views  # noqa: F401
     from crm.calendar import bp as calendar_bp

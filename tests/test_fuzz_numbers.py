@@ -101,8 +101,14 @@ def test_every_id_in_a_path_uses_the_one_id_converter(app):
     from crm.web import IdConverter
 
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in {"static", "vendor.static", "calendar.feed_ics", "imports.template"}:
-            continue  # a file's name, the feed's secret token, a template's kind: no record ids
+        if rule.endpoint in {
+            "static",
+            "vendor.static",
+            "calendar.feed_ics",
+            "auth.reset_password",
+            "imports.template",
+        }:
+            continue  # a file's name, a feed's or reset link's secret token, a template's kind
         for name, converter in rule._converters.items():
             assert isinstance(converter, IdConverter), (rule.rule, name)
 
@@ -152,6 +158,7 @@ FORM_PAGES = {
         ("GET", "/activities/export.xlsx"),
     ],
     "PackForm": [("GET", "/files/pack"), ("POST", "/files/pack")],
+    "HandoverForm": [("POST", "/users/{user_id}/handover")],
     "AuditFilterForm": [
         ("GET", "/admin/audit"),
         ("GET", "/admin/audit/export.csv"),

@@ -2,12 +2,12 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired
 
 from crm.auth.models import ROLES, User
 from crm.auth.passwords import MIN_PASSWORD
-from crm.fields import ChoiceField, MaxLength, choices, timezone_choices
+from crm.fields import ChoiceField, MaxLength, choices, optional_int, timezone_choices
 from crm.formatting import LocalNumber
 from crm.i18n import LANGUAGE_NAMES
 
@@ -79,3 +79,11 @@ class NewPasswordForm(FlaskForm):
         _l("Repeat the new password"),
         validators=[InputRequired(), EqualTo("new", message=_l("The two passwords differ."))],
     )
+
+
+class HandoverForm(FlaskForm):
+    """Whom a colleague's open work goes to; ``confirm`` is set by the preview's button."""
+
+    to = ChoiceField(_l("Hand over to"), coerce=optional_int, default=None)
+    deactivate = BooleanField(_l("Deactivate the colleague who hands over (signed out at once)"))
+    confirm = HiddenField(default="")
