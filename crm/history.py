@@ -38,8 +38,12 @@ LABELS = {
     "archived_at": _l("Archived"),
     "stage": _l("Stage"),
     "merged_into_id": _l("Merged into"),
+    "erased_at": _l("Personal data erased"),
 }
 HIDDEN = "—"
+# What the audit log keeps of a personal value erased on request (crm.partners.erasure).
+REDACTED = "[erased]"
+REDACTED_TEXT = _l("(erased)")
 # Audit keys whose values the formatter names.
 SHOWN_BY = {
     "country": Formatter.country,
@@ -121,6 +125,8 @@ def value_text(
     and in Latin digits, nothing for no value."""
     if value in (None, "", []):
         return "" if plain else "—"
+    if value == REDACTED:
+        return fmt.translate(REDACTED_TEXT)
     if isinstance(value, bool):
         return fmt.translate(_l("Yes") if value else _l("No"))
     if names is not None:
@@ -180,6 +186,8 @@ def change_history(
     rows = []
     for entry in entries:
         row = HistoryRow(entry, fmt.label(ACTIONS, entry.action))
+        if entry.changes.get("erased_at", [None, None])[1]:
+            row.action = fmt.translate(LABELS["erased_at"])
         if entry.object_id != record.id:
             row.merged_from = entry.object_id
         if entry.action == "update":
@@ -187,7 +195,7 @@ def change_history(
                 ref = names.get(targets[key], {}) if key in targets else None
                 before = shorten(value_text(key, old, codes, ref, fmt))
                 after = shorten(value_text(key, new, codes, ref, fmt))
-                if before == after:  # both hidden from this reader: nothing to tell
+                if before == after and old != REDACTED:  # both hidden from this reader
                     continue
                 row.changes.append(Change(fmt.translate(labels.get(key, key)), before, after))
             if not row.changes:

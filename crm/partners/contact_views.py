@@ -1,4 +1,4 @@
-"""Contact pages: the list, its export, create, edit, primary, archive and restore.
+"""Contact pages: the list, its export, create, edit, primary, archive, restore and erasure.
 
 A contact's own page shows their activities too, so it lives above the domains (``crm.main``).
 """
@@ -12,7 +12,7 @@ from crm.exceptions import NotFound, RuleBroken
 from crm.extensions import db
 from crm.fields import form_values
 from crm.lists import Column, label_of
-from crm.partners import bp, services
+from crm.partners import bp, erasure, services
 from crm.partners import contacts as contact_services
 from crm.partners.forms import ContactFilterForm, ContactForm
 from crm.partners.models import CONTACT_LANGUAGES, Partner
@@ -160,5 +160,26 @@ def archive_contact(contact_id: int):
 @require("staff")
 def restore_contact(contact_id: int):
     record = contact_services.get_contact(contact_id, current_user)
+    if record.erased_at is not None:
+        flash(_("This contact's personal data were erased: it stays archived."), "warning")
+        return redirect(url_for("partners.contact", contact_id=record.id))
     archive_or_restore(record, False, _("%(name)s was restored.", name=fmt().name(record)))
     return redirect(url_for("partners.contact", contact_id=record.id))
+
+
+@bp.route("/contacts/<id:contact_id>/erase", methods=["GET", "POST"])
+@require("admin")
+def erase_contact(contact_id: int):
+    """What erasing a contact's personal data does, then (confirmed) the erasure."""
+    record = contact_services.get_contact(contact_id, current_user)
+    if request.method == "POST":
+        try:
+            erasure.erase_contact(record)
+        except RuleBroken as error:
+            db.session.rollback()
+            flash(str(error), "warning")
+        else:
+            db.session.commit()
+            flash(_("The contact's personal data were erased."), "success")
+        return redirect(url_for("partners.contact", contact_id=record.id))
+    return render_template("partners/contact_erase.html", contact=record)

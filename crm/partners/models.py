@@ -1,6 +1,6 @@
 """Partners (cities, organisations, companies, groups) and their contacts."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
@@ -18,6 +18,7 @@ from crm.models import (
     SortedNameMixin,
     SortKey,
     TimestampMixin,
+    UTCDateTime,
     area_link_table,
     current_index,
     sort_indexes,
@@ -149,6 +150,8 @@ class Contact(
     is_primary: Mapped[bool] = mapped_column(default=False)
     # the contact it was merged into (it is archived then), as ``Partner.merged_into_id``
     merged_into_id: Mapped[int | None]
+    # when the person's data were erased on their request (crm.partners.erasure)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     partner: Mapped[Partner] = relationship(back_populates="contacts")
 

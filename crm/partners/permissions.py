@@ -1,15 +1,18 @@
 """Who may do what to partners and contacts: every role reads them, staff and above change
-them, managers and above merge two into one (crm.duplicates)."""
+them, managers and above merge two into one (crm.duplicates), and administrators alone erase a
+contact's personal data on request (crm.partners.erasure): the one act that cannot be undone."""
 
 from crm.partners.models import Contact, Partner
 from crm.permissions import register, role
 
-for model in (Partner, Contact):
-    register(
-        model,
-        create=role("staff"),
-        edit=role("staff"),
-        archive=role("staff"),
-        restore=role("staff"),
-        merge=role("manager"),
-    )
+staff, manager = role("staff"), role("manager")
+register(Partner, create=staff, edit=staff, archive=staff, restore=staff, merge=manager)
+register(
+    Contact,
+    create=staff,
+    edit=staff,
+    archive=staff,
+    restore=staff,
+    merge=manager,
+    erase=role("admin"),
+)
