@@ -29,11 +29,10 @@ from crm.extensions import db
 from crm.history import REDACTED
 from crm.imports.models import ImportItem, ImportRun
 from crm.models import utcnow
-from crm.partners.models import Contact
+from crm.partners.models import ERASED_NAME, Contact
 from crm.permissions import current_actor, ensure
 
 PERSONAL = ("name_latin", "name_fa", "title", "department", "email", "phone", "notes")
-ERASED_NAME = _l("Erased contact")
 
 
 def _placeholders() -> dict[str, str]:

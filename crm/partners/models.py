@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -127,6 +128,10 @@ class Partner(
         return f"<Partner {self.id} {self.name_en or self.name_fa}>"
 
 
+# An erased contact's name (crm.partners.erasure).
+ERASED_NAME = _l("Erased contact")
+
+
 class Contact(
     SortedNameMixin, SearchableMixin, ArchivableMixin, AuditedMixin, TimestampMixin, Model
 ):
@@ -156,6 +161,14 @@ class Contact(
     partner: Mapped[Partner] = relationship(back_populates="contacts")
 
     __name_columns__ = ("name_latin", "name_fa")
+
+    def name_in(self, locale: str) -> str:
+        """An erased contact is "Erased contact" in the reader's language, whatever its
+        stored names (written in the languages of the catalogue of the day)."""
+        if self.erased_at is not None:
+            with force_locale(locale):
+                return str(ERASED_NAME)
+        return super().name_in(locale)
 
     def archive(self) -> None:
         """An archived contact stops being the partner's primary one."""
