@@ -45,6 +45,7 @@ PAGES = [
     ("contact page", "/contacts/{contact}"),
     ("new contact form", "/partners/{partner}/contacts/new"),
     ("contact form", "/contacts/{contact}/edit"),
+    ("erasing a contact's personal data", "/contacts/{contact}/erase"),
     ("agreement list", "/agreements/"),
     ("agreement list, no matches", "/agreements/?q=zzzz"),
     ("agreement page", "/agreements/{agreement}"),
@@ -67,6 +68,7 @@ PAGES = [
     ("user list", "/users"),
     ("new user form", "/users/new"),
     ("user form", "/users/{user}/edit"),
+    ("handing a colleague's work over", "/users/{user}/handover"),
     ("reminders (admin)", "/admin/reminders"),
     ("audit trail", "/admin/audit"),
     ("audit trail, one kind", "/admin/audit?kind=agreements"),
@@ -84,7 +86,11 @@ PAGES = [
     ("import page", "/imports/{import}"),
     ("error page", "/no-such-page"),
 ]
-SIGNED_OUT_PAGES = [("sign-in page", "/login")]
+SIGNED_OUT_PAGES = [
+    ("sign-in page", "/login"),
+    ("forgotten password", "/password/forgot"),
+    ("reset link, no longer working", "/password/reset/expired-or-made-up"),
+]
 # GET endpoints that are not pages: files, JSON, health checks.
 NOT_PAGES = {
     "activities.export",
