@@ -107,6 +107,12 @@ def test_erasing_leaves_nothing_of_the_persons_data_in_any_table(
     everything = _everything(app)
     left = [value for value in OLD_VALUES if value in everything]
     assert left == []
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":  # the search index (FTS5) forgot the words too
+            found = db.session.execute(
+                sa.text("SELECT rowid FROM contacts_words WHERE contacts_words MATCH 'dilara'")
+            )
+            assert [row[0] for row in found] == [other.id]  # only "Dilara K."
     assert "Dilara K." in everything  # the other person's data are theirs
     with app.app_context():
         contact = db.session.get(Contact, contact_id)
