@@ -2,9 +2,16 @@
 reset a password (asked for, or read from standard input; never on the command line), clear
 an account's login slow-down; create-user refuses an e-mail already taken."""
 
+import uuid
+
+import pytest
+import redis
+
+from crm import create_app
 from crm.auth import sessions, throttle
 from crm.auth.models import User, UserSession
 from crm.auth.services import authenticate
+from crm.config import TestConfig
 from crm.extensions import db
 from tests.conftest import PASSWORD
 from tests.test_login_throttle import attempt, guess_from_many_addresses
@@ -116,3 +123,36 @@ def test_clear_slowdown_needs_an_account_or_a_real_address(runner):
     assert runner.invoke(args=["crm", "clear-slowdown"]).exit_code == 2
     result = runner.invoke(args=["crm", "clear-slowdown", "--address", "1.2.3"])
     assert result.exit_code == 2 and "'1.2.3' is not an IP address." in result.output
+
+
+@pytest.mark.redis
+def test_clear_slowdown_of_an_address_works_on_redis(database_url, redis_url, make_user):
+    """Production's storage: the keys cleared are the ones Flask-Limiter counts under."""
+    address = f"2001:db8::{uuid.uuid4().hex[:4]}"
+    config = type(
+        "RedisConfig",
+        (TestConfig,),
+        {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": redis_url},
+    )
+    user = make_user("staff")
+    app = create_app(config)
+    client, server = app.test_client(), redis.Redis.from_url(redis_url)
+    try:
+        for _ in range(5):
+            assert attempt(client, "someone@example.org", address=address).status_code == 200
+        assert attempt(client, user.email, PASSWORD, address=address).status_code == 429
+        assert any(address.encode() in key for key in server.scan_iter("LIMITS:*"))
+        result = app.test_cli_runner().invoke(args=["crm", "clear-slowdown", "--address", address])
+        assert result.exit_code == 0, result.output
+        assert attempt(client, user.email, PASSWORD, address=address).status_code == 302
+    finally:
+        mine = [
+            key
+            for key in server.scan_iter("LIMITS:*")
+            if address.encode() in key or b"someone@example.org" in key
+        ]
+        if mine:
+            server.delete(*mine)
+        server.close()
+        with app.app_context():
+            db.engine.dispose()
