@@ -134,6 +134,7 @@ def backup_command(output):
     """Write one archive of the database and the uploaded files, with a manifest of their
     checksums (mode 0600), and print its path. Safe while the app runs."""
     from flask import current_app
+    from sqlalchemy.exc import OperationalError
 
     from crm.ops.backup import BackupError, create_backup
 
@@ -142,6 +143,8 @@ def backup_command(output):
         archive = create_backup(folder, say=lambda line: click.echo(line, err=True))
     except BackupError as error:
         raise click.ClickException(str(error)) from None
+    except OperationalError as error:  # the database cannot be reached
+        raise click.ClickException(f"The database cannot be reached: {error.orig}") from None
     click.echo(str(archive.absolute()))
 
 
@@ -150,12 +153,16 @@ def backup_command(output):
 def restore_command(archive):
     """Restore ARCHIVE (made by ``crm backup``) into an empty database and an empty upload
     folder, after checking every file's checksum. Stop the app first."""
+    from sqlalchemy.exc import OperationalError
+
     from crm.ops.backup import BackupError, restore_backup
 
     try:
         notes = restore_backup(archive, say=lambda line: click.echo(line, err=True))
     except BackupError as error:
         raise click.ClickException(str(error)) from None
+    except OperationalError as error:  # the database cannot be reached
+        raise click.ClickException(f"The database cannot be reached: {error.orig}") from None
     for note in notes:
         click.echo(note, err=True)
     click.echo(f"Restored {archive}.")

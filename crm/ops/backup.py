@@ -101,7 +101,9 @@ def create_backup(output: Path, say: Say) -> Path:
                     "files": files,
                 }
                 manifest_path = Path(work) / MANIFEST
-                manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+                manifest_path.write_text(
+                    json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+                )
                 tar.add(manifest_path, MANIFEST, filter=_private)
             os.replace(partial, archive)
         finally:
@@ -138,7 +140,7 @@ def _unpack(archive: Path, staging: Path) -> dict[str, Any]:
     if MANIFEST not in seen:
         raise BackupError(f"{archive} holds no {MANIFEST}: it is not a CRM backup.")
     try:
-        manifest = json.loads((staging / MANIFEST).read_text())
+        manifest = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))
         expected = manifest["files"]
         kind = manifest["database"]["kind"]
     except (ValueError, KeyError, TypeError):
