@@ -356,6 +356,10 @@ class Config:
 
     # Login throttling (Flask-Limiter): Redis when REDIS_URL is set, else this process's memory.
     RATELIMIT_HEADERS_ENABLED = False
+    # Redis unreachable: count in this process's memory (crm.auth.throttle does the same for
+    # the accounts' slow-down), never refuse a sign-in with an error page.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
 
 
 class TestConfig(Config):
