@@ -49,6 +49,9 @@ def create_app(config_class: type = Config) -> Flask:
     from crm.web import IdConverter
 
     app.url_map.converters["id"] = IdConverter  # <id:…>, every record id in a path
+    from crm import assets
+
+    assets.init_assets(app)  # versioned front-end URLs (and the <version:…> converter)
     _import_models()
     _register_permissions()
     _register_blueprints(app)
