@@ -360,6 +360,9 @@ class Config:
     # the accounts' slow-down), never refuse a sign-in with an error page.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
+    # A Redis host that is gone (not just refusing) must not hold a sign-in for the system's
+    # connect timeout of minutes; the job queue's connection waits as long (crm.jobs).
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 
 
 class TestConfig(Config):
