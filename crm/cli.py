@@ -104,6 +104,13 @@ def clear_slowdown_command(email):
 
     user = _user_by_email(email)
     throttle.succeeded(user.email)
+    if throttle.counters().fallen_back:
+        raise click.ClickException(
+            "The throttling storage (Redis) cannot be reached: while it is down, each web "
+            "process counts failed sign-ins in its own memory, which this command cannot reach. "
+            "The slow-down ends by itself once the account's failures are older than "
+            "CRM_LOGIN_LIMIT's window."
+        )
     click.echo(f"The login slow-down of {user.email} is cleared.")
 
 
