@@ -40,12 +40,18 @@ def create_app(config_class: type = Config) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    from crm.auth import throttle
+
+    throttle.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     login_manager.init_app(app)
 
     from crm.web import IdConverter
 
     app.url_map.converters["id"] = IdConverter  # <id:…>, every record id in a path
+    from crm import assets
+
+    assets.init_assets(app)  # versioned front-end URLs (and the <version:…> converter)
     _import_models()
     _register_permissions()
     _register_blueprints(app)

@@ -1,5 +1,7 @@
 """``flask --app app crm …`` commands."""
 
+from pathlib import Path
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -122,16 +124,26 @@ def clear_slowdown_command(email, address):
 
     if not email and not address:
         raise click.UsageError("Give an account's e-mail address, or --address, or both.")
-    if email:
-        user = _user_by_email(email)
-        throttle.succeeded(user.email)
-        click.echo(f"The login slow-down of {user.email} is cleared.")
     if address:
         try:
             address = str(ip_address(address.strip()))
         except ValueError:
             raise click.UsageError(f"{address!r} is not an IP address.") from None
+    user = _user_by_email(email) if email else None
+    if user is not None:
+        throttle.succeeded(user.email)
+    if address:
         throttle.clear_address(address)
+    if throttle.counters().fallen_back:
+        raise click.ClickException(
+            "The throttling storage (Redis) cannot be reached: while it is down, each web "
+            "process counts failed sign-ins in its own memory, which this command cannot reach. "
+            "The slow-down ends by itself once the account's failures are older than "
+            "CRM_LOGIN_LIMIT's window."
+        )
+    if user is not None:
+        click.echo(f"The login slow-down of {user.email} is cleared.")
+    if address:
         click.echo(f"The login limit of the address {address} is cleared.")
 
 
@@ -150,6 +162,50 @@ def check_config_command():
     width = max(len(name) for name, _value in settings)
     for name, value in settings:
         click.echo(f"{name:<{width}}  {value}")
+
+
+@crm_cli.command("backup")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write the archive into (default: backups in the instance folder).",
+)
+def backup_command(output):
+    """Write one archive of the database and the uploaded files, with a manifest of their
+    checksums (mode 0600), and print its path. Safe while the app runs."""
+    from flask import current_app
+    from sqlalchemy.exc import OperationalError
+
+    from crm.ops.backup import BackupError, create_backup
+
+    folder = output or Path(current_app.instance_path) / "backups"
+    try:
+        archive = create_backup(folder, say=lambda line: click.echo(line, err=True))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    except OperationalError as error:  # the database cannot be reached
+        raise click.ClickException(f"The database cannot be reached: {error.orig}") from None
+    click.echo(str(archive.absolute()))
+
+
+@crm_cli.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(archive):
+    """Restore ARCHIVE (made by ``crm backup``) into an empty database and an empty upload
+    folder, after checking every file's checksum. Stop the app first."""
+    from sqlalchemy.exc import OperationalError
+
+    from crm.ops.backup import BackupError, restore_backup
+
+    try:
+        notes = restore_backup(archive, say=lambda line: click.echo(line, err=True))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    except OperationalError as error:  # the database cannot be reached
+        raise click.ClickException(f"The database cannot be reached: {error.orig}") from None
+    for note in notes:
+        click.echo(note, err=True)
+    click.echo(f"Restored {archive}.")
 
 
 @crm_cli.command("seed-reference")

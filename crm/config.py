@@ -356,6 +356,13 @@ class Config:
 
     # Login throttling (Flask-Limiter): Redis when REDIS_URL is set, else this process's memory.
     RATELIMIT_HEADERS_ENABLED = False
+    # Redis unreachable: count in this process's memory (crm.auth.throttle does the same for
+    # the accounts' slow-down), never refuse a sign-in with an error page.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    # A Redis host that is gone (not just refusing) must not hold a sign-in for the system's
+    # connect timeout of minutes; the job queue's connection waits as long (crm.jobs).
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 
 
 class TestConfig(Config):

@@ -5,7 +5,7 @@ Two partners are the same when they share a country (or neither has one) and
 
 - ``same_name``: one of their names (English, Persian, own language, any script) is equal once
   normalised for search (``crm.text.normalize_search``: Arabic yeh and kaf, diacritics, ZWNJ,
-  case do not matter), or
+  case, alef with madda or hamza «آرش» «أرش» for «ارش» do not matter), or
 - ``similar_name``: two Latin names are transliteration variants (``similar_names``):
   "Teheran" and "Tehran", "Isfahan" and "Esfahan", but not "Tabriz" and "Tehran", nor
   "Kazan" and "Kazan City Hall", nor "Council 12" and "Council 13".
@@ -60,6 +60,20 @@ _DOUBLED = re.compile(r"([a-z])\1+")  # letters only: 11 is not 1
 
 
 # --- names ---------------------------------------------------------------------------------------
+# Alef with madda, or with hamza above or below, is plain alef to the matcher: «آرش» is «ارش».
+# Search's keys drop the marks already; the stored sort keys keep آ (the alphabet sorts it
+# first), so a comparison of sort keys folds them with ``alef_folded``. Display and storage
+# keep the letter as written.
+ALEF_VARIANTS = "آأإ"
+
+
+def alef_folded(column: Any) -> Any:
+    """``column`` (a stored key) in SQL with every alef variant written as plain ا."""
+    for variant in ALEF_VARIANTS:
+        column = func.replace(column, variant, "ا")
+    return column
+
+
 def name_keys(*names: str | None) -> set[str]:
     """The names as search normalises them, empty ones left out."""
     return {normalize_search(name) for name in names} - {""}

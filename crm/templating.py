@@ -17,6 +17,7 @@ from wtforms.widgets import Select
 
 from crm import i18n, permissions
 from crm.reference import DOMAINS
+from crm.text import reading_direction
 
 
 def url_with(**changes: Any) -> str:
@@ -151,6 +152,7 @@ def init_templating(app: Flask) -> None:
         "filesize": lambda size: _fmt().filesize(size),
     }
     app.jinja_env.filters.update({name: _for_reader(f) for name, f in filters.items()})
+    app.jinja_env.filters["reading_direction"] = reading_direction
     # Flask-Babel's own template functions look up the locale and the domain for each of a
     # page's hundreds of texts; these translate in the same language from the reader's
     # catalogue (the i18n extension that Flask-Babel adds stays, for {% trans %}).

@@ -39,6 +39,14 @@ def without_invisible(text: str) -> str:
     return text.translate(_NO_INVISIBLE)
 
 
+def reading_direction(text: object) -> str:
+    """How a value someone typed is read when shown on its own (an HTML ``dir``): by its
+    letters (``auto``: the first one decides), or left to right when it has none, as a phone
+    number, a date or an amount is written in Persian too (``ltr``); so «+98 21 1234 5678»
+    keeps its order on a right-to-left page."""
+    return "auto" if any(ch.isalpha() for ch in str(text or "")) else "ltr"
+
+
 # --- typed whole numbers and ids -----------------------------------------------------------------
 # The largest value of PostgreSQL's ``integer`` (SQLite's is 64-bit): the stricter limit holds
 # for every id and every whole number we store, on both databases.

@@ -47,8 +47,11 @@ bp = Blueprint("vendor", __name__)
 
 
 @bp.route("/static/vendor/<path:filename>", endpoint="static")
-def static(filename: str):
-    """One listed file from ``node_modules`` (templates link it as ``vendor.static``)."""
+@bp.route("/static/vendor/<version:version>/<path:filename>", endpoint="static")
+def static(filename: str, version: str = ""):
+    """One listed file from ``node_modules`` (templates link it as ``vendor.static``, whose URL
+    carries the version of the whole set: crm.assets; the fonts a style sheet loads by a
+    relative URL carry it too)."""
     if filename not in FILES:
         abort(404)
     return send_from_directory(NODE_MODULES, filename)

@@ -7,6 +7,7 @@ import pytest
 from crm.duplicates.finder import Pair, contact_pairs, partner_pairs
 from crm.extensions import db
 from crm.models import utcnow
+from crm.partners.models import Contact
 from tests.conftest import count_queries
 
 
@@ -76,6 +77,23 @@ def test_contact_pairs_by_name_at_one_partner_email_or_phone(
         Pair(mail.id, mail_again.id, "shared_email"),
         Pair(phone.id, phone_again.id, "shared_phone"),
     ]
+
+
+def test_contacts_whose_names_differ_only_by_alef_madda_or_hamza_are_a_pair(
+    ctx, reader, make_partner, make_contact
+):
+    one = make_partner(name_en="Baku", name_fa="")
+    other = make_partner(name_en="Kazan", name_fa="", country="RU")
+    arash = make_contact(one, name_latin="", name_fa="آرش", email="", phone="")
+    plain = make_contact(one, name_latin="", name_fa="ارش", email="", phone="")
+    hamza = make_contact(one, name_latin="", name_fa="أرش", email="", phone="")
+    make_contact(other, name_latin="", name_fa="ارش", email="", phone="")  # another partner
+    make_contact(one, name_latin="", name_fa="آرشام", email="", phone="")  # another name
+    assert contact_pairs(db.session.merge(reader)) == [
+        Pair(arash.id, plain.id, "same_name"),
+        Pair(arash.id, hamza.id, "same_name"),
+    ]
+    assert db.session.get(Contact, arash.id).sort_fa != db.session.get(Contact, plain.id).sort_fa
 
 
 def test_the_finder_page_lists_pairs_with_reasons_and_links(app, auth, client, make_partner):

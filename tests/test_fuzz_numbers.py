@@ -167,7 +167,8 @@ FORM_PAGES = {
 }
 # Query arguments the views read themselves; TEXT_ARGS are not numbers.
 QUERY_ARGS = {"page", "partner_id", "agreement_id", "date"}  # the calendar's day too
-TEXT_ARGS = {"q", "sort", "next", "lang", "show", "order", "kind", "view", "mine"}
+# ("v": a static file's version, crm.assets, compared as text)
+TEXT_ARGS = {"q", "sort", "next", "lang", "show", "order", "kind", "view", "mine", "v"}
 
 
 def _is_numeric(field: UnboundField) -> bool:

@@ -8,6 +8,7 @@ from crm.matching import (
     PartnerMatcher,
     contact_matches,
     latin_words,
+    name_keys,
     partner_matches,
     phone_key,
     similar_names,
@@ -163,3 +164,22 @@ def test_contacts_match_by_name_within_a_partner_email_or_phone(ctx, make_partne
     assert found(one.id, ["Somebody"], phone="021 1234 5678") == [(maryam.id, "shared_phone")]
     assert found(one.id, ["Ali Rezaei"], exclude_id=ali.id) == []  # the other is elsewhere
     assert found(one.id, ["Ali"]) == []
+
+
+@pytest.mark.parametrize("spelling", ["ارش", "أرش", "إرش"])
+def test_alef_with_madda_or_hamza_is_plain_alef_to_the_matcher(spelling):
+    assert name_keys("آرش") == name_keys(spelling) == {"ارش"}
+    assert name_keys("آرش") != name_keys("ورش")  # another letter still differs
+
+
+def test_contacts_match_across_alef_variants_but_keep_their_spelling(
+    ctx, make_partner, make_contact
+):
+    one = make_partner(name_en="Baku")
+    arash = make_contact(one, name_latin="", name_fa="آرش کمالی", email="", phone="")
+    found = contact_matches(one.id, ["ارش كمالي"])
+    assert [(m.record.id, m.reason) for m in found] == [(arash.id, "same_name")]
+    assert [(m.record.id, m.reason) for m in contact_matches(one.id, ["أرش کمالی"])] == [
+        (arash.id, "same_name")
+    ]
+    assert found[0].record.name_fa == "آرش کمالی"  # stored and shown as written

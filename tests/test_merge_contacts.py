@@ -50,6 +50,9 @@ def test_merging_contacts_moves_participation_as_one_act_and_an_admin_undoes_it(
     assert f'name="keep_phone" value="{other.id}"' in page and 'name="confirmed"' in page
     # no field's value is chosen before the contact to keep is: unchosen, it keeps the kept one's
     assert not re.search(r'name="keep_\w+" value="\d+" id="[^"]+" checked', page)
+    hint = page.split('id="keep-hint">')[1].split("</p>")[0]
+    assert hint.startswith("First choose the contact to keep.")
+    assert page.index('id="keep-hint"') < page.index('name="survivor"')  # read before choosing
     form = {"survivor": keep.id, "stamp": seen, "keep_phone": other.id}
     response = client.post(url, data=form)  # the box not ticked
     assert response.status_code == 400
@@ -102,7 +105,8 @@ def test_contacts_are_not_merged_into_themselves_and_staff_may_not_merge(
     auth.logout()
     auth.login("staff", locale="en")
     url = f"/duplicates/contacts/{keep.id}/{other.id}"
-    assert 'name="survivor"' not in client.get(url).get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="survivor"' not in page and 'id="keep-hint"' not in page
     response = client.post(url, data={"survivor": keep.id, "stamp": seen, "confirmed": "1"})
     assert response.status_code == 403
     with app.app_context():

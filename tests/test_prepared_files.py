@@ -343,7 +343,7 @@ def test_asking_for_a_pack_shows_its_page_with_the_progress_bar(app, auth, clien
     assert 'role="progressbar"' in page and 'aria-valuenow="0"' in page
     assert "Waiting for its turn" in page and "Kazan" in page
     assert f'data-status-url="/files/{prepared.id}/status"' in page
-    assert '<script src="/static/js/progress.js"></script>' in page
+    assert re.search(r'<script src="/static/js/progress\.js\?v=[0-9a-f]+"></script>', page)
     assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in page
     assert "<script>" not in page and "style=" not in page
     assert "data-progress-ready hidden" in page

@@ -180,8 +180,10 @@ def test_behind_a_proxy_the_client_address_counts_for_throttling(app, make_user)
 
 def _linked_vendor_files(client, html: str) -> set[str]:
     """The npm files a page links, and the fonts and source maps those load, transitively."""
-    prefix = "/static/vendor/"
-    found = set(re.findall(r'(?:href|src)="/static/vendor/([^"?#]+)', html))
+    from crm.assets import vendor_version
+
+    prefix = f"/static/vendor/{vendor_version(client.application)}/"
+    found = set(re.findall(r'(?:href|src)="/static/vendor/[0-9a-f]{16}/([^"?#]+)', html))
     todo = list(found)
     while todo:
         name = todo.pop()

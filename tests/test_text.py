@@ -5,7 +5,7 @@ from datetime import date, time
 import pytest
 
 from crm.formatting import Formatter
-from crm.text import DateParseError, parse_date, parse_time
+from crm.text import DateParseError, parse_date, parse_time, reading_direction
 
 # The direction marks of /work/shared/fixtures/persian.json: LRM, RLM, ALM, LRE..RLO, LRI..PDI.
 BIDI = [
@@ -170,3 +170,21 @@ def test_thousands_marks_are_allowed_where_asked():
     assert whole_number("۲۵۰٬۰۰۰", thousands=True) == 250_000
     assert whole_number("250,000", thousands=True) == 250_000
     assert whole_number("250,000") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "direction"),
+    [
+        ("آرش کمالی", "auto"),  # its letters decide: right to left
+        ("Arash Kamali", "auto"),
+        ("۱۲ خیابان آزادی", "auto"),
+        ("+98 21 1234 5678", "ltr"),  # no letters: as numbers are written, in Persian too
+        ("۰۹۱۲ ۳۴۵ ۶۷۸۹", "ltr"),
+        ("۱۳۹۵/۰۲/۲۸", "ltr"),
+        ("-5", "ltr"),
+        ("", "ltr"),
+        (None, "ltr"),
+    ],
+)
+def test_a_typed_value_reads_by_its_letters_or_else_left_to_right(value, direction):
+    assert reading_direction(value) == direction

@@ -13,6 +13,7 @@ from crm.auth.forms import LocaleForm, LoginForm, PasswordForm, SettingsForm, Us
 from crm.auth.models import User
 from crm.extensions import db, limiter
 from crm.logs import security_event
+from crm.ops.checks import all_checks
 from crm.ops.version import running_version
 from crm.records import get_or_not_found
 from crm.security import require
@@ -143,7 +144,10 @@ def change_password():
 @require("admin")
 def users():
     rows = db.session.scalars(select(User).order_by(User.active.desc(), User.display_name))
-    return render_template("auth/users.html", users=list(rows), running=running_version())
+    failing = {name: c for name, c in all_checks().items() if c.status != "ok"}
+    return render_template(
+        "auth/users.html", users=list(rows), running=running_version(), failing=failing
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

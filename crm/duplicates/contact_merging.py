@@ -1,6 +1,7 @@
 """Merging two contacts into one, as one audited act, and undoing it (as ``merging`` does for
 partners): the survivor takes the values chosen field by field and the other's place among
-the participants of every activity; the other is archived and marked as merged into it."""
+the participants of every activity, and what names the other elsewhere (``references``); the
+other is archived and marked as merged into it."""
 
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import select
 
 from crm.activities.models import Activity, activity_participants
 from crm.audit import _plain, audit_act
+from crm.duplicates import references
 from crm.duplicates.merging import edited_since, record_merge, stamp
 from crm.duplicates.models import Merge
 from crm.exceptions import RuleBroken
@@ -91,6 +93,7 @@ def merge_contacts(
             "activities_shared": shared,
             "made_primary": made_primary,
             "was_primary": was_primary,
+            **references.move("contact", survivor, other),
         }
         return record_merge("contact", survivor, other, user, act.id, moves)
 
@@ -121,6 +124,7 @@ def undo_contact_merge(merge: Merge, user: Any) -> list[tuple[str, int]]:
             if activity.id in moved["activities"]:
                 people = [c for c in people if c.id != survivor.id]
             activity.participants = [*people, other]
+        references.put_back("contact", survivor.id, other.id, moved)
         other.merged_into_id = None
         other.restore()
         if moved["was_primary"]:  # primary again, unless its partner has another one now

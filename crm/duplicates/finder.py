@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.matching import PREFILTER, Names, partner_names
+from crm.matching import PREFILTER, Names, alef_folded, partner_names
 from crm.partners.models import Contact, Partner
 from crm.permissions import visible
 
@@ -82,9 +82,9 @@ def _shared(column: Any, owner: Any, partners: set[int]) -> list[set[int]]:
 
 
 def _same_names(key: Any, partners: set[int]) -> list[list[int]]:
-    """Current contacts of one of ``partners`` with the same ``key`` (a stored sort key: the
-    name as search normalises it) at the same partner; grouped by the database from
-    ``ix_contacts_partner_names``."""
+    """Current contacts of one of ``partners`` with the same ``key`` (a stored sort key, the
+    name as search normalises it, alef variants folded) at the same partner; grouped by the
+    database from ``ix_contacts_partner_names``."""
     groups = (
         select(Contact.partner_id, key.label("key"))
         .where(*_current(key))
@@ -151,8 +151,9 @@ def contact_pairs(user: Any) -> list[Pair]:
     seen = set(db.session.scalars(select(Partner.id).where(visible(Partner, user))))
     pairs = _Pairs()
     # same names at one partner: by the stored sort keys, the names as search normalises them
+    # (with آ, which they keep for the alphabet's order, as ا: «آرش» and «ارش» are one name)
     for key in (Contact.sort_en, Contact.sort_fa):
-        for ids in _same_names(key, seen):
+        for ids in _same_names(alef_folded(key), seen):
             if len(ids) > 1:
                 pairs.add_group(ids, "same_name")
     for reason, column in (("shared_email", Contact.email), ("shared_phone", Contact.phone)):

@@ -2,26 +2,27 @@
 
 The survivor takes, field by field, the value the user chose; every contact, activity (and so
 its follow-ups), agreement (and so its milestones, documents and stage history), in-app
-notification and health score of the other moves to it; the other is archived and marked as
-merged into the survivor, never deleted. What moved is written on the ``Merge`` row, so an
-administrator's undo puts back exactly that, leaving what was edited since as it is.
+notification, pending reminder, waiting briefing pack (``references``) and health score of
+the other moves to it; the other is archived and marked as merged into the survivor, never
+deleted. What moved is written on the ``Merge`` row, so an administrator's undo puts back
+exactly that, leaving what was edited since as it is.
 """
 
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from crm.activities.models import Activity
 from crm.agreements.models import Agreement, agreement_parties
 from crm.audit import AuditEntry, _plain, audit_act
+from crm.duplicates import references
 from crm.duplicates.models import Merge
 from crm.exceptions import RuleBroken
 from crm.extensions import db
 from crm.formatting import Formatter
 from crm.health.models import PartnerHealth
 from crm.models import CooperationArea, utcnow
-from crm.notifications.models import Notification
 from crm.partners.models import Contact, Partner
 from crm.permissions import ensure
 
@@ -140,19 +141,7 @@ def merge_partners(
                 moved.append(agreement.id)
                 parties.append(survivor)
             agreement.parties = parties
-        notifications = list(
-            db.session.scalars(
-                select(Notification.id).where(
-                    Notification.record_kind == "partner", Notification.record_id == other.id
-                )
-            )
-        )
-        if notifications:
-            db.session.execute(
-                update(Notification)
-                .where(Notification.id.in_(notifications))
-                .values(record_id=survivor.id)
-            )
+        elsewhere = references.move("partner", survivor, other)
         # the other's score is the survivor's now (scored again at commit, crm.health)
         db.session.execute(delete(PartnerHealth).where(PartnerHealth.partner_id == other.id))
         moves = {
@@ -162,7 +151,7 @@ def merge_partners(
             "activities": activities,
             "agreements": moved,
             "agreements_shared": shared,
-            "notifications": notifications,
+            **elsewhere,
         }
         return record_merge("partner", survivor, other, user, act.id, moves)
 
@@ -251,15 +240,7 @@ def undo_merge(merge: Merge, user: Any) -> list[tuple[str, int]]:
             if agreement.id in moved["agreements"]:
                 parties = [p for p in parties if p.id != survivor.id]
             agreement.parties = [*parties, other]
-        if moved["notifications"]:
-            db.session.execute(
-                update(Notification)
-                .where(
-                    Notification.id.in_(moved["notifications"]),
-                    Notification.record_id == survivor.id,
-                )
-                .values(record_id=other.id)
-            )
+        references.put_back("partner", survivor.id, other.id, moved)
         other.merged_into_id = None
         other.restore()
         merge.undone_at = utcnow()

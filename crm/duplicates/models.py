@@ -18,8 +18,10 @@ class Merge(Model):
     ``moved`` holds what the merge changed, as plain values: ``{"fields": {name: [old, new]},
     "contacts": [ids], "activities": [ids], "agreements": [ids whose party changed],
     "agreements_shared": [ids that had both as parties], "notifications": [ids],
-    "participations": [activity ids]}``. An undo (``undone_at``, in act ``undo_act_id``) puts
-    back what was not changed since."""
+    "reminders": [pending reminder ids], "files": {queued pack id: its partner ids before}}``
+    for partners (``merging``), the fields, activities and the same last three for contacts
+    (``contact_merging``; ``references`` moves the last three). An undo (``undone_at``, in act
+    ``undo_act_id``) puts back what was not changed since."""
 
     __tablename__ = "merges"
     __table_args__ = (Index("ix_merges_kind_survivor", "kind", "survivor_id"),)

@@ -35,7 +35,14 @@ def _user() -> Any:
 def _started(prepared: PreparedFile):
     """Commit the request, hand it to the queue, and show its page."""
     db.session.commit()
-    tasks.start(prepared)
+    if not tasks.start(prepared):  # Redis unreachable: the tidy-up hands it out once it is back
+        flash(
+            _(
+                "The background queue cannot be reached just now. Your request is saved and "
+                "the file will be prepared once the queue is back."
+            ),
+            "warning",
+        )
     return redirect(url_for("files.detail", file_id=prepared.id))
 
 

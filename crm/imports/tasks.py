@@ -26,6 +26,16 @@ def start(run: ImportRun) -> bool:
     return jobs.enqueue(import_job, run.id, job_id=f"import-{run.id}")
 
 
+def unqueue(run_id: int) -> None:
+    """Back to its preview an import the queue did not take (no worker can have claimed it)."""
+    db.session.execute(
+        update(ImportRun)
+        .where(ImportRun.id == run_id, ImportRun.status == "queued")
+        .values(status="mapping", touched_at=utcnow())
+    )
+    db.session.commit()
+
+
 def _progress_key(run_id: int) -> str:
     return f"{current_app.config['CRM_QUEUE']}:import-progress:{run_id}"
 

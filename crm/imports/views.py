@@ -180,7 +180,16 @@ def _commit(run: ImportRun, form: CommitForm):
             return _show_preview(run, form, 400)
         run.status = "queued"
         db.session.commit()
-        tasks.start(run)
+        if not tasks.start(run):  # Redis unreachable: nothing would ever take it
+            tasks.unqueue(run.id)
+            flash(
+                _(
+                    "The background queue cannot be reached just now, so the import did not "
+                    "start. Nothing was imported; try again in a few minutes."
+                ),
+                "danger",
+            )
+            return redirect(url_for("imports.preview", import_id=run.id))
         return redirect(url_for("imports.detail", import_id=run.id))
     try:
         counts = services.commit(run)

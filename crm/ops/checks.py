@@ -97,15 +97,21 @@ def _aware(moment: Any) -> Any:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def readiness() -> tuple[dict[str, Any], int]:
-    """The readiness answer and its HTTP status."""
-    from crm.ops.version import running_version
-
+def all_checks() -> dict[str, Check]:
+    """Each dependency's state (the sweep's only when the database answers)."""
     checks = {"database": database()}
     if checks["database"].status == "ok":
         checks["sweep"] = sweep()
     checks["redis"] = redis_server()
     checks["workers"] = workers()
+    return checks
+
+
+def readiness() -> tuple[dict[str, Any], int]:
+    """The readiness answer and its HTTP status."""
+    from crm.ops.version import running_version
+
+    checks = all_checks()
     if checks["database"].status != "ok":
         status, code = "down", 503
     elif any(check.status != "ok" for check in checks.values()):
