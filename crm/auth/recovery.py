@@ -22,7 +22,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from limits import parse
 
 from crm.auth.models import User
-from crm.extensions import db, limiter
+from crm.extensions import db
 
 LINK_HOURS = 1  # the messages say "within an hour"
 # Links e-mailed to one account, however many addresses ask: enough for a lost message, not
@@ -68,9 +68,14 @@ def reset_link(user: User) -> str:
 
 
 def may_mail(user: User) -> bool:
-    """False when ``user`` has had ``MAILS_PER_ACCOUNT`` links already; counts this one."""
+    """False when ``user`` has had ``MAILS_PER_ACCOUNT`` links already; counts this one (in
+    the limiter's storage, as the login throttling counts, with its fallback)."""
+    from crm.auth.throttle import counters
+
+    limit = parse(MAILS_PER_ACCOUNT)
     prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
-    return limiter.limiter.hit(parse(MAILS_PER_ACCOUNT), prefix, "reset-mail", str(user.id))
+    key = f"{prefix}/reset-mail/{limit.get_expiry()}/{user.id}"
+    return counters().run(lambda storage: storage.incr(key, limit.get_expiry()) <= limit.amount)
 
 
 def ask_for_link(email: str) -> int | None:
