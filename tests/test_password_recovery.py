@@ -78,6 +78,21 @@ def test_a_known_and_an_unknown_address_get_the_same_answer_and_only_one_a_messa
     assert link_in(message).startswith("/password/reset/")
 
 
+def test_the_link_opens_in_the_language_of_its_reader_and_so_does_the_sign_in_after_it(
+    app, client, make_user, queue_name
+):
+    user = make_user("staff", email="maryam@example.org", locale="fa")
+    ask(client, user.email)
+    run_jobs(app)
+    path = link_in(outbox(app)[0])
+    page = client.get(f"{path}?lang=fa", headers={"Accept-Language": "en"})
+    assert f"{path}?lang=fa" in outbox(app)[0].get_body(("plain",)).get_content()
+    assert 'lang="fa"' in page.get_data(as_text=True)
+    done = choose(client, path)
+    signin = client.get(done.headers["Location"], headers={"Accept-Language": "en"})
+    assert 'dir="rtl"' in signin.get_data(as_text=True)
+
+
 def test_the_link_sets_a_new_password_once_and_signs_out_everywhere(
     app, client, make_user, queue_name
 ):

@@ -61,10 +61,11 @@ def user_for_token(token: str) -> User | None:
 
 
 def reset_link(user: User) -> str:
-    """The absolute address of a new reset link for ``user`` (for a message or a terminal)."""
+    """The absolute address of a new reset link for ``user`` (for a message or a terminal), in
+    their language: the page it opens, and the sign-in after it, speak it."""
     from crm.reminders.mail import record_link
 
-    return record_link("auth.reset_password", token=make_token(user))
+    return record_link("auth.reset_password", token=make_token(user), lang=user.locale)
 
 
 def may_mail(user: User) -> bool:
