@@ -10,6 +10,7 @@ import redis
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.formatting import Formatter
 from crm.imports import services, tasks
 from crm.imports.models import ImportRun
 from crm.partners.models import Partner
@@ -42,30 +43,106 @@ def small_limit(monkeypatch):
     monkeypatch.setattr(services, "IN_REQUEST", 3)
 
 
-def test_a_large_import_is_queued_and_the_job_commits_it_as_its_owner(
-    app, auth, client, small_limit, monkeypatch
+@pytest.fixture
+def queue(app, redis_url):
+    """A queue of the test's own on the real Redis, and ``work()``: an RQ worker in this
+    process that runs what is waiting, then stops. Only the test's keys are removed."""
+    from rq import SimpleWorker
+
+    from crm import jobs
+
+    name = f"crm-test-{uuid.uuid4().hex}"
+    app.config.update(REDIS_URL=redis_url, CRM_QUEUE=name)
+
+    def work() -> None:
+        with app.app_context():
+            waiting = jobs.queue()
+            SimpleWorker([waiting], connection=waiting.connection).work(burst=True)
+
+    yield SimpleNamespace(name=name, work=work)
+    connection = redis.Redis.from_url(redis_url)
+    for key in connection.scan_iter(f"{name}:import-progress:*"):
+        connection.delete(key)
+    assert remove_queue_keys(connection, name) == []
+    found = app.extensions.pop("crm_redis", None)
+    if found is not None:
+        found.close()
+
+
+def previewed(client, queue, import_id: int, **mapping) -> None:
+    """Map the columns of a large file and let the worker make its dry run."""
+    response = mapped(client, import_id, **mapping)
+    assert response.headers["Location"].endswith(f"/imports/{import_id}")
+    queue.work()
+
+
+def committed(client, queue, import_id: int, **choices) -> None:
+    response = commit(client, import_id, **choices)
+    assert response.headers["Location"].endswith(f"/imports/{import_id}"), text_of(response)
+    queue.work()
+
+
+def act_of(app, act_id):
+    from crm.audit import AuditAct
+
+    with app.app_context():
+        act = db.session.get_one(AuditAct, act_id)
+        db.session.expunge(act)
+        return act
+
+
+@pytest.mark.redis
+def test_the_dry_run_of_a_large_file_runs_in_the_worker_in_its_owners_language(
+    app, auth, client, small_limit, queue
 ):
-    queued = []
-    monkeypatch.setattr(tasks, "start", lambda run: queued.append(run.id) or True)
+    auth.login("staff", locale="fa")
+    import_id = uploaded(client, rows(6, bad=2))
+    response = mapped(client, import_id)
+    assert response.headers["Location"].endswith(f"/imports/{import_id}")
+    run = run_of(app, import_id)
+    assert (run.status, run.job, run.preview) == ("queued", "preview", None)
+    page = text_of(client.get(f"/imports/{import_id}"))
+    assert 'role="progressbar"' in page and 'http-equiv="refresh"' in page
+    # no preview until the worker made it: the page sends the reader to the progress
+    response = client.get(f"/imports/{import_id}/preview")
+    assert response.headers["Location"].endswith(f"/imports/{import_id}")
+    queue.work()
+    run = run_of(app, import_id)
+    assert (run.status, run.progress, run.error) == ("mapping", 100, "")
+    assert partners(app) == []  # the dry run wrote nothing
+    status = client.get(f"/imports/{import_id}/status").get_json()
+    assert (status["status"], status["done"], status["percent"]) == ("ready", True, 100)
+    assert status["percent_text"] == "۱۰۰٪"
+    page = text_of(client.get(f"/imports/{import_id}/preview"))
+    # the bad row's message in the owner's language, its row number in Persian digits
+    assert 'id="row-4" class="table-danger"' in page
+    assert "کشور ناشناخته" in run.preview["rows"][2]["errors"]["country"]
+    assert run.preview["rows"][2]["errors"]["country"] in page
+    assert run.preview["counts"] == {"create": 5, "update": 0, "skip": 0, "error": 1}
+    assert "۱۳۹۹" in page or "1399" not in page  # dates shown as the reader reads them
+
+
+@pytest.mark.redis
+def test_a_large_import_is_committed_by_the_worker_as_its_owner(
+    app, auth, client, small_limit, queue
+):
     user = auth.login("staff")
     import_id = uploaded(client, rows(6))
-    mapped(client, import_id)
+    previewed(client, queue, import_id)
+    assert "Town 0" in text_of(client.get(f"/imports/{import_id}/preview"))
     response = commit(client, import_id)
     assert response.headers["Location"].endswith(f"/imports/{import_id}")
-    assert queued == [import_id] and run_of(app, import_id).status == "queued"
-    assert partners(app) == []
+    run = run_of(app, import_id)
+    assert (run.status, run.job) == ("queued", "commit") and partners(app) == []
     page = text_of(client.get(f"/imports/{import_id}"))
     assert 'http-equiv="refresh"' in page and 'role="progressbar"' in page
+    queue.work()
     with app.app_context():
-        assert tasks.import_job(import_id) == "done"
         assert tasks.import_job(import_id) == "not claimed"  # once only
     run = run_of(app, import_id)
-    assert (run.status, run.counts["created"]) == ("done", 6)
-    with app.app_context():
-        from crm.audit import AuditAct
-
-        act = db.session.get_one(AuditAct, run.act_id)
-        assert (act.kind, act.user_id, act.via) == ("import", user.id, "job")
+    assert (run.status, run.counts["created"], run.preview) == ("done", 6, None)
+    act = act_of(app, run.act_id)
+    assert (act.kind, act.user_id, act.via) == ("import", user.id, "job")
     status = client.get(f"/imports/{import_id}/status").get_json()
     assert (status["status"], status["done"], status["percent"]) == ("ready", True, 100)
 
@@ -79,6 +156,8 @@ def test_a_job_whose_row_breaks_a_rule_writes_nothing_and_says_why(
     auth.login("staff")
     import_id = uploaded(client, rows(5))
     mapped(client, import_id)
+    with app.app_context():
+        assert tasks.import_job(import_id) == "done"  # the dry run
     commit(client, import_id)
     real = services.save_partner
 
@@ -98,13 +177,92 @@ def test_a_job_whose_row_breaks_a_rule_writes_nothing_and_says_why(
 
 
 def test_a_large_file_with_bad_rows_is_not_queued(app, auth, client, small_limit, monkeypatch):
-    monkeypatch.setattr(tasks, "start", lambda run: pytest.fail("queued"))
+    started = []
+    monkeypatch.setattr(tasks, "start", lambda run: started.append(run.job) or True)
     auth.login("staff")
     import_id = uploaded(client, rows(5, bad=2))
     mapped(client, import_id)
+    with app.app_context():
+        assert tasks.import_job(import_id) == "done"
     response = commit(client, import_id)
     assert response.status_code == 400 and "1 row has errors" in text_of(response)
-    assert run_of(app, import_id).status == "mapping"
+    assert run_of(app, import_id).status == "mapping" and started == ["preview"]
+
+
+@pytest.mark.redis
+def test_the_undo_of_a_large_import_runs_in_the_worker_as_its_owner(
+    app, auth, client, small_limit, queue
+):
+    user = auth.login("staff")
+    import_id = uploaded(client, rows(6))
+    previewed(client, queue, import_id)
+    committed(client, queue, import_id)
+    response = client.post(f"/imports/{import_id}/undo")
+    assert response.headers["Location"].endswith(f"/imports/{import_id}")
+    run = run_of(app, import_id)
+    assert (run.status, run.job) == ("queued", "undo")
+    assert [p.archived for p in partners(app)] == [False] * 6  # nothing undone in the request
+    page = text_of(client.get(f"/imports/{import_id}"))
+    assert 'role="progressbar"' in page and "Undo this import" not in page
+    queue.work()
+    run = run_of(app, import_id)
+    assert run.status == "undone" and run.error == ""
+    assert [p.archived for p in partners(app)] == [True] * 6
+    act = act_of(app, run.undo_act_id)
+    assert (act.kind, act.user_id, act.via) == ("import_undo", user.id, "job")
+    status = client.get(f"/imports/{import_id}/status").get_json()
+    assert (status["status"], status["status_text"]) == ("ready", "Undone")
+
+
+def test_a_failed_undo_changes_nothing_and_says_so_in_the_owners_language(
+    app, auth, client, small_limit, monkeypatch
+):
+    monkeypatch.setattr(tasks, "start", lambda run: True)
+    auth.login("staff", locale="fa")
+    import_id = uploaded(client, rows(5))
+    mapped(client, import_id)
+    with app.app_context():
+        assert tasks.import_job(import_id) == "done"
+    commit(client, import_id)
+    with app.app_context():
+        assert tasks.import_job(import_id) == "done"
+    client.post(f"/imports/{import_id}/undo")
+    real, calls = services.records.archive, []
+
+    def failing(record):
+        calls.append(record.id)
+        if len(calls) == 3:
+            raise OSError("disk gone")
+        return real(record)
+
+    monkeypatch.setattr(services.records, "archive", failing)
+    with app.app_context():
+        assert tasks.import_job(import_id) == "failed"
+    run = run_of(app, import_id)
+    with app.app_context():
+        expected = Formatter("fa").translate(tasks.FAILURES["undo"])
+    assert (run.status, run.error) == ("done", expected)
+    assert not any(p.archived for p in partners(app))
+    page = text_of(client.get(f"/imports/{import_id}"))
+    assert expected in page and 'id="file-progress"' in page
+    monkeypatch.setattr(services.records, "archive", real)  # tried again, it is undone
+    client.post(f"/imports/{import_id}/undo")
+    with app.app_context():
+        assert tasks.import_job(import_id) == "done"
+    assert run_of(app, import_id).status == "undone"
+
+
+def test_a_small_file_is_previewed_committed_and_undone_within_the_request(
+    app, auth, client, monkeypatch
+):
+    monkeypatch.setattr(tasks, "start", lambda run: pytest.fail("queued"))
+    auth.login("staff")
+    import_id = uploaded(client, rows(6))
+    assert mapped(client, import_id).headers["Location"].endswith("/preview")
+    assert commit(client, import_id).status_code == 302
+    assert run_of(app, import_id).status == "done"
+    client.post(f"/imports/{import_id}/undo")
+    assert run_of(app, import_id).status == "undone"
 
 
 # --- the whole path: the real Redis and a worker process ------------------------------------
@@ -155,6 +313,8 @@ def test_a_worker_commits_a_large_import_through_the_real_redis(
     auth.login("staff")
     import_id = uploaded(client, rows(40))
     mapped(client, import_id)
+    wait_for(lambda: finished(app, import_id), LIVE_WAIT, f"the preview:\n{output(worker.log)}")
+    assert run_of(app, import_id).preview["counts"]["create"] == 40
     response = commit(client, import_id)
     assert response.status_code == 302, text_of(response)[-3000:]
     wait_for(lambda: finished(app, import_id), LIVE_WAIT, f"the import:\n{output(worker.log)}")
@@ -178,6 +338,10 @@ def test_in_a_browser_a_large_import_shows_its_progress_until_done(
     page.get_by_role("button", name="Upload and map the columns").click()
     page.wait_for_url(re.compile(r".*/imports/\d+/map$"))
     page.get_by_role("button", name="Preview the import").click()
+    page.wait_for_url(re.compile(r".*/imports/\d+$"))  # the worker checks every row
+    checked = page.get_by_role("link", name="See the preview")
+    checked.wait_for(state="visible", timeout=LIVE_WAIT * 1000)
+    checked.click()
     page.wait_for_url(re.compile(r".*/imports/\d+/preview$"))
     page.get_by_role("button", name="Import", exact=True).click()
     page.wait_for_url(re.compile(r".*/imports/\d+$"))

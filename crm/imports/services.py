@@ -33,6 +33,7 @@ from crm.records import get_or_not_found
 log = logging.getLogger(__name__)
 IN_REQUEST = 500  # rows committed within the request; larger imports go to a worker
 Progress = Callable[[int], None]
+CHECKING = 40  # of a commit's progress, the share of its dry run
 
 
 def may_import(user: Any) -> bool:
@@ -88,6 +89,7 @@ def set_mapping(run: ImportRun, mapping: list[str | None], on_match: str) -> Non
     run.mapping = chosen
     run.on_match = "update" if on_match == "update" else "skip"
     run.choices = {}
+    run.preview, run.error = None, ""  # a dry run of another mapping
     remembered = {heading_key(h): key for h, key in zip(run.headers, chosen, strict=True)}
     saved = db.session.scalar(
         select(ImportMapping).where(
@@ -109,6 +111,26 @@ def set_choices(run: ImportRun, choices: dict[str, str], on_match: str, skip_bad
     run.on_match = "update" if on_match == "update" else "skip"
     run.choices = {k: c for k, c in choices.items() if c in ("update", "skip")}
     run.skip_bad = bool(skip_bad)
+    db.session.flush()
+
+
+def in_request(run: ImportRun) -> bool:
+    """Whether the dry run, commit and undo of ``run`` are done within the request (else a
+    worker does them: ``queue``)."""
+    return len(run.rows) <= IN_REQUEST
+
+
+def queue(run: ImportRun, job: str) -> None:
+    """Hand ``run``'s ``job`` (``preview``, ``commit`` or ``undo``) to a worker: the caller
+    commits, then starts it (``crm.imports.tasks.start``)."""
+    if job == "undo":
+        _check_undoable(run)
+    else:
+        _check_open(run)
+    run.status, run.job, run.error, run.progress = "queued", job, "", 0
+    run.touched_at = utcnow()
+    if job == "preview":
+        run.preview = None
     db.session.flush()
 
 
@@ -136,6 +158,13 @@ def items_of(run: ImportRun, limit: int | None = None) -> list[ImportItem]:
 def check_committable(run: ImportRun, preview: Preview) -> None:
     """All or nothing: a row with errors stops the commit unless the reader chose to leave
     such rows out; nothing to write stops it too."""
+    check_errors(run, preview)
+    if not any(row.action in ("create", "update") for row in preview.rows):
+        raise RuleBroken(_l("There is nothing to import: every row is skipped."))
+
+
+def check_errors(run: ImportRun, preview: Preview) -> None:
+    """A row with errors stops the commit unless the reader chose to leave such rows out."""
     if preview.errors and not run.skip_bad:
         raise RuleBroken(
             lazy_ngettext(
@@ -147,8 +176,6 @@ def check_committable(run: ImportRun, preview: Preview) -> None:
                 count=Formatter.for_user(current_actor()).number(preview.errors),
             )
         )
-    if not any(row.action in ("create", "update") for row in preview.rows):
-        raise RuleBroken(_l("There is nothing to import: every row is skipped."))
 
 
 def commit(run: ImportRun, progress: Progress | None = None) -> dict[str, int]:
@@ -157,9 +184,10 @@ def commit(run: ImportRun, progress: Progress | None = None) -> dict[str, int]:
     broken on any row raises ``RuleBroken`` naming the row: the caller rolls back, and
     nothing is written."""
     _check_importer(current_actor())
-    if run.status not in ("mapping", "running"):
+    if run.status != "mapping" and (run.status, run.job) != ("running", "commit"):
         raise RuleBroken(_l("This import has already been committed."))
-    preview = dry_run(run)
+    told = progress or (lambda percent: None)
+    preview = dry_run(run, lambda percent: told(percent * CHECKING // 100))
     check_committable(run, preview)
     total = len(preview.rows) or 1
     counts = {"created": 0, "updated": 0, "skipped": 0, "left_out": 0}
@@ -174,12 +202,12 @@ def commit(run: ImportRun, progress: Progress | None = None) -> dict[str, int]:
                 raise RuleBroken(
                     _l("Row %(row)s: %(message)s", row=row_number(row.number), message=message)
                 ) from None
-            if progress is not None and index % 50 == 0:
-                progress(int(100 * index / total))
+            if index % 50 == 0:
+                told(CHECKING + (100 - CHECKING) * index // total)
         if items:  # one statement for the notes undo reads
             db.session.execute(insert(ImportItem), items)
         run.status, run.counts, run.finished_at = "done", counts, utcnow()
-        run.progress = 100
+        run.progress, run.preview = 100, None
         db.session.flush()
     log.info("import %s committed: %s", run.id, counts)
     return counts
@@ -260,18 +288,26 @@ def edited_since(run: ImportRun, items: list[ImportItem]) -> set[tuple[str, int]
     return found
 
 
-def undo(run: ImportRun) -> list[dict[str, Any]]:
+def _check_undoable(run: ImportRun) -> None:
+    if run.status != "done":
+        raise RuleBroken(_l("Only a committed import can be undone."))
+
+
+def undo(run: ImportRun, progress: Progress | None = None) -> list[dict[str, Any]]:
     """Undo a committed import as one audited act of the acting user: archive what it
     created, put back the old values of what it changed. A record edited since is left as
     it is and listed (kept on the run, ``kept``)."""
     _check_importer(current_actor())
-    if run.status != "done":
-        raise RuleBroken(_l("Only a committed import can be undone."))
+    if (run.status, run.job) != ("running", "undo"):
+        _check_undoable(run)
     items = items_of(run)
     edited = edited_since(run, items)
     kept: list[dict[str, Any]] = []
+    total = len(items) or 1
     with audit_act("import_undo", f"{run.kind}: {run.filename}") as act:
-        for item in reversed(items):
+        for index, item in enumerate(reversed(items)):
+            if progress is not None and index % 50 == 0:
+                progress(int(100 * index / total))
             record = db.session.get(MODELS[item.object_type], item.object_id)
             if record is None:
                 continue
@@ -283,6 +319,7 @@ def undo(run: ImportRun) -> list[dict[str, Any]]:
             else:
                 _restore(record, item.before)
         run.undo_act_id, run.status, run.kept = act.id, "undone", kept[::-1]
+        run.progress = 100
         db.session.flush()
     return run.kept
 
