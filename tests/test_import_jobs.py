@@ -7,12 +7,14 @@ from types import SimpleNamespace
 
 import pytest
 import redis
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from crm.extensions import db
 from crm.formatting import Formatter
 from crm.imports import services, tasks
 from crm.imports.models import ImportRun
+from crm.notifications.models import Notification
 from crm.partners.models import Partner
 from tests.conftest import REDIS_URL, need_service, sign_in
 from tests.import_files import csv_bytes
@@ -174,6 +176,9 @@ def test_a_job_whose_row_breaks_a_rule_writes_nothing_and_says_why(
     assert partners(app) == []
     page = text_of(client.get(f"/imports/{import_id}"))
     assert "Row 6: Refused." in page
+    [told] = notifications_of(app)
+    assert told.subject == "Your import of partners.csv failed; nothing was imported."
+    assert (told.record_kind, told.record_id) == ("import", import_id)
 
 
 def test_a_large_file_with_bad_rows_is_not_queued(app, auth, client, small_limit, monkeypatch):
@@ -250,6 +255,50 @@ def test_a_failed_undo_changes_nothing_and_says_so_in_the_owners_language(
     with app.app_context():
         assert tasks.import_job(import_id) == "done"
     assert run_of(app, import_id).status == "undone"
+
+
+def notifications_of(app) -> list[Notification]:
+    with app.app_context():
+        found = list(db.session.scalars(select(Notification).order_by(Notification.id)))
+        db.session.expunge_all()
+        return found
+
+
+@pytest.mark.redis
+def test_the_owner_is_told_in_their_language_when_a_worker_has_committed_or_undone_it(
+    app, auth, client, small_limit, queue
+):
+    owner = auth.login("staff", locale="fa")
+    import_id = uploaded(client, rows(6))
+    previewed(client, queue, import_id)
+    assert notifications_of(app) == []  # a dry run is followed on its page
+    committed(client, queue, import_id)
+    [done] = notifications_of(app)
+    with app.app_context():
+        reader = Formatter("fa")
+        expected = reader.translate(
+            _l(
+                "Your import of %(file)s is done: %(created)s new, %(updated)s updated, "
+                "%(skipped)s skipped.",
+                file="partners.csv",
+                created="۶",
+                updated="۰",
+                skipped="۰",
+            )
+        )
+    assert (done.user_id, done.subject, done.record_kind) == (owner.id, expected, "import")
+    page = text_of(client.get("/notifications"))
+    assert expected in page and f'href="/imports/{import_id}">partners.csv</a>' in page
+    client.post(f"/imports/{import_id}/undo")
+    queue.work()
+    undone = notifications_of(app)[-1]
+    with app.app_context():
+        expected = reader.translate(_l("Your import of %(file)s was undone.", file="partners.csv"))
+    assert (undone.user_id, undone.subject, undone.record_id) == (owner.id, expected, import_id)
+    auth.logout()  # a colleague neither is told nor can follow the link
+    auth.login("staff")
+    assert client.get(f"/imports/{import_id}").status_code == 404
+    assert "partners.csv" not in text_of(client.get("/notifications?show=all"))
 
 
 def test_a_small_file_is_previewed_committed_and_undone_within_the_request(

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import CursorResult, update
 
 from crm import jobs
@@ -17,6 +18,7 @@ from crm.formatting import Formatter
 from crm.imports import preview, services
 from crm.imports.models import ImportRun
 from crm.models import utcnow
+from crm.notifications.models import Notification
 from crm.permissions import acting_as
 
 log = logging.getLogger(__name__)
@@ -83,7 +85,60 @@ FAILURES = {
 OWNER_GONE = _l("The account that started this import is no longer active.")
 
 
-def _fail(run_id: int, job: str, message: str, attempt: int | None = None) -> bool:
+def notify(run: ImportRun, outcome: str, reader: Formatter) -> None:
+    """Tell the owner that a worker has committed or undone their import (``outcome``
+    ``done`` or ``failed``), in their language, with a link to it; the caller commits. A dry
+    run is followed on its page and tells nobody."""
+    if run.job not in ("commit", "undo"):
+        return
+    db.session.add(
+        Notification(
+            user_id=run.owner_id,
+            kind="import",
+            subject=_told(run, outcome, reader)[:500],
+            record_kind="import",
+            record_id=run.id,
+        )
+    )
+
+
+def _told(run: ImportRun, outcome: str, reader: Formatter) -> str:
+    file = run.filename or f"#{run.id}"
+    if outcome == "failed":
+        if run.job == "undo":
+            failed = _l(
+                "The undo of your import of %(file)s failed; nothing was changed.", file=file
+            )
+        else:
+            failed = _l("Your import of %(file)s failed; nothing was imported.", file=file)
+        return reader.translate(failed)
+    counts = run.counts or {}
+    if run.job == "commit":
+        return reader.translate(
+            _l(
+                "Your import of %(file)s is done: %(created)s new, %(updated)s updated, "
+                "%(skipped)s skipped.",
+                file=file,
+                created=reader.number(counts.get("created", 0)),
+                updated=reader.number(counts.get("updated", 0)),
+                skipped=reader.number(counts.get("skipped", 0) + counts.get("left_out", 0)),
+            )
+        )
+    told = reader.translate(_l("Your import of %(file)s was undone.", file=file))
+    if run.kept:
+        kept = lazy_ngettext(
+            "%(count)s record was edited since the import and was left as it is.",
+            "%(count)s records were edited since the import and were left as they are.",
+            len(run.kept),
+            count=reader.number(len(run.kept)),
+        )
+        told += " " + reader.translate(kept)
+    return told
+
+
+def _fail(
+    run_id: int, job: str, message: str, attempt: int | None = None, reader: Formatter | None = None
+) -> bool:
     now = utcnow()
     values: dict[str, Any] = {"status": FAILED[job], "error": message[:500], "touched_at": now}
     if job == "commit":
@@ -92,8 +147,11 @@ def _fail(run_id: int, job: str, message: str, attempt: int | None = None) -> bo
     if attempt is not None:
         where.append(ImportRun.attempt == attempt)
     result = db.session.execute(update(ImportRun).where(*where).values(values))
+    failed = cast(CursorResult, result).rowcount == 1
+    if failed and reader is not None:
+        notify(db.session.get_one(ImportRun, run_id), "failed", reader)
     db.session.commit()
-    return cast(CursorResult, result).rowcount == 1
+    return failed
 
 
 def _touch(run_id: int, attempt: int) -> bool:
@@ -165,15 +223,16 @@ def run_import(run_id: int) -> str:
         if not ours:
             db.session.rollback()
             return "not claimed"
+        notify(run, "done", reader)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        _fail(run_id, job, reader.translate(error.message), attempt)
+        _fail(run_id, job, reader.translate(error.message), attempt, reader)
         return "failed"
     except Exception:  # noqa: BLE001 - the user is told it failed; the log keeps the why
         db.session.rollback()
         log.exception("import %s: the %s failed", run_id, job)
-        _fail(run_id, job, reader.translate(FAILURES[job]), attempt)
+        _fail(run_id, job, reader.translate(FAILURES[job]), attempt, reader)
         return "failed"
     write_progress(run_id, 100)
     return "done"
