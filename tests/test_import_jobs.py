@@ -3,6 +3,7 @@ there too; and the whole path through the real Redis and a ``flask crm worker`` 
 
 import re
 import uuid
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -11,9 +12,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.files.services import MAX_ATTEMPTS, STUCK_AFTER
 from crm.formatting import Formatter
 from crm.imports import services, tasks
 from crm.imports.models import ImportRun
+from crm.models import utcnow
 from crm.notifications.models import Notification
 from crm.partners.models import Partner
 from tests.conftest import REDIS_URL, need_service, sign_in
@@ -399,3 +402,101 @@ def test_in_a_browser_a_large_import_shows_its_progress_until_done(
     assert page.get_by_role("progressbar").get_attribute("aria-valuenow") == "100"
     done.click()
     assert "30 new, 0 updated, 0 skipped." in page.locator("#import-result").inner_text()
+
+
+# --- what a dead worker left ------------------------------------------------------------------
+def left_behind(app, import_id: int, status: str, attempt: int) -> None:
+    """Leave the import as a worker that died (or a Redis that lost the job) would have."""
+    with app.app_context():
+        run = db.session.get_one(ImportRun, import_id)
+        run.status, run.attempt = status, attempt
+        run.touched_at = utcnow() - STUCK_AFTER - timedelta(minutes=1)
+        db.session.commit()
+
+
+@pytest.mark.redis
+def test_an_import_a_dead_worker_left_is_queued_again_and_then_done(
+    app, auth, client, small_limit, queue, monkeypatch
+):
+    auth.login("staff")
+    started = []
+    real_start = tasks.start
+    monkeypatch.setattr(tasks, "start", lambda run: started.append(run.id) or True)
+    running, waiting, alive = (uploaded(client, rows(5)) for _n in range(3))
+    for import_id in (running, waiting, alive):
+        mapped(client, import_id)  # queued for their dry run, never given to a worker
+    left_behind(app, running, "running", 1)
+    left_behind(app, waiting, "queued", 0)
+    monkeypatch.setattr(tasks, "start", real_start)
+    with app.app_context():
+        assert tasks.tidy_job() == {"again": 2, "given_up": 0}
+    assert [run_of(app, i).status for i in (running, waiting, alive)] == [
+        "queued",
+        "queued",
+        "queued",  # a minute old: nobody is late yet
+    ]
+    queue.work()
+    assert [run_of(app, i).status for i in (running, waiting)] == ["mapping", "mapping"]
+    assert run_of(app, running).attempt == 2 and run_of(app, running).preview["counts"]["create"]
+
+
+def test_an_import_tried_three_times_is_given_up_and_its_owner_told_in_their_language(
+    app, auth, client, small_limit, monkeypatch
+):
+    monkeypatch.setattr(tasks, "start", lambda run: True)
+    owner = auth.login("staff", locale="fa")
+    import_id = uploaded(client, rows(5))
+    mapped(client, import_id)
+    with app.app_context():
+        assert tasks.import_job(import_id) == "done"
+    commit(client, import_id)
+    left_behind(app, import_id, "running", MAX_ATTEMPTS)
+    with app.app_context():
+        assert tasks.tidy_job() == {"again": 0, "given_up": 1}
+        reader = Formatter("fa")
+        expected = reader.translate(tasks.GAVE_UP["commit"])
+        told = reader.translate(
+            _l("Your import of %(file)s failed; nothing was imported.", file="partners.csv")
+        )
+    run = run_of(app, import_id)
+    assert (run.status, run.error) == ("failed", expected) and partners(app) == []
+    [notification] = notifications_of(app)
+    assert (notification.user_id, notification.subject) == (owner.id, told)
+    assert expected in text_of(client.get(f"/imports/{import_id}"))
+
+
+def test_an_undo_a_dead_worker_left_is_given_up_leaving_the_import_done(
+    app, auth, client, small_limit, monkeypatch
+):
+    monkeypatch.setattr(tasks, "start", lambda run: True)
+    auth.login("staff")
+    import_id = uploaded(client, rows(5))
+    mapped(client, import_id)
+    with app.app_context():
+        assert tasks.import_job(import_id) == "done"
+    commit(client, import_id)
+    with app.app_context():
+        assert tasks.import_job(import_id) == "done"
+    client.post(f"/imports/{import_id}/undo")
+    left_behind(app, import_id, "running", MAX_ATTEMPTS)
+    with app.app_context():
+        assert tasks.tidy_job() == {"again": 0, "given_up": 1}
+    run = run_of(app, import_id)
+    assert (run.status, run.error) == (
+        "done",
+        "The undo stopped after several tries; nothing was changed.",
+    )
+    assert not any(p.archived for p in partners(app))
+    assert "Undo this import" in text_of(client.get(f"/imports/{import_id}"))  # to try again
+
+
+def test_the_schedule_tidies_the_imports_as_often_as_the_prepared_files():
+    import fakeredis
+    from rq.cron import CronScheduler
+
+    from crm import jobs
+
+    scheduler = CronScheduler(connection=fakeredis.FakeRedis())
+    scheduler.load_config_from_file("crm.jobs.schedule")
+    found = {job.func: job.interval for job in scheduler.get_jobs()}
+    assert found[tasks.tidy_job] == jobs.TIDY_EVERY

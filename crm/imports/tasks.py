@@ -3,20 +3,22 @@ its owner and in their language, with its progress kept in Redis (the import's o
 locked by the commit's and the undo's transaction until it ends)."""
 
 import logging
+from datetime import datetime
 from typing import Any, cast
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, select, update
 
 from crm import jobs
 from crm.auth.models import User
 from crm.exceptions import DomainError
 from crm.extensions import db
+from crm.files.services import MAX_ATTEMPTS, STUCK_AFTER
 from crm.formatting import Formatter
 from crm.imports import preview, services
-from crm.imports.models import ImportRun
+from crm.imports.models import WAITING, ImportRun
 from crm.models import utcnow
 from crm.notifications.models import Notification
 from crm.permissions import acting_as
@@ -81,6 +83,12 @@ FAILURES = {
     "preview": _l("The preview failed. Please try again."),
     "commit": _l("The import failed; nothing was imported."),
     "undo": _l("The undo failed; nothing was changed."),
+}
+# A job no worker finished after MAX_ATTEMPTS runs is given up, and the owner told this.
+GAVE_UP = {
+    "preview": _l("The preview stopped after several tries. Please try again later."),
+    "commit": _l("The import stopped after several tries; nothing was imported."),
+    "undo": _l("The undo stopped after several tries; nothing was changed."),
 }
 OWNER_GONE = _l("The account that started this import is no longer active.")
 
@@ -209,10 +217,7 @@ def run_import(run_id: int) -> str:
     run = db.session.get_one(ImportRun, run_id)
     job = run.job
     owner = db.session.get(User, run.owner_id)
-    if owner is None:
-        reader = Formatter(current_app.config["BABEL_DEFAULT_LOCALE"])
-    else:
-        reader = Formatter.for_user(owner)
+    reader = Formatter.for_user(owner) if owner else Formatter(run_locale())
     if owner is None or not owner.active:
         _fail(run_id, job, reader.translate(OWNER_GONE), attempt)
         return "failed"
@@ -243,5 +248,53 @@ def import_job(run_id: int) -> Any:
     db.session.remove()
     try:
         return run_import(run_id)
+    finally:
+        db.session.remove()
+
+
+# --- the tidy-up ----------------------------------------------------------------------------------
+def tidy(now: datetime | None = None) -> tuple[list[ImportRun], int]:
+    """Find the imports queued or running without a sign of life for ``STUCK_AFTER`` (a worker
+    died, or Redis lost the job), as the prepared files' tidy-up finds theirs: each is queued
+    again (returned, to enqueue once committed), or given up after ``MAX_ATTEMPTS`` runs,
+    its owner told in their language. A commit or undo that is running holds its import's row
+    (skipped here). The caller commits."""
+    now = now or utcnow()
+    again, given_up = [], 0
+    stuck = select(ImportRun).where(
+        ImportRun.status.in_(WAITING), ImportRun.touched_at < now - STUCK_AFTER
+    )
+    for run in db.session.scalars(stuck.with_for_update(skip_locked=True)):
+        if run.attempt >= MAX_ATTEMPTS:
+            owner = db.session.get(User, run.owner_id)
+            reader = Formatter.for_user(owner) if owner else Formatter(run_locale())
+            run.status, run.error = FAILED[run.job], reader.translate(GAVE_UP[run.job])[:500]
+            if run.job == "commit":
+                run.finished_at = now
+            notify(run, "failed", reader)
+            given_up += 1
+            log.warning("import %s: its %s given up after %s runs", run.id, run.job, run.attempt)
+        else:
+            run.status = "queued"
+            again.append(run)
+            log.warning("import %s: no sign of life since %s", run.id, run.touched_at)
+        run.touched_at = now
+    db.session.flush()
+    return again, given_up
+
+
+def run_locale() -> str:
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def tidy_job() -> dict:
+    """Queue again the imports a dead worker left (or Redis lost); give up the hopeless."""
+    db.session.remove()
+    try:
+        again, given_up = tidy()
+        db.session.commit()
+        for run in again:
+            start(run)
+        return {"again": len(again), "given_up": given_up}
     finally:
         db.session.remove()
