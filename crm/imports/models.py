@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from crm.extensions import Model
 from crm.models import UTCDateTime, utcnow
@@ -58,6 +58,9 @@ class ImportRun(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     touched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # how many rows the file has, counted by the database for a list (``imports_query``),
+    # which leaves the cells unread
+    row_count: Mapped[int | None] = query_expression()
 
     @property
     def waiting(self) -> bool:

@@ -6,13 +6,14 @@ saves every record through the partners' services, so their rules and the audit 
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import fields
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import Select, func, insert, select, tuple_
+from sqlalchemy.orm import defer, with_expression
 
 from crm import records
 from crm.audit import AuditEntry, audit_act
@@ -144,14 +145,43 @@ def get_import(import_id: int, user: Any) -> ImportRun:
     return get_or_not_found(ImportRun, import_id, user)
 
 
-def imports_query(user: Any):
-    return select(ImportRun).where(visible(ImportRun, user)).order_by(ImportRun.id.desc())
+def imports_query(user: Any) -> Select:
+    """``user``'s imports, newest first, for a list: their rows counted, their cells unread."""
+    return (
+        select(ImportRun)
+        .where(visible(ImportRun, user))
+        .options(
+            defer(ImportRun.rows),
+            defer(ImportRun.headers),
+            defer(ImportRun.preview),
+            with_expression(ImportRun.row_count, func.json_array_length(ImportRun.rows)),
+        )
+        .order_by(ImportRun.id.desc())
+    )
 
 
-def items_of(run: ImportRun, limit: int | None = None) -> list[ImportItem]:
-    """What ``run`` wrote, in the file's order (the first ``limit``)."""
-    stmt = select(ImportItem).where(ImportItem.import_id == run.id).order_by(ImportItem.id)
-    return list(db.session.scalars(stmt.limit(limit)))
+def items_query(run: ImportRun) -> Select:
+    """What ``run`` wrote, in the file's order."""
+    return select(ImportItem).where(ImportItem.import_id == run.id).order_by(ImportItem.id)
+
+
+def items_of(run: ImportRun) -> list[ImportItem]:
+    return list(db.session.scalars(items_query(run)))
+
+
+def records_of(user: Any, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Any]:
+    """The records named by ``keys`` (``(object_type, id)`` as an import notes them) that
+    ``user`` may see, by key: one query per kind. A record missing here is one to show
+    neither the name of nor a link to."""
+    wanted: dict[str, set[int]] = {}
+    for object_type, object_id in keys:
+        wanted.setdefault(object_type, set()).add(object_id)
+    found: dict[tuple[str, int], Any] = {}
+    for object_type, ids in wanted.items():
+        model: Any = MODELS[object_type]
+        stmt = select(model).where(model.id.in_(sorted(ids)), visible(model, user))
+        found.update(((object_type, r.id), r) for r in db.session.scalars(stmt))
+    return found
 
 
 # --- commit --------------------------------------------------------------------------------------

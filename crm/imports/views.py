@@ -32,8 +32,6 @@ from crm.security import require
 from crm.templating import register_code_tables
 from crm.web import fmt, page_of
 
-SHOWN_ITEMS = 500  # records listed on an import's page
-
 
 @bp.record_once
 def _template_globals(state) -> None:
@@ -215,12 +213,15 @@ def _commit(run: ImportRun, form: CommitForm):
 @require("staff")
 def detail(import_id: int):
     run = _open(import_id)
-    items = services.items_of(run, SHOWN_ITEMS + 1) if run.status in ("done", "undone") else []
+    wrote = run.status in ("done", "undone")
+    page = page_of(services.items_query(run)) if wrote else None
+    keys = [(item.object_type, item.object_id) for item in page.items] if page else []
+    keys += [(item["type"], item["id"]) for item in run.kept]
     return render_template(
         "imports/detail.html",
         run=run,
-        items=items[:SHOWN_ITEMS],
-        more=len(items) > SHOWN_ITEMS,
+        page=page,
+        records=services.records_of(current_user, keys),
         percent=tasks.read_progress(run),
         state=tasks.outcome(run),
         state_text=_state_text(run),
