@@ -19,7 +19,7 @@ from crm.imports.models import ImportRun
 from crm.models import utcnow
 from crm.notifications.models import Notification
 from crm.partners.models import Partner
-from tests.conftest import REDIS_URL, need_service, sign_in
+from tests.conftest import REDIS_URL, count_queries, need_service, sign_in
 from tests.import_files import csv_bytes
 from tests.live_services import app_env, remove_queue_keys, start_worker, stop_process, wait_for
 from tests.test_imports import HEAD, commit, mapped, partners, run_of, text_of, uploaded
@@ -166,10 +166,10 @@ def test_a_job_whose_row_breaks_a_rule_writes_nothing_and_says_why(
     commit(client, import_id)
     real = services.save_partner
 
-    def failing(partner, data):
+    def failing(partner, data, flush=True):
         if data.name_en == "Town 4":
             raise RuleBroken("Refused.", "name_en")
-        return real(partner, data)
+        return real(partner, data, flush)
 
     monkeypatch.setattr(services, "save_partner", failing)
     with app.app_context():
@@ -237,11 +237,11 @@ def test_a_failed_undo_changes_nothing_and_says_so_in_the_owners_language(
     client.post(f"/imports/{import_id}/undo")
     real, calls = services.records.archive, []
 
-    def failing(record):
+    def failing(record, flush=True):
         calls.append(record.id)
         if len(calls) == 3:
             raise OSError("disk gone")
-        return real(record)
+        return real(record, flush)
 
     monkeypatch.setattr(services.records, "archive", failing)
     with app.app_context():
@@ -500,3 +500,33 @@ def test_the_schedule_tidies_the_imports_as_often_as_the_prepared_files():
     scheduler.load_config_from_file("crm.jobs.schedule")
     found = {job.func: job.interval for job in scheduler.get_jobs()}
     assert found[tasks.tidy_job] == jobs.TIDY_EVERY
+
+
+# --- the rate ----------------------------------------------------------------------------------
+def test_a_commit_and_its_undo_query_and_write_in_batches_not_row_by_row(app, auth, client):
+    """Each row is saved through the rules, but the reads and writes go out in batches: no
+    query per row, and (where the database takes many rows per statement, as PostgreSQL
+    does) a few statements for a hundred partners, their audit entries and their undo."""
+    auth.login("staff")
+    import_id = uploaded(client, rows(120))
+    mapped(client, import_id)
+    with count_queries(app) as statements:
+        assert commit(client, import_id).status_code == 302
+    assert len(partners(app)) == 120 and run_of(app, import_id).counts["created"] == 120
+    with app.app_context():
+        many = db.engine.dialect.use_insertmanyvalues and db.engine.dialect.name != "sqlite"
+        from crm.audit import AuditEntry
+
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.act_id == run_of(app, import_id).act_id)
+        ).all()
+        assert len(entries) == 120 and {e.action for e in entries} == {"create"}
+    assert len([s for s in statements if "cooperation_areas" in s]) < 5
+    writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert len(writes) < 20 if many else len(writes) <= 2 * 120 + 10
+    with count_queries(app) as statements:
+        client.post(f"/imports/{import_id}/undo")
+    assert all(p.archived for p in partners(app))
+    assert len([s for s in statements if "FROM partners" in s]) < 10
+    writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert len(writes) < 20 if many else len(writes) <= 2 * 120 + 10

@@ -327,10 +327,10 @@ def test_a_rule_broken_while_writing_rolls_back_every_row(app, auth, client, mon
     mapped(client, import_id)
     real = services.save_partner
 
-    def failing(partner, data):
+    def failing(partner, data, flush=True):
         if data.name_en == "Mashhad":
             raise RuleBroken("The database refused it.", "name_en")
-        return real(partner, data)
+        return real(partner, data, flush)
 
     monkeypatch.setattr(services, "save_partner", failing)
     response = commit(client, import_id)

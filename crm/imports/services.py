@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 IN_REQUEST = 500  # rows committed within the request; larger imports go to a worker
 Progress = Callable[[int], None]
 CHECKING = 40  # of a commit's progress, the share of its dry run
+FLUSH_EVERY = 200  # records a commit saves between two flushes
 
 
 def may_import(user: Any) -> bool:
@@ -221,19 +222,23 @@ def commit(run: ImportRun, progress: Progress | None = None) -> dict[str, int]:
     check_committable(run, preview)
     total = len(preview.rows) or 1
     counts = {"created": 0, "updated": 0, "skipped": 0, "left_out": 0}
+    written: list[tuple[Row, Partner | Contact, dict[str, Any]]] = []
     items: list[dict[str, Any]] = []
     with audit_act("import", f"{run.kind}: {run.filename}") as act:
         run.act_id = act.id
         for index, row in enumerate(preview.rows):
             try:
-                _write(run, row, counts, items)
+                _write(run, row, counts, written)
             except RuleBroken as error:
                 message = next(iter(error.errors.values()))
                 raise RuleBroken(
                     _l("Row %(row)s: %(message)s", row=row_number(row.number), message=message)
                 ) from None
+            if len(written) >= FLUSH_EVERY:
+                items += _flushed(run, written)
             if index % 50 == 0:
                 told(CHECKING + (100 - CHECKING) * index // total)
+        items += _flushed(run, written)
         if items:  # one statement for the notes undo reads
             db.session.execute(insert(ImportItem), items)
         run.status, run.counts, run.finished_at = "done", counts, utcnow()
@@ -243,7 +248,33 @@ def commit(run: ImportRun, progress: Progress | None = None) -> dict[str, int]:
     return counts
 
 
-def _write(run: ImportRun, row: Row, counts: dict[str, int], items: list[dict[str, Any]]) -> None:
+def _flushed(
+    run: ImportRun, written: list[tuple[Row, Partner | Contact, dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Flush the records saved since the last flush (one statement per table for all of
+    them, their audit entries too) and empty ``written``: the notes undo reads of them."""
+    db.session.flush()
+    items = [
+        {
+            "import_id": run.id,
+            "row": row.number,
+            "object_type": record.__tablename__,
+            "object_id": record.id,
+            "action": row.action,
+            "before": before,
+        }
+        for row, record, before in written
+    ]
+    written.clear()
+    return items
+
+
+def _write(
+    run: ImportRun,
+    row: Row,
+    counts: dict[str, int],
+    written: list[tuple[Row, Partner | Contact, dict[str, Any]]],
+) -> None:
     if row.action == "error":
         counts["left_out"] += 1
         return
@@ -255,16 +286,7 @@ def _write(run: ImportRun, row: Row, counts: dict[str, int], items: list[dict[st
         record, before = _write_partner(row)
     else:
         record, before = _write_contact(row)
-    items.append(
-        {
-            "import_id": run.id,
-            "row": row.number,
-            "object_type": record.__tablename__,
-            "object_id": record.id,
-            "action": row.action,
-            "before": before,
-        }
-    )
+    written.append((row, record, before))
     counts["created" if row.action == "create" else "updated"] += 1
 
 
@@ -283,19 +305,19 @@ def _plain(value: Any) -> Any:
 
 def _write_partner(row: Row) -> tuple[Partner, dict[str, Any]]:
     if row.action == "create":
-        return save_partner(None, row.data), {}
+        return save_partner(None, row.data, flush=False), {}
     partner = db.session.get_one(Partner, row.match_id)
     before = _changed(partner_data(partner), row.data)
-    return save_partner(partner, row.data), before
+    return save_partner(partner, row.data, flush=False), before
 
 
 def _write_contact(row: Row) -> tuple[Contact, dict[str, Any]]:
     if row.action == "create":
         partner = db.session.get_one(Partner, row.partner_id)
-        return save_contact(None, row.data, partner), {}
+        return save_contact(None, row.data, partner, flush=False), {}
     contact = db.session.get_one(Contact, row.match_id)
     before = _changed(contact_data(contact), row.data)
-    return save_contact(contact, row.data), before
+    return save_contact(contact, row.data, flush=False), before
 
 
 # --- undo ----------------------------------------------------------------------------------------
@@ -335,23 +357,40 @@ def undo(run: ImportRun, progress: Progress | None = None) -> list[dict[str, Any
     kept: list[dict[str, Any]] = []
     total = len(items) or 1
     with audit_act("import_undo", f"{run.kind}: {run.filename}") as act:
-        for index, item in enumerate(reversed(items)):
-            if progress is not None and index % 50 == 0:
-                progress(int(100 * index / total))
-            record = db.session.get(MODELS[item.object_type], item.object_id)
-            if record is None:
-                continue
-            if (item.object_type, item.object_id) in edited:
-                kept.append({"type": item.object_type, "id": item.object_id, "row": item.row})
-                continue
-            if item.action == "create":
-                records.archive(record)
-            else:
-                _restore(record, item.before)
+        for start in range(0, len(items), FLUSH_EVERY):  # from the last row up
+            chunk = items[::-1][start : start + FLUSH_EVERY]
+            if progress is not None:
+                progress(int(100 * start / total))
+            loaded = _loaded(chunk)
+            for item in chunk:
+                key = (item.object_type, item.object_id)
+                record = loaded.get(key)
+                if record is None:
+                    continue
+                if key in edited:
+                    kept.append({"type": item.object_type, "id": item.object_id, "row": item.row})
+                elif item.action == "create":
+                    records.archive(record, flush=False)
+                else:
+                    _restore(record, item.before)
+            db.session.flush()
         run.undo_act_id, run.status, run.kept = act.id, "undone", kept[::-1]
         run.progress = 100
         db.session.flush()
     return run.kept
+
+
+def _loaded(items: list[ImportItem]) -> dict[tuple[str, int], Any]:
+    """The records of ``items``, by (object type, id): one query per kind."""
+    wanted: dict[str, list[int]] = {}
+    for item in items:
+        wanted.setdefault(item.object_type, []).append(item.object_id)
+    found: dict[tuple[str, int], Any] = {}
+    for object_type, ids in wanted.items():
+        model: Any = MODELS[object_type]
+        stmt = select(model).where(model.id.in_(ids))
+        found.update(((object_type, r.id), r) for r in db.session.scalars(stmt))
+    return found
 
 
 def _restore(record: Any, before: dict[str, Any]) -> None:
@@ -363,12 +402,12 @@ def _restore(record: Any, before: dict[str, Any]) -> None:
             if key == "relationship_since" and value:
                 value = date.fromisoformat(value)
             setattr(data, key, value)
-        save_partner(record, data)
+        save_partner(record, data, flush=False)
     else:
         contact = contact_data(record)
         for key, value in before.items():
             setattr(contact, key, value)
-        save_contact(record, contact)
+        save_contact(record, contact, flush=False)
 
 
 __all__ = ["IN_REQUEST", "ContactData", "PartnerData", "Preview", "dry_run"]
