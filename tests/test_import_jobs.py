@@ -215,6 +215,7 @@ def test_the_undo_of_a_large_import_runs_in_the_worker_as_its_owner(
     queue.work()
     run = run_of(app, import_id)
     assert run.status == "undone" and run.error == ""
+    assert run.attempt == 1  # its own first try, whatever the dry run and commit took
     assert [p.archived for p in partners(app)] == [True] * 6
     act = act_of(app, run.undo_act_id)
     assert (act.kind, act.user_id, act.via) == ("import_undo", user.id, "job")

@@ -130,7 +130,7 @@ def queue(run: ImportRun, job: str) -> None:
     else:
         _check_open(run)
     run.status, run.job, run.error, run.progress = "queued", job, "", 0
-    run.touched_at = utcnow()
+    run.attempt, run.touched_at = 0, utcnow()  # the tries of this job (the tidy-up counts)
     if job == "preview":
         run.preview = None
     db.session.flush()

@@ -41,6 +41,7 @@ def _template_globals(state) -> None:
         import_status_names=STATUS_NAMES,
         import_action_names=ACTION_NAMES,
         import_on_match_names=ON_MATCH,
+        import_running_names={job: states["running"] for job, states in JOB_STATES.items()},
     )
 
 
