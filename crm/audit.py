@@ -84,23 +84,42 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _changes(obj: AuditedMixin, created: bool) -> dict[str, list]:
-    state = inspect(obj)
-    changes: dict[str, list] = {}
-    for attr in state.mapper.attrs:
+_AUDITED: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _audited(model: type) -> tuple[tuple[str, bool], ...]:
+    """The attributes of ``model`` its audit entries record, each with whether it is a
+    collection: worked out once per model (an import writes thousands of entries)."""
+    if model not in _AUDITED:
+        _AUDITED[model] = _audited_attributes(model)
+    return _AUDITED[model]
+
+
+def _audited_attributes(model: Any) -> tuple[tuple[str, bool], ...]:
+    found = []
+    attr: Any
+    for attr in inspect(model).attrs:
         key = attr.key
-        if key in obj.__audit_exclude__ or key == "id":
+        if key in model.__audit_exclude__ or key == "id":
             continue
         # Many-to-many links (areas, parties, participants) are part of the record; the other
         # side of a one-to-many (an agreement's milestones) is audited on its own rows.
-        is_collection = getattr(attr, "uselist", False)
+        is_collection = bool(getattr(attr, "uselist", False))
         if is_collection and attr.secondary is None:
-            continue
-        hist = state.attrs[key].history
-        if not hist.has_changes():
             continue
         if hasattr(attr, "direction") and not is_collection:
             continue  # a many-to-one: its foreign-key column is recorded instead
+        found.append((key, is_collection))
+    return tuple(found)
+
+
+def _changes(obj: AuditedMixin, created: bool) -> dict[str, list]:
+    state = inspect(obj)
+    changes: dict[str, list] = {}
+    for key, is_collection in _audited(type(obj)):
+        hist = state.attrs[key].history
+        if not hist.has_changes():
+            continue
         if is_collection:
             kept = list(hist.unchanged)
             changes[key] = [_plain(kept + list(hist.deleted)), _plain(kept + list(hist.added))]
@@ -170,6 +189,8 @@ def _write_audit(session: Session, flush_context) -> None:
     ]
     table, connection = AuditEntry.__table__, session.connection()
     assert isinstance(table, Table)
+    fresh: list[tuple[tuple[str, int], str, dict]] = []  # the rows to insert, all at once
+    values: list[dict[str, Any]] = []
     for first, obj in found:
         changes = _changes(obj, created=first == "create")
         key = (obj.__tablename__, obj.id)
@@ -183,25 +204,27 @@ def _write_audit(session: Session, flush_context) -> None:
                 .where(table.c.id == row_id)
                 .values(changes=changes, action=_action(first, changes))
             )
+            written[key] = (row_id, first, changes)
         elif changes or first == "create":
             user_id, via = _actor()
-            inserted = connection.execute(
-                insert(table).values(
-                    at=utcnow(),
-                    user_id=user_id,
-                    via=via,
-                    act_id=_act_id(session, user_id, via),
-                    action=_action(first, changes),
-                    object_type=obj.__tablename__,
-                    object_id=obj.id,
-                    changes=changes,
-                )
+            values.append(
+                {
+                    "at": utcnow(),
+                    "user_id": user_id,
+                    "via": via,
+                    "act_id": _act_id(session, user_id, via),
+                    "action": _action(first, changes),
+                    "object_type": obj.__tablename__,
+                    "object_id": obj.id,
+                    "changes": changes,
+                }
             )
-            assert inserted.inserted_primary_key is not None
-            row_id = inserted.inserted_primary_key[0]
-        else:
-            continue
-        written[key] = (row_id, first, changes)
+            fresh.append((key, first, changes))
+    if values:  # one statement for a flush of many records (an import flushes hundreds)
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = connection.execute(stmt, values).scalars().all()
+        for (key, first, changes), row_id in zip(fresh, ids, strict=True):
+            written[key] = (row_id, first, changes)
 
 
 def _act_id(session: Session, user_id: int | None, via: str | None) -> int:

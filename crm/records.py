@@ -59,13 +59,15 @@ def check_save(
     return actor
 
 
-def archive(record: Any) -> bool:
-    """Archive ``record`` as the acting user; False when it already was."""
+def archive(record: Any, flush: bool = True) -> bool:
+    """Archive ``record`` as the acting user; False when it already was. With ``flush``
+    False the caller flushes (an import's undo archives hundreds per flush)."""
     ensure(current_actor(), "archive", record)
     if record.archived:
         return False
     record.archive()
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return True
 
 

@@ -107,18 +107,32 @@ def test_a_pack_asked_for_is_kept_and_the_user_told_it_waits(app, auth, client, 
         assert prepared.status == "queued"  # the tidy-up hands it out once Redis is back
 
 
-def test_a_large_import_that_cannot_be_queued_goes_back_to_its_preview(
+def test_a_large_import_whose_check_cannot_be_queued_stays_at_its_mapping(
     app, auth, client, monkeypatch
 ):
     monkeypatch.setattr(import_services, "IN_REQUEST", 3)
     auth.login("staff")
     import_id = uploaded(client, rows(6))
-    mapped(client, import_id)
-    response = commit(client, import_id)
-    assert response.headers["Location"].endswith(f"/imports/{import_id}/preview")
+    response = mapped(client, import_id)
+    assert response.headers["Location"].endswith(f"/imports/{import_id}/map")
     assert run_of(app, import_id).status == "mapping"
     page = text_of(client.get(response.headers["Location"]))
-    assert "so the import did not start. Nothing was imported" in page
+    assert "The background queue cannot be reached just now, so nothing was started" in page
+
+
+def test_an_undo_that_cannot_be_queued_leaves_the_import_done_and_undoable(
+    app, auth, client, monkeypatch
+):
+    auth.login("staff")
+    import_id = uploaded(client, rows(6))
+    mapped(client, import_id)
+    assert commit(client, import_id).status_code == 302  # six rows: within the request
+    monkeypatch.setattr(import_services, "IN_REQUEST", 3)  # an undo for the worker
+    response = client.post(f"/imports/{import_id}/undo")
+    assert response.headers["Location"].endswith(f"/imports/{import_id}")
+    assert run_of(app, import_id).status == "done"
+    page = text_of(client.get(response.headers["Location"]))
+    assert "nothing was started and nothing changed" in page
 
 
 @pytest.mark.redis

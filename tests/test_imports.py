@@ -327,10 +327,10 @@ def test_a_rule_broken_while_writing_rolls_back_every_row(app, auth, client, mon
     mapped(client, import_id)
     real = services.save_partner
 
-    def failing(partner, data):
+    def failing(partner, data, flush=True):
         if data.name_en == "Mashhad":
             raise RuleBroken("The database refused it.", "name_en")
-        return real(partner, data)
+        return real(partner, data, flush)
 
     monkeypatch.setattr(services, "save_partner", failing)
     response = commit(client, import_id)
@@ -495,3 +495,53 @@ def test_in_a_browser_in_persian_a_file_is_uploaded_mapped_previewed_committed_a
     page.wait_for_url(re.compile(r".*/imports/\d+$"))
     found = {p.name_fa: (p.region, p.archived) for p in partners(app)}
     assert found == {"شیراز": ("", False), "یزد": ("", True)}
+
+
+# --- what an import wrote, listed ------------------------------------------------------------
+def test_what_an_import_wrote_is_listed_by_name_a_page_at_a_time(app, auth, client, monkeypatch):
+    app.config["CRM_PAGE_SIZE"] = 2
+    auth.login("staff", locale="fa")
+    towns = [["Shiraz", "شیراز", "IR", "", ""], ["Kazan", "قازان", "RU", "", ""]]
+    data = csv_bytes([HEAD, *towns, ["Lyon", "لیون", "FR", "", ""]])
+    import_id = uploaded(client, data)
+    mapped(client, import_id)
+    assert commit(client, import_id).status_code == 302
+    ids = {p.name_en: p.id for p in partners(app)}
+    first = text_of(client.get(f"/imports/{import_id}"))
+    assert f'<a href="/partners/{ids["Shiraz"]}">شیراز</a>' in first  # in the reader's language
+    assert f'<a href="/partners/{ids["Kazan"]}">قازان</a>' in first and "لیون" not in first
+    assert "#" + str(ids["Shiraz"]) not in re.sub(r"<[^>]*>", " ", first), first[-3000:]
+    assert 'href="/imports/' + str(import_id) + '?page=2"' in first
+    second = text_of(client.get(f"/imports/{import_id}?page=2"))
+    assert f'<a href="/partners/{ids["Lyon"]}">لیون</a>' in second and "شیراز" not in second
+    index = text_of(client.get("/imports"))
+    assert f'<a href="/imports/{import_id}">partners.csv</a>' in index
+    assert "<td>۳</td>" in index  # its rows, counted without reading them
+
+
+def test_a_record_the_reader_may_not_see_is_neither_named_nor_linked(
+    app, auth, client, monkeypatch
+):
+    from dataclasses import replace
+
+    from crm import permissions
+
+    auth.login("staff", locale="en")
+    data = csv_bytes([HEAD, ["Shiraz", "شیراز", "IR", "", ""], ["Kazan", "قازان", "RU", "", ""]])
+    import_id = uploaded(client, data)
+    mapped(client, import_id)
+    commit(client, import_id)
+    hidden = {p.name_en: p.id for p in partners(app)}["Kazan"]
+    policy = permissions._policies[Partner]
+    monkeypatch.setitem(
+        permissions._policies,
+        Partner,
+        replace(
+            policy,
+            sees=lambda user, record: record.id != hidden,
+            where=lambda user: Partner.id != hidden,
+        ),
+    )
+    page = text_of(client.get(f"/imports/{import_id}"))
+    assert "Shiraz" in page and "Kazan" not in page and f"/partners/{hidden}" not in page
+    assert "A record you may not see" in page

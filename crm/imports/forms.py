@@ -56,6 +56,24 @@ STATUS_NAMES = {
     "failed": _l("Failed: nothing was imported"),
     "undone": _l("Undone"),
 }
+# How a worker's job on an import stands, as its progress tells it (queued: STATUS_NAMES').
+JOB_STATES = {
+    "preview": {
+        "running": _l("Being checked"),
+        "ready": _l("Checked"),
+        "failed": _l("The preview failed"),
+    },
+    "commit": {
+        "running": _l("Being imported"),
+        "ready": _l("Imported"),
+        "failed": _l("Failed: nothing was imported"),
+    },
+    "undo": {
+        "running": _l("Being undone"),
+        "ready": _l("Undone"),
+        "failed": _l("The undo failed: nothing was changed"),
+    },
+}
 ACTION_NAMES = {
     "create": _l("New"),
     "update": _l("Update"),

@@ -5,16 +5,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from crm.extensions import Model
 from crm.models import UTCDateTime, utcnow
 
 KINDS = ("partners", "contacts")
-# mapping: the columns are being mapped and previewed; queued / running: a worker commits it;
-# done: committed; failed: the commit wrote nothing; undone: undo ran.
+# mapping: the columns are being mapped and previewed; queued / running: a worker does its
+# ``job``; done: committed; failed: the commit wrote nothing; undone: undo ran.
 STATUSES = ("mapping", "queued", "running", "done", "failed", "undone")
 WAITING = ("queued", "running")
+# What a worker does with a large file: the dry run (from ``mapping`` back to ``mapping``, its
+# result kept in ``preview``), the commit (to ``done``, or ``failed``), the undo (from ``done``
+# to ``undone``, or back to ``done`` when it failed).
+JOBS = ("preview", "commit", "undo")
 
 
 class ImportRun(Model):
@@ -23,7 +27,9 @@ class ImportRun(Model):
     any host can commit it. ``mapping`` is a field per column (or None), ``choices`` the
     reader's update or skip per matched row (by row number), ``on_match`` the default for the
     others, ``skip_bad`` that rows with errors are explicitly left out. ``act_id`` is the
-    audited act of the commit, ``undo_act_id`` that of the undo."""
+    audited act of the commit, ``undo_act_id`` that of the undo. ``job`` is what a worker does
+    (or last did) with it, ``error`` why that failed (in the owner's language), ``preview``
+    the dry run a worker made of a large file (``crm.imports.preview.stored``)."""
 
     __tablename__ = "imports"
     __table_args__ = (Index("ix_imports_owner_id_id", "owner_id", "id"),)
@@ -41,6 +47,8 @@ class ImportRun(Model):
     skip_bad: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20), default="mapping")
     progress: Mapped[int] = mapped_column(default=0)
+    job: Mapped[str] = mapped_column(String(10), default="commit", server_default="commit")
+    preview: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     attempt: Mapped[int] = mapped_column(default=0)
     error: Mapped[str] = mapped_column(String(500), default="")
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -50,6 +58,9 @@ class ImportRun(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     touched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # how many rows the file has, counted by the database for a list (``imports_query``),
+    # which leaves the cells unread
+    row_count: Mapped[int | None] = query_expression()
 
     @property
     def waiting(self) -> bool:

@@ -4,7 +4,9 @@ partner or contact it matches. The commit runs the same and then writes.
 Row numbers are the spreadsheet's: the heading is row 1, the first row of data row 2.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -63,6 +65,75 @@ class Preview:
     @property
     def matched(self) -> int:
         return sum(1 for row in self.rows if row.matched and row.match_id and row.match_id > 0)
+
+
+PREVIEW_ROWS = 300  # new rows shown one by one (those with errors or a match always are)
+Progress = Callable[[int], None]
+EVERY = 50  # rows between two calls of a progress
+
+
+def shown_rows(preview: Preview, limit: int = PREVIEW_ROWS) -> tuple[list[Row], int]:
+    """The rows a preview page lists (every row with errors or a match, the first ``limit``
+    new ones), and how many new rows it leaves out."""
+    shown, new = [], 0
+    for row in preview.rows:
+        if row.action == "create":
+            new += 1
+            if new > limit:
+                continue
+        shown.append(row)
+    return shown, max(0, new - limit)
+
+
+class StoredPreview(Preview):
+    """A dry run a worker made (``to_stored``), read back for its page: the rows shown, and
+    the count of every action."""
+
+    def __init__(self, rows: list[Row], counts: dict[str, int]) -> None:
+        super().__init__(rows)
+        self.counts = counts
+
+    def count(self, action: str) -> int:
+        return int(self.counts.get(action, 0))
+
+
+def to_stored(preview: Preview, reader: Formatter) -> dict[str, Any]:
+    """What a preview page shows of ``preview``, as JSON, its messages in ``reader``'s
+    language (the owner's: the worker has no page to speak for)."""
+    shown, hidden = shown_rows(preview)
+    rows = [
+        {
+            "number": row.number,
+            "action": row.action,
+            "errors": {key: reader.translate(message) for key, message in row.errors.items()},
+            "match_id": row.match_id,
+            "match_name": row.match_name,
+            "partner_id": row.partner_id,
+            "partner_name": row.partner_name,
+            "dates": {k: val.isoformat() for k, val in row.values.items() if type(val) is date},
+        }
+        for row in shown
+    ]
+    counts = {action: preview.count(action) for action in ("create", "update", "skip", "error")}
+    return {"rows": rows, "counts": counts, "hidden": hidden}
+
+
+def from_stored(stored: dict[str, Any]) -> tuple[StoredPreview, int]:
+    """A preview kept by ``to_stored``, and how many new rows its page leaves out."""
+    rows = [
+        Row(
+            number=item["number"],
+            action=item["action"],
+            errors=item["errors"],
+            match_id=item["match_id"],
+            match_name=item["match_name"],
+            partner_id=item["partner_id"],
+            partner_name=item["partner_name"],
+            values={k: date.fromisoformat(val) for k, val in item["dates"].items()},
+        )
+        for item in stored.get("rows", [])
+    ]
+    return StoredPreview(rows, stored.get("counts", {})), int(stored.get("hidden", 0))
 
 
 def _parse(run: ImportRun, cells: list[Any], areas: dict[str, int], row: Row) -> None:
@@ -130,18 +201,20 @@ def _choice(run: ImportRun, row: Row) -> str:
     return str(run.choices.get(str(row.number)) or run.on_match)
 
 
-def dry_run(run: ImportRun) -> Preview:
-    """Every row of ``run`` checked as the acting user would save it."""
+def dry_run(run: ImportRun, progress: Progress | None = None) -> Preview:
+    """Every row of ``run`` checked as the acting user would save it; ``progress`` is told
+    the percentage of the rows checked."""
     areas = _area_names() if "areas" in run.mapping else {}
     rows = []
     for index, cells in enumerate(run.rows):
         row = Row(number=index + 2)
         _parse(run, cells, areas, row)
         rows.append(row)
+    told = progress or (lambda percent: None)
     if run.kind == "partners":
-        _check_partners(run, rows)
+        _check_partners(run, rows, told)
     else:
-        _check_contacts(run, rows)
+        _check_contacts(run, rows, told)
     for row in rows:
         if row.errors:
             row.action = "error"
@@ -152,10 +225,16 @@ def _names(values: dict[str, Any]) -> tuple[str, str, str]:
     return (values.get("name_en", ""), values.get("name_fa", ""), values.get("name_local", ""))
 
 
-def _check_partners(run: ImportRun, rows: list[Row]) -> None:
+def _told(progress: Progress, index: int, total: int) -> None:
+    if index % EVERY == 0:
+        progress(int(100 * index / (total or 1)))
+
+
+def _check_partners(run: ImportRun, rows: list[Row], progress: Progress) -> None:
     matcher = ImportMatcher({row.values.get("country") for row in rows})
     existing: dict[int, Partner] = {}
-    for row in rows:
+    for index, row in enumerate(rows):
+        _told(progress, index, len(rows))
         names = _names(row.values)
         if not any(names):
             row.errors.setdefault("name_en", _l("Enter the name in English or in Persian."))
@@ -194,7 +273,7 @@ def _filling_names(record: Any, values: dict[str, Any]) -> dict[str, Any]:
     return {k: val for k, val in values.items() if k not in names or not getattr(record, k)}
 
 
-def _check_contacts(run: ImportRun, rows: list[Row]) -> None:
+def _check_contacts(run: ImportRun, rows: list[Row], progress: Progress) -> None:
     partners = PartnerNames()
     wanted: dict[int, list[Row]] = {}
     for row in rows:
@@ -212,8 +291,11 @@ def _check_contacts(run: ImportRun, rows: list[Row]) -> None:
             wanted.setdefault(found[0], []).append(row)
     loaded = {p.id: p for p in db.session.scalars(select(Partner).where(Partner.id.in_(wanted)))}
     reader = Formatter.for_user(current_actor())
+    done = 0
     for partner_id, partner_rows in wanted.items():
         for row in partner_rows:
+            _told(progress, done, len(rows))
+            done += 1
             row.partner_name = reader.name(loaded[partner_id])  # the stored name, not the file's
             _check_contact(run, row, loaded[partner_id])
 

@@ -6,13 +6,14 @@ saves every record through the partners' services, so their rules and the audit 
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import fields
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import Select, func, insert, select, tuple_
+from sqlalchemy.orm import defer, with_expression
 
 from crm import records
 from crm.audit import AuditEntry, audit_act
@@ -33,6 +34,8 @@ from crm.records import get_or_not_found
 log = logging.getLogger(__name__)
 IN_REQUEST = 500  # rows committed within the request; larger imports go to a worker
 Progress = Callable[[int], None]
+CHECKING = 40  # of a commit's progress, the share of its dry run
+FLUSH_EVERY = 200  # records a commit saves between two flushes
 
 
 def may_import(user: Any) -> bool:
@@ -88,6 +91,7 @@ def set_mapping(run: ImportRun, mapping: list[str | None], on_match: str) -> Non
     run.mapping = chosen
     run.on_match = "update" if on_match == "update" else "skip"
     run.choices = {}
+    run.preview, run.error = None, ""  # a dry run of another mapping
     remembered = {heading_key(h): key for h, key in zip(run.headers, chosen, strict=True)}
     saved = db.session.scalar(
         select(ImportMapping).where(
@@ -112,6 +116,26 @@ def set_choices(run: ImportRun, choices: dict[str, str], on_match: str, skip_bad
     db.session.flush()
 
 
+def in_request(run: ImportRun) -> bool:
+    """Whether the dry run, commit and undo of ``run`` are done within the request (else a
+    worker does them: ``queue``)."""
+    return len(run.rows) <= IN_REQUEST
+
+
+def queue(run: ImportRun, job: str) -> None:
+    """Hand ``run``'s ``job`` (``preview``, ``commit`` or ``undo``) to a worker: the caller
+    commits, then starts it (``crm.imports.tasks.start``)."""
+    if job == "undo":
+        _check_undoable(run)
+    else:
+        _check_open(run)
+    run.status, run.job, run.error, run.progress = "queued", job, "", 0
+    run.attempt, run.touched_at = 0, utcnow()  # the tries of this job (the tidy-up counts)
+    if job == "preview":
+        run.preview = None
+    db.session.flush()
+
+
 def _check_open(run: ImportRun) -> None:
     if run.status != "mapping":
         raise RuleBroken(_l("This import has already been committed."))
@@ -122,20 +146,56 @@ def get_import(import_id: int, user: Any) -> ImportRun:
     return get_or_not_found(ImportRun, import_id, user)
 
 
-def imports_query(user: Any):
-    return select(ImportRun).where(visible(ImportRun, user)).order_by(ImportRun.id.desc())
+def imports_query(user: Any) -> Select:
+    """``user``'s imports, newest first, for a list: their rows counted, their cells unread."""
+    return (
+        select(ImportRun)
+        .where(visible(ImportRun, user))
+        .options(
+            defer(ImportRun.rows),
+            defer(ImportRun.headers),
+            defer(ImportRun.preview),
+            with_expression(ImportRun.row_count, func.json_array_length(ImportRun.rows)),
+        )
+        .order_by(ImportRun.id.desc())
+    )
 
 
-def items_of(run: ImportRun, limit: int | None = None) -> list[ImportItem]:
-    """What ``run`` wrote, in the file's order (the first ``limit``)."""
-    stmt = select(ImportItem).where(ImportItem.import_id == run.id).order_by(ImportItem.id)
-    return list(db.session.scalars(stmt.limit(limit)))
+def items_query(run: ImportRun) -> Select:
+    """What ``run`` wrote, in the file's order."""
+    return select(ImportItem).where(ImportItem.import_id == run.id).order_by(ImportItem.id)
+
+
+def items_of(run: ImportRun) -> list[ImportItem]:
+    return list(db.session.scalars(items_query(run)))
+
+
+def records_of(user: Any, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Any]:
+    """The records named by ``keys`` (``(object_type, id)`` as an import notes them) that
+    ``user`` may see, by key: one query per kind. A record missing here is one to show
+    neither the name of nor a link to."""
+    wanted: dict[str, set[int]] = {}
+    for object_type, object_id in keys:
+        wanted.setdefault(object_type, set()).add(object_id)
+    found: dict[tuple[str, int], Any] = {}
+    for object_type, ids in wanted.items():
+        model: Any = MODELS[object_type]
+        stmt = select(model).where(model.id.in_(sorted(ids)), visible(model, user))
+        found.update(((object_type, r.id), r) for r in db.session.scalars(stmt))
+    return found
 
 
 # --- commit --------------------------------------------------------------------------------------
 def check_committable(run: ImportRun, preview: Preview) -> None:
     """All or nothing: a row with errors stops the commit unless the reader chose to leave
     such rows out; nothing to write stops it too."""
+    check_errors(run, preview)
+    if not any(row.action in ("create", "update") for row in preview.rows):
+        raise RuleBroken(_l("There is nothing to import: every row is skipped."))
+
+
+def check_errors(run: ImportRun, preview: Preview) -> None:
+    """A row with errors stops the commit unless the reader chose to leave such rows out."""
     if preview.errors and not run.skip_bad:
         raise RuleBroken(
             lazy_ngettext(
@@ -147,8 +207,6 @@ def check_committable(run: ImportRun, preview: Preview) -> None:
                 count=Formatter.for_user(current_actor()).number(preview.errors),
             )
         )
-    if not any(row.action in ("create", "update") for row in preview.rows):
-        raise RuleBroken(_l("There is nothing to import: every row is skipped."))
 
 
 def commit(run: ImportRun, progress: Progress | None = None) -> dict[str, int]:
@@ -157,35 +215,66 @@ def commit(run: ImportRun, progress: Progress | None = None) -> dict[str, int]:
     broken on any row raises ``RuleBroken`` naming the row: the caller rolls back, and
     nothing is written."""
     _check_importer(current_actor())
-    if run.status not in ("mapping", "running"):
+    if run.status != "mapping" and (run.status, run.job) != ("running", "commit"):
         raise RuleBroken(_l("This import has already been committed."))
-    preview = dry_run(run)
+    told = progress or (lambda percent: None)
+    preview = dry_run(run, lambda percent: told(percent * CHECKING // 100))
     check_committable(run, preview)
     total = len(preview.rows) or 1
     counts = {"created": 0, "updated": 0, "skipped": 0, "left_out": 0}
+    written: list[tuple[Row, Partner | Contact, dict[str, Any]]] = []
     items: list[dict[str, Any]] = []
     with audit_act("import", f"{run.kind}: {run.filename}") as act:
         run.act_id = act.id
         for index, row in enumerate(preview.rows):
             try:
-                _write(run, row, counts, items)
+                _write(run, row, counts, written)
             except RuleBroken as error:
                 message = next(iter(error.errors.values()))
                 raise RuleBroken(
                     _l("Row %(row)s: %(message)s", row=row_number(row.number), message=message)
                 ) from None
-            if progress is not None and index % 50 == 0:
-                progress(int(100 * index / total))
+            if len(written) >= FLUSH_EVERY:
+                items += _flushed(run, written)
+            if index % 50 == 0:
+                told(CHECKING + (100 - CHECKING) * index // total)
+        items += _flushed(run, written)
         if items:  # one statement for the notes undo reads
             db.session.execute(insert(ImportItem), items)
         run.status, run.counts, run.finished_at = "done", counts, utcnow()
-        run.progress = 100
+        run.progress, run.preview = 100, None
         db.session.flush()
     log.info("import %s committed: %s", run.id, counts)
     return counts
 
 
-def _write(run: ImportRun, row: Row, counts: dict[str, int], items: list[dict[str, Any]]) -> None:
+def _flushed(
+    run: ImportRun, written: list[tuple[Row, Partner | Contact, dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Flush the records saved since the last flush (one statement per table for all of
+    them, their audit entries too) and empty ``written``: the notes undo reads of them."""
+    db.session.flush()
+    items = [
+        {
+            "import_id": run.id,
+            "row": row.number,
+            "object_type": record.__tablename__,
+            "object_id": record.id,
+            "action": row.action,
+            "before": before,
+        }
+        for row, record, before in written
+    ]
+    written.clear()
+    return items
+
+
+def _write(
+    run: ImportRun,
+    row: Row,
+    counts: dict[str, int],
+    written: list[tuple[Row, Partner | Contact, dict[str, Any]]],
+) -> None:
     if row.action == "error":
         counts["left_out"] += 1
         return
@@ -197,16 +286,7 @@ def _write(run: ImportRun, row: Row, counts: dict[str, int], items: list[dict[st
         record, before = _write_partner(row)
     else:
         record, before = _write_contact(row)
-    items.append(
-        {
-            "import_id": run.id,
-            "row": row.number,
-            "object_type": record.__tablename__,
-            "object_id": record.id,
-            "action": row.action,
-            "before": before,
-        }
-    )
+    written.append((row, record, before))
     counts["created" if row.action == "create" else "updated"] += 1
 
 
@@ -225,19 +305,19 @@ def _plain(value: Any) -> Any:
 
 def _write_partner(row: Row) -> tuple[Partner, dict[str, Any]]:
     if row.action == "create":
-        return save_partner(None, row.data), {}
+        return save_partner(None, row.data, flush=False), {}
     partner = db.session.get_one(Partner, row.match_id)
     before = _changed(partner_data(partner), row.data)
-    return save_partner(partner, row.data), before
+    return save_partner(partner, row.data, flush=False), before
 
 
 def _write_contact(row: Row) -> tuple[Contact, dict[str, Any]]:
     if row.action == "create":
         partner = db.session.get_one(Partner, row.partner_id)
-        return save_contact(None, row.data, partner), {}
+        return save_contact(None, row.data, partner, flush=False), {}
     contact = db.session.get_one(Contact, row.match_id)
     before = _changed(contact_data(contact), row.data)
-    return save_contact(contact, row.data), before
+    return save_contact(contact, row.data, flush=False), before
 
 
 # --- undo ----------------------------------------------------------------------------------------
@@ -260,31 +340,57 @@ def edited_since(run: ImportRun, items: list[ImportItem]) -> set[tuple[str, int]
     return found
 
 
-def undo(run: ImportRun) -> list[dict[str, Any]]:
+def _check_undoable(run: ImportRun) -> None:
+    if run.status != "done":
+        raise RuleBroken(_l("Only a committed import can be undone."))
+
+
+def undo(run: ImportRun, progress: Progress | None = None) -> list[dict[str, Any]]:
     """Undo a committed import as one audited act of the acting user: archive what it
     created, put back the old values of what it changed. A record edited since is left as
     it is and listed (kept on the run, ``kept``)."""
     _check_importer(current_actor())
-    if run.status != "done":
-        raise RuleBroken(_l("Only a committed import can be undone."))
+    if (run.status, run.job) != ("running", "undo"):
+        _check_undoable(run)
     items = items_of(run)
     edited = edited_since(run, items)
     kept: list[dict[str, Any]] = []
+    total = len(items) or 1
     with audit_act("import_undo", f"{run.kind}: {run.filename}") as act:
-        for item in reversed(items):
-            record = db.session.get(MODELS[item.object_type], item.object_id)
-            if record is None:
-                continue
-            if (item.object_type, item.object_id) in edited:
-                kept.append({"type": item.object_type, "id": item.object_id, "row": item.row})
-                continue
-            if item.action == "create":
-                records.archive(record)
-            else:
-                _restore(record, item.before)
+        for start in range(0, len(items), FLUSH_EVERY):  # from the last row up
+            chunk = items[::-1][start : start + FLUSH_EVERY]
+            if progress is not None:
+                progress(int(100 * start / total))
+            loaded = _loaded(chunk)
+            for item in chunk:
+                key = (item.object_type, item.object_id)
+                record = loaded.get(key)
+                if record is None:
+                    continue
+                if key in edited:
+                    kept.append({"type": item.object_type, "id": item.object_id, "row": item.row})
+                elif item.action == "create":
+                    records.archive(record, flush=False)
+                else:
+                    _restore(record, item.before)
+            db.session.flush()
         run.undo_act_id, run.status, run.kept = act.id, "undone", kept[::-1]
+        run.progress = 100
         db.session.flush()
     return run.kept
+
+
+def _loaded(items: list[ImportItem]) -> dict[tuple[str, int], Any]:
+    """The records of ``items``, by (object type, id): one query per kind."""
+    wanted: dict[str, list[int]] = {}
+    for item in items:
+        wanted.setdefault(item.object_type, []).append(item.object_id)
+    found: dict[tuple[str, int], Any] = {}
+    for object_type, ids in wanted.items():
+        model: Any = MODELS[object_type]
+        stmt = select(model).where(model.id.in_(ids))
+        found.update(((object_type, r.id), r) for r in db.session.scalars(stmt))
+    return found
 
 
 def _restore(record: Any, before: dict[str, Any]) -> None:
@@ -296,12 +402,12 @@ def _restore(record: Any, before: dict[str, Any]) -> None:
             if key == "relationship_since" and value:
                 value = date.fromisoformat(value)
             setattr(data, key, value)
-        save_partner(record, data)
+        save_partner(record, data, flush=False)
     else:
         contact = contact_data(record)
         for key, value in before.items():
             setattr(contact, key, value)
-        save_contact(record, contact)
+        save_contact(record, contact, flush=False)
 
 
 __all__ = ["IN_REQUEST", "ContactData", "PartnerData", "Preview", "dry_run"]

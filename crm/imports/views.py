@@ -17,6 +17,7 @@ from crm.imports.fields import FIELDS, fields_of
 from crm.imports.forms import (
     ACTION_NAMES,
     IMPORT_KINDS,
+    JOB_STATES,
     ON_MATCH,
     STATUS_NAMES,
     CommitForm,
@@ -24,15 +25,12 @@ from crm.imports.forms import (
     UploadForm,
 )
 from crm.imports.models import KINDS, ImportRun
-from crm.imports.preview import dry_run
+from crm.imports.preview import PREVIEW_ROWS, Preview, dry_run, from_stored, shown_rows
 from crm.imports.reading import ENCODINGS
 from crm.imports.template import template_xlsx
 from crm.security import require
 from crm.templating import register_code_tables
 from crm.web import fmt, page_of
-
-PREVIEW_ROWS = 300  # new rows shown one by one (those with errors or a match always are)
-SHOWN_ITEMS = 500  # records listed on an import's page
 
 
 @bp.record_once
@@ -43,6 +41,7 @@ def _template_globals(state) -> None:
         import_status_names=STATUS_NAMES,
         import_action_names=ACTION_NAMES,
         import_on_match_names=ON_MATCH,
+        import_running_names={job: states["running"] for job, states in JOB_STATES.items()},
     )
 
 
@@ -113,8 +112,10 @@ def mapping(import_id: int):
             run = _open(import_id)
             form.on_match.errors = [str(m) for m in error.errors.values()]
         else:
-            db.session.commit()
-            return redirect(url_for("imports.preview", import_id=run.id))
+            if services.in_request(run):
+                db.session.commit()
+                return redirect(url_for("imports.preview", import_id=run.id))
+            return _queue(run, "preview")
     elif not form.is_submitted():
         form.on_match.data = run.on_match
     samples = [row for row in run.rows[:3]]
@@ -126,6 +127,7 @@ def mapping(import_id: int):
         fields=FIELDS[run.kind],
         samples=samples,
         encoding_names=ENCODINGS,
+        in_request=services.IN_REQUEST,
     ), (400 if form.errors else 200)
 
 
@@ -135,6 +137,8 @@ def preview(import_id: int):
     run = _open(import_id)
     if run.status != "mapping":
         return redirect(url_for("imports.detail", import_id=run.id))
+    if not services.in_request(run) and run.preview is None:  # its dry run is a worker's
+        return redirect(url_for("imports.mapping", import_id=run.id))
     form = CommitForm()
     if form.validate_on_submit():
         choices = {key[4:]: value for key, value in request.form.items() if key.startswith("row-")}
@@ -145,24 +149,43 @@ def preview(import_id: int):
     return _show_preview(run, form)
 
 
+def _queue(run: ImportRun, job: str):
+    """Hand ``run``'s ``job`` to a worker and show its progress; with the queue unreachable,
+    the import goes back to where it was, with a message, since nothing would ever take it."""
+    before = run.status
+    services.queue(run, job)
+    db.session.commit()
+    if not tasks.start(run):
+        tasks.unqueue(run.id, before)
+        flash(
+            _(
+                "The background queue cannot be reached just now, so nothing was started and "
+                "nothing changed; try again in a few minutes."
+            ),
+            "danger",
+        )
+        back = {"preview": "imports.mapping", "commit": "imports.preview"}
+        return redirect(url_for(back.get(job, "imports.detail"), import_id=run.id))
+    return redirect(url_for("imports.detail", import_id=run.id))
+
+
 def _show_preview(run: ImportRun, form: CommitForm, status: int = 200):
-    result = dry_run(run)
-    shown, new_shown = [], 0
-    for row in result.rows:
-        if row.action == "create":
-            new_shown += 1
-            if new_shown > PREVIEW_ROWS:
-                continue
-        shown.append(row)
+    result: Preview
+    if run.preview is not None:  # a worker's dry run of a large file
+        result, hidden = from_stored(run.preview)
+        shown = result.rows
+    else:
+        result = dry_run(run)
+        shown, hidden = shown_rows(result, PREVIEW_ROWS)
+        db.session.rollback()  # the dry run wrote nothing; nothing of it is kept
     columns = [key for key in run.mapping if key]
-    db.session.rollback()  # the dry run wrote nothing; nothing of it is kept
     return render_template(
         "imports/preview.html",
         run=run,
         form=form,
         preview=result,
         shown=shown,
-        hidden=max(0, new_shown - PREVIEW_ROWS),
+        hidden=hidden,
         columns=columns,
         fields=fields_of(run.kind),
         in_request=services.IN_REQUEST,
@@ -170,27 +193,15 @@ def _show_preview(run: ImportRun, form: CommitForm, status: int = 200):
 
 
 def _commit(run: ImportRun, form: CommitForm):
-    if len(run.rows) > services.IN_REQUEST:
-        try:
-            services.check_committable(run, dry_run(run))
+    if not services.in_request(run):
+        try:  # as its preview found it; the worker checks every row again
+            services.check_errors(run, from_stored(run.preview or {})[0])
         except RuleBroken as error:
             db.session.rollback()
             run = _open(run.id)
             flash(str(error), "danger")
             return _show_preview(run, form, 400)
-        run.status = "queued"
-        db.session.commit()
-        if not tasks.start(run):  # Redis unreachable: nothing would ever take it
-            tasks.unqueue(run.id)
-            flash(
-                _(
-                    "The background queue cannot be reached just now, so the import did not "
-                    "start. Nothing was imported; try again in a few minutes."
-                ),
-                "danger",
-            )
-            return redirect(url_for("imports.preview", import_id=run.id))
-        return redirect(url_for("imports.detail", import_id=run.id))
+        return _queue(run, "commit")
     try:
         counts = services.commit(run)
     except RuleBroken as error:
@@ -215,14 +226,34 @@ def _commit(run: ImportRun, form: CommitForm):
 @require("staff")
 def detail(import_id: int):
     run = _open(import_id)
-    items = services.items_of(run, SHOWN_ITEMS + 1) if run.status in ("done", "undone") else []
+    wrote = run.status in ("done", "undone")
+    page = page_of(services.items_query(run)) if wrote else None
+    keys = [(item.object_type, item.object_id) for item in page.items] if page else []
+    keys += [(item["type"], item["id"]) for item in run.kept]
     return render_template(
         "imports/detail.html",
         run=run,
-        items=items[:SHOWN_ITEMS],
-        more=len(items) > SHOWN_ITEMS,
+        page=page,
+        records=services.records_of(current_user, keys),
         percent=tasks.read_progress(run),
+        state=tasks.outcome(run),
+        state_text=_state_text(run),
+        failure=_failure(run),
     )
+
+
+def _state_text(run: ImportRun) -> str:
+    """How the import's last job stands, in the reader's words."""
+    state = tasks.outcome(run)
+    if state == "queued":
+        return fmt().label(STATUS_NAMES, "queued")
+    return fmt().label(JOB_STATES[run.job], state)
+
+
+def _failure(run: ImportRun) -> str:
+    if tasks.outcome(run) != "failed":
+        return ""
+    return run.error or fmt().translate(tasks.FAILURES[run.job])
 
 
 @bp.route("/<id:import_id>/status")
@@ -233,14 +264,13 @@ def status(import_id: int):
     reader = fmt()
     percent = tasks.read_progress(run)
     return jsonify(
-        status="ready" if run.status == "done" else run.status,
+        status=tasks.outcome(run),
         done=not run.waiting,
         percent=percent,
         percent_text=_("%(percent)s%%", percent=reader.number(percent)),
         step="",
-        status_text=reader.label(STATUS_NAMES, run.status),
-        error=run.error
-        or (_("The import failed; nothing was imported.") if run.status == "failed" else ""),
+        status_text=_state_text(run),
+        error=_failure(run),
         size_text="",
     )
 
@@ -249,6 +279,13 @@ def status(import_id: int):
 @require("staff")
 def undo(import_id: int):
     run = _open(import_id)
+    if not services.in_request(run):
+        try:
+            return _queue(run, "undo")
+        except RuleBroken as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+            return redirect(url_for("imports.detail", import_id=import_id))
     try:
         kept = services.undo(run)
     except RuleBroken as error:

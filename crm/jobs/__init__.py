@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 SWEEP_EVERY = 60  # seconds between sweeps
-TIDY_EVERY = 300  # seconds between tidy-ups of the prepared files (crm.files.tasks.tidy_job)
+TIDY_EVERY = 300  # seconds between tidy-ups of the prepared files and the imports (their tidy_job)
 # When the nightly relationship health runs (crm.health.tasks.health_job): a cron line in the
 # scheduler's local time; the embedded schedule runs it once per day of the application's zone.
 HEALTH_CRON = "15 0 * * *"
@@ -119,6 +119,7 @@ def start_embedded(app: Flask) -> None:
     from crm.files.tasks import tidy_job
     from crm.health.services import health_day
     from crm.health.tasks import health_job
+    from crm.imports.tasks import tidy_job as tidy_imports_job
     from crm.models import utcnow
     from crm.reminders.tasks import sweep_job
 
@@ -134,6 +135,7 @@ def start_embedded(app: Flask) -> None:
                 enqueue(sweep_job, job_id="sweep")
                 if time.monotonic() - tidied >= TIDY_EVERY:
                     enqueue(tidy_job, job_id="tidy-files")
+                    enqueue(tidy_imports_job, job_id="tidy-imports")
                     tidied = time.monotonic()
                 if scored != (today := health_day(utcnow())):
                     enqueue(health_job, job_id="health")

@@ -15,6 +15,7 @@ from crm.activities.models import Activity
 from crm.agreements.models import Agreement
 from crm.extensions import db
 from crm.files.models import PreparedFile
+from crm.imports.models import ImportRun
 from crm.models import utcnow
 from crm.notifications.models import Notification
 from crm.partners.models import Partner
@@ -27,6 +28,7 @@ RECORD_MODELS: dict[str, Any] = {
     "agreement": Agreement,
     "partner": Partner,
     "file": PreparedFile,  # a prepared file that is ready to download (crm.files)
+    "import": ImportRun,  # an import a worker committed or undid (crm.imports)
 }
 # The page of each kind of record a notification links to: (endpoint, its id's argument).
 RECORD_LINKS = {
@@ -34,6 +36,7 @@ RECORD_LINKS = {
     "agreement": ("agreements.detail", "agreement_id"),
     "partner": ("partners.detail", "partner_id"),
     "file": ("files.detail", "file_id"),
+    "import": ("imports.detail", "import_id"),
 }
 
 

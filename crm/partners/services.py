@@ -251,10 +251,11 @@ def partner_problems(partner: Partner | None, data: PartnerData) -> dict[str, An
     return errors
 
 
-def save_partner(partner: Partner | None, data: PartnerData) -> Partner:
+def save_partner(partner: Partner | None, data: PartnerData, flush: bool = True) -> Partner:
     """Create (``partner`` is None) or change a partner as the acting user. Raises
     ``RuleBroken`` with a message per field, ``Forbidden`` or ``RuleBroken`` (archived).
-    The caller commits."""
+    The caller commits; with ``flush`` False, the caller flushes too (an import saves
+    hundreds of partners per flush)."""
     check_save(
         Partner,
         partner,
@@ -272,13 +273,13 @@ def save_partner(partner: Partner | None, data: PartnerData) -> Partner:
             value = value.strip()
         setattr(partner, item.name, value)
     partner.country = (data.country or "").upper() or None
-    with db.session.no_autoflush:  # one flush per save: an import saves thousands
-        partner.areas = list(
-            db.session.scalars(
-                select(CooperationArea)
-                .where(CooperationArea.id.in_(data.areas))
-                .order_by(CooperationArea.position)
-            )
+    with db.session.no_autoflush:  # one flush per save at most: an import saves thousands
+        chosen = select(CooperationArea).where(CooperationArea.id.in_(data.areas))
+        partner.areas = (
+            list(db.session.scalars(chosen.order_by(CooperationArea.position)))
+            if data.areas
+            else []
         )
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return partner

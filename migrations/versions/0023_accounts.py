@@ -3,7 +3,7 @@
 link to it keep their link.
 
 Revision ID: 0023_accounts
-Revises: 0020
+Revises: 0021_import_jobs
 
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ import crm.models
 
 # revision identifiers, used by Alembic.
 revision = '0023_accounts'
-down_revision = '0020'
+down_revision = "0021_import_jobs"
 branch_labels = None
 depends_on = None
 
