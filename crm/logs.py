@@ -66,6 +66,16 @@ def _signed_in_id() -> int | None:
     return getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
 
 
+def adopt(name: str) -> None:
+    """Lines of the library logger ``name`` go out as the app's do (RQ then adds no handler of
+    its own to its worker's and scheduler's loggers)."""
+    crm, logger = logging.getLogger("crm"), logging.getLogger(name)
+    if crm.handlers and not logger.handlers:
+        logger.handlers = list(crm.handlers)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def init_logging(app: Flask) -> None:
     """One handler on the ``crm`` logger (the app's and every module's), and the request
     hooks. Tests keep Flask's defaults and pytest's capture."""
@@ -80,6 +90,8 @@ def init_logging(app: Flask) -> None:
         logger.handlers = [handler]
         logger.setLevel(logging.INFO)
         logger.propagate = False
+
+    adopt("rq")  # the worker's and the scheduler's own lines, in the same format
 
     @app.before_request
     def _start() -> None:

@@ -98,3 +98,29 @@ def test_a_calendar_feed_token_is_masked_in_the_request_line(client, lines):
     client.get("/calendar/feed/abcdefghijklmnopqrstuvwxyz012345.ics")
     [line] = [line for line in lines() if line["logger"] == "crm.requests"]
     assert line["path"] == "/calendar/feed/abcd….ics" and "abcdefghijk" not in json.dumps(line)
+
+
+def test_the_workers_and_schedulers_lines_are_json_lines_too(monkeypatch):
+    """RQ's worker and scheduler write through the app's handler, not a colour handler of
+    their own (``flask crm worker`` and ``flask crm scheduler`` build the app first)."""
+    import io
+
+    from rq.logutils import setup_loghandlers
+
+    from crm.logs import adopt
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLines())
+    crm, rq = logging.getLogger("crm"), logging.getLogger("rq")
+    monkeypatch.setattr(crm, "handlers", [handler])
+    monkeypatch.setattr(rq, "handlers", [])
+    monkeypatch.setattr(rq, "propagate", True)
+    monkeypatch.setattr(logging.getLogger("rq.worker"), "handlers", [])
+    adopt("rq")
+    setup_loghandlers("INFO", name="rq.worker")  # what a worker does as it starts
+    assert logging.getLogger("rq.worker").handlers == []
+    logging.getLogger("rq.worker").info("Worker %s: started", "w1")
+    [line] = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert line["logger"] == "rq.worker" and line["message"] == "Worker w1: started"
+    assert line["level"] == "info"
