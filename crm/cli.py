@@ -1,5 +1,6 @@
 """``flask --app app crm …`` commands."""
 
+import sys
 from pathlib import Path
 
 import click
@@ -24,11 +25,18 @@ crm_cli = AppGroup("crm", help="Sister-city CRM commands.")
 )
 @click.option("--locale", type=click.Choice(LOCALES), default="fa", show_default=True)
 @click.option("--timezone", default="Asia/Tehran", show_default=True)
-@click.password_option()
-def create_user_command(email, display_name, role, locale, timezone, password):
-    """Create a user who can sign in."""
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input (for scripts): never on the command line.",
+)
+def create_user_command(email, display_name, role, locale, timezone, password_stdin):
+    """Create a user who can sign in, with a password asked for twice (or read from standard
+    input): a password in the arguments would show in the process list and the history."""
     from crm.auth.services import UserData, create_user
     from crm.exceptions import RuleBroken
+
+    password = _new_password(password_stdin)
 
     data = UserData(email, display_name, role, locale, timezone, True, password)
     try:
@@ -38,6 +46,13 @@ def create_user_command(email, display_name, role, locale, timezone, password):
         raise click.UsageError(messages) from None
     db.session.commit()
     click.echo(f"Created {user.email} ({user.role}).")
+
+
+def _new_password(from_stdin: bool, prompt: str = "Password") -> str:
+    """A password read from standard input's first line, or asked for twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
 
 
 def _user_by_email(email: str):
@@ -83,8 +98,6 @@ def reset_password_command(email, password_stdin, link):
     """Give EMAIL's user a new password, asked for twice (or read from standard input), sign
     them out everywhere and forget their login slow-down; or, with --link, print a one-time
     link for the user to choose it themselves (the same as the e-mailed one)."""
-    import sys
-
     from crm.auth.services import reset_password
     from crm.exceptions import RuleBroken
 
@@ -99,10 +112,7 @@ def reset_password_command(email, password_stdin, link):
         click.echo(f"A link for {user.email} to choose a new password (once, within an hour):")
         click.echo(reset_link(user))
         return
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    password = _new_password(password_stdin, "New password")
     try:
         reset_password(user, password)
     except RuleBroken as error:

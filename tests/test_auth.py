@@ -215,9 +215,9 @@ def test_create_user_command(runner, app):
             "Ali",
             "--role",
             "admin",
-            "--password",
-            "a-long-enough-pass",
-        ]
+            "--password-stdin",
+        ],
+        input="a-long-enough-pass\n",
     )
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -233,9 +233,9 @@ def test_create_user_command_refuses_short_password(runner):
             "b@example.org",
             "--name",
             "B",
-            "--password",
-            "short",
-        ]
+            "--password-stdin",
+        ],
+        input="short\n",
     )
     assert result.exit_code != 0
     assert "at least 10 characters" in result.output

@@ -262,7 +262,9 @@ def test_the_flask_command_prints_one_line_and_no_traceback(tmp_path):
     )
 
 
-def _flask(tmp_path, *args: str, **variables: str) -> subprocess.CompletedProcess:
+def _flask(
+    tmp_path, *args: str, stdin: str | None = None, **variables: str
+) -> subprocess.CompletedProcess:
     """``flask --app app …`` run in the checkout as the README shows it, without SECRET_KEY."""
     env = _clean_env(tmp_path, **variables)
     del env["SECRET_KEY"]
@@ -270,6 +272,7 @@ def _flask(tmp_path, *args: str, **variables: str) -> subprocess.CompletedProces
         [sys.executable, "-m", "flask", "--app", "app", *args],
         cwd=ROOT,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -289,7 +292,8 @@ def test_the_readme_commands_use_the_key_make_wrote_in_the_instance_folder(tmp_p
     result = _flask(
         tmp_path,
         *("crm", "create-user", "--email", "it@example.org", "--name", "IT", "--role", "admin"),
-        *("--password", "olive-lantern-quietly-7"),
+        "--password-stdin",
+        stdin="olive-lantern-quietly-7\n",
         DATABASE_URL=database,
     )
     assert result.returncode == 0, result.stderr

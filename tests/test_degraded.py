@@ -17,7 +17,7 @@ from crm.imports import services as import_services
 from tests.conftest import PASSWORD, _empty_tables
 from tests.test_import_jobs import rows
 from tests.test_imports import commit, mapped, run_of, text_of, uploaded
-from tests.test_login_throttle import attempt, guess_from_many_addresses
+from tests.test_login_throttle import attempt, guess_from_many_addresses, hold_the_turn
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
@@ -61,6 +61,7 @@ def test_sign_in_works_and_is_throttled_in_memory_with_one_warning(app, client, 
         assert "The email or password is not right." in text_of(wrong)
         # the account's slow-down still holds, counted in memory
         guess_from_many_addresses(client, user.email, 5)
+        hold_the_turn(app, user.email)
         waiting = attempt(client, user.email, PASSWORD, address="198.51.100.5")
         assert waiting.status_code == 429 and int(waiting.headers["Retry-After"]) >= 1
         assert "Too many failed sign-ins for this account" in text_of(waiting)

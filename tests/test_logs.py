@@ -10,7 +10,7 @@ import pytest
 from crm.extensions import db
 from crm.logs import JsonLines
 from tests.conftest import PASSWORD
-from tests.test_login_throttle import attempt, guess_from_many_addresses
+from tests.test_login_throttle import attempt, guess_from_many_addresses, hold_the_turn
 
 
 @pytest.fixture
@@ -81,9 +81,10 @@ def test_sign_in_events_name_the_account_by_id_never_its_email_or_password(
         assert secret not in text
 
 
-def test_slowed_and_refused_sign_ins_are_security_events(client, make_user, lines):
+def test_slowed_and_refused_sign_ins_are_security_events(app, client, make_user, lines):
     user = make_user("staff")
     guess_from_many_addresses(client, user.email, 6)
+    hold_the_turn(app, user.email)
     assert attempt(client, user.email, PASSWORD, address="198.51.100.5").status_code == 429
     slowed = [line for line in lines() if line.get("event") == "sign_in_slowed"]
     assert slowed and slowed[0]["user_id"] == user.id and slowed[0]["wait"] >= 1

@@ -123,8 +123,8 @@ def test_the_administrators_form_refuses_a_password_built_on_the_name(auth, clie
 
 def test_the_create_user_command_refuses_a_common_password(runner):
     result = runner.invoke(
-        args=["crm", "create-user", "--email", EMAIL, "--name", NAME]
-        + ["--password", "password123456"]
+        args=["crm", "create-user", "--email", EMAIL, "--name", NAME, "--password-stdin"],
+        input="password123456\n",
     )
     assert result.exit_code != 0
     assert "commonly used password" in result.output
