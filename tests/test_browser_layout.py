@@ -56,9 +56,10 @@ def test_the_administrators_navbar_holds_one_line(demo_site, page, locale, width
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_the_partner_filters_show_their_whole_text(demo_site, page, locale):
-    for width in (992, 1280, 1440):
-        _open(page, demo_site, "/partners/", locale, width)
+@pytest.mark.parametrize("path", ["/partners/", "/agreements/", "/contacts/"])
+def test_the_list_filters_show_their_whole_text(demo_site, page, locale, path):
+    for width in (390, 768, 992, 1200, 1280, 1440):
+        _open(page, demo_site, path, locale, width)
         assert page.evaluate(CUT_TEXTS) == [], width
 
 
