@@ -1,6 +1,8 @@
 """``flask --app app crm …`` commands."""
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -174,6 +176,21 @@ def check_config_command():
         click.echo(f"{name:<{width}}  {value}")
 
 
+@contextmanager
+def _backup_errors() -> Iterator[None]:
+    """A refused backup or restore, or an unreachable database: one line, exit code 1."""
+    from sqlalchemy.exc import OperationalError
+
+    from crm.ops.backup import BackupError
+
+    try:
+        yield
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    except OperationalError as error:
+        raise click.ClickException(f"The database cannot be reached: {error.orig}") from None
+
+
 @crm_cli.command("backup")
 @click.option(
     "--output",
@@ -184,17 +201,12 @@ def backup_command(output):
     """Write one archive of the database and the uploaded files, with a manifest of their
     checksums (mode 0600), and print its path. Safe while the app runs."""
     from flask import current_app
-    from sqlalchemy.exc import OperationalError
 
-    from crm.ops.backup import BackupError, create_backup
+    from crm.ops.backup import create_backup
 
     folder = output or Path(current_app.instance_path) / "backups"
-    try:
+    with _backup_errors():
         archive = create_backup(folder, say=lambda line: click.echo(line, err=True))
-    except BackupError as error:
-        raise click.ClickException(str(error)) from None
-    except OperationalError as error:  # the database cannot be reached
-        raise click.ClickException(f"The database cannot be reached: {error.orig}") from None
     click.echo(str(archive.absolute()))
 
 
@@ -203,16 +215,10 @@ def backup_command(output):
 def restore_command(archive):
     """Restore ARCHIVE (made by ``crm backup``) into an empty database and an empty upload
     folder, after checking every file's checksum. Stop the app first."""
-    from sqlalchemy.exc import OperationalError
+    from crm.ops.backup import restore_backup
 
-    from crm.ops.backup import BackupError, restore_backup
-
-    try:
+    with _backup_errors():
         notes = restore_backup(archive, say=lambda line: click.echo(line, err=True))
-    except BackupError as error:
-        raise click.ClickException(str(error)) from None
-    except OperationalError as error:  # the database cannot be reached
-        raise click.ClickException(f"The database cannot be reached: {error.orig}") from None
     for note in notes:
         click.echo(note, err=True)
     click.echo(f"Restored {archive}.")
