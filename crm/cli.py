@@ -136,16 +136,17 @@ def clear_slowdown_command(email, address):
 
     if not email and not address:
         raise click.UsageError("Give an account's e-mail address, or --address, or both.")
+    forms: set[str] = set()  # as typed and as written canonically (2001:db8::0efa, ::efa)
     if address:
         try:
-            address = str(ip_address(address.strip()))
+            forms = {address.strip(), str(ip_address(address.strip()))}
         except ValueError:
             raise click.UsageError(f"{address!r} is not an IP address.") from None
     user = _user_by_email(email) if email else None
     if user is not None:
         throttle.succeeded(user.email)
-    if address:
-        throttle.clear_address(address)
+    for form in sorted(forms):
+        throttle.clear_address(form)
     if throttle.counters().fallen_back:
         raise click.ClickException(
             "The throttling storage (Redis) cannot be reached: while it is down, each web "
@@ -156,7 +157,7 @@ def clear_slowdown_command(email, address):
     if user is not None:
         click.echo(f"The login slow-down of {user.email} is cleared.")
     if address:
-        click.echo(f"The login limit of the address {address} is cleared.")
+        click.echo(f"The login limit of the address {address.strip()} is cleared.")
 
 
 @crm_cli.command("check-config")
